@@ -1,0 +1,347 @@
+"""Start and stop the project's own Mosquitto broker (development, tests, `antrian broker`).
+
+The configuration comes from the template ``broker-config/mosquitto.conf`` in the
+repository checkout: :func:`render_config` fills its ``@PORT@``, ``@BIND@``,
+``@DATA_DIR@`` and ``@USER@`` placeholders. :class:`LocalBroker` runs it in the
+background (tests, fault tests, local demos) and :func:`run_foreground` runs it
+until Ctrl-C or SIGTERM (the ``antrian broker`` command).
+
+Nothing here touches a system broker on port 1883: a :class:`LocalBroker` without
+a port picks a free one, and starting on a port that is already taken fails
+instead of silently talking to whatever listens there.
+
+Standard library only, so the dispatcher's Pi can run it without extras.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections import deque
+from pathlib import Path
+from types import FrameType, TracebackType
+
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "BrokerError",
+    "LocalBroker",
+    "find_mosquitto",
+    "free_port",
+    "render_config",
+    "run_foreground",
+]
+
+# The package is used from the repository checkout (editable install or
+# PYTHONPATH), so the template is found next to it rather than copied in.
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "broker-config" / "mosquitto.conf"
+
+# Debian puts mosquitto in /usr/sbin, which is not on a normal user's PATH.
+_SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin")
+
+_START_TIMEOUT = 5.0
+_STOP_TIMEOUT = 5.0
+_POLL_INTERVAL = 0.01
+_LOG_TAIL_LINES = 15
+_CONF_NAME = "mosquitto.conf"
+_LOG_NAME = "mosquitto.log"
+
+
+class BrokerError(RuntimeError):
+    """The broker could not be found, configured or started."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port on *host* that nothing listens on right now.
+
+    The kernel picks it from the ephemeral range, so it is never 1883. Another
+    process may still take it before the caller binds it; start() reports that.
+    """
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def find_mosquitto() -> str:
+    """Return the path of the mosquitto executable, or raise BrokerError with a hint."""
+    found = shutil.which("mosquitto")
+    if found:
+        return found
+    for directory in _SBIN_DIRS:
+        candidate = Path(directory) / "mosquitto"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    raise BrokerError(
+        "mosquitto not found on PATH or in /usr/sbin, /usr/local/sbin: apt-get install mosquitto"
+    )
+
+
+def _current_user() -> str:
+    # Only matters when running as root (mosquitto then switches to this user),
+    # and uid 0 always has a name; a uid without a passwd entry (some
+    # containers) is not root, so any value is harmless there.
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())
+
+
+def render_config(
+    port: int,
+    data_dir: str | os.PathLike[str],
+    bind: str = "127.0.0.1",
+    template: str | os.PathLike[str] = DEFAULT_TEMPLATE,
+) -> str:
+    """Return the mosquitto.conf text for a broker on *bind*:*port* keeping its data in *data_dir*."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise BrokerError(f"broker port must be an integer 1-65535, got {port!r}")
+    data = str(Path(data_dir).resolve())
+    values = {"PORT": str(port), "BIND": bind, "DATA_DIR": data.rstrip("/"), "USER": _current_user()}
+    for name, value in values.items():
+        # mosquitto.conf is line based and splits on spaces: a value with white
+        # space would silently become a different setting.
+        if not value or any(ch.isspace() for ch in value):
+            raise BrokerError(f"broker {name.lower()} must be non-empty without spaces, got {value!r}")
+    path = Path(template)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BrokerError(f"broker config template not found: {path}") from None
+    for name, value in values.items():
+        text = text.replace(f"@{name}@", value)
+    # A misspelt placeholder would reach mosquitto as a literal value.
+    unknown = sorted(set(re.findall(r"@[A-Z_]+@", text)))
+    if unknown:
+        raise BrokerError(f"broker config template {path} has unknown placeholders: {', '.join(unknown)}")
+    return text
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    # SO_REUSEADDR like mosquitto, so connections in TIME_WAIT left by a broker
+    # we just stopped do not count; on Linux a listening socket still does.
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _connect_host(bind: str) -> str:
+    # A wildcard bind address is reached over loopback.
+    if bind in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if bind == "::":
+        return "::1"
+    return bind
+
+
+def _accepts(host: str, port: int) -> bool:
+    # A bare TCP connect; mosquitto logs it as a client that closed at once.
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as log:
+            return "".join(deque(log, maxlen=lines)).rstrip()
+    except OSError:
+        return "(no broker log)"
+
+
+class LocalBroker:
+    """The project's own Mosquitto, started in the background with the rendered config.
+
+    ``port=None`` picks a free port once, at construction, and keeps it across
+    restarts. ``data_dir=None`` uses a temporary directory that this object
+    owns and removes in stop(); restart() keeps it, so persistence survives.
+    """
+
+    def __init__(
+        self,
+        port: int | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        bind: str = "127.0.0.1",
+        log_path: str | os.PathLike[str] | None = None,
+        template: str | os.PathLike[str] = DEFAULT_TEMPLATE,
+    ) -> None:
+        self.bind = bind
+        self.host = _connect_host(bind)
+        self.port = free_port(self.host) if port is None else port
+        self._given_data_dir = Path(data_dir) if data_dir is not None else None
+        self._data_dir: Path | None = self._given_data_dir
+        self._owns_data_dir = False
+        self._log_path = Path(log_path) if log_path is not None else None
+        self.template = template
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        """``host:port`` as the devices' ``--broker`` option takes it."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def data_dir(self) -> Path | None:
+        """Where the config, the log and the persistence file live (None before start)."""
+        return self._data_dir
+
+    @property
+    def log_path(self) -> Path | None:
+        if self._log_path is not None:
+            return self._log_path
+        return self._data_dir / _LOG_NAME if self._data_dir is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> LocalBroker:
+        """Start mosquitto and return once its port accepts connections."""
+        if self.running:
+            return self
+        executable = find_mosquitto()
+        # Checked first: otherwise the port poll below could succeed against
+        # the process that already listens there while ours fails to bind.
+        if _port_in_use(self.bind, self.port):
+            raise BrokerError(f"cannot start broker: port {self.port} on {self.bind} is already in use")
+        if self._data_dir is None:
+            self._data_dir = Path(tempfile.mkdtemp(prefix="antrian-broker-"))
+            self._owns_data_dir = True
+        self._data_dir.mkdir(parents=True, exist_ok=True)
+        conf = self._data_dir / _CONF_NAME
+        conf.write_text(render_config(self.port, self._data_dir, self.bind, self.template), encoding="utf-8")
+        log_path = self.log_path
+        assert log_path is not None
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        # Appending keeps the history of earlier runs across restarts.
+        with log_path.open("ab") as log:
+            self._proc = subprocess.Popen(
+                [executable, "-c", str(conf)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                cwd=self._data_dir,
+            )
+        deadline = time.monotonic() + _START_TIMEOUT
+        while True:
+            if self._proc.poll() is not None:
+                code = self._proc.returncode
+                self._proc = None
+                raise BrokerError(
+                    f"broker on port {self.port} exited with status {code} during start; "
+                    f"log {log_path}:\n{_tail(log_path)}"
+                )
+            if _accepts(self.host, self.port):
+                return self
+            if time.monotonic() > deadline:
+                self._halt()
+                raise BrokerError(
+                    f"broker did not accept connections on {self.address} within {_START_TIMEOUT:g} s; "
+                    f"log {log_path}:\n{_tail(log_path)}"
+                )
+            time.sleep(_POLL_INTERVAL)
+
+    def _halt(self) -> None:
+        # SIGTERM makes mosquitto save its persistence file; SIGKILL only if it hangs.
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop(self) -> None:
+        """Stop the broker cleanly and remove the data directory if this object created it."""
+        self._halt()
+        if self._owns_data_dir and self._data_dir is not None:
+            shutil.rmtree(self._data_dir, ignore_errors=True)
+            self._data_dir = None
+            self._owns_data_dir = False
+
+    def kill(self) -> None:
+        """SIGKILL the broker, as a power cut would: no persistence file is written."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    def restart(self) -> LocalBroker:
+        """Stop (if running) and start again on the same port and data directory."""
+        # The old process must have exited, or the new one cannot bind the port.
+        self._halt()
+        return self.start()
+
+    def __enter__(self) -> LocalBroker:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<LocalBroker {self.address} {state} data_dir={self._data_dir}>"
+
+
+def run_foreground(port: int, data_dir: str | os.PathLike[str], bind: str = "127.0.0.1") -> int:
+    """Run mosquitto with the rendered config until SIGINT/SIGTERM; return its exit status.
+
+    The log goes to this process's stderr. Raises BrokerError (for the CLI to
+    print as a one-line reason) if mosquitto, the template or the port is not
+    available. Must be called from the main thread (it installs signal handlers).
+    """
+    executable = find_mosquitto()
+    if _port_in_use(bind, port):
+        raise BrokerError(f"cannot start broker: port {port} on {bind} is already in use")
+    data = Path(data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    conf = data / _CONF_NAME
+    conf.write_text(render_config(port, data, bind), encoding="utf-8")
+    proc = subprocess.Popen([executable, "-c", str(conf)], stdin=subprocess.DEVNULL)
+    stop_requested_at: float | None = None
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        # Ctrl-C already reaches mosquitto through the terminal's process
+        # group; a SIGTERM from systemd or kill reaches only us. Sending
+        # SIGTERM either way gives one clean shutdown that saves persistence.
+        nonlocal stop_requested_at
+        if stop_requested_at is None:
+            stop_requested_at = time.monotonic()
+        proc.terminate()
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while True:
+            try:
+                code = proc.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                # A broker that hangs on shutdown gets SIGKILL, like LocalBroker.stop().
+                if stop_requested_at is not None and time.monotonic() - stop_requested_at > _STOP_TIMEOUT:
+                    proc.kill()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    # A negative status means "killed by signal N"; shells report that as 128 + N.
+    return 128 - code if code < 0 else code

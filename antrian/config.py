@@ -1,0 +1,568 @@
+"""The site file: one YAML file -> validated, frozen objects.
+
+A technician edits one file to add an agency, a service or a counter, so a typo must
+never crash a device: `load(path)` collects *every* problem with its path
+(``counters[2].services[0]: unknown service 'KTX'``) and raises one `ConfigError`
+listing them all. Unknown keys are errors too: a misspelt ``qouta`` silently ignored
+would be a service with no quota.
+
+Role-specific device settings (printer, pins, voice) are kept as a read-only mapping
+on `Device.options`; each device module validates its own part through
+`register_device_validator`, so `check-config` reports those errors as well.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from . import bahasa
+
+WEEKDAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
+ROLES = ("dispatcher", "kiosk", "display", "panel")
+DEFAULT_PRIORITY_GROUPS = (
+    ("lansia", "Lansia"),
+    ("disabilitas", "Penyandang disabilitas"),
+    ("ibu_hamil", "Ibu hamil"),
+    ("anak", "Anak"),
+)
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_CODE = re.compile(r"^[A-Z0-9]{1,8}$")
+_PREFIX = re.compile(r"^[A-Z]{1,2}$")
+_SPAN = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class ConfigError(ValueError):
+    """A site file with problems; `.problems` holds ``(path, message)`` pairs."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {p}: {m}" if p else f"{source}: {m}" for p, m in problems]
+        super().__init__("\n".join(lines))
+
+
+@dataclasses.dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    address: str
+    timezone: str
+    logo: str | None = None
+    running_text: str = ""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclasses.dataclass(frozen=True)
+class Broker:
+    host: str = "127.0.0.1"
+    port: int = 1883
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueRules:
+    priority_streak: int = 2
+    max_recalls: int = 3
+    late_tolerance: int = 5
+    # how many recent service times make the mean used for the estimated wait
+    recent_services: int = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Announcement:
+    template: str = bahasa.DEFAULT_TEMPLATE
+    digits: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class PriorityGroup:
+    id: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """Opening spans per weekday (Monday first); a break is the gap between spans."""
+
+    name: str
+    days: tuple[tuple[tuple[dt.time, dt.time], ...], ...]
+
+    def spans(self, day: dt.date) -> tuple[tuple[dt.time, dt.time], ...]:
+        return self.days[day.weekday()]
+
+
+@dataclasses.dataclass(frozen=True)
+class Holiday:
+    date: dt.date
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Service:
+    code: str
+    prefix: str
+    name: str
+    agency: str
+    quota: int | None
+    schedule: str
+    requirements: tuple[str, ...]
+    completion: str
+    fee: str
+    target_wait_min: int
+    # expected minutes per citizen, used for the estimated wait until real data exists
+    service_min: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Agency:
+    id: str
+    name: str
+    short_name: str
+    color: str
+    logo: str | None
+    services: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Counter:
+    id: str
+    name: str
+    services: tuple[str, ...]
+    agency: str | None
+    open_at_start: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Device:
+    id: str
+    role: str
+    name: str
+    options: Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    source: str
+    site: Site
+    broker: Broker
+    queue: QueueRules
+    announcement: Announcement
+    priority_groups: tuple[PriorityGroup, ...]
+    schedules: Mapping[str, Schedule]
+    holidays: Mapping[dt.date, Holiday]
+    agencies: tuple[Agency, ...]
+    services: Mapping[str, Service]
+    counters: Mapping[str, Counter]
+    devices: Mapping[str, Device]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.site.tz
+
+    def agency(self, agency_id: str) -> Agency:
+        return next(a for a in self.agencies if a.id == agency_id)
+
+    def device(self, device_id: str, role: str | None = None) -> Device:
+        """The device with that id (and role), or a ConfigError that names both."""
+        dev = self.devices.get(device_id)
+        if dev is None or (role and dev.role != role):
+            known = ", ".join(d.id for d in self.devices.values() if not role or d.role == role)
+            what = f"no {role} device" if role else "no device"
+            raise ConfigError(self.source, [("devices", f"{what} '{device_id}' (known: {known or 'none'})")])
+        return dev
+
+
+DeviceValidator = Callable[[Mapping[str, Any], str, "Config", Callable[[str, str], None]], None]
+_device_validators: dict[str, DeviceValidator] = {}
+
+
+def register_device_validator(role: str, fn: DeviceValidator) -> None:
+    """Let a device module check its own options: fn(options, path, config, report)."""
+    _device_validators[role] = fn
+
+
+class _Reader:
+    """Walks the parsed YAML, recording problems with their paths instead of raising."""
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def report(self, path: str, message: str) -> None:
+        self.problems.append((path, message))
+
+    def mapping(self, value: Any, path: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
+        if not isinstance(value, dict):
+            self.report(path, f"must be a mapping, not {_kind(value)}")
+            return {}
+        for key in value:
+            if key not in allowed:
+                self.report(_join(path, str(key)), f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        for key in sorted(required - set(value)):
+            self.report(_join(path, key), "required")
+        return value
+
+    def seq(self, value: Any, path: str, *, required: bool = True) -> list:
+        if value is None and not required:
+            return []
+        if not isinstance(value, list):
+            self.report(path, f"must be a list, not {_kind(value)}")
+            return []
+        return value
+
+    def text(self, value: Any, path: str, *, pattern: re.Pattern | None = None, hint: str = "",
+             default: str | None = None) -> str:
+        if value is None and default is not None:
+            return default
+        if not isinstance(value, str) or not value.strip():
+            self.report(path, f"must be a non-empty text, not {_kind(value)}")
+            return default or ""
+        if pattern is not None and not pattern.match(value):
+            self.report(path, f"{value!r} is not valid: {hint}")
+        return value.strip()
+
+    def integer(self, value: Any, path: str, *, default: int | None, low: int, high: int) -> int | None:
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.report(path, f"must be a whole number, not {_kind(value)}")
+            return default
+        if not low <= value <= high:
+            self.report(path, f"{value} is out of range {low}..{high}")
+            return default
+        return value
+
+    def number(self, value: Any, path: str, *, default: float, low: float, high: float) -> float:
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.report(path, f"must be a number, not {_kind(value)}")
+            return default
+        if not low <= value <= high:
+            self.report(path, f"{value} is out of range {low}..{high}")
+            return default
+        return float(value)
+
+    def flag(self, value: Any, path: str, default: bool) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.report(path, f"must be true or false, not {_kind(value)}")
+            return default
+        return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    return {dict: "a mapping", list: "a list", str: f"the text {value!r}", bool: f"{value}"}.get(
+        type(value), f"{type(value).__name__} {value!r}")
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def load(path: str | Path) -> Config:
+    """Read and validate a site file; raise ConfigError listing every problem."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(source, [("", f"cannot read the file: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(source, [("", "the file is not UTF-8 text")]) from None
+    return parse(text, source)
+
+
+def parse(text: str, source: str = "<site file>") -> Config:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, [(where, f"not valid YAML: {problem}")]) from None
+    return build(raw, source)
+
+
+def build(raw: Any, source: str) -> Config:
+    r = _Reader()
+    top = r.mapping(raw, "", {"site", "broker", "queue", "announcement", "priority_groups", "schedules",
+                              "holidays", "agencies", "counters", "devices"},
+                    {"site", "schedules", "agencies", "counters"})
+
+    site = _site(r, top.get("site"))
+    broker = _broker(r, top.get("broker"))
+    queue = _queue(r, top.get("queue"))
+    announcement = _announcement(r, top.get("announcement"))
+    groups = _priority_groups(r, top.get("priority_groups"))
+    schedules = _schedules(r, top.get("schedules"))
+    holidays = _holidays(r, top.get("holidays"))
+    agencies, services = _agencies(r, top.get("agencies"), schedules)
+    counters = _counters(r, top.get("counters"), services, {a.id for a in agencies})
+    devices = _devices(r, top.get("devices"))
+
+    if r.problems:
+        raise ConfigError(source, r.problems)
+    config = Config(source, site, broker, queue, announcement, groups, MappingProxyType(schedules),
+                    MappingProxyType(holidays), agencies, MappingProxyType(services),
+                    MappingProxyType(counters), MappingProxyType(devices))
+    # Device options are checked against the whole, otherwise valid, config (a pin map
+    # names counters), so they come last.
+    for i, dev in enumerate(devices.values()):
+        check = _device_validators.get(dev.role)
+        if check is not None:
+            check(dev.options, f"devices[{i}]", config, r.report)
+    if r.problems:
+        raise ConfigError(source, r.problems)
+    return config
+
+
+def _site(r: _Reader, raw: Any) -> Site:
+    m = r.mapping(raw, "site", {"id", "name", "address", "timezone", "logo", "running_text"},
+                  {"id", "name", "timezone"})
+    tz = r.text(m.get("timezone"), "site.timezone", default="Asia/Jakarta")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.report("site.timezone", f"unknown time zone {tz!r} (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)")
+    return Site(
+        id=r.text(m.get("id"), "site.id", pattern=_ID, hint="lower-case letters, digits, '-' or '_'"),
+        name=r.text(m.get("name"), "site.name"),
+        address=r.text(m.get("address"), "site.address", default=""),
+        timezone=tz,
+        logo=m.get("logo") and r.text(m.get("logo"), "site.logo"),
+        running_text=r.text(m.get("running_text"), "site.running_text", default=""),
+    )
+
+
+def _broker(r: _Reader, raw: Any) -> Broker:
+    if raw is None:
+        return Broker()
+    m = r.mapping(raw, "broker", {"host", "port"})
+    return Broker(host=r.text(m.get("host"), "broker.host", default="127.0.0.1"),
+                  port=r.integer(m.get("port"), "broker.port", default=1883, low=1, high=65535))
+
+
+def _queue(r: _Reader, raw: Any) -> QueueRules:
+    if raw is None:
+        return QueueRules()
+    m = r.mapping(raw, "queue", {f.name for f in dataclasses.fields(QueueRules)})
+    d = QueueRules()
+    return QueueRules(
+        priority_streak=r.integer(m.get("priority_streak"), "queue.priority_streak",
+                                  default=d.priority_streak, low=1, high=100),
+        max_recalls=r.integer(m.get("max_recalls"), "queue.max_recalls", default=d.max_recalls, low=0, high=20),
+        late_tolerance=r.integer(m.get("late_tolerance"), "queue.late_tolerance",
+                                 default=d.late_tolerance, low=0, high=1000),
+        recent_services=r.integer(m.get("recent_services"), "queue.recent_services",
+                                  default=d.recent_services, low=1, high=1000),
+    )
+
+
+def _announcement(r: _Reader, raw: Any) -> Announcement:
+    if raw is None:
+        return Announcement()
+    m = r.mapping(raw, "announcement", {"template", "digits"})
+    template = r.text(m.get("template"), "announcement.template", default=bahasa.DEFAULT_TEMPLATE)
+    for problem in bahasa.check_template(template):
+        r.report("announcement.template", problem)
+    return Announcement(template=template, digits=r.flag(m.get("digits"), "announcement.digits", False))
+
+
+def _priority_groups(r: _Reader, raw: Any) -> tuple[PriorityGroup, ...]:
+    if raw is None:
+        return tuple(PriorityGroup(i, n) for i, n in DEFAULT_PRIORITY_GROUPS)
+    groups, seen = [], set()
+    for i, item in enumerate(r.seq(raw, "priority_groups")):
+        path = f"priority_groups[{i}]"
+        m = r.mapping(item, path, {"id", "name"}, {"id", "name"})
+        gid = r.text(m.get("id"), f"{path}.id", pattern=_ID, hint="lower-case letters, digits, '_'")
+        if gid in seen:
+            r.report(f"{path}.id", f"duplicate priority group {gid!r}")
+        seen.add(gid)
+        groups.append(PriorityGroup(gid, r.text(m.get("name"), f"{path}.name")))
+    return tuple(groups)
+
+
+def _spans(r: _Reader, raw: Any, path: str) -> tuple[tuple[dt.time, dt.time], ...]:
+    spans = []
+    for j, text in enumerate(r.seq(raw, path, required=False)):
+        m = _SPAN.match(text) if isinstance(text, str) else None
+        if not m:
+            r.report(f"{path}[{j}]", f"{text!r} is not a span like '08:00-12:00'")
+            continue
+        h1, m1, h2, m2 = map(int, m.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            r.report(f"{path}[{j}]", f"{text!r} is not a valid time of day")
+            continue
+        start, end = dt.time(h1, m1), dt.time(h2, m2)
+        if end <= start:
+            r.report(f"{path}[{j}]", f"{text!r} ends before it starts")
+        elif spans and start < spans[-1][1]:
+            r.report(f"{path}[{j}]", f"{text!r} overlaps or comes before the previous span")
+        else:
+            spans.append((start, end))
+    return tuple(spans)
+
+
+def _schedules(r: _Reader, raw: Any) -> dict[str, Schedule]:
+    out: dict[str, Schedule] = {}
+    m = r.mapping(raw, "schedules", set(raw) if isinstance(raw, dict) else set())
+    if isinstance(raw, dict) and not raw:
+        r.report("schedules", "at least one schedule is needed")
+    for name, days_raw in m.items():
+        path = f"schedules.{name}"
+        days = r.mapping(days_raw, path, set(WEEKDAYS))
+        out[str(name)] = Schedule(str(name), tuple(_spans(r, days.get(d), f"{path}.{d}") for d in WEEKDAYS))
+    return out
+
+
+def _holidays(r: _Reader, raw: Any) -> dict[dt.date, Holiday]:
+    out: dict[dt.date, Holiday] = {}
+    for i, item in enumerate(r.seq(raw, "holidays", required=False)):
+        path = f"holidays[{i}]"
+        m = r.mapping(item, path, {"date", "name"}, {"date", "name"})
+        day = m.get("date")
+        if isinstance(day, str):
+            try:
+                day = dt.date.fromisoformat(day)
+            except ValueError:
+                pass
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+            r.report(f"{path}.date", f"{m.get('date')!r} is not a date like 2026-12-25")
+            continue
+        out[day] = Holiday(day, r.text(m.get("name"), f"{path}.name"))
+    return out
+
+
+def _agencies(r: _Reader, raw: Any, schedules: dict[str, Schedule]) -> tuple[tuple[Agency, ...], dict[str, Service]]:
+    agencies, services, prefixes, ids = [], {}, {}, set()
+    items = r.seq(raw, "agencies")
+    if isinstance(raw, list) and not raw:
+        r.report("agencies", "at least one agency is needed")
+    for i, item in enumerate(items):
+        path = f"agencies[{i}]"
+        m = r.mapping(item, path, {"id", "name", "short_name", "color", "logo", "services"},
+                      {"id", "name", "services"})
+        aid = r.text(m.get("id"), f"{path}.id", pattern=_ID, hint="lower-case letters, digits, '-' or '_'")
+        if aid in ids:
+            r.report(f"{path}.id", f"duplicate agency {aid!r}")
+        ids.add(aid)
+        name = r.text(m.get("name"), f"{path}.name")
+        color = r.text(m.get("color"), f"{path}.color", pattern=re.compile(r"^#[0-9A-Fa-f]{6}$"),
+                       hint="a colour like '#1E88E5'", default="#00695C")
+        codes = []
+        for j, sraw in enumerate(r.seq(m.get("services"), f"{path}.services")):
+            svc = _service(r, sraw, f"{path}.services[{j}]", aid, schedules)
+            if svc is None:
+                continue
+            if svc.code in services:
+                r.report(f"{path}.services[{j}].code", f"duplicate service code {svc.code!r}")
+            elif svc.prefix in prefixes:
+                r.report(f"{path}.services[{j}].prefix",
+                         f"prefix {svc.prefix!r} is already used by service {prefixes[svc.prefix]!r}")
+            else:
+                services[svc.code] = svc
+                prefixes[svc.prefix] = svc.code
+                codes.append(svc.code)
+        agencies.append(Agency(aid, name, r.text(m.get("short_name"), f"{path}.short_name", default=name),
+                               color, m.get("logo") and r.text(m.get("logo"), f"{path}.logo"), tuple(codes)))
+    return tuple(agencies), services
+
+
+def _service(r: _Reader, raw: Any, path: str, agency: str, schedules: dict[str, Schedule]) -> Service | None:
+    m = r.mapping(raw, path, {"code", "prefix", "name", "quota", "schedule", "requirements", "completion",
+                              "fee", "target_wait_min", "service_min"},
+                  {"code", "prefix", "name", "schedule", "requirements", "completion", "fee", "target_wait_min"})
+    if not m:
+        return None
+    schedule = r.text(m.get("schedule"), f"{path}.schedule")
+    if schedule and schedule not in schedules:
+        r.report(f"{path}.schedule", f"unknown schedule {schedule!r} (known: {', '.join(schedules) or 'none'})")
+    requirements = tuple(r.text(x, f"{path}.requirements[{k}]")
+                         for k, x in enumerate(r.seq(m.get("requirements"), f"{path}.requirements")))
+    fee = m.get("fee")
+    if isinstance(fee, int) and not isinstance(fee, bool):
+        fee = "Gratis" if fee == 0 else f"Rp{fee:,}".replace(",", ".")
+    return Service(
+        code=r.text(m.get("code"), f"{path}.code", pattern=_CODE, hint="1-8 capital letters or digits"),
+        prefix=r.text(m.get("prefix"), f"{path}.prefix", pattern=_PREFIX, hint="1 or 2 capital letters"),
+        name=r.text(m.get("name"), f"{path}.name"),
+        agency=agency,
+        quota=r.integer(m.get("quota"), f"{path}.quota", default=None, low=1, high=9999),
+        schedule=schedule,
+        requirements=requirements,
+        completion=r.text(m.get("completion"), f"{path}.completion"),
+        fee=r.text(fee, f"{path}.fee"),
+        target_wait_min=r.integer(m.get("target_wait_min"), f"{path}.target_wait_min", default=30, low=1, high=1440),
+        service_min=r.number(m.get("service_min"), f"{path}.service_min", default=10.0, low=0.5, high=480),
+    )
+
+
+def _counters(r: _Reader, raw: Any, services: dict[str, Service], agencies: set[str]) -> dict[str, Counter]:
+    out: dict[str, Counter] = {}
+    served: set[str] = set()
+    items = r.seq(raw, "counters")
+    if isinstance(raw, list) and not raw:
+        r.report("counters", "at least one counter is needed")
+    for i, item in enumerate(items):
+        path = f"counters[{i}]"
+        m = r.mapping(item, path, {"id", "name", "services", "agency", "open_at_start"}, {"id", "name", "services"})
+        cid = r.text(m.get("id"), f"{path}.id", pattern=_ID, hint="lower-case letters, digits, '-' or '_'")
+        if cid in out:
+            r.report(f"{path}.id", f"duplicate counter {cid!r}")
+        codes = []
+        svc_list = r.seq(m.get("services"), f"{path}.services")
+        if isinstance(m.get("services"), list) and not svc_list:
+            r.report(f"{path}.services", "a counter must serve at least one service")
+        for j, code in enumerate(svc_list):
+            if code not in services:
+                r.report(f"{path}.services[{j}]", f"unknown service {code!r}")
+            elif code in codes:
+                r.report(f"{path}.services[{j}]", f"service {code!r} listed twice")
+            else:
+                codes.append(code)
+        agency = m.get("agency")
+        if agency is not None and agency not in agencies:
+            r.report(f"{path}.agency", f"unknown agency {agency!r}")
+        served.update(codes)
+        out[cid] = Counter(cid, r.text(m.get("name"), f"{path}.name"), tuple(codes),
+                           agency or (services[codes[0]].agency if codes else None),
+                           r.flag(m.get("open_at_start"), f"{path}.open_at_start", True))
+    for code in services:
+        if code not in served and isinstance(raw, list):
+            # A ticket for a service no counter serves is a number nobody will call.
+            r.report("counters", f"no counter serves service {code!r}")
+    return out
+
+
+def _devices(r: _Reader, raw: Any) -> dict[str, Device]:
+    out: dict[str, Device] = {}
+    for i, item in enumerate(r.seq(raw, "devices", required=False)):
+        path = f"devices[{i}]"
+        if not isinstance(item, dict):
+            r.report(path, f"must be a mapping, not {_kind(item)}")
+            continue
+        did = r.text(item.get("id"), f"{path}.id", pattern=_ID, hint="lower-case letters, digits, '-' or '_'")
+        role = item.get("role")
+        if role not in ROLES:
+            r.report(f"{path}.role", f"{role!r} is not one of {', '.join(ROLES)}")
+        if did in out:
+            r.report(f"{path}.id", f"duplicate device {did!r}")
+        options = {k: v for k, v in item.items() if k not in {"id", "role", "name"}}
+        out[did] = Device(did, str(role), r.text(item.get("name"), f"{path}.name", default=did),
+                          MappingProxyType(options))
+    return out

@@ -1,0 +1,300 @@
+"""The dispatcher: the one service that owns the queue. MQTT in, MQTT out.
+
+Messages arrive on paho's network thread and go into an inbox; a single worker thread
+applies them one at a time (so two counters pressing NEXT in the same millisecond get
+two different tickets). The worker takes whatever has piled up as one batch, decides
+each message against the engine, commits all their events and replies to SQLite in
+one transaction, and only then publishes the replies, the calls, the counter states
+that changed and the board. One fsync per batch instead of per ticket is what lets
+a Raspberry Pi keep up with a morning rush.
+
+Exactly once: every reply is remembered under (business day, sender, id); a repeated
+id -- a QoS 1 redelivery, a double press, a retry after a power cut -- gets the first
+reply again and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+import time
+from typing import Any, Callable
+
+from . import __version__, protocol
+from .config import Config
+from .engine import Engine, Event, Outcome, QueueError
+from .mqtt import Connection, make_client
+from .store import Reply, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+TICK_SECONDS = 1.0
+# quota_left changes with every ticket; a catalog per ticket would be noise, so small
+# changes wait this long while opening, closing and a quota running out go at once.
+CATALOG_THROTTLE_SECONDS = 5.0
+INTERNAL_MESSAGE = "Sistem antrean sedang gangguan, silakan coba lagi"
+
+Clock = Callable[[], dt.datetime]
+
+
+def _without_time(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != "updated_at"}
+
+
+class _Batch:
+    """What one batch produces: events and records to commit, messages to publish after."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.replies: list[Reply] = []
+        self.surveys: list[dict[str, Any]] = []
+        self.outgoing: list[tuple[str, bytes]] = []
+        self.pending: dict[tuple[str, str, str], Reply] = {}
+
+
+class Dispatcher:
+    def __init__(self, config: Config, store: Store, *, clock: Clock | None = None,
+                 device_id: str = "dispatcher"):
+        self.config = config
+        self.site = config.site.id
+        self.store = store
+        self.clock = clock or (lambda: dt.datetime.now(config.tz))
+        self.device_id = device_id
+        self.inbox: queue.Queue = queue.Queue()
+        self.problems: list[str] = []
+        self.connection: Connection | None = None
+        self._published: dict[str, dict[str, Any]] = {}
+        self._catalog_at = 0.0
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self.engine = self._rebuild()
+
+    # -- state ----------------------------------------------------------------
+
+    def _rebuild(self) -> Engine:
+        """The engine as the store has it: the latest business day replayed."""
+        engine = Engine(self.config)
+        engine.last_seq = self.store.last_seq()
+        engine.apply_all(self.store.events())
+        return engine
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def start(self, host: str, port: int) -> None:
+        status_topic = protocol.status(self.site, self.device_id)
+        client = make_client(f"antrian-{self.site}-{self.device_id}", will_topic=status_topic,
+                             will_payload={"device": self.device_id, "role": "dispatcher", "online": False})
+        self.connection = Connection(client)
+        client.on_message = self._on_message
+
+        @self.connection.on_connected
+        def _subscribe(c):
+            c.subscribe([(t, protocol.QOS) for t in protocol.dispatcher_subscriptions(self.site)])
+            # The worker owns the engine; ask it to republish every retained message,
+            # which restores them on a broker that lost its persistence.
+            self.inbox.put(("__republish__", b""))
+
+        self._worker = threading.Thread(target=self._run, name="dispatcher", daemon=True)
+        self._worker.start()
+        self.connection.connect(host, port)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.inbox.put(("__stop__", b""))
+        if self._worker is not None:
+            self._worker.join(timeout=10)
+        if self.connection is not None:
+            # A clean disconnect does not fire the will: say "offline" ourselves.
+            info = self._publish(protocol.status(self.site, self.device_id),
+                                 {"device": self.device_id, "role": "dispatcher", "online": False}, retain=True)
+            if info is not None and self.connection.connected:
+                info.wait_for_publish(timeout=2)
+            self.connection.close()
+
+    def _on_message(self, client, userdata, msg) -> None:
+        self.inbox.put((msg.topic, msg.payload))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                first = self.inbox.get(timeout=TICK_SECONDS)
+            except queue.Empty:
+                first = None
+            batch = [first] if first else []
+            while first and len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self.process(batch)
+            except Exception:
+                # A bug must not take the queue down: log it and keep serving.
+                log.exception("dispatcher: failed to process a batch of %d messages", len(batch))
+
+    # -- processing (worker thread only) -------------------------------------------
+
+    def process(self, messages: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+        """Handle a batch of (topic, payload); returns what was published, in order."""
+        now = self.clock()
+        republish = self.engine.roll(now)
+        batch = _Batch()
+        for topic, payload in messages:
+            if topic == "__stop__":
+                continue
+            if topic == "__republish__":
+                republish = True
+                continue
+            self._handle(batch, topic, payload, now)
+        if batch.events or batch.replies or batch.surveys:
+            try:
+                self.store.commit(batch.events, batch.replies, batch.surveys)
+                self._clear_problem("database_error")
+            except StoreError as exc:
+                log.error("dispatcher: %s; %d replies answered 'internal', nothing of them stored",
+                          exc, len(batch.replies))
+                self._set_problem("database_error")
+                self.engine = self._rebuild()
+                batch.outgoing = [self._internal(t, p) for t, p in batch.outgoing]
+                batch.events = []
+        sent = [(t, p) for t, p in batch.outgoing]
+        for topic, payload in sent:
+            self._publish_raw(topic, payload)
+        sent += self._publish_state(now, force=republish, changed=bool(batch.events))
+        return sent
+
+    def _handle(self, batch: _Batch, topic: str, payload: bytes, now: dt.datetime) -> None:
+        parsed = protocol.parse_topic(self.site, topic)
+        if parsed is None or parsed.kind not in ("kiosk_request", "counter_command", "survey"):
+            log.warning("dispatcher: ignored a message on unexpected topic %r", topic[:200])
+            return
+        if parsed.kind == "kiosk_request":
+            sender, reply_topic = f"kiosk/{parsed.entity}", protocol.kiosk_reply(self.site, parsed.entity)
+        elif parsed.kind == "counter_command":
+            sender, reply_topic = f"counter/{parsed.entity}", protocol.counter_reply(self.site, parsed.entity)
+        else:
+            sender, reply_topic = f"survey/{parsed.entity}", None
+
+        obj: dict[str, Any] | None = None
+        try:
+            obj = protocol.decode(payload)
+            if parsed.kind == "kiosk_request":
+                msg = protocol.parse_request(obj)
+            elif parsed.kind == "counter_command":
+                msg = protocol.parse_command(obj)
+            else:
+                msg = protocol.parse_survey(obj)
+        except protocol.ProtocolError as exc:
+            mid = exc.msg_id or (protocol.message_id(obj) if obj else None)
+            log.warning("dispatcher: bad_request on %s (id %r): %s", topic[:200], mid, exc.message)
+            if reply_topic:
+                batch.outgoing.append((reply_topic, protocol.encode(
+                    protocol.reply_error(mid, "bad_request", exc.message))))
+            return
+
+        day = self.engine.business_day(now).isoformat()
+        key = (day, sender, msg.id)
+        seen = batch.pending.get(key) or self.store.reply(day, sender, msg.id)
+        if seen is not None:
+            log.info("dispatcher: repeated id %r from %s answered with its first reply", msg.id, sender)
+            if seen.topic:
+                batch.outgoing.append((seen.topic, seen.payload.encode("utf-8")))
+            return
+
+        if parsed.kind == "survey":
+            batch.surveys.append({"day": day, "at": now.isoformat(), "device": parsed.entity, "ticket": msg.ticket,
+                                  "counter": msg.counter, "score": msg.score, "answers": msg.answers})
+            self._remember(batch, key, "", b"")
+            return
+
+        try:
+            if parsed.kind == "kiosk_request":
+                outcome = self.engine.issue(msg.service, msg.priority, now)
+            else:
+                outcome = self.engine.command(parsed.entity, msg.action, msg.args, now)
+        except QueueError as exc:
+            outcome = Outcome(error=exc)
+        self.engine.apply_all(outcome.events)
+        batch.events.extend(outcome.events)
+        if outcome.error is not None:
+            body = protocol.reply_error(msg.id, outcome.error.code, outcome.error.message)
+        else:
+            body = protocol.reply_ok(msg.id, self.engine.ticket(outcome.ticket) if outcome.ticket else None)
+        encoded = protocol.encode(body)
+        self._remember(batch, key, reply_topic, encoded)
+        batch.outgoing.append((reply_topic, encoded))
+        for event in outcome.events:
+            if "seq" in event.data:
+                call = next(c for c in self.engine.recent if c["seq"] == event.data["seq"])
+                batch.outgoing.append((protocol.call(self.site), protocol.encode(call)))
+
+    @staticmethod
+    def _remember(batch: _Batch, key: tuple[str, str, str], topic: str, payload: bytes) -> None:
+        reply = Reply(*key, topic, payload.decode("utf-8"))
+        batch.pending[key] = reply
+        batch.replies.append(reply)
+
+    def _internal(self, topic: str, payload: bytes) -> tuple[str, bytes]:
+        """Turn an unstored reply into `internal` (calls are dropped: they did not happen)."""
+        if topic == protocol.call(self.site):
+            return topic, b""
+        obj = protocol.decode(payload)
+        return topic, protocol.encode(protocol.reply_error(obj.get("id"), "internal", INTERNAL_MESSAGE))
+
+    # -- publishing ---------------------------------------------------------------
+
+    def _publish(self, topic: str, obj: dict[str, Any], retain: bool = False):
+        return self._publish_raw(topic, protocol.encode(obj), retain)
+
+    def _publish_raw(self, topic: str, payload: bytes, retain: bool = False):
+        if not payload or self.connection is None:
+            return None
+        return self.connection.client.publish(topic, payload, qos=protocol.QOS, retain=retain)
+
+    def _publish_state(self, now: dt.datetime, *, force: bool, changed: bool) -> list[tuple[str, bytes]]:
+        """Publish the retained messages whose content changed (all of them if `force`)."""
+        sent = []
+
+        def put(topic: str, payload: dict[str, Any]) -> None:
+            key = _without_time(payload)
+            if force or self._published.get(topic) != key:
+                self._published[topic] = key
+                data = protocol.encode(payload)
+                self._publish_raw(topic, data, retain=True)
+                sent.append((topic, data))
+
+        if force or changed:
+            for counter in self.config.counters:
+                put(protocol.counter_state(self.site, counter), self.engine.counter_state(counter, now))
+            put(protocol.board(self.site), self.engine.board(now))
+        catalog = self.engine.catalog(now)
+        topic = protocol.catalog(self.site)
+        last = self._published.get(topic)
+        if force or last is None or _openings(last) != _openings(catalog) or (
+                last != catalog and time.monotonic() - self._catalog_at >= CATALOG_THROTTLE_SECONDS):
+            self._catalog_at = time.monotonic()
+            put(topic, catalog)
+        if force:
+            put(protocol.status(self.site, self.device_id), self._status(now))
+        return sent
+
+    def _status(self, now: dt.datetime) -> dict[str, Any]:
+        return {"device": self.device_id, "role": "dispatcher", "online": True, "problems": list(self.problems),
+                "version": __version__, "at": now.isoformat(timespec="seconds")}
+
+    def _set_problem(self, problem: str) -> None:
+        if problem not in self.problems:
+            self.problems.append(problem)
+            self._publish(protocol.status(self.site, self.device_id), self._status(self.clock()), retain=True)
+
+    def _clear_problem(self, problem: str) -> None:
+        if problem in self.problems:
+            self.problems.remove(problem)
+            self._publish(protocol.status(self.site, self.device_id), self._status(self.clock()), retain=True)
+
+
+def _openings(catalog: dict[str, Any]) -> list[tuple[str, bool, Any]]:
+    return [(s["code"], s["open"], s["closed_reason"]) for a in catalog["agencies"] for s in a["services"]]

@@ -1,0 +1,437 @@
+"""The queue rules of DESIGN.md, pure: no I/O, the clock passed in.
+
+Every change is an `Event`. A request or command is first *decided* against the
+current state -- which checks the rules and returns the events it causes, leaving the
+state untouched -- and the caller applies those events once they are stored. Replaying
+the stored events through `apply` rebuilds exactly the same state after a restart.
+
+    engine = Engine(config)
+    outcome = engine.issue("KTP", None, now)      # QueueError if refused
+    store.append(outcome.events) ; engine.apply_all(outcome.events)
+
+The business day is derived from each event's time in the site's time zone: the
+first event (or decision) of a new local day starts numbering again at 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import heapq
+import re
+from collections import deque
+from typing import Any, Iterable
+
+from .config import Config, Service
+
+ACTIONS = ("call_next", "recall", "no_show", "finish", "transfer", "call_number", "open", "pause", "close")
+EVENT_KINDS = ("issued", "called", "recalled", "served", "no_show", "transferred", "counter_status")
+RECENT_CALLS = 10
+_NUMBER = re.compile(r"^\s*([A-Za-z]{1,2})\s*-?\s*(\d{1,4})\s*$")
+
+
+class QueueError(Exception):
+    """A refused request: `code` is the wire error code, `message` Indonesian for the citizen."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    kind: str
+    at: dt.datetime
+    data: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What a decision causes: events to store, the ticket to answer with, or an error.
+
+    An error can come with events: `call_next` on an empty queue still finishes the
+    ticket that was being served.
+    """
+
+    events: tuple[Event, ...] = ()
+    ticket: str | None = None
+    error: QueueError | None = None
+
+
+@dataclasses.dataclass
+class _Ticket:
+    number: str
+    service: str
+    origin: str
+    priority: str | None
+    issued_at: dt.datetime
+    order: int
+    status: str = "waiting"  # waiting | serving | served | no_show
+    counter: str | None = None
+    recalls: int = 0
+    called_at: dt.datetime | None = None
+    call_ordinal: int = 0
+
+
+@dataclasses.dataclass
+class _Counter:
+    status: str
+    serving: str | None = None
+    streak: int = 0
+    reason: str | None = None
+
+
+def format_number(prefix: str, n: int) -> str:
+    """`A-001`: zero-padded to 3 digits, 4 past 999."""
+    return f"{prefix}-{n:03d}"
+
+
+def normalize_number(text: str) -> str | None:
+    """Accept what a keypad or an officer types (`a12`, `A-012`) as `A-012`; None if not a number."""
+    m = _NUMBER.match(text) if isinstance(text, str) else None
+    return format_number(m.group(1).upper(), int(m.group(2))) if m else None
+
+
+def availability(config: Config, service: Service, now: dt.datetime) -> str | None:
+    """None when the service takes tickets now, else the Indonesian reason it does not."""
+    local = now.astimezone(config.tz)
+    holiday = config.holidays.get(local.date())
+    if holiday is not None:
+        return f"Hari ini libur: {holiday.name}"
+    spans = config.schedules[service.schedule].spans(local.date())
+    if not spans:
+        return "Layanan ini tidak buka hari ini"
+    t = local.time()
+    for i, (start, end) in enumerate(spans):
+        if t < start:
+            if i == 0:
+                return f"Layanan buka pukul {start:%H.%M}"
+            return f"Waktu istirahat, layanan buka kembali pukul {start:%H.%M}"
+        if t < end:
+            return None
+    return f"Jam layanan hari ini sudah berakhir (tutup pukul {spans[-1][1]:%H.%M})"
+
+
+def iso(t: dt.datetime) -> str:
+    return t.isoformat(timespec="seconds")
+
+
+class Engine:
+    def __init__(self, config: Config):
+        self.config = config
+        self.tz = config.tz
+        self.last_seq = 0
+        self.day: dt.date | None = None
+        self._reset_day(None)
+
+    # -- the business day -------------------------------------------------------
+
+    def business_day(self, now: dt.datetime) -> dt.date:
+        return now.astimezone(self.tz).date()
+
+    def _reset_day(self, day: dt.date | None) -> None:
+        self.day = day
+        self.tickets: dict[str, _Ticket] = {}
+        self.issued: dict[str, int] = {code: 0 for code in self.config.services}
+        self.calls_made: dict[str, int] = {code: 0 for code in self.config.services}
+        self.waiting: dict[str, int] = {code: 0 for code in self.config.services}
+        # Per service, a heap of (order, number) for priority and for normal tickets.
+        # Entries are removed lazily: one is live only while its ticket waits there.
+        self._heaps: dict[str, tuple[list, list]] = {code: ([], []) for code in self.config.services}
+        self.counters = {c.id: _Counter("open" if c.open_at_start else "closed") for c in self.config.counters.values()}
+        self.recent: deque[dict] = deque(maxlen=RECENT_CALLS)
+        self.durations: dict[str, deque[float]] = {
+            code: deque(maxlen=self.config.queue.recent_services) for code in self.config.services}
+        self._order = 0
+
+    def roll(self, now: dt.datetime) -> bool:
+        """Start a new business day if `now` is past local midnight; True if it did."""
+        day = self.business_day(now)
+        if self.day is None or day > self.day:
+            self._reset_day(day)
+            return True
+        return False
+
+    # -- decisions (no state change) -------------------------------------------
+
+    def issue(self, service: str, priority: str | None, now: dt.datetime) -> Outcome:
+        self.roll(now)
+        svc = self.config.services.get(service) if isinstance(service, str) else None
+        if svc is None:
+            raise QueueError("unknown_service", f"Layanan '{service}' tidak dikenal")
+        if priority is not None and priority not in {g.id for g in self.config.priority_groups}:
+            raise QueueError("bad_request", f"Kelompok prioritas '{priority}' tidak dikenal")
+        reason = availability(self.config, svc, now)
+        if reason is not None:
+            raise QueueError("service_closed", f"{svc.name}: {reason}")
+        if svc.quota is not None and self.issued[svc.code] >= svc.quota:
+            raise QueueError("quota_exhausted", f"Kuota {svc.name} hari ini sudah habis")
+        number = format_number(svc.prefix, self.issued[svc.code] + 1)
+        event = Event("issued", now, {"number": number, "service": svc.code, "priority": priority})
+        return Outcome((event,), number)
+
+    def command(self, counter: str, action: str, args: dict[str, Any], now: dt.datetime) -> Outcome:
+        self.roll(now)
+        if counter not in self.counters:
+            raise QueueError("unknown_counter", f"Loket '{counter}' tidak dikenal")
+        if action not in ACTIONS:
+            raise QueueError("bad_request", f"Perintah '{action}' tidak dikenal")
+        state = self.counters[counter]
+        if state.status == "closed" and action in ("call_next", "recall", "call_number", "transfer"):
+            raise QueueError("counter_closed", "Loket sedang tutup; buka loket terlebih dahulu")
+        return getattr(self, f"_{action}")(counter, state, args, now)
+
+    def _finish_current(self, counter: str, state: _Counter, now: dt.datetime) -> list[Event]:
+        if state.serving is None:
+            return []
+        return [Event("served", now, {"number": state.serving, "counter": counter})]
+
+    def _resume(self, counter: str, state: _Counter, now: dt.datetime) -> list[Event]:
+        # Pressing NEXT after a break means the officer is back.
+        if state.status == "paused":
+            return [Event("counter_status", now, {"counter": counter, "status": "open", "reason": None})]
+        return []
+
+    def _call(self, counter: str, ticket: _Ticket, now: dt.datetime, via: str) -> Event:
+        return Event("called", now, {"number": ticket.number, "counter": counter, "seq": self.last_seq + 1,
+                                     "via": via})
+
+    def _call_next(self, counter, state, args, now) -> Outcome:
+        events = self._finish_current(counter, state, now) + self._resume(counter, state, now)
+        ticket = self._next_for(counter, state)
+        if ticket is None:
+            return Outcome(tuple(events), None, QueueError("queue_empty", "Tidak ada antrean yang menunggu"))
+        events.append(self._call(counter, ticket, now, "next"))
+        return Outcome(tuple(events), ticket.number)
+
+    def _call_number(self, counter, state, args, now) -> Outcome:
+        number = normalize_number(args.get("number"))
+        if number is None:
+            raise QueueError("bad_request", "Nomor antrean tidak valid")
+        ticket = self.tickets.get(number)
+        if ticket is None:
+            raise QueueError("bad_request", f"Nomor {number} tidak ada dalam antrean hari ini")
+        if ticket.service not in self.config.counters[counter].services:
+            raise QueueError("bad_request", f"Nomor {number} bukan untuk layanan loket ini")
+        if ticket.status == "no_show":
+            later = self.calls_made[ticket.service] - ticket.call_ordinal
+            if later >= self.config.queue.late_tolerance:
+                raise QueueError("bad_request", f"Nomor {number} sudah melewati batas toleransi keterlambatan")
+        elif ticket.status != "waiting":
+            raise QueueError("bad_request", f"Nomor {number} sudah dipanggil")
+        events = self._finish_current(counter, state, now) + self._resume(counter, state, now)
+        events.append(self._call(counter, ticket, now, "number"))
+        return Outcome(tuple(events), number)
+
+    def _serving(self, state: _Counter) -> _Ticket:
+        if state.serving is None:
+            raise QueueError("not_serving", "Loket ini tidak sedang melayani nomor antrean")
+        return self.tickets[state.serving]
+
+    def _recall(self, counter, state, args, now) -> Outcome:
+        ticket = self._serving(state)
+        if ticket.recalls >= self.config.queue.max_recalls:
+            raise QueueError("recall_limit", f"Nomor {ticket.number} sudah dipanggil ulang "
+                                             f"{self.config.queue.max_recalls} kali")
+        event = Event("recalled", now, {"number": ticket.number, "counter": counter, "seq": self.last_seq + 1})
+        return Outcome((event,), ticket.number)
+
+    def _no_show(self, counter, state, args, now) -> Outcome:
+        ticket = self._serving(state)
+        return Outcome((Event("no_show", now, {"number": ticket.number, "counter": counter}),), ticket.number)
+
+    def _finish(self, counter, state, args, now) -> Outcome:
+        ticket = self._serving(state)
+        return Outcome(tuple(self._finish_current(counter, state, now)), ticket.number)
+
+    def _transfer(self, counter, state, args, now) -> Outcome:
+        to = args.get("to_service")
+        if not isinstance(to, str) or to not in self.config.services:
+            raise QueueError("unknown_service", f"Layanan tujuan '{to}' tidak dikenal")
+        ticket = self._serving(state)
+        if to == ticket.service:
+            raise QueueError("bad_request", f"Nomor {ticket.number} sudah berada di layanan itu")
+        event = Event("transferred", now, {"number": ticket.number, "counter": counter,
+                                           "from_service": ticket.service, "to_service": to})
+        return Outcome((event,), ticket.number)
+
+    def _status(self, counter, state, now, status, reason=None) -> Outcome:
+        events = self._finish_current(counter, state, now) if status == "closed" else []
+        if state.status != status or state.reason != reason:
+            events.append(Event("counter_status", now, {"counter": counter, "status": status, "reason": reason}))
+        return Outcome(tuple(events), None if status == "closed" else state.serving)
+
+    def _open(self, counter, state, args, now) -> Outcome:
+        return self._status(counter, state, now, "open")
+
+    def _pause(self, counter, state, args, now) -> Outcome:
+        reason = args.get("reason")
+        if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
+            raise QueueError("bad_request", "Alasan jeda harus berupa teks (paling banyak 200 huruf)")
+        return self._status(counter, state, now, "paused", reason)
+
+    def _close(self, counter, state, args, now) -> Outcome:
+        return self._status(counter, state, now, "closed")
+
+    def _live(self, entry: tuple[int, str], service: str) -> bool:
+        t = self.tickets.get(entry[1])
+        return t is not None and t.status == "waiting" and t.service == service
+
+    def _head(self, service: str, which: int) -> _Ticket | None:
+        heap = self._heaps[service][which]
+        while heap and not self._live(heap[0], service):
+            heapq.heappop(heap)
+        return self.tickets[heap[0][1]] if heap else None
+
+    def _next_for(self, counter: str, state: _Counter) -> _Ticket | None:
+        """Longest-waiting ticket among the counter's services, priority first within the streak limit."""
+        services = self.config.counters[counter].services
+        prio = [t for t in (self._head(s, 0) for s in services) if t]
+        normal = [t for t in (self._head(s, 1) for s in services) if t]
+        first = min(prio, key=lambda t: t.order, default=None)
+        oldest = min(normal, key=lambda t: t.order, default=None)
+        if first is not None and (oldest is None or state.streak < self.config.queue.priority_streak):
+            return first
+        return oldest
+
+    # -- applying events ----------------------------------------------------------
+
+    def apply_all(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def apply(self, event: Event) -> None:
+        self.roll(event.at)
+        d = event.data
+        if event.kind == "issued":
+            self._order += 1
+            svc = self.config.services[d["service"]]
+            self.issued[svc.code] += 1
+            t = _Ticket(d["number"], svc.code, svc.code, d["priority"], event.at, self._order)
+            self.tickets[t.number] = t
+            self._enqueue(t)
+        elif event.kind in ("called", "recalled"):
+            t, c = self.tickets[d["number"]], self.counters[d["counter"]]
+            self.last_seq = max(self.last_seq, d["seq"])
+            if event.kind == "called":
+                self._dequeue(t)
+                t.status, t.counter, t.called_at, t.recalls = "serving", d["counter"], event.at, 0
+                self.calls_made[t.service] += 1
+                t.call_ordinal = self.calls_made[t.service]
+                c.serving = t.number
+                if d.get("via") == "next":
+                    c.streak = c.streak + 1 if t.priority else 0
+            else:
+                t.recalls += 1
+            self.recent.appendleft(self._call_payload(t, d["counter"], d["seq"], event.kind == "recalled", event.at))
+        elif event.kind in ("served", "no_show"):
+            t, c = self.tickets[d["number"]], self.counters[d["counter"]]
+            t.status = "served" if event.kind == "served" else "no_show"
+            if event.kind == "served" and t.called_at is not None:
+                self.durations[t.service].append((event.at - t.called_at).total_seconds() / 60)
+            c.serving = None
+        elif event.kind == "transferred":
+            t, c = self.tickets[d["number"]], self.counters[d["counter"]]
+            t.service, t.status, t.counter, t.recalls = d["to_service"], "waiting", None, 0
+            c.serving = None
+            self._enqueue(t)
+        elif event.kind == "counter_status":
+            c = self.counters[d["counter"]]
+            c.status, c.reason = d["status"], d.get("reason")
+        else:
+            raise ValueError(f"unknown event kind {event.kind!r}")
+
+    def _enqueue(self, t: _Ticket) -> None:
+        heapq.heappush(self._heaps[t.service][0 if t.priority else 1], (t.order, t.number))
+        self.waiting[t.service] += 1
+
+    def _dequeue(self, t: _Ticket) -> None:
+        # Only the count changes here; the heap entry dies lazily (see _live).
+        if t.status == "waiting":
+            self.waiting[t.service] -= 1
+
+    # -- views: the wire payloads of DESIGN.md ------------------------------------
+
+    def ahead(self, t: _Ticket) -> int:
+        """Waiting tickets that will be called before `t` in its service."""
+        if t.status != "waiting":
+            return 0
+        prio, normal = self._heaps[t.service]
+        if t.priority:
+            return sum(1 for o, n in prio if o < t.order and self._live((o, n), t.service))
+        return (sum(1 for e in prio if self._live(e, t.service))
+                + sum(1 for o, n in normal if o < t.order and self._live((o, n), t.service)))
+
+    def mean_service_min(self, service: str) -> float:
+        recent = self.durations[service]
+        return sum(recent) / len(recent) if recent else self.config.services[service].service_min
+
+    def open_counters(self, service: str) -> int:
+        return sum(1 for cid, c in self.counters.items()
+                   if c.status == "open" and service in self.config.counters[cid].services)
+
+    def estimated_wait_min(self, service: str, ahead: int) -> int:
+        return round(ahead * self.mean_service_min(service) / max(1, self.open_counters(service)))
+
+    def ticket(self, number: str) -> dict[str, Any]:
+        t = self.tickets[number]
+        svc = self.config.services[t.service]
+        agency = self.config.agency(svc.agency)
+        ahead = self.ahead(t)
+        return {"number": t.number, "service": svc.code, "service_name": svc.name, "agency": agency.id,
+                "agency_name": agency.name, "priority": t.priority, "issued_at": iso(t.issued_at),
+                "business_day": self.business_day(t.issued_at).isoformat(), "ahead": ahead,
+                "estimated_wait_min": self.estimated_wait_min(t.service, ahead)}
+
+    def _call_payload(self, t: _Ticket, counter: str, seq: int, recall: bool, at: dt.datetime) -> dict[str, Any]:
+        svc = self.config.services[t.service]
+        return {"seq": seq, "number": t.number, "service": svc.code, "service_name": svc.name,
+                "counter": counter, "counter_name": self.config.counters[counter].name,
+                "recall": recall, "at": iso(at)}
+
+    def waiting_for(self, counter: str) -> int:
+        return sum(self.waiting[s] for s in self.config.counters[counter].services)
+
+    def counter_state(self, counter: str, now: dt.datetime) -> dict[str, Any]:
+        c = self.counters[counter]
+        serving = self.ticket(c.serving) if c.serving else None
+        return {"counter": counter, "name": self.config.counters[counter].name, "status": c.status,
+                "reason": c.reason, "serving": serving,
+                "recalls": self.tickets[c.serving].recalls if c.serving else 0,
+                "waiting": self.waiting_for(counter), "updated_at": iso(now)}
+
+    def board(self, now: dt.datetime) -> dict[str, Any]:
+        counters = []
+        for cid, c in self.counters.items():
+            t = self.tickets[c.serving] if c.serving else None
+            counters.append({"counter": cid, "name": self.config.counters[cid].name, "status": c.status,
+                             "serving": t.number if t else None,
+                             "service_name": self.config.services[t.service].name if t else None})
+        return {"seq": self.last_seq, "business_day": self.business_day(now).isoformat(), "counters": counters,
+                "recent": list(self.recent), "waiting": dict(self.waiting), "updated_at": iso(now)}
+
+    def catalog(self, now: dt.datetime) -> dict[str, Any]:
+        cfg = self.config
+        agencies = []
+        for a in cfg.agencies:
+            services = []
+            for code in a.services:
+                s = cfg.services[code]
+                reason = availability(cfg, s, now)
+                left = None if s.quota is None else max(0, s.quota - self.issued[code])
+                if reason is None and left == 0:
+                    reason = "Kuota hari ini sudah habis"
+                services.append({"code": code, "prefix": s.prefix, "name": s.name, "open": reason is None,
+                                 "closed_reason": reason, "quota_left": left,
+                                 "requirements": list(s.requirements), "completion": s.completion, "fee": s.fee,
+                                 "target_wait_min": s.target_wait_min})
+            agencies.append({"id": a.id, "name": a.name, "short_name": a.short_name, "color": a.color,
+                             "services": services})
+        return {"site": {"id": cfg.site.id, "name": cfg.site.name, "address": cfg.site.address,
+                         "timezone": cfg.site.timezone},
+                "agencies": agencies,
+                "counters": [{"counter": c.id, "name": c.name, "services": list(c.services)}
+                             for c in cfg.counters.values()],
+                "devices": [{"device": d.id, "role": d.role} for d in cfg.devices.values()],
+                "priority_groups": [{"id": g.id, "name": g.name} for g in cfg.priority_groups]}

@@ -1,0 +1,217 @@
+"""The one paho-mqtt adapter of the project: every device and the dispatcher connect through it.
+
+- :func:`make_client` builds a paho 2 client the way the project needs it: MQTT
+  3.1.1, the VERSION2 callback API, TCP_NODELAY on every socket (Nagle costs
+  about 40 ms a broker hop), a reconnect back-off, the retained QoS 1 will and
+  credentials when given (none: anonymous, for a laptop or tests).
+- :class:`Connection` runs the client's network thread, survives a broker that
+  is down at start or restarts, re-runs the ``on_connected`` callbacks after
+  every (re)connect so subscriptions and retained "online" statuses come back,
+  and logs a refused or lost connection once per change instead of per retry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+__all__ = ["Connection", "encode_json", "make_client", "parse_address"]
+
+log = logging.getLogger(__name__)
+
+# CONNACK reason codes that mean "this device's credentials are wrong".
+_AUTH_FAILURES = {134: "bad user name or password", 135: "not authorized"}
+
+
+def parse_address(text: str, default_port: int = 1883) -> tuple[str, int]:
+    """``"host:port"``, ``"host"`` or ``"[::1]:port"`` -> ``(host, port)``."""
+    raw = text.strip()
+    if raw.startswith("["):
+        host, sep, rest = raw[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else None
+        bad = not sep or (rest and port_text is None)
+    elif raw.count(":") == 1:
+        host, port_text = raw.split(":")
+        bad = False
+    else:
+        # No colon: a bare host. Several colons: a bare IPv6 address.
+        host, port_text, bad = raw, None, False
+    if bad or not host or any(ch.isspace() for ch in host):
+        raise ValueError(f"bad broker address {text!r}: expected HOST or HOST:PORT")
+    if port_text is None:
+        return host, default_port
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError(f"bad broker address {text!r}: port must be a number 1-65535")
+    return host, int(port_text)
+
+
+def encode_json(obj: Any) -> bytes:
+    """The wire encoding: compact JSON, UTF-8, Indonesian text kept readable."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _set_nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
+    # Called for every new socket, so it holds after a reconnect too.
+    if getattr(sock, "family", None) in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def make_client(
+    client_id: str,
+    *,
+    will_topic: str | None = None,
+    will_payload: bytes | str | dict[str, Any] | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    clean_session: bool = True,
+) -> paho.Client:
+    """A paho client (MQTT 3.1.1, callback API VERSION2) set up for the project.
+
+    ``clean_session=True`` by default: every device restores its subscriptions in
+    its on_connected callback and reads the state from retained messages, so a
+    broker-side session is not needed. A dict will payload is JSON-encoded.
+    """
+    if not client_id:
+        raise ValueError("client_id must not be empty")
+    if will_payload is not None and will_topic is None:
+        raise ValueError("will_payload given without will_topic")
+    client = paho.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=clean_session,
+        protocol=paho.MQTTv311,
+    )
+    client.on_socket_open = _set_nodelay
+    # Back-off after a lost or refused connection: 0.2 s, doubling, capped at 30 s.
+    client.reconnect_delay_set(min_delay=0.2, max_delay=30)  # type: ignore[arg-type]
+    # paho logs only to a logger it is given; DEBUG shows every packet.
+    client.enable_logger(logging.getLogger(f"{__name__}.paho"))
+    if will_topic is not None:
+        payload = encode_json(will_payload) if isinstance(will_payload, dict) else will_payload
+        # Must be set before connecting; retained so a monitor that starts
+        # later still sees the device offline.
+        client.will_set(will_topic, payload, qos=1, retain=True)
+    if username is not None:
+        client.username_pw_set(username, password)
+    return client
+
+
+OnConnected = Callable[[paho.Client], None]
+
+
+class Connection:
+    """Runs a client's network thread and keeps it connected.
+
+    The Connection owns the client's on_connect, on_disconnect and
+    on_connect_fail callbacks; add yours with :meth:`on_connected`. Set
+    on_message / message_callback_add on ``.client`` as usual.
+    """
+
+    def __init__(self, client: paho.Client) -> None:
+        self.client = client
+        self.address = ""
+        self._callbacks: list[OnConnected] = []
+        self._connected = threading.Event()
+        # The last problem logged, so retries of the same failure stay quiet.
+        self._problem: str | None = None
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
+
+    @property
+    def client_id(self) -> str:
+        # paho 2.1 keeps the id only in this private attribute, as bytes.
+        return self.client._client_id.decode("utf-8", "replace")
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def on_connected(self, callback: OnConnected) -> OnConnected:
+        """Run *callback(client)* after every successful (re)connect; usable as a decorator.
+
+        Register before connect(). It runs on paho's network thread.
+        """
+        self._callbacks.append(callback)
+        return callback
+
+    def connect(self, host: str, port: int = 1883, keepalive: int = 30) -> None:
+        """Start connecting in the background; never raises for a broker that is down."""
+        self.address = f"{host}:{port}"
+        # connect_async + loop_start: the first attempt happens on the network
+        # thread, which retries with the back-off instead of raising here.
+        self.client.connect_async(host, port, keepalive=keepalive)
+        self.client.loop_start()
+
+    def wait_connected(self, timeout: float | None = None) -> bool:
+        return self._connected.wait(timeout)
+
+    def publish_json(self, topic: str, obj: Any, retain: bool = False, qos: int = 1) -> paho.MQTTMessageInfo:
+        """Publish *obj* as JSON. While disconnected paho queues QoS 1 messages
+        (``info.rc`` is then MQTT_ERR_NO_CONN) and sends them after the reconnect."""
+        return self.client.publish(topic, encode_json(obj), qos=qos, retain=retain)
+
+    def close(self) -> None:
+        """Disconnect cleanly (the broker does not publish the will) and stop the thread."""
+        self.client.disconnect()
+        self.client.loop_stop()
+        self._connected.clear()
+
+    def _report(self, problem: str | None, level: int, message: str, *args: Any) -> None:
+        if problem != self._problem:
+            self._problem = problem
+            log.log(level, message, *args)
+
+    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            hint = _AUTH_FAILURES.get(reason.value)
+            if hint:
+                self._report(
+                    f"refused:{reason.value}", logging.WARNING,
+                    "MQTT client %r: broker %s refused the connection: %s (reason %d); "
+                    "check this device's broker user name and password",
+                    self.client_id, self.address, hint, reason.value,
+                )
+            else:
+                self._report(
+                    f"refused:{reason.value}", logging.WARNING,
+                    "MQTT client %r: broker %s refused the connection: %s (reason %d)",
+                    self.client_id, self.address, reason, reason.value,
+                )
+            return
+        self._report(None, logging.INFO, "MQTT client %r connected to %s", self.client_id, self.address)
+        for callback in list(self._callbacks):
+            # An exception escaping a paho callback kills the network thread
+            # (suppress_exceptions is off), so one bad callback is logged and
+            # the others still run.
+            try:
+                callback(client)
+            except Exception:
+                log.exception("MQTT client %r: on_connected callback %r failed", self.client_id, callback)
+        # Set last: a waiter may rely on the subscriptions being sent.
+        self._connected.set()
+
+    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        was_connected = self._connected.is_set()
+        self._connected.clear()
+        # paho also calls this after a refused CONNACK; that was reported already.
+        if was_connected and reason.is_failure:
+            self._report(
+                "lost", logging.WARNING,
+                "MQTT client %r lost its connection to %s (%s); reconnecting",
+                self.client_id, self.address, reason,
+            )
+
+    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        self._report(
+            "unreachable", logging.WARNING,
+            "MQTT client %r cannot reach broker %s; retrying with back-off",
+            self.client_id, self.address,
+        )

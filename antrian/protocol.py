@@ -1,0 +1,218 @@
+"""The MQTT wire contract of DESIGN.md: topic names and JSON payloads.
+
+This is the only place topics are built or parsed. Incoming payloads are decoded and
+checked here into small frozen objects; anything wrong raises `ProtocolError` with an
+Indonesian message fit for a citizen's screen (the wire contract asks for that) and
+the sender's id when one could be read, so the dispatcher can answer `bad_request`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from .engine import ACTIONS
+
+ROOT = "antrian"
+QOS = 1
+MAX_PAYLOAD = 16 * 1024  # a request is ~100 bytes; anything this big is junk
+MAX_ID = 64
+ERROR_CODES = ("bad_request", "unknown_service", "unknown_counter", "quota_exhausted", "service_closed",
+               "counter_closed", "queue_empty", "not_serving", "recall_limit", "internal")
+SURVEY_ELEMENTS = tuple(f"U{i}" for i in range(1, 10))
+
+
+def kiosk_request(site: str, kiosk: str) -> str:
+    return f"{ROOT}/{site}/kiosk/{kiosk}/request"
+
+
+def kiosk_reply(site: str, kiosk: str) -> str:
+    return f"{ROOT}/{site}/kiosk/{kiosk}/reply"
+
+
+def counter_command(site: str, counter: str) -> str:
+    return f"{ROOT}/{site}/counter/{counter}/command"
+
+
+def counter_reply(site: str, counter: str) -> str:
+    return f"{ROOT}/{site}/counter/{counter}/reply"
+
+
+def counter_state(site: str, counter: str) -> str:
+    return f"{ROOT}/{site}/counter/{counter}/state"
+
+
+def board(site: str) -> str:
+    return f"{ROOT}/{site}/board"
+
+
+def call(site: str) -> str:
+    return f"{ROOT}/{site}/call"
+
+
+def survey(site: str, device: str) -> str:
+    return f"{ROOT}/{site}/survey/{device}"
+
+
+def status(site: str, device: str) -> str:
+    return f"{ROOT}/{site}/status/{device}"
+
+
+def catalog(site: str) -> str:
+    return f"{ROOT}/{site}/catalog"
+
+
+def dispatcher_subscriptions(site: str) -> list[str]:
+    """What the dispatcher listens to: requests, commands and surveys."""
+    return [kiosk_request(site, "+"), counter_command(site, "+"), survey(site, "+")]
+
+
+@dataclasses.dataclass(frozen=True)
+class Topic:
+    """A parsed topic: `kind` is kiosk_request, counter_command, survey, ... and `entity` its id."""
+
+    kind: str
+    entity: str | None
+
+
+_SHAPES = {
+    ("kiosk", "request"): "kiosk_request", ("kiosk", "reply"): "kiosk_reply",
+    ("counter", "command"): "counter_command", ("counter", "reply"): "counter_reply",
+    ("counter", "state"): "counter_state",
+}
+
+
+def parse_topic(site: str, topic: str) -> Topic | None:
+    """The kind of a topic of this site, or None for anything else."""
+    parts = topic.split("/")
+    if len(parts) < 3 or parts[0] != ROOT or parts[1] != site:
+        return None
+    rest = parts[2:]
+    if len(rest) == 1 and rest[0] in ("board", "call", "catalog"):
+        return Topic(rest[0], None)
+    if len(rest) == 2 and rest[0] in ("survey", "status") and rest[1]:
+        return Topic(rest[0], rest[1])
+    if len(rest) == 3 and (rest[0], rest[2]) in _SHAPES and rest[1]:
+        return Topic(_SHAPES[(rest[0], rest[2])], rest[1])
+    return None
+
+
+class ProtocolError(ValueError):
+    def __init__(self, message: str, msg_id: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.msg_id = msg_id
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    id: str
+    service: str
+    priority: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+    id: str
+    action: str
+    args: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Survey:
+    id: str
+    ticket: str | None
+    counter: str | None
+    score: int | None
+    answers: dict[str, int] | None
+
+
+def decode(payload: bytes) -> dict[str, Any]:
+    """A JSON object from raw bytes, or ProtocolError (with no id: none could be read)."""
+    if len(payload) > MAX_PAYLOAD:
+        raise ProtocolError(f"Pesan terlalu besar ({len(payload)} byte)")
+    try:
+        obj = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise ProtocolError("Pesan bukan JSON yang valid") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError("Pesan harus berupa objek JSON")
+    return obj
+
+
+def message_id(obj: dict[str, Any]) -> str | None:
+    """The sender's id if it is a valid one, else None (an error reply then carries null)."""
+    mid = obj.get("id")
+    return mid if isinstance(mid, str) and 1 <= len(mid) <= MAX_ID else None
+
+
+def _id(obj: dict[str, Any]) -> str:
+    mid = message_id(obj)
+    if mid is None:
+        raise ProtocolError(f"Kolom 'id' harus berupa teks 1–{MAX_ID} karakter")
+    return mid
+
+
+def _text(obj: dict[str, Any], key: str, mid: str, *, optional: bool = False, limit: int = 64) -> str | None:
+    value = obj.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= limit:
+        raise ProtocolError(f"Kolom '{key}' harus berupa teks 1–{limit} karakter", mid)
+    return value
+
+
+def _score(value: Any, key: str, mid: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
+        raise ProtocolError(f"Nilai '{key}' harus bilangan 1 sampai 4", mid)
+    return value
+
+
+def parse_request(obj: dict[str, Any]) -> Request:
+    mid = _id(obj)
+    return Request(mid, _text(obj, "service", mid), _text(obj, "priority", mid, optional=True))
+
+
+def parse_command(obj: dict[str, Any]) -> Command:
+    mid = _id(obj)
+    action = _text(obj, "action", mid)
+    if action not in ACTIONS:
+        raise ProtocolError(f"Perintah '{action}' tidak dikenal", mid)
+    args: dict[str, Any] = {}
+    if action == "transfer":
+        args["to_service"] = _text(obj, "to_service", mid)
+    elif action == "call_number":
+        args["number"] = _text(obj, "number", mid, limit=8)
+    elif action == "pause":
+        args["reason"] = _text(obj, "reason", mid, optional=True, limit=200)
+    return Command(mid, action, args)
+
+
+def parse_survey(obj: dict[str, Any]) -> Survey:
+    mid = _id(obj)
+    score = obj.get("score")
+    answers = obj.get("answers")
+    if score is not None:
+        score = _score(score, "score", mid)
+    if answers is not None:
+        if not isinstance(answers, dict) or set(answers) != set(SURVEY_ELEMENTS):
+            raise ProtocolError("Kolom 'answers' harus berisi jawaban U1 sampai U9", mid)
+        answers = {k: _score(answers[k], k, mid) for k in SURVEY_ELEMENTS}
+    if score is None and answers is None:
+        raise ProtocolError("Survei harus berisi 'score' atau 'answers'", mid)
+    return Survey(mid, _text(obj, "ticket", mid, optional=True, limit=8),
+                  _text(obj, "counter", mid, optional=True), score, answers)
+
+
+def reply_ok(msg_id: str | None, ticket: dict[str, Any] | None) -> dict[str, Any]:
+    return {"id": msg_id, "ok": True, "ticket": ticket}
+
+
+def reply_error(msg_id: str | None, code: str, message: str) -> dict[str, Any]:
+    assert code in ERROR_CODES, code
+    return {"id": msg_id, "ok": False, "error": {"code": code, "message": message}}
+
+
+def encode(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -1,0 +1,130 @@
+"""The durable record: an SQLite event log (WAL) plus the replies already given.
+
+Every queue change is an event row; the dispatcher commits a batch of events together
+with the replies they produce *before* it publishes those replies, so whatever a
+kiosk or panel was told survives kill -9 and a power cut. At start the queue state is
+rebuilt by replaying the events of the latest business day through the engine.
+
+`synchronous=FULL` makes each commit reach the disk (in WAL mode NORMAL can lose the
+last commits on power loss); the dispatcher commits once per batch of messages, which
+is what keeps the cost of an fsync per ticket away.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+from typing import Iterable
+
+from .engine import Event
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id      INTEGER PRIMARY KEY,
+    day     TEXT NOT NULL,
+    at      TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    number  TEXT,
+    counter TEXT,
+    seq     INTEGER,
+    data    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_day ON events(day);
+CREATE UNIQUE INDEX IF NOT EXISTS events_seq ON events(seq) WHERE seq IS NOT NULL;
+CREATE TABLE IF NOT EXISTS replies (
+    day     TEXT NOT NULL,
+    sender  TEXT NOT NULL,
+    msg_id  TEXT NOT NULL,
+    topic   TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (day, sender, msg_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS surveys (
+    id      INTEGER PRIMARY KEY,
+    day     TEXT NOT NULL,
+    at      TEXT NOT NULL,
+    device  TEXT NOT NULL,
+    ticket  TEXT,
+    counter TEXT,
+    score   INTEGER,
+    answers TEXT
+);
+"""
+
+
+class StoreError(RuntimeError):
+    """The database cannot be opened or written (full disk, read-only file, corruption)."""
+
+
+class Reply:
+    """A reply to remember: who asked (`sender`, `msg_id`) and what was published where."""
+
+    __slots__ = ("day", "sender", "msg_id", "topic", "payload")
+
+    def __init__(self, day: str, sender: str, msg_id: str, topic: str, payload: str):
+        self.day, self.sender, self.msg_id, self.topic, self.payload = day, sender, msg_id, topic, payload
+
+
+class Store:
+    def __init__(self, path: str | Path, tz: dt.tzinfo):
+        self.path = str(path)
+        self.tz = tz
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA busy_timeout=5000")
+            self.db.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def latest_day(self) -> str | None:
+        row = self.db.execute("SELECT day FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def events(self, day: str | None = None) -> list[Event]:
+        """The events of one business day (default: the latest one stored), oldest first."""
+        day = day or self.latest_day()
+        rows = self.db.execute("SELECT at, kind, data FROM events WHERE day = ? ORDER BY id", (day,))
+        return [Event(kind, dt.datetime.fromisoformat(at), json.loads(data)) for at, kind, data in rows]
+
+    def last_seq(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+
+    def reply(self, day: str, sender: str, msg_id: str) -> Reply | None:
+        row = self.db.execute("SELECT topic, payload FROM replies WHERE day = ? AND sender = ? AND msg_id = ?",
+                              (day, sender, msg_id)).fetchone()
+        return Reply(day, sender, msg_id, *row) if row else None
+
+    def day_of(self, at: dt.datetime) -> str:
+        return at.astimezone(self.tz).date().isoformat()
+
+    def commit(self, events: Iterable[Event], replies: Iterable[Reply], surveys: Iterable[dict] = ()) -> None:
+        """Write one batch atomically; StoreError (and nothing written) if it fails."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.executemany(
+                    "INSERT INTO events(day, at, kind, number, counter, seq, data) VALUES (?,?,?,?,?,?,?)",
+                    [(self.day_of(e.at), e.at.isoformat(), e.kind, e.data.get("number"), e.data.get("counter"),
+                      e.data.get("seq"), json.dumps(e.data, ensure_ascii=False)) for e in events])
+                self.db.executemany(
+                    "INSERT OR IGNORE INTO replies(day, sender, msg_id, topic, payload) VALUES (?,?,?,?,?)",
+                    [(r.day, r.sender, r.msg_id, r.topic, r.payload) for r in replies])
+                self.db.executemany(
+                    "INSERT INTO surveys(day, at, device, ticket, counter, score, answers) VALUES (?,?,?,?,?,?,?)",
+                    [(s["day"], s["at"], s["device"], s.get("ticket"), s.get("counter"), s.get("score"),
+                      json.dumps(s["answers"]) if s.get("answers") is not None else None) for s in surveys])
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to the database {self.path}: {exc}") from exc
