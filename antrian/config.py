@@ -198,7 +198,10 @@ class _Reader:
         self.problems: list[tuple[str, str]] = []
 
     def report(self, path: str, message: str) -> None:
-        self.problems.append((path, message))
+        # A missing required key is reported once, as "required", not a second time by
+        # the reader of its (absent) value ("must be a non-empty text, not empty").
+        if (path, "required") not in self.problems:
+            self.problems.append((path, message))
 
     def mapping(self, value: Any, path: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
         if not isinstance(value, dict):
@@ -286,9 +289,23 @@ def load(path: str | Path) -> Config:
     return parse(text, source)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps an impossible date (``2026-02-30``) as text: yaml would
+    raise a bare ValueError with no place; the validator reports it with its path."""
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
 def parse(text: str, source: str = "<site file>") -> Config:
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
@@ -405,10 +422,11 @@ def _spans(r: _Reader, raw: Any, path: str) -> tuple[tuple[dt.time, dt.time], ..
             r.report(f"{path}[{j}]", f"{text!r} is not a span like '08:00-12:00'")
             continue
         h1, m1, h2, m2 = map(int, m.groups())
-        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
             r.report(f"{path}[{j}]", f"{text!r} is not a valid time of day")
             continue
-        start, end = dt.time(h1, m1), dt.time(h2, m2)
+        # "24:00" closes at the very end of the day (a round-the-clock service).
+        start, end = dt.time(h1, m1), dt.time.max if h2 == 24 else dt.time(h2, m2)
         if end <= start:
             r.report(f"{path}[{j}]", f"{text!r} ends before it starts")
         elif spans and start < spans[-1][1]:
@@ -471,13 +489,16 @@ def _agencies(r: _Reader, raw: Any, schedules: dict[str, Schedule]) -> tuple[tup
                 continue
             if svc.code in services:
                 r.report(f"{path}.services[{j}].code", f"duplicate service code {svc.code!r}")
-            elif svc.prefix in prefixes:
+                continue
+            if svc.prefix in prefixes:
                 r.report(f"{path}.services[{j}].prefix",
                          f"prefix {svc.prefix!r} is already used by service {prefixes[svc.prefix]!r}")
             else:
-                services[svc.code] = svc
                 prefixes[svc.prefix] = svc.code
-                codes.append(svc.code)
+            # Kept even with a clashing prefix, so counters serving it are not also
+            # reported as naming an unknown service.
+            services[svc.code] = svc
+            codes.append(svc.code)
         agencies.append(Agency(aid, name, r.text(m.get("short_name"), f"{path}.short_name", default=name),
                                color, m.get("logo") and r.text(m.get("logo"), f"{path}.logo"), tuple(codes)))
     return tuple(agencies), services
@@ -529,14 +550,14 @@ def _counters(r: _Reader, raw: Any, services: dict[str, Service], agencies: set[
         if isinstance(m.get("services"), list) and not svc_list:
             r.report(f"{path}.services", "a counter must serve at least one service")
         for j, code in enumerate(svc_list):
-            if code not in services:
+            if not isinstance(code, str) or code not in services:  # a list or mapping is unhashable
                 r.report(f"{path}.services[{j}]", f"unknown service {code!r}")
             elif code in codes:
                 r.report(f"{path}.services[{j}]", f"service {code!r} listed twice")
             else:
                 codes.append(code)
         agency = m.get("agency")
-        if agency is not None and agency not in agencies:
+        if agency is not None and (not isinstance(agency, str) or agency not in agencies):
             r.report(f"{path}.agency", f"unknown agency {agency!r}")
         served.update(codes)
         out[cid] = Counter(cid, r.text(m.get("name"), f"{path}.name"), tuple(codes),

@@ -85,8 +85,13 @@ class Dispatcher:
 
     def start(self, host: str, port: int) -> None:
         status_topic = protocol.status(self.site, self.device_id)
+        # A persistent session with manual acks: the broker keeps requests that arrive
+        # while the dispatcher is down, and redelivers any it received but had not
+        # yet committed when it died; the (sender, id) memory makes that harmless.
         client = make_client(f"antrian-{self.site}-{self.device_id}", will_topic=status_topic,
-                             will_payload={"device": self.device_id, "role": "dispatcher", "online": False})
+                             will_payload={"device": self.device_id, "role": "dispatcher", "online": False},
+                             clean_session=False)
+        client.manual_ack_set(True)
         self.connection = Connection(client)
         client.on_message = self._on_message
 
@@ -95,7 +100,7 @@ class Dispatcher:
             c.subscribe([(t, protocol.QOS) for t in protocol.dispatcher_subscriptions(self.site)])
             # The worker owns the engine; ask it to republish every retained message,
             # which restores them on a broker that lost its persistence.
-            self.inbox.put(("__republish__", b""))
+            self.inbox.put(("__republish__", b"", 0, 0))
 
         self._worker = threading.Thread(target=self._run, name="dispatcher", daemon=True)
         self._worker.start()
@@ -103,7 +108,7 @@ class Dispatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        self.inbox.put(("__stop__", b""))
+        self.inbox.put(("__stop__", b"", 0, 0))
         if self._worker is not None:
             self._worker.join(timeout=10)
         if self.connection is not None:
@@ -115,7 +120,7 @@ class Dispatcher:
             self.connection.close()
 
     def _on_message(self, client, userdata, msg) -> None:
-        self.inbox.put((msg.topic, msg.payload))
+        self.inbox.put((msg.topic, msg.payload, msg.mid, msg.qos))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -130,10 +135,14 @@ class Dispatcher:
                 except queue.Empty:
                     break
             try:
-                self.process(batch)
+                self.process([(topic, payload) for topic, payload, _, _ in batch])
             except Exception:
                 # A bug must not take the queue down: log it and keep serving.
                 log.exception("dispatcher: failed to process a batch of %d messages", len(batch))
+            # Acknowledge only now that the batch is committed and answered.
+            for _, _, mid, qos in batch:
+                if qos > 0 and self.connection is not None:
+                    self.connection.client.ack(mid, qos)
 
     # -- processing (worker thread only) -------------------------------------------
 

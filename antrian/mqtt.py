@@ -119,8 +119,9 @@ class Connection:
         self.address = ""
         self._callbacks: list[OnConnected] = []
         self._connected = threading.Event()
-        # The last problem logged, so retries of the same failure stay quiet.
-        self._problem: str | None = None
+        # The last state logged ("connecting", a problem, or None once
+        # connected), so retries of the same failure stay quiet.
+        self._problem: str | None = "connecting"
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_connect_fail = self._on_connect_fail

@@ -48,3 +48,55 @@ def mqtt_client(broker: LocalBroker) -> Iterator[Callable[..., Recorder]]:
     finally:
         for recorder in made:
             recorder.close()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+BUTON = ROOT / "examples" / "buton.yaml"
+
+
+def allday_site(tmp_path: Path, **changes: Any) -> Path:
+    """The Buton example, open round the clock every day with no holidays, so tests
+    that run a real dispatcher on the real clock never meet a closed service.
+    `changes` replace top-level sections (e.g. queue={...})."""
+    import yaml
+
+    raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
+    raw["schedules"] = {name: {day: ["00:00-24:00"] for day in ("senin", "selasa", "rabu", "kamis", "jumat",
+                                                                    "sabtu", "minggu")}
+                        for name in raw["schedules"]}
+    raw.pop("holidays", None)
+    raw.update(changes)
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def site_file(tmp_path: Path) -> Path:
+    return allday_site(tmp_path)
+
+
+@pytest.fixture
+def run_dispatcher(broker: LocalBroker, site_file: Path, tmp_path: Path):
+    """Factory: start an in-process Dispatcher on the test broker; stopped after the test."""
+    from antrian.config import load
+    from antrian.dispatcher import Dispatcher
+    from antrian.store import Store
+
+    started: list[tuple[Dispatcher, Any]] = []
+
+    def start(config_path: Path | None = None, db: Path | None = None, **options: Any) -> Dispatcher:
+        config = load(config_path or site_file)
+        store = Store(db or tmp_path / "antrian.db", config.tz)
+        dispatcher = Dispatcher(config, store, **options)
+        dispatcher.start(broker.host, broker.port)
+        started.append((dispatcher, store))
+        assert dispatcher.connection.wait_connected(5)
+        return dispatcher
+
+    try:
+        yield start
+    finally:
+        for dispatcher, store in started:
+            dispatcher.stop()
+            store.close()
