@@ -264,6 +264,15 @@ class _Reader:
         return value
 
 
+def _freeze(value: Any) -> Any:
+    """Nested YAML data made read-only: mappings become MappingProxyType, lists tuples."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "empty"
@@ -462,6 +471,8 @@ def _holidays(r: _Reader, raw: Any) -> dict[dt.date, Holiday]:
         if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
             r.report(f"{path}.date", f"{m.get('date')!r} is not a date like 2026-12-25")
             continue
+        if day in out:
+            r.report(f"{path}.date", f"{day} is listed twice (also as {out[day].name!r})")
         out[day] = Holiday(day, r.text(m.get("name"), f"{path}.name"))
     return out
 
@@ -583,7 +594,7 @@ def _devices(r: _Reader, raw: Any) -> dict[str, Device]:
             r.report(f"{path}.role", f"{role!r} is not one of {', '.join(ROLES)}")
         if did in out:
             r.report(f"{path}.id", f"duplicate device {did!r}")
-        options = {k: v for k, v in item.items() if k not in {"id", "role", "name"}}
+        options = {k: _freeze(v) for k, v in item.items() if k not in {"id", "role", "name"}}
         out[did] = Device(did, str(role), r.text(item.get("name"), f"{path}.name", default=did),
                           MappingProxyType(options))
     return out

@@ -510,3 +510,18 @@ def test_file_not_utf8(tmp_path):
     with pytest.raises(ConfigError) as info:
         config.load(path)
     assert info.value.problems == [("", "the file is not UTF-8 text")]
+
+
+def test_a_holiday_listed_twice_is_reported(raw):
+    raw["holidays"].append({"date": raw["holidays"][0]["date"], "name": "Lagi"})
+    i = len(raw["holidays"]) - 1
+    [(path, message)] = problems_of(raw)
+    assert path == f"holidays[{i}].date" and "listed twice" in message
+
+
+def test_device_options_are_read_only_all_the_way_down(cfg):
+    panel = next(d for d in cfg.devices.values() if d.role == "panel")
+    with pytest.raises(TypeError):
+        panel.options["buttons"][0]["pin"] = 4
+    with pytest.raises(AttributeError):
+        panel.options["buttons"].append({})
