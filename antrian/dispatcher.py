@@ -51,7 +51,8 @@ class _Batch:
         self.events: list[Event] = []
         self.replies: list[Reply] = []
         self.surveys: list[dict[str, Any]] = []
-        self.outgoing: list[tuple[str, bytes]] = []
+        # (topic, payload, stored): `stored` marks what only holds if the commit does
+        self.outgoing: list[tuple[str, bytes, bool]] = []
         self.pending: dict[tuple[str, str, str], Reply] = {}
 
 
@@ -167,9 +168,10 @@ class Dispatcher:
                           exc, len(batch.replies))
                 self._set_problem("database_error")
                 self.engine = self._rebuild()
-                batch.outgoing = [self._internal(t, p) for t, p in batch.outgoing]
+                batch.outgoing = [self._internal(t, p) if stored else (t, p, False)
+                                  for t, p, stored in batch.outgoing]
                 batch.events = []
-        sent = [(t, p) for t, p in batch.outgoing]
+        sent = [(t, p) for t, p, _ in batch.outgoing if p]
         for topic, payload in sent:
             self._publish_raw(topic, payload)
         sent += self._publish_state(now, force=republish, changed=bool(batch.events))
@@ -201,7 +203,7 @@ class Dispatcher:
             log.warning("dispatcher: bad_request on %s (id %r): %s", topic[:200], mid, exc.message)
             if reply_topic:
                 batch.outgoing.append((reply_topic, protocol.encode(
-                    protocol.reply_error(mid, "bad_request", exc.message))))
+                    protocol.reply_error(mid, "bad_request", exc.message)), False))
             return
 
         day = self.engine.business_day(now).isoformat()
@@ -210,7 +212,7 @@ class Dispatcher:
         if seen is not None:
             log.info("dispatcher: repeated id %r from %s answered with its first reply", msg.id, sender)
             if seen.topic:
-                batch.outgoing.append((seen.topic, seen.payload.encode("utf-8")))
+                batch.outgoing.append((seen.topic, seen.payload.encode("utf-8"), False))
             return
 
         if parsed.kind == "survey":
@@ -234,11 +236,11 @@ class Dispatcher:
             body = protocol.reply_ok(msg.id, self.engine.ticket(outcome.ticket) if outcome.ticket else None)
         encoded = protocol.encode(body)
         self._remember(batch, key, reply_topic, encoded)
-        batch.outgoing.append((reply_topic, encoded))
+        batch.outgoing.append((reply_topic, encoded, True))
         for event in outcome.events:
             if "seq" in event.data:
                 call = next(c for c in self.engine.recent if c["seq"] == event.data["seq"])
-                batch.outgoing.append((protocol.call(self.site), protocol.encode(call)))
+                batch.outgoing.append((protocol.call(self.site), protocol.encode(call), True))
 
     @staticmethod
     def _remember(batch: _Batch, key: tuple[str, str, str], topic: str, payload: bytes) -> None:
@@ -246,12 +248,12 @@ class Dispatcher:
         batch.pending[key] = reply
         batch.replies.append(reply)
 
-    def _internal(self, topic: str, payload: bytes) -> tuple[str, bytes]:
+    def _internal(self, topic: str, payload: bytes) -> tuple[str, bytes, bool]:
         """Turn an unstored reply into `internal` (calls are dropped: they did not happen)."""
         if topic == protocol.call(self.site):
-            return topic, b""
+            return topic, b"", False
         obj = protocol.decode(payload)
-        return topic, protocol.encode(protocol.reply_error(obj.get("id"), "internal", INTERNAL_MESSAGE))
+        return topic, protocol.encode(protocol.reply_error(obj.get("id"), "internal", INTERNAL_MESSAGE)), False
 
     # -- publishing ---------------------------------------------------------------
 

@@ -136,6 +136,10 @@ class Engine:
         self.issued: dict[str, int] = {code: 0 for code in self.config.services}
         self.calls_made: dict[str, int] = {code: 0 for code in self.config.services}
         self.waiting: dict[str, int] = {code: 0 for code in self.config.services}
+        self.waiting_priority: dict[str, int] = {code: 0 for code in self.config.services}
+        # The newest (order) ever queued per service and kind, so the common case --
+        # "how many are ahead of the ticket just issued" -- is a count, not a scan.
+        self._newest: dict[tuple[str, int], int] = {}
         # Per service, a heap of (order, number) for priority and for normal tickets.
         # Entries are removed lazily: one is live only while its ticket waits there.
         self._heaps: dict[str, tuple[list, list]] = {code: ([], []) for code in self.config.services}
@@ -343,13 +347,20 @@ class Engine:
             raise ValueError(f"unknown event kind {event.kind!r}")
 
     def _enqueue(self, t: _Ticket) -> None:
-        heapq.heappush(self._heaps[t.service][0 if t.priority else 1], (t.order, t.number))
+        which = 0 if t.priority else 1
+        heapq.heappush(self._heaps[t.service][which], (t.order, t.number))
+        key = (t.service, which)
+        self._newest[key] = max(self._newest.get(key, 0), t.order)
         self.waiting[t.service] += 1
+        if t.priority:
+            self.waiting_priority[t.service] += 1
 
     def _dequeue(self, t: _Ticket) -> None:
-        # Only the count changes here; the heap entry dies lazily (see _live).
+        # Only the counts change here; the heap entry dies lazily (see _live).
         if t.status == "waiting":
             self.waiting[t.service] -= 1
+            if t.priority:
+                self.waiting_priority[t.service] -= 1
 
     # -- views: the wire payloads of DESIGN.md ------------------------------------
 
@@ -357,6 +368,12 @@ class Engine:
         """Waiting tickets that will be called before `t` in its service."""
         if t.status != "waiting":
             return 0
+        which = 0 if t.priority else 1
+        if self._newest.get((t.service, which)) == t.order:
+            # The newest of its kind: everybody of its kind waiting is ahead, and for a
+            # normal ticket every priority ticket too.
+            ahead = self.waiting_priority[t.service] if t.priority else self.waiting[t.service]
+            return ahead - 1
         prio, normal = self._heaps[t.service]
         if t.priority:
             return sum(1 for o, n in prio if o < t.order and self._live((o, n), t.service))

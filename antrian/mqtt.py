@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import threading
@@ -21,6 +20,8 @@ from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+
+from .protocol import encode as encode_json
 
 __all__ = ["Connection", "encode_json", "make_client", "parse_address"]
 
@@ -50,11 +51,6 @@ def parse_address(text: str, default_port: int = 1883) -> tuple[str, int]:
     if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
         raise ValueError(f"bad broker address {text!r}: port must be a number 1-65535")
     return host, int(port_text)
-
-
-def encode_json(obj: Any) -> bytes:
-    """The wire encoding: compact JSON, UTF-8, Indonesian text kept readable."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _set_nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
