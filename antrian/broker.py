@@ -179,10 +179,11 @@ class LocalBroker:
         self.bind = bind
         self.host = _connect_host(bind)
         self.port = free_port(self.host) if port is None else port
-        self._given_data_dir = Path(data_dir) if data_dir is not None else None
+        # Absolute: mosquitto runs with the data dir as its working directory.
+        self._given_data_dir = Path(data_dir).resolve() if data_dir is not None else None
         self._data_dir: Path | None = self._given_data_dir
         self._owns_data_dir = False
-        self._log_path = Path(log_path) if log_path is not None else None
+        self._log_path = Path(log_path).resolve() if log_path is not None else None
         self.template = template
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -311,7 +312,7 @@ def run_foreground(port: int, data_dir: str | os.PathLike[str], bind: str = "127
     executable = find_mosquitto()
     if _port_in_use(bind, port):
         raise BrokerError(f"cannot start broker: port {port} on {bind} is already in use")
-    data = Path(data_dir)
+    data = Path(data_dir).resolve()
     data.mkdir(parents=True, exist_ok=True)
     conf = data / _CONF_NAME
     conf.write_text(render_config(port, data, bind), encoding="utf-8")

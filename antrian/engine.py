@@ -375,10 +375,13 @@ class Engine:
             ahead = self.waiting_priority[t.service] if t.priority else self.waiting[t.service]
             return ahead - 1
         prio, normal = self._heaps[t.service]
+        # Distinct numbers: a ticket transferred away and back can have two entries in a
+        # heap (its old one is live again), and whether the old one was already dropped
+        # depends on earlier decisions, which a replay does not repeat.
         if t.priority:
-            return sum(1 for o, n in prio if o < t.order and self._live((o, n), t.service))
-        return (sum(1 for e in prio if self._live(e, t.service))
-                + sum(1 for o, n in normal if o < t.order and self._live((o, n), t.service)))
+            return len({n for o, n in prio if o < t.order and self._live((o, n), t.service)})
+        return (len({n for o, n in prio if self._live((o, n), t.service)})
+                + len({n for o, n in normal if o < t.order and self._live((o, n), t.service)}))
 
     def mean_service_min(self, service: str) -> float:
         recent = self.durations[service]
