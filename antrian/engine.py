@@ -113,8 +113,9 @@ def availability(config: Config, service: Service, now: dt.datetime) -> str | No
     return f"Jam layanan hari ini sudah berakhir (tutup pukul {spans[-1][1]:%H.%M})"
 
 
-def iso(t: dt.datetime) -> str:
-    return t.isoformat(timespec="seconds")
+def iso(t: dt.datetime, tz: dt.tzinfo) -> str:
+    """ISO 8601 with the site's UTC offset, whatever zone the clock gave."""
+    return t.astimezone(tz).isoformat(timespec="seconds")
 
 
 class Engine:
@@ -400,7 +401,7 @@ class Engine:
         agency = self.config.agency(svc.agency)
         ahead = self.ahead(t)
         return {"number": t.number, "service": svc.code, "service_name": svc.name, "agency": agency.id,
-                "agency_name": agency.name, "priority": t.priority, "issued_at": iso(t.issued_at),
+                "agency_name": agency.name, "priority": t.priority, "issued_at": iso(t.issued_at, self.tz),
                 "business_day": self.business_day(t.issued_at).isoformat(), "ahead": ahead,
                 "estimated_wait_min": self.estimated_wait_min(t.service, ahead)}
 
@@ -408,20 +409,22 @@ class Engine:
         svc = self.config.services[t.service]
         return {"seq": seq, "number": t.number, "service": svc.code, "service_name": svc.name,
                 "counter": counter, "counter_name": self.config.counters[counter].name,
-                "recall": recall, "at": iso(at)}
+                "recall": recall, "at": iso(at, self.tz)}
 
     def waiting_for(self, counter: str) -> int:
         return sum(self.waiting[s] for s in self.config.counters[counter].services)
 
     def counter_state(self, counter: str, now: dt.datetime) -> dict[str, Any]:
+        self.roll(now)
         c = self.counters[counter]
         serving = self.ticket(c.serving) if c.serving else None
         return {"counter": counter, "name": self.config.counters[counter].name, "status": c.status,
                 "reason": c.reason, "serving": serving,
                 "recalls": self.tickets[c.serving].recalls if c.serving else 0,
-                "waiting": self.waiting_for(counter), "updated_at": iso(now)}
+                "waiting": self.waiting_for(counter), "updated_at": iso(now, self.tz)}
 
     def board(self, now: dt.datetime) -> dict[str, Any]:
+        self.roll(now)
         counters = []
         for cid, c in self.counters.items():
             t = self.tickets[c.serving] if c.serving else None
@@ -429,9 +432,10 @@ class Engine:
                              "serving": t.number if t else None,
                              "service_name": self.config.services[t.service].name if t else None})
         return {"seq": self.last_seq, "business_day": self.business_day(now).isoformat(), "counters": counters,
-                "recent": list(self.recent), "waiting": dict(self.waiting), "updated_at": iso(now)}
+                "recent": list(self.recent), "waiting": dict(self.waiting), "updated_at": iso(now, self.tz)}
 
     def catalog(self, now: dt.datetime) -> dict[str, Any]:
+        self.roll(now)
         cfg = self.config
         agencies = []
         for a in cfg.agencies:

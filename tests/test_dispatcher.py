@@ -271,3 +271,25 @@ class FakeClock:
     def __call__(self):
         with self._lock:
             return self.now
+
+
+def test_broker_killed_and_restarted_the_dispatcher_reconnects_and_restores_retained_state(
+        site, broker, mqtt_client):
+    number = site.request("KTP")["ticket"]["number"]
+    site.command("loket1", "call_next")
+    site.settle()
+    seq = site.latest(protocol.board(SITE))["seq"]
+    old = {id(m) for m in site.rec.messages}
+    broker.kill()  # no chance to save its retained messages
+    broker.restart()
+    assert site.dispatcher.connection.wait_connected(10)
+    # The dispatcher republishes on reconnect: live to whoever listens already...
+    site.rec.wait_for(protocol.board(SITE), lambda m: id(m) not in old, timeout=10)
+    # ...and retained for whoever comes later.
+    late = mqtt_client(topics=[protocol.board(SITE), protocol.status(SITE, "dispatcher")])
+    board = late.wait_for(protocol.board(SITE), lambda m: m.retain, timeout=10).json()
+    assert board["seq"] == seq and any(c["serving"] == number for c in board["counters"])
+    assert late.wait_for(protocol.status(SITE, "dispatcher"), lambda m: m.retain).json()["online"] is True
+    # The test client has reconnected by itself too; a request made now is answered.
+    site.rec.wait_subscribed(2, timeout=10)
+    assert site.request("KTP")["ticket"]["number"] == "A-002"

@@ -910,3 +910,21 @@ def test_replaying_the_events_rebuilds_the_same_views():
     restarted.last_seq = max(e.data["seq"] for e in before if "seq" in e.data)
     restarted.apply_all(today)
     assert snapshot(restarted, desk.now) == snapshot(desk.engine, desk.now)
+
+
+def test_views_give_times_with_the_site_offset_whatever_zone_the_clock_gives():
+    cfg = site(timezone=WITA)
+    desk = Desk(cfg, now=local(WITA, hour=9).astimezone(dt.timezone.utc))
+    number = desk.issue()
+    assert desk.engine.ticket(number)["issued_at"].endswith("+08:00")
+    desk.call(next(iter(cfg.counters)))
+    board = desk.engine.board(desk.now)
+    assert board["updated_at"].endswith("+08:00") and board["recent"][0]["at"].endswith("+08:00")
+
+
+def test_views_on_a_new_day_start_it():
+    desk = Desk(site(timezone=WIB))
+    desk.issue()
+    next_day = desk.now + dt.timedelta(days=1)
+    assert desk.engine.board(next_day)["business_day"] == (MONDAY + dt.timedelta(days=1)).isoformat()
+    assert sum(desk.engine.board(next_day)["waiting"].values()) == 0
