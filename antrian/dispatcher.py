@@ -138,8 +138,14 @@ class Dispatcher:
             try:
                 self.process([(topic, payload) for topic, payload, _, _ in batch])
             except Exception:
-                # A bug must not take the queue down: log it and keep serving.
+                # A bug must not take the queue down: log it and keep serving. The batch
+                # may have been applied to the engine but not stored: go back to what the
+                # store holds, or the next tickets would skip or reuse numbers.
                 log.exception("dispatcher: failed to process a batch of %d messages", len(batch))
+                try:
+                    self.engine = self._rebuild()
+                except Exception:
+                    log.exception("dispatcher: cannot rebuild the queue from the store")
             # Acknowledge only now that the batch is committed and answered.
             for _, _, mid, qos in batch:
                 if qos > 0 and self.connection is not None:

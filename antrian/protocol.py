@@ -134,17 +134,31 @@ def decode(payload: bytes) -> dict[str, Any]:
         raise ProtocolError(f"Pesan terlalu besar ({len(payload)} byte)")
     try:
         obj = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # ValueError, not only JSONDecodeError: an integer of more than 4300 digits
+        # raises a plain ValueError (Python's int_max_str_digits limit).
         raise ProtocolError("Pesan bukan JSON yang valid") from None
     if not isinstance(obj, dict):
         raise ProtocolError("Pesan harus berupa objek JSON")
+    try:
+        # A "\ud800" escape decodes to a lone surrogate, which no reply, log line or
+        # database row can hold: refuse it here rather than fail halfway through.
+        encode(obj)
+    except (UnicodeEncodeError, RecursionError):
+        raise ProtocolError("Pesan berisi teks yang tidak valid", message_id(obj)) from None
     return obj
 
 
 def message_id(obj: dict[str, Any]) -> str | None:
     """The sender's id if it is a valid one, else None (an error reply then carries null)."""
     mid = obj.get("id")
-    return mid if isinstance(mid, str) and 1 <= len(mid) <= MAX_ID else None
+    if not isinstance(mid, str) or not 1 <= len(mid) <= MAX_ID:
+        return None
+    try:
+        mid.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: it could not be echoed
+        return None
+    return mid
 
 
 def _id(obj: dict[str, Any]) -> str:
