@@ -21,12 +21,24 @@ log = logging.getLogger("antrian")
 DEMO_PORT = 11883  # `antrian up` stays off 1883, where a distribution's Mosquitto may already listen
 
 
+ALWAYS_OPEN_HELP = "ignore opening hours and holidays (to try the MPP outside office hours)"
+
+
 class CommandError(Exception):
     """A one-line reason for a non-zero exit."""
 
 
 def _config(path: str) -> Config:
     return load(path)
+
+
+def _site_config(args: argparse.Namespace) -> Config:
+    """The site file, open round the clock with --always-open."""
+    config = _config(args.config)
+    if getattr(args, "always_open", False):
+        log.warning("--always-open: opening hours and holidays of %s are ignored", args.config)
+        config = config.always_open()
+    return config
 
 
 def _broker_address(args: argparse.Namespace, config: Config) -> tuple[str, int]:
@@ -76,7 +88,7 @@ def _open_store(args: argparse.Namespace, config: Config, default: Path):
 def cmd_dispatcher(args: argparse.Namespace) -> int:
     from .dispatcher import Dispatcher
 
-    config = _config(args.config)
+    config = _site_config(args)
     host, port = _broker_address(args, config)
     store = _open_store(args, config, Path(f"{config.site.id}.db"))
     dispatcher = Dispatcher(config, store)
@@ -104,7 +116,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from .broker import BrokerError, LocalBroker
     from .dispatcher import Dispatcher
 
-    config = _config(args.config)
+    config = _site_config(args)
     data = Path(args.data_dir)
     store = _open_store(args, config, data / f"{config.site.id}.db")
     broker = LocalBroker(port=args.port, data_dir=data / "broker", bind=args.bind)
@@ -129,6 +141,32 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_panel(args: argparse.Namespace) -> int:
+    """A counter Pi's call buttons, LEDs and keypads (the code lives in hardware/)."""
+    config = _config(args.config)
+    host, port = _broker_address(args, config)
+    config.device(args.device, "panel")  # a ConfigError naming the known panels
+    try:
+        from hardware.gpio import GPIOError
+        from hardware.panel import Panel
+    except ImportError as exc:
+        raise CommandError(f"{exc}: install the panel's libraries with pip install 'antrian-mpp[panel]'") from None
+    # Handlers first, so a SIGTERM during start-up still stops the panel cleanly.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    panel = Panel(config, args.device)
+    try:
+        panel.start(host, port)
+    except GPIOError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        stop.wait()
+    finally:
+        panel.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="antrian", description="Antrian MPP: queue tickets for a Mal Pelayanan Publik")
     parser.add_argument("--version", action="version", version=f"antrian {__version__}")
@@ -143,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True)
     p.add_argument("--db", help="SQLite file (default: SITE.db in the current directory)")
     p.add_argument("--broker", metavar="HOST:PORT", help="override the broker address of the site file")
+    p.add_argument("--always-open", action="store_true", help=ALWAYS_OPEN_HELP)
     p.set_defaults(func=cmd_dispatcher)
 
     p = sub.add_parser("broker", help="run the project's Mosquitto in the foreground")
@@ -157,7 +196,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bind", default="127.0.0.1", help="broker address to listen on (0.0.0.0 for the LAN)")
     p.add_argument("--data-dir", default="var", help="folder for the database and broker files")
     p.add_argument("--db", help="SQLite file (default: DATA_DIR/SITE.db)")
+    p.add_argument("--always-open", action="store_true", help=ALWAYS_OPEN_HELP)
     p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("panel", help="run a counter panel: GPIO call buttons, LEDs, USB keypads")
+    p.add_argument("--config", required=True)
+    p.add_argument("--device", required=True, help="the panel's device id in the site file")
+    p.add_argument("--broker", metavar="HOST:PORT", help="override the broker address of the site file")
+    p.set_defaults(func=cmd_panel)
     return parser
 
 

@@ -172,6 +172,14 @@ class Config:
     def agency(self, agency_id: str) -> Agency:
         return next(a for a in self.agencies if a.id == agency_id)
 
+    def always_open(self) -> Config:
+        """This site open round the clock with no holidays, for demos and drills outside
+        office hours (`--always-open`); quotas and every other rule still hold."""
+        allday = tuple(((dt.time(0), dt.time.max),) for _ in WEEKDAYS)
+        return dataclasses.replace(
+            self, schedules=MappingProxyType({n: Schedule(n, allday) for n in self.schedules}),
+            holidays=MappingProxyType({}))
+
     def device(self, device_id: str, role: str | None = None) -> Device:
         """The device with that id (and role), or a ConfigError that names both."""
         dev = self.devices.get(device_id)
@@ -598,3 +606,6 @@ def _devices(r: _Reader, raw: Any) -> dict[str, Device]:
         out[did] = Device(did, str(role), r.text(item.get("name"), f"{path}.name", default=did),
                           MappingProxyType(options))
     return out
+
+
+from . import kiosk_options  # noqa: E402,F401  (registers the kiosk's option checks)

@@ -80,3 +80,19 @@ def test_up_runs_broker_and_dispatcher_and_stops_cleanly_on_ctrl_c(tmp_path: Pat
     assert left.stdout == "", f"still running: {left.stdout}"
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_always_open_ignores_hours_and_holidays_but_keeps_quotas():
+    import datetime as dt
+
+    from antrian.config import load
+    from antrian.engine import Engine
+
+    config = load(BUTON)
+    sunday_night = dt.datetime(2026, 12, 27, 2, 0, tzinfo=config.tz)
+    christmas = dt.datetime(2026, 12, 25, 10, 0, tzinfo=config.tz)
+    assert Engine(config).catalog(sunday_night)["agencies"][0]["services"][0]["open"] is False
+    opened = config.always_open()
+    for when in (sunday_night, christmas):
+        assert all(s["open"] for a in Engine(opened).catalog(when)["agencies"] for s in a["services"])
+    assert opened.services["KTP"].quota == config.services["KTP"].quota
