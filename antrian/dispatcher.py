@@ -69,6 +69,7 @@ class Dispatcher:
         self.connection: Connection | None = None
         self._published: dict[str, dict[str, Any]] = {}
         self._catalog_at = 0.0
+        self._catalog_checked = 0.0
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self.engine = self._rebuild()
@@ -180,7 +181,8 @@ class Dispatcher:
         sent = [(t, p) for t, p, _ in batch.outgoing if p]
         for topic, payload in sent:
             self._publish_raw(topic, payload)
-        sent += self._publish_state(now, force=republish, changed=bool(batch.events))
+        sent += self._publish_state(now, force=republish, changed=bool(batch.events),
+                                    quota_hit=any(self._last_of_quota(e) for e in batch.events))
         return sent
 
     def _handle(self, batch: _Batch, topic: str, payload: bytes, now: dt.datetime) -> None:
@@ -271,7 +273,8 @@ class Dispatcher:
             return None
         return self.connection.client.publish(topic, payload, qos=protocol.QOS, retain=retain)
 
-    def _publish_state(self, now: dt.datetime, *, force: bool, changed: bool) -> list[tuple[str, bytes]]:
+    def _publish_state(self, now: dt.datetime, *, force: bool, changed: bool,
+                       quota_hit: bool = False) -> list[tuple[str, bytes]]:
         """Publish the retained messages whose content changed (all of them if `force`)."""
         sent = []
 
@@ -287,16 +290,26 @@ class Dispatcher:
             for counter in self.config.counters:
                 put(protocol.counter_state(self.site, counter), self.engine.counter_state(counter, now))
             put(protocol.board(self.site), self.engine.board(now))
-        catalog = self.engine.catalog(now)
-        topic = protocol.catalog(self.site)
-        last = self._published.get(topic)
-        if force or last is None or _openings(last) != _openings(catalog) or (
-                last != catalog and time.monotonic() - self._catalog_at >= CATALOG_THROTTLE_SECONDS):
-            self._catalog_at = time.monotonic()
-            put(topic, catalog)
+        # The catalog changes with the clock (hours) and with quotas: look at it once a
+        # second, and at once when a ticket was the last of its quota.
+        if force or quota_hit or time.monotonic() - self._catalog_checked >= TICK_SECONDS:
+            self._catalog_checked = time.monotonic()
+            catalog = self.engine.catalog(now)
+            topic = protocol.catalog(self.site)
+            last = self._published.get(topic)
+            if force or last is None or _openings(last) != _openings(catalog) or (
+                    last != catalog and time.monotonic() - self._catalog_at >= CATALOG_THROTTLE_SECONDS):
+                self._catalog_at = time.monotonic()
+                put(topic, catalog)
         if force:
             put(protocol.status(self.site, self.device_id), self._status(now))
         return sent
+
+    def _last_of_quota(self, event: Event) -> bool:
+        if event.kind != "issued":
+            return False
+        quota = self.config.services[event.data["service"]].quota
+        return quota is not None and self.engine.issued[event.data["service"]] >= quota
 
     def _status(self, now: dt.datetime) -> dict[str, Any]:
         return {"device": self.device_id, "role": "dispatcher", "online": True, "problems": list(self.problems),

@@ -293,3 +293,23 @@ def test_broker_killed_and_restarted_the_dispatcher_reconnects_and_restores_reta
     # The test client has reconnected by itself too; a request made now is answered.
     site.rec.wait_subscribed(2, timeout=10)
     assert site.request("KTP")["ticket"]["number"] == "A-002"
+
+
+def test_the_catalog_says_at_once_when_a_quota_runs_out(run_dispatcher, mqtt_client, site_file, tmp_path):
+    import yaml
+
+    raw = yaml.safe_load(site_file.read_text(encoding="utf-8"))
+    raw["agencies"][0]["services"][0]["quota"] = 2  # KTP
+    small = tmp_path / "small-quota.yaml"
+    small.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    run_dispatcher(config_path=small)
+    client = Client(mqtt_client(topics=[f"antrian/{SITE}/#"]))
+    client.wait_ready()
+
+    def ktp(message):
+        return next(s for a in message.json()["agencies"] for s in a["services"] if s["code"] == "KTP")
+
+    assert client.request("KTP")["ok"] and client.request("KTP")["ok"]
+    closed = ktp(client.rec.wait_for(protocol.catalog(SITE), lambda m: not ktp(m)["open"], timeout=2))
+    assert closed["quota_left"] == 0 and "Kuota" in closed["closed_reason"]
+    assert client.request("KTP")["error"]["code"] == "quota_exhausted"
