@@ -608,4 +608,8 @@ def _devices(r: _Reader, raw: Any) -> dict[str, Device]:
     return out
 
 
-from . import kiosk_options  # noqa: E402,F401  (registers the kiosk's option checks)
+
+# Each device's option checks register themselves with register_device_validator, so
+# check-config reports them too. Imported last: they need the names above. They are
+# pure modules: no Kivy, gpiozero or printer library is loaded here.
+from . import display_options, kiosk_options, pinmap  # noqa: E402,F401

@@ -162,9 +162,11 @@ def one_run(presses: int, directory: Path, log) -> dict[str, Any]:
     site = bench_site(directory)
     config = load(site)
     broker = LocalBroker(data_dir=directory / "broker").start()
-    dispatcher = subprocess.Popen(
-        [sys.executable, "-m", "antrian.cli", "dispatcher", "--config", str(site), "--db", str(directory / "bench.db"),
-         "--broker", broker.address], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(directory / "dispatcher.log", "w"))
+    with open(directory / "dispatcher.log", "wb") as dispatcher_log:
+        dispatcher = subprocess.Popen(
+            [sys.executable, "-m", "antrian.cli", "dispatcher", "--config", str(site), "--db",
+             str(directory / "bench.db"), "--broker", broker.address],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=dispatcher_log)
     factory = MockFactory()
     Device.pin_factory = factory
     panel = watcher = kiosk = None
@@ -200,7 +202,7 @@ def one_run(presses: int, directory: Path, log) -> dict[str, Any]:
             pressed_at[k] = time.monotonic()
             t0 = time.perf_counter()
             pin.drive_low()
-            if not watcher.wait(lambda: watcher.board_seq >= seq):
+            if not watcher.wait(lambda seq=seq: watcher.board_seq >= seq):
                 raise RuntimeError(f"press {i} on {COUNTERS[k]}: no board with seq {seq} within {TIMEOUT} s "
                                    f"(panel signals: {panel.signals[-3:]})")
             pin.drive_high()

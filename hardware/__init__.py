@@ -1,0 +1,12 @@
+"""The Pi side of the counters: GPIO call-button panels and USB keypads.
+
+- debounce: a button's press/release logic, pure, the clock injected
+- feedback: what the LEDs and buzzers show, as data
+- outbox: presses not yet answered, and what happens to them when the broker is down
+- keypad: USB numeric keypads (Linux input devices, or stdin for testing)
+- gpio: the one gpiozero adapter (pin factory, buttons, LEDs, buzzers)
+- panel: the program run by ``antrian panel --config FILE --device ID``
+
+Wiring, a pin table and the systemd unit: WIRING.md and antrian-panel@.service here.
+Only gpio and panel import gpiozero; ``antrian/`` never does.
+"""

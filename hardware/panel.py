@@ -1,0 +1,411 @@
+"""The button panel: the program on a counter Pi that turns presses into counter commands.
+
+``antrian panel --config FILE --device panel1`` runs a :class:`Panel`. It reads the
+panel's pin map from the site file (antrian.pinmap), builds gpiozero buttons, LEDs
+and buzzers (hardware.gpio), reads USB keypads (hardware.keypad), and speaks the
+wire contract of DESIGN.md:
+
+- a press publishes ``{"id", "action"}`` on ``antrian/{site}/counter/{counter}/command``
+  (QoS 1). A button with a hold action sends its press action on release and its
+  hold action once held for ``hold_time`` seconds; one without, on the press itself;
+- replies on ``.../counter/{counter}/reply`` are matched by id: a refusal plays its
+  LED pattern, an accepted press beeps the buzzer (hardware.feedback);
+- the retained ``.../counter/{counter}/state`` sets the LED (steady while serving),
+  so the LED is right again after a reconnect or a reboot;
+- while the broker, or the dispatcher by its retained status, is unreachable, the LEDs
+  blink and presses wait; see hardware.outbox for what happens to them then;
+- ``antrian/{site}/status/{device}`` says the panel is online (retained), with a will
+  that says it is not, and its problems (``mock_pins``, ``keypad_missing``).
+
+Threads: gpiozero calls the button callbacks on its own threads (on the mock, the one
+that drives the pin; ``when_held`` on a background thread), paho calls the MQTT ones
+on its network thread, keypads have a reader thread each, and one lamp thread writes
+the LEDs and buzzers. All shared state is behind one lock, ``Panel._lock``.
+
+    panel = Panel(load("site.yaml"), "panel1")
+    panel.start("127.0.0.1", 1883)     # GPIOError if a pin is busy
+    ...
+    panel.close()
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import sys
+import threading
+import time
+from typing import Any, Callable, TextIO
+
+from antrian import __version__, protocol
+from antrian.config import Config
+from antrian.mqtt import Connection, make_client
+from antrian.pinmap import STDIN, panel_map
+
+from . import gpio
+from .debounce import Debouncer, Release
+from .feedback import Beeper, Lamp, pattern_for
+from .keypad import BadEntry, KeyDecoder, read_input_device, read_stream
+from .outbox import Outbox, Press
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+@dataclasses.dataclass(eq=False)
+class _Button:
+    spec: Any  # antrian.pinmap.Button
+    device: Any  # gpiozero.Button
+    debounce: Debouncer
+    held: bool = False
+
+
+class Panel:
+    """One panel device of the site file: its pins, its MQTT connection, its lamps.
+
+    clock: monotonic seconds for debouncing and the age of waiting presses (tests pass
+    their own); the lamps blink on the real clock.
+    stdin: the stream a keypad with ``device: stdin`` reads (sys.stdin by default).
+    """
+
+    def __init__(self, config: Config, device_id: str, *, clock: Clock = time.monotonic,
+                 stdin: TextIO | None = None) -> None:
+        self.config = config
+        self.site = config.site.id
+        self.device_id = device_id
+        self.pins = panel_map(config, device_id)
+        self.clock = clock
+        self.stdin = stdin
+        self.outbox = Outbox(device_id, max_age=self.pins.max_press_age, clock=clock)
+        self.lamps = {counter: Lamp() for counter in self.pins.counters}
+        self.beepers = {counter: Beeper() for counter in self.pins.counters}
+        self.signals: list[tuple[str, str]] = []  # (counter, pattern) played, for logs and tests
+        self.problems: list[str] = []
+        self.dispatchers = sorted({d.id for d in config.devices.values() if d.role == "dispatcher"} | {"dispatcher"})
+        self.connection: Connection | None = None
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._mqtt_up = False
+        self._offline_dispatchers: set[str] = set()
+        self._buttons: list[_Button] = []
+        self._leds: dict[str, Any] = {}
+        self._buzzers: dict[str, Any] = {}
+        self._factory: Any = None
+        self._owns_factory = False
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- life cycle ------------------------------------------------------------------
+
+    def start(self, host: str, port: int) -> Panel:
+        """Set up the pins (GPIOError on a pin problem), then connect in the background."""
+        try:
+            self._open_pins()
+        except gpio.GPIOError:
+            self._close_pins()
+            raise
+        client = make_client(f"antrian-{self.site}-{self.device_id}", will_topic=self._status_topic,
+                             will_payload={"device": self.device_id, "role": "panel", "online": False})
+        self.connection = Connection(client)
+        client.on_message = self._on_message
+        # Connection has no "disconnected" hook: chain ours after its handler.
+        connection_lost = client.on_disconnect
+
+        def on_disconnect(*args: Any) -> None:
+            connection_lost(*args)
+            self._link_changed(mqtt_up=False)
+
+        client.on_disconnect = on_disconnect
+        self.connection.on_connected(self._on_connected)
+        self._thread(self._run_lamps, "panel-lamps")
+        for keypad in self.pins.keypads:
+            self._start_keypad(keypad)
+        self.connection.connect(host, port)
+        log.info("panel %s: %d buttons, %d LEDs, %d buzzers, %d keypads for %s; broker %s:%d", self.device_id,
+                 len(self._buttons), len(self._leds), len(self._buzzers), len(self.pins.keypads),
+                 ", ".join(self.pins.counters), host, port)
+        return self
+
+    def close(self) -> None:
+        """Say offline, disconnect, stop the threads and free the pins."""
+        self._stop.set()
+        with self._changed:
+            self._changed.notify_all()
+        if self.connection is not None:
+            if self.connection.connected:
+                info = self.connection.publish_json(self._status_topic, {"device": self.device_id, "role": "panel",
+                                                                         "online": False}, retain=True)
+                info.wait_for_publish(timeout=2)
+            self.connection.close()
+        for thread in self._threads:
+            if thread.name != "panel-keypad-stdin":  # blocked in readline; a daemon
+                thread.join(timeout=2)
+        self._close_pins()
+
+    def _thread(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _open_pins(self) -> None:
+        self._factory, self._owns_factory = gpio.pin_factory()
+        if gpio.is_mock(self._factory):
+            self.problems.append("mock_pins")
+        for spec in self.pins.buttons:
+            device = gpio.make_button(self._factory, spec, self.pins.hold_time)
+            button = _Button(spec, device, Debouncer(self.pins.debounce_time, clock=self.clock))
+            self._buttons.append(button)
+            device.when_pressed = lambda b=button: self._pressed(b)
+            device.when_released = lambda b=button: self._released(b)
+            if spec.hold:
+                device.when_held = lambda b=button: self._held(b)
+        for spec in self.pins.leds:
+            self._leds[spec.counter] = gpio.make_led(self._factory, spec)
+        for spec in self.pins.buzzers:
+            self._buzzers[spec.counter] = gpio.make_buzzer(self._factory, spec)
+
+    def _close_pins(self) -> None:
+        for output in list(self._leds.values()) + list(self._buzzers.values()):
+            output.off()  # a stopped panel shows nothing rather than a stale "serving"
+        for device in [b.device for b in self._buttons] + list(self._leds.values()) + list(self._buzzers.values()):
+            device.close()
+        self._buttons, self._leds, self._buzzers = [], {}, {}
+        if self._owns_factory and self._factory is not None:
+            self._factory.close()
+        self._factory = None
+
+    # -- buttons (gpiozero's threads) ----------------------------------------------------
+
+    def _pressed(self, b: _Button) -> None:
+        with self._lock:
+            if not b.debounce.press():
+                return
+            b.held = False
+            if b.spec.hold is None:
+                self.send(b.spec.counter, b.spec.press)
+
+    def _released(self, b: _Button) -> None:
+        with self._lock:
+            result = b.debounce.release()
+            if result is Release.END:
+                self._press_ended(b)
+            elif result is Release.BOUNCE:
+                timer = threading.Timer(b.debounce.settle, self._settled, (b,))
+                timer.daemon = True
+                timer.start()
+
+    def _settled(self, b: _Button) -> None:
+        with self._lock:
+            if b.device.closed:
+                return
+            if b.debounce.settled(b.device.is_pressed):
+                self._press_ended(b)
+
+    def _press_ended(self, b: _Button) -> None:
+        if b.spec.hold is not None and not b.held:
+            self.send(b.spec.counter, b.spec.press)
+
+    def _held(self, b: _Button) -> None:
+        with self._lock:
+            if b.debounce.is_down and not b.held:
+                b.held = True
+                self.send(b.spec.counter, b.spec.hold)
+
+    # -- keypads ----------------------------------------------------------------------
+
+    def _start_keypad(self, keypad: Any) -> None:
+        decoder = KeyDecoder(keypad, clock=self.clock)
+
+        def on_key(name: str) -> None:
+            with self._lock:
+                try:
+                    command = decoder.key(name)
+                except BadEntry as exc:
+                    log.info("keypad of %s: %s", keypad.counter, exc)
+                    self._signal(keypad.counter, "error")
+                    return
+                if command is not None:
+                    self.send(keypad.counter, *command)
+
+        if keypad.device == STDIN:
+            stream = self.stdin or sys.stdin
+            self._thread(lambda: read_stream(stream, on_key, self._stop), "panel-keypad-stdin")
+        else:
+            def on_missing(missing: bool) -> None:
+                self._set_problem("keypad_missing", missing)
+
+            self._thread(lambda: read_input_device(keypad.device, on_key, self._stop, on_missing),
+                         f"panel-keypad-{keypad.counter}")
+
+    # -- presses out ----------------------------------------------------------------------
+
+    @property
+    def link_up(self) -> bool:
+        """The broker is connected and no dispatcher says it is offline."""
+        with self._lock:
+            return self._mqtt_up and not self._offline_dispatchers
+
+    def send(self, counter: str, action: str, args: dict[str, Any] | None = None) -> Press:
+        """Make a press: published now if the link is up, else it waits (hardware.outbox)."""
+        with self._lock:
+            press, pushed = self.outbox.add(counter, action, args)
+            for old in pushed:
+                log.warning("press %s (%s %s) dropped: too many presses waiting", old.id, old.counter, old.action)
+                self._signal(old.counter, "press_dropped")
+            if self.link_up:
+                self._publish_press(press)
+            else:
+                log.info("press %s (%s %s) waits: broker or dispatcher unreachable", press.id, counter, action)
+            self._changed.notify_all()
+            return press
+
+    def _publish_press(self, press: Press) -> None:
+        assert self.connection is not None
+        self.connection.publish_json(protocol.counter_command(self.site, press.counter), press.payload())
+
+    def _flush(self) -> None:
+        resend, dropped = self.outbox.flush()
+        for press in dropped:
+            log.warning("press %s (%s %s) dropped: it waited %.0f s, longer than max_press_age %g s", press.id,
+                        press.counter, press.action, self.clock() - press.at, self.pins.max_press_age)
+            self._signal(press.counter, "press_dropped")
+        for press in resend:
+            self._publish_press(press)
+        if resend:
+            log.info("sent %d waiting press(es) with their original ids", len(resend))
+
+    # -- MQTT in (paho's network thread) --------------------------------------------------
+
+    @property
+    def _status_topic(self) -> str:
+        return protocol.status(self.site, self.device_id)
+
+    def _on_connected(self, client: Any) -> None:
+        topics = [protocol.status(self.site, d) for d in self.dispatchers]
+        for counter in self.pins.counters:
+            topics += [protocol.counter_state(self.site, counter), protocol.counter_reply(self.site, counter)]
+        # Subscribed before anything is published, so no reply can come before it.
+        client.subscribe([(t, protocol.QOS) for t in topics])
+        self._publish_status()
+        self._link_changed(mqtt_up=True)
+
+    def _link_changed(self, *, mqtt_up: bool | None = None, offline: set[str] | None = None) -> None:
+        with self._lock:
+            was = self.link_up
+            if mqtt_up is not None:
+                self._mqtt_up = mqtt_up
+            if offline is not None:
+                self._offline_dispatchers = offline
+            if self.link_up and not was:
+                self._flush()
+            elif was and not self.link_up and not self._stop.is_set():
+                log.warning("panel %s: broker or dispatcher unreachable; presses wait up to %g s",
+                            self.device_id, self.pins.max_press_age)
+            self._changed.notify_all()
+
+    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
+        topic = protocol.parse_topic(self.site, msg.topic)
+        try:
+            obj = protocol.decode(msg.payload)
+        except protocol.ProtocolError as exc:
+            if msg.payload:  # an empty retained message clears a topic; not an error
+                log.warning("panel %s: ignored a message on %s: %s", self.device_id, msg.topic, exc.message)
+            return
+        if topic is None:
+            return
+        if topic.kind == "counter_reply":
+            self._on_reply(topic.entity, obj)
+        elif topic.kind == "counter_state":
+            with self._lock:
+                self.lamps[topic.entity].serving = obj.get("serving") is not None
+                self._changed.notify_all()
+        elif topic.kind == "status" and topic.entity in self.dispatchers:
+            with self._lock:
+                offline = set(self._offline_dispatchers)
+                if obj.get("online") is False:
+                    offline.add(topic.entity)
+                else:
+                    offline.discard(topic.entity)
+                self._link_changed(offline=offline)
+
+    def _on_reply(self, counter: str, obj: dict[str, Any]) -> None:
+        with self._lock:
+            press = self.outbox.answered(obj.get("id"))
+            if press is None:
+                return  # an answer to another client of this counter (an officer app)
+            if obj.get("ok"):
+                ticket = (obj.get("ticket") or {}).get("number")
+                log.info("%s %s: ok%s", counter, press.action, f" ({ticket})" if ticket else "")
+                if counter in self.beepers:
+                    self.beepers[counter].beep(time.monotonic())
+            else:
+                error = obj.get("error") or {}
+                log.info("%s %s refused: %s (%s)", counter, press.action, error.get("code"), error.get("message"))
+                self._signal(counter, pattern_for(str(error.get("code"))))
+            self._changed.notify_all()
+
+    # -- status and lamps ----------------------------------------------------------------
+
+    def _publish_status(self) -> None:
+        if self.connection is None:
+            return
+        with self._lock:
+            problems = list(self.problems)
+        self.connection.publish_json(self._status_topic, {
+            "device": self.device_id, "role": "panel", "online": True, "problems": problems,
+            "version": __version__, "at": dt.datetime.now(self.config.tz).isoformat(timespec="seconds")}, retain=True)
+
+    def _set_problem(self, problem: str, present: bool) -> None:
+        with self._lock:
+            if present == (problem in self.problems):
+                return
+            if present:
+                self.problems.append(problem)
+            else:
+                self.problems.remove(problem)
+        if self.connection is not None and self.connection.connected:
+            self._publish_status()
+
+    def _signal(self, counter: str, pattern: str) -> None:
+        with self._lock:
+            self.signals.append((counter, pattern))
+            self.lamps[counter].play(pattern, time.monotonic())
+            self._changed.notify_all()
+
+    def _run_lamps(self) -> None:
+        """Write every LED and buzzer when its level changes; sleep until the next change."""
+        with self._changed:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                down = not self.link_up
+                wake = 1.0  # at least once a second: old unanswered presses are forgotten
+                for counter, lamp in self.lamps.items():
+                    lamp.set_link_down(down, now)
+                    wake = self._write(self._leds.get(counter), lamp.level(now), wake)
+                    wake = self._write(self._buzzers.get(counter), self.beepers[counter].level(now), wake)
+                for press in self.outbox.forget_old():
+                    log.warning("press %s (%s %s) never answered; forgotten", press.id, press.counter, press.action)
+                self._changed.notify_all()
+                self._changed.wait(wake)
+
+    @staticmethod
+    def _write(device: Any, level: tuple[bool, float | None], wake: float) -> float:
+        lit, next_change = level
+        if device is not None and not device.closed and bool(device.value) != lit:
+            device.value = lit
+        return wake if next_change is None else min(wake, max(next_change, 0.005))
+
+    # -- for tests and the bench ------------------------------------------------------------
+
+    def lit(self, counter: str) -> bool:
+        """Whether the counter's LED is on right now."""
+        with self._lock:
+            return bool(self._leds[counter].value)
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Wait until predicate() holds; it is checked after every change and lamp update."""
+        with self._changed:
+            return self._changed.wait_for(predicate, timeout)
+

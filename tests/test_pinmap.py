@@ -1,0 +1,229 @@
+"""The panel's pin map in the site file (antrian.pinmap): what it gives the panel, and
+every mistake a technician can make with it, reported with its path by check-config."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from antrian import config, engine, pinmap
+from antrian.config import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "buton.yaml"
+SOURCE = "buton.yaml"
+P1, P2 = "devices[5]", "devices[6]"  # panel1 and panel2 of the example
+ACTIONS = "call_next, recall, no_show, finish, pause, open, close"
+PANEL_KEYS = "buttons, buzzers, debounce_time, hold_time, keypads, leds, max_press_age"
+
+
+@pytest.fixture(scope="module")
+def raw_example() -> dict:
+    return yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def raw(raw_example) -> dict:
+    return copy.deepcopy(raw_example)
+
+
+def test_example_panels_are_where_the_cases_think(raw_example):
+    assert [d["id"] for d in raw_example["devices"]][5:7] == ["panel1", "panel2"]
+
+
+def test_button_actions_are_engine_actions_a_button_can_send():
+    assert set(pinmap.BUTTON_ACTIONS) <= set(engine.ACTIONS)
+    # Both need an argument a button cannot give.
+    assert set(engine.ACTIONS) - set(pinmap.BUTTON_ACTIONS) == {"transfer", "call_number"}
+
+
+def test_the_example_pin_maps():
+    cfg = config.load(EXAMPLE)
+    p1 = pinmap.panel_map(cfg, "panel1")
+    assert p1.device == "panel1"
+    assert p1.counters == ("loket1", "loket2", "loket3", "loket4")
+    assert (p1.hold_time, p1.debounce_time, p1.max_press_age) == (2.0, 0.3, 10.0)
+    assert p1.buttons[0] == pinmap.Button(17, "loket1", "call_next", "no_show", "devices[5].buttons[0]")
+    assert p1.buttons[1].hold is None and p1.buttons[1].press == "recall"
+    assert [(o.pin, o.counter) for o in p1.leds] == [(22, "loket1"), (13, "loket2"), (21, "loket3"), (25, "loket4")]
+    assert [(o.pin, o.counter) for o in p1.buzzers] == [(12, "loket1")]
+    p2 = pinmap.panel_map(cfg, "panel2")
+    [keypad] = p2.keypads
+    assert keypad.counter == "loket8" and keypad.prefix == "G"  # BAYAR
+    assert dict(keypad.keys) == {"+": "call_next", "*": "recall", "-": "no_show", "/": "finish"}
+
+
+def test_defaults(raw):
+    panel = raw["devices"][5]
+    for key in ("hold_time", "debounce_time", "max_press_age"):
+        panel.pop(key)
+    raw["devices"][6]["keypads"] = [{"counter": "loket6", "device": "stdin"}]
+    cfg = config.build(raw, SOURCE)
+    p1 = pinmap.panel_map(cfg, "panel1")
+    assert (p1.hold_time, p1.debounce_time, p1.max_press_age) == (2.0, 0.3, 10.0)
+    keypad = pinmap.panel_map(cfg, "panel2").keypads[0]
+    assert keypad.prefix == "K"  # NIB, the first service of loket6
+    assert dict(keypad.keys) == dict(pinmap.DEFAULT_KEYS)
+
+
+def test_a_keypad_only_panel(raw):
+    raw["devices"][6] = {"id": "panel2", "role": "panel",
+                         "keypads": [{"counter": "loket5", "device": "stdin", "service": "BPHTB"}]}
+    p2 = pinmap.panel_map(config.build(raw, SOURCE), "panel2")
+    assert p2.buttons == () and p2.counters == ("loket5",) and p2.keypads[0].prefix == "J"
+
+
+def test_panel_map_of_a_device_that_is_not_a_panel():
+    with pytest.raises(ConfigError) as info:
+        pinmap.panel_map(config.load(EXAMPLE), "kiosk1")
+    assert info.value.problems == [("devices", "no panel device 'kiosk1' (known: panel1, panel2)")]
+
+
+# --- broken variants ------------------------------------------------------------------
+# Each case changes one thing in panel1 (devices[5]) or panel2 (devices[6]) of the
+# example and lists the exact problems check-config reports.
+
+
+def button(i, **changes):
+    def change(raw):
+        raw["devices"][5]["buttons"][i].update(changes)
+    return change
+
+
+def panel(n, **changes):
+    def change(raw):
+        raw["devices"][n].update(changes)
+    return change
+
+
+def keypad(**changes):
+    def change(raw):
+        raw["devices"][6]["keypads"][0].update(changes)
+    return change
+
+
+def both(*changes):
+    def change(raw):
+        for c in changes:
+            c(raw)
+    return change
+
+
+def drop(n, key, i=None, sub=None):
+    def change(raw):
+        node = raw["devices"][n]
+        if i is not None:
+            node = node[key][i]
+            key_ = sub
+        else:
+            key_ = key
+        del node[key_]
+    return change
+
+
+CASES = [
+    ("pin_used_twice_by_buttons", button(1, pin=17),
+     [(f"{P1}.buttons[1].pin", f"pin 17 is already used by {P1}.buttons[0]")]),
+    ("pin_of_a_button_used_by_an_led", panel(5, leds=[{"pin": 27, "counter": "loket1"}]),
+     [(f"{P1}.leds[0].pin", f"pin 27 is already used by {P1}.buttons[1]")]),
+    ("pin_of_an_led_used_by_a_buzzer", panel(5, buzzers=[{"pin": 22, "counter": "loket1"}]),
+     [(f"{P1}.buzzers[0].pin", f"pin 22 is already used by {P1}.leds[0]")]),
+    ("header_pin_number_instead_of_bcm", button(0, pin=40),
+     [(f"{P1}.buttons[0].pin", "GPIO 40 does not exist: use a BCM number 2..27 (not the header pin number)")]),
+    ("pin_zero_id_eeprom", button(2, pin=0),
+     [(f"{P1}.buttons[2].pin", "GPIO 0 does not exist: use a BCM number 2..27 (not the header pin number)")]),
+    ("pin_as_text", button(0, pin="GPIO17"),
+     [(f"{P1}.buttons[0].pin", "must be a whole number (a BCM GPIO number), not the text 'GPIO17'")]),
+    ("unknown_counter", button(3, counter="loket9"),
+     [(f"{P1}.buttons[3].counter", "unknown counter 'loket9'")]),
+    ("unknown_counter_of_an_led", both(panel(5, leds=[{"pin": 22, "counter": "Loket1"}])),
+     [(f"{P1}.leds[0].counter", "unknown counter 'Loket1'")]),
+    ("unknown_press_action", button(0, press="next"),
+     [(f"{P1}.buttons[0].press", f"'next' is not a button action ({ACTIONS})")]),
+    ("unknown_hold_action", button(0, hold="skip"),
+     [(f"{P1}.buttons[0].hold", f"'skip' is not a button action ({ACTIONS})")]),
+    ("transfer_needs_a_service", button(1, press="transfer"),
+     [(f"{P1}.buttons[1].press", f"'transfer' is not a button action ({ACTIONS})")]),
+    ("call_number_needs_a_number", button(1, hold="call_number"),
+     [(f"{P1}.buttons[1].hold", f"'call_number' is not a button action ({ACTIONS})")]),
+    ("missing_press", drop(5, "buttons", 1, "press"),
+     [(f"{P1}.buttons[1].press", "required")]),
+    ("missing_pin", drop(5, "buttons", 4, "pin"),
+     [(f"{P1}.buttons[4].pin", "required")]),
+    ("misspelt_button_key", button(0, hlod="no_show"),
+     [(f"{P1}.buttons[0].hlod", "unknown key (allowed: counter, hold, pin, press)")]),
+    ("misspelt_panel_key", panel(5, hold=2),
+     [(f"{P1}.hold", f"unknown key (allowed: {PANEL_KEYS})")]),
+    ("hold_time_too_short", panel(5, hold_time=0.1),
+     [(f"{P1}.hold_time", "0.1 is out of range 0.5..10 seconds")]),
+    ("hold_time_in_milliseconds", panel(5, hold_time=2000),
+     [(f"{P1}.hold_time", "2000 is out of range 0.5..10 seconds")]),
+    ("hold_time_as_text", panel(5, hold_time="2s"),
+     [(f"{P1}.hold_time", "must be a number of seconds, not the text '2s'")]),
+    ("debounce_time_out_of_range", panel(5, debounce_time=0),
+     [(f"{P1}.debounce_time", "0 is out of range 0.05..2 seconds")]),
+    ("max_press_age_out_of_range", panel(6, max_press_age=3600),
+     [(f"{P2}.max_press_age", "3600 is out of range 1..600 seconds")]),
+    ("second_led_for_a_counter", panel(5, leds=[{"pin": 22, "counter": "loket1"}, {"pin": 4, "counter": "loket1"}]),
+     [(f"{P1}.leds[1].counter", f"counter 'loket1' already has an LED ({P1}.leds[0])")]),
+    ("buttons_not_a_list", panel(5, buttons={"pin": 17}),
+     [(f"{P1}.buttons", "must be a list, not a mapping")]),
+    ("button_not_a_mapping", both(lambda raw: raw["devices"][5]["buttons"].__setitem__(0, 17)),
+     [(f"{P1}.buttons[0]", "must be a mapping, not int 17")]),
+    ("panel_without_inputs", both(drop(6, "buttons"), drop(6, "keypads")),
+     [(P2, "a panel needs buttons or keypads")]),
+    ("keypad_digit_mapped", keypad(keys={"5": "recall"}),
+     [(f"{P2}.keypads[0].keys.5", "digits, backspace and esc are for typing a ticket number; "
+                                  "they cannot carry an action")]),
+    ("keypad_unknown_key", keypad(keys={"plus": "call_next"}),
+     [(f"{P2}.keypads[0].keys.plus", "unknown key (allowed: +, -, *, /, ., =, enter, tab)")]),
+    ("keypad_unknown_action", keypad(keys={"+": "panggil"}),
+     [(f"{P2}.keypads[0].keys.+", f"'panggil' is not a button action ({ACTIONS})")]),
+    ("keypad_keys_not_a_mapping", keypad(keys=["+", "call_next"]),
+     [(f"{P2}.keypads[0].keys", "must be a mapping of key to action, not a list")]),
+    ("keypad_service_not_served", keypad(service="KTP"),
+     [(f"{P2}.keypads[0].service", "counter 'loket8' does not serve 'KTP' (it serves BAYAR, TAB)")]),
+    ("keypad_unknown_counter", keypad(counter="loket0"),
+     [(f"{P2}.keypads[0].counter", "unknown counter 'loket0'")]),
+    ("keypad_device_not_an_input_device", keypad(device="/dev/ttyUSB0"),
+     [(f"{P2}.keypads[0].device", "'/dev/ttyUSB0' is not an input device: give a path under /dev/input/ "
+                                  "(e.g. /dev/input/by-id/...-event-kbd) or 'stdin'")]),
+    ("keypad_device_twice", panel(6, keypads=[{"counter": "loket7", "device": "stdin"},
+                                              {"counter": "loket8", "device": "stdin"}]),
+     [(f"{P2}.keypads[1].device", f"stdin is already read by {P2}.keypads[0]")]),
+    ("keypad_without_device", drop(6, "keypads", 0, "device"),
+     [(f"{P2}.keypads[0].device", "required")]),
+]
+
+
+@pytest.mark.parametrize("change, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_broken_variant(raw, change, expected):
+    change(raw)
+    with pytest.raises(ConfigError) as info:
+        config.build(raw, SOURCE)
+    assert info.value.problems == expected
+
+
+def test_every_panel_problem_at_once(raw):
+    for change in (button(1, pin=17), button(3, counter="loket9"), panel(5, hold_time=30), keypad(keys={"x": "y"})):
+        change(raw)
+    with pytest.raises(ConfigError) as info:
+        config.build(raw, SOURCE)
+    assert [p for p, _ in info.value.problems] == [f"{P1}.hold_time", f"{P1}.buttons[1].pin",
+                                                    f"{P1}.buttons[3].counter", f"{P2}.keypads[0].keys.x"]
+
+
+def test_check_config_reports_a_pin_used_twice(tmp_path, raw):
+    button(1, pin=17)(raw)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "antrian.cli", "check-config", str(broken)],
+                            capture_output=True, text=True, timeout=30, cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"{broken}: {P1}.buttons[1].pin: pin 17 is already used by {P1}.buttons[0]",
+                                          f"1 problem(s) found in {broken}"]
