@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Config, ConfigError, load
+from .kiosk_options import PAPERS as PAPER_PROFILES
 
 log = logging.getLogger("antrian")
 
@@ -167,6 +168,262 @@ def cmd_panel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _display_state_dir(args: argparse.Namespace, config: Config, device: str) -> Path:
+    """Where a board keeps the last call it spoke and its Kivy files (XDG state dir)."""
+    if args.state_dir:
+        return Path(args.state_dir)
+    import os
+
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "antrian" / f"{config.site.id}-{device}"
+
+
+def _window_size(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or not (200 <= int(width) <= 8000
+                                                                     and 200 <= int(height) <= 8000):
+        raise CommandError(f"--size: {text!r} is not like 1920x1080")
+    return int(width), int(height)
+
+
+def cmd_display(args: argparse.Namespace) -> int:
+    """The waiting-hall board: Kivy screen and announcer (the code lives in display/)."""
+    from .display_options import read
+
+    config = _config(args.config)
+    host, port = _broker_address(args, config)
+    options = read(config, args.device)  # a ConfigError naming the known displays
+    size = _window_size(args.size)
+    state_dir = _display_state_dir(args, config, args.device)
+    try:
+        from display.kivy_env import prepare
+
+        prepare(state_dir, size=size, fullscreen=options.fullscreen and not args.windowed, verbose=args.verbose)
+        from display.app import run
+        from display.audio import AudioError
+        from display.speech import SpeechError
+    except ImportError as exc:
+        raise CommandError(f"{exc}: install the board's libraries with pip install 'antrian-mpp[display]'") from None
+    try:
+        run(config, args.device, host, port, options=options, state_dir=state_dir)
+    except (AudioError, SpeechError) as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    """One call announcement, chime included, to a WAV file (speaker tests, tests)."""
+    from . import bahasa
+    from .display_options import DisplayOptions, read
+    from .engine import normalize_number
+
+    config = _config(args.config)
+    displays = [d.id for d in config.devices.values() if d.role == "display"]
+    device = args.device or (displays[0] if displays else None)
+    options = read(config, device) if device else DisplayOptions()
+    wanted = args.counter.strip().lower()
+    counter = next((c for c in config.counters.values() if wanted in (c.id.lower(), c.name.lower())), None)
+    if counter is None:
+        known = ", ".join(f"{c.id} ({c.name})" for c in config.counters.values())
+        raise CommandError(f"unknown counter {args.counter!r} (known: {known})")
+    number = normalize_number(args.number)
+    if number is None:
+        raise CommandError(f"{args.number!r} is not a ticket number like B-012")
+    try:
+        text = bahasa.announcement(number, counter.name, template=config.announcement.template,
+                                   digits=config.announcement.digits)
+        from display.announcer import announcement_audio
+        from display.audio import AudioError
+        from display.speech import SpeechError, make_engine
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    except ImportError as exc:
+        raise CommandError(f"{exc}: install the board's libraries with pip install 'antrian-mpp[display]'") from None
+    engine = make_engine(options)
+    try:
+        audio = announcement_audio(engine, text, chime=options.chime, volume=options.volume, repeat=args.repeat,
+                                   timeout=options.speech_timeout)
+        audio.write(args.wav)
+    except (SpeechError, AudioError) as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        engine.close()
+    print(text)
+    print(f"{args.wav}: {audio.duration:.1f} s, {options.speech} voice {options.voice} at {options.rate} words/min"
+          + (f" (settings of {device})" if device else ""))
+    return 0
+
+
+def cmd_kiosk(args: argparse.Namespace) -> int:
+    """The touch kiosk: service picker and ticket printer (the code lives in kiosk/)."""
+    import importlib.util
+
+    config = _config(args.config)
+    host, port = _broker_address(args, config)
+    config.device(args.device, "kiosk")  # a ConfigError naming the known kiosks
+    missing = [m for m in ("kivy", "escpos", "qrcode") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise CommandError(f"missing {', '.join(missing)}: install the kiosk's libraries with "
+                           "pip install 'antrian-mpp[kiosk]'")
+    from kiosk.run import main as run_kiosk, parse_size
+
+    size = None
+    if args.windowed or args.size:
+        try:
+            size = parse_size(args.size or "1280x800")
+        except ValueError as exc:
+            raise CommandError(f"--size: {exc}") from None
+    return run_kiosk(config, args.device, (host, port), size)
+
+
+def cmd_ticket(args: argparse.Namespace) -> int:
+    """A sample ticket of a service as a PNG preview, drawn from the same layout the printer gets."""
+    from .kiosk_options import PAPERS, kiosk_settings
+
+    config = _config(args.config)
+    if args.service not in config.services:
+        raise CommandError(f"unknown service {args.service!r} (known: {', '.join(config.services)})")
+    groups = [g.id for g in config.priority_groups]
+    if args.priority and args.priority not in groups:
+        raise CommandError(f"unknown priority group {args.priority!r} (known: {', '.join(groups)})")
+    kiosks = [d for d in config.devices.values() if d.role == "kiosk"]
+    device = config.device(args.device, "kiosk") if args.device else (kiosks[0] if kiosks else None)
+    settings = kiosk_settings(device.options) if device else None
+    profile = args.profile or (settings.printer.profile if settings else "TM-T20II")
+    try:
+        from kiosk.ticket import TicketData, layout
+        from kiosk.ticket_png import render
+    except ImportError as exc:
+        raise CommandError(f"{exc}: install the kiosk's libraries with pip install 'antrian-mpp[kiosk]'") from None
+    data = TicketData.sample(config, args.service, number=args.number, priority=args.priority, ahead=args.ahead,
+                             wait_min=args.wait)
+    lay = layout(data, PAPERS[profile])
+    image = render(lay, scale=args.scale)
+    try:
+        image.save(args.png)
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot write {args.png}: {exc}") from None
+    print(lay.text())
+    print(f"{args.png}: {profile} ({PAPERS[profile].width_mm} mm paper), {image.width}x{image.height} px")
+    if args.print:
+        if settings is None:
+            raise CommandError("--print needs a kiosk device with a printer in the site file")
+        from kiosk.printer import PrinterError, TicketPrinter
+
+        try:
+            TicketPrinter(settings.printer).print(lay)
+        except PrinterError as exc:
+            raise CommandError(f"printer of {device.id}: {exc}") from None
+        print(f"printed on the printer of {device.id} ({settings.printer.where})")
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """The MPP head's live dashboard: a read-only web page behind a login (antrian/dashboard.py)."""
+    from .dashboard import Dashboard, DashboardError, parse_listen
+
+    config = _config(args.config)
+    host, port = _broker_address(args, config)
+    try:
+        dashboard = Dashboard(config, args.users, parse_listen(args.listen)).start(host, port)
+    except DashboardError as exc:
+        raise CommandError(str(exc)) from None
+    web_host, web_port = dashboard.address
+    print(f"Dashboard of {config.site.name} on http://{web_host}:{web_port}/ (broker {host}:{port}); "
+          "Ctrl-C stops it", flush=True)
+    try:
+        _wait_for_signal()
+    finally:
+        dashboard.close()
+    return 0
+
+
+def cmd_dashboard_user(args: argparse.Namespace) -> int:
+    """Add a dashboard user or change its password (read from stdin); --remove deletes it."""
+    from .dashboard import DashboardError, read_password, remove_user, set_user
+
+    try:
+        if args.remove:
+            remove_user(args.file, args.name)
+            print(f"{args.file}: removed {args.name}")
+        else:
+            new = set_user(args.file, args.name, read_password())
+            print(f"{args.file}: {'added' if new else 'changed the password of'} {args.name}")
+    except DashboardError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
+def _date(text: str, option: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{option}: {text!r} is not a date like 2026-11-23") from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The daily report from the store: CSV files, PNG charts and one HTML page (antrian/report.py)."""
+    import datetime as dt
+
+    from .report import ReportError, from_store
+    from .report_files import HTML_NAME, write
+
+    config = _config(args.config)
+    first = _date(args.date, "--date") if args.date else dt.datetime.now(config.tz).date()
+    last = _date(args.to, "--to") if args.to else None
+    db = Path(args.db or f"{config.site.id}.db")
+    if not db.is_file():  # opening would create an empty database
+        raise CommandError(f"no database {db} (give the dispatcher's with --db)")
+    out = Path(args.out or f"laporan-{first.isoformat()}")
+    store = _open_store(args, config, db)
+    try:
+        report = from_store(config, store, first, last)
+        files = write(report, out, charts=not args.no_charts)
+    except ReportError as exc:
+        raise CommandError(str(exc)) from None
+    except ImportError as exc:
+        raise CommandError(f"{exc} (or leave the charts out with --no-charts)") from None
+    except OSError as exc:
+        raise CommandError(f"cannot write the report into {out}: {exc}") from None
+    finally:
+        store.close()
+    t = report.total
+    print(f"{out / HTML_NAME}: {len(report.days)} day(s), {t.issued} tickets issued, {t.served} served, "
+          f"{t.no_show} no-show, {t.waiting_at_close} still waiting at close; {len(files)} files")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """A day of the MPP simulated on the real engine, reported like a real one (antrian/simulate.py)."""
+    import datetime as dt
+    import time
+
+    from .report_files import HTML_NAME
+    from .simulate import Scenario, first_open_day, load_arrivals, run, write
+
+    started = time.perf_counter()
+    config = _config(args.config)
+    day = _date(args.date, "--date") if args.date else first_open_day(config, dt.datetime.now(config.tz).date())
+    arrivals = load_arrivals(args.arrivals) if args.arrivals else None
+    scenario = Scenario.build(config, day, arrivals=arrivals, counters=args.counters, demand=args.demand,
+                              source=args.arrivals or "--counters")
+    result = run(scenario, seed=args.seed)
+    try:
+        write(result, args.out, arrivals_source=args.arrivals, charts=not args.no_charts)
+    except ImportError as exc:
+        raise CommandError(f"{exc} (or leave the charts out with --no-charts)") from None
+    except OSError as exc:
+        raise CommandError(f"cannot write into {args.out}: {exc}") from None
+    print(f"{Path(args.out) / HTML_NAME}: simulated {day} with seed {args.seed}: {len(result.citizens)} citizens, "
+          f"{len(result.tickets)} tickets, {len(result.events)} events in {result.seconds:.2f} s "
+          f"({time.perf_counter() - started:.2f} s with the report)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="antrian", description="Antrian MPP: queue tickets for a Mal Pelayanan Publik")
     parser.add_argument("--version", action="version", version=f"antrian {__version__}")
@@ -204,6 +461,84 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", required=True, help="the panel's device id in the site file")
     p.add_argument("--broker", metavar="HOST:PORT", help="override the broker address of the site file")
     p.set_defaults(func=cmd_panel)
+
+    p = sub.add_parser("display", help="run a waiting-hall TV board with its announcer")
+    p.add_argument("--config", required=True)
+    p.add_argument("--device", required=True, help="the board's device id in the site file")
+    p.add_argument("--broker", metavar="HOST:PORT", help="override the broker address of the site file")
+    p.add_argument("--state-dir", help="folder for the last call spoken (default: ~/.local/state/antrian/SITE-ID)")
+    p.add_argument("--windowed", action="store_true", help="a window instead of the full screen")
+    p.add_argument("--size", metavar="WxH", help="window size in pixels, e.g. 1280x720 or 1080x1920")
+    p.set_defaults(func=cmd_display)
+
+    p = sub.add_parser("say", help="write a call announcement, chime included, to a WAV file")
+    p.add_argument("--config", required=True)
+    p.add_argument("number", help="ticket number, e.g. B-012")
+    p.add_argument("counter", help="counter id or name, e.g. loket3 or 'Loket 3'")
+    p.add_argument("--wav", required=True, help="the WAV file to write")
+    p.add_argument("--device", help="use this display's voice settings (default: the first display)")
+    p.add_argument("--repeat", type=int, choices=range(1, 6), default=1, metavar="N",
+                   help="say the sentence N times (default 1)")
+    p.set_defaults(func=cmd_say)
+
+    p = sub.add_parser("kiosk", help="run the touch kiosk that prints queue tickets")
+    p.add_argument("--config", required=True)
+    p.add_argument("--device", required=True, help="the kiosk's device id in the site file")
+    p.add_argument("--broker", metavar="HOST:PORT", help="override the broker address of the site file")
+    p.add_argument("--windowed", action="store_true", help="a window instead of the full screen (1280x800)")
+    p.add_argument("--size", metavar="WxH", help="window size in pixels, e.g. 1280x800 or 800x1280")
+    p.set_defaults(func=cmd_kiosk)
+
+    p = sub.add_parser("ticket", help="draw a sample ticket of a service to a PNG (and print it with --print)")
+    p.add_argument("--config", required=True)
+    p.add_argument("--service", required=True, help="service code, e.g. KTP")
+    p.add_argument("--png", required=True, help="the PNG file to write")
+    p.add_argument("--device", help="the kiosk whose printer profile to use (default: the first kiosk)")
+    p.add_argument("--profile", choices=sorted(PAPER_PROFILES), help="printer profile (overrides the kiosk's)")
+    p.add_argument("--number", type=int, default=12, help="the sample's sequence number (default 12)")
+    p.add_argument("--priority", help="a priority group id, e.g. lansia")
+    p.add_argument("--ahead", type=int, default=4, help="people ahead on the sample (default 4)")
+    p.add_argument("--wait", type=int, default=32, help="estimated wait in minutes on the sample (default 32)")
+    p.add_argument("--scale", type=int, choices=range(1, 5), default=2, metavar="1-4",
+                   help="pixels per printer dot (default 2)")
+    p.add_argument("--print", action="store_true", help="also print it on the kiosk's printer")
+    p.set_defaults(func=cmd_ticket)
+
+    p = sub.add_parser("report", help="daily report from the database: CSV files, charts and an HTML page")
+    p.add_argument("--config", required=True)
+    p.add_argument("--db", help="the dispatcher's SQLite file (default: SITE.db in the current directory)")
+    p.add_argument("--date", help="business day, e.g. 2026-11-23 (default: today)")
+    p.add_argument("--to", help="last business day of a period (default: --date only)")
+    p.add_argument("--out", help="folder for the report (default: laporan-DATE)")
+    p.add_argument("--no-charts", action="store_true", help="leave out the PNG charts (no matplotlib needed)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("simulate", help="simulate a day on the real queue engine and report it")
+    p.add_argument("--config", required=True)
+    p.add_argument("--out", required=True, help="folder for the simulated day's report")
+    p.add_argument("--date", help="the day to simulate (default: the next day the MPP is open)")
+    p.add_argument("--arrivals", metavar="FILE.yaml", help="arrival rates, service times and staffing "
+                                                             "(see examples/simulasi-buton.yaml)")
+    p.add_argument("--counters", metavar="SPEC", help="staffed counters, e.g. 'default,loket8@09-12,loket9=loket1' "
+                                                      "(default: those open at start, all day)")
+    p.add_argument("--demand", type=float, default=1.0, help="scale every arrival rate (default 1.0)")
+    p.add_argument("--seed", type=int, default=1, help="random seed: same seed, same citizens (default 1)")
+    p.add_argument("--no-charts", action="store_true", help="leave out the PNG charts (no matplotlib needed)")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("dashboard", help="serve the live dashboard for the MPP head (read-only, behind a login)")
+    p.add_argument("--config", required=True)
+    p.add_argument("--users", required=True, metavar="FILE", help="users file made by antrian dashboard-user")
+    p.add_argument("--broker", metavar="HOST:PORT", help="override the broker address of the site file")
+    p.add_argument("--listen", default="0.0.0.0:8080", metavar="HOST:PORT",
+                   help="address of the web page (default 0.0.0.0:8080, the whole LAN)")
+    p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("dashboard-user", help="add a dashboard user or change its password (read from stdin)")
+    p.add_argument("file", help="the users file (created if missing, readable by its owner only)")
+    p.add_argument("name", help="user name")
+    p.add_argument("--remove", action="store_true", help="delete the user instead")
+    p.set_defaults(func=cmd_dashboard_user)
     return parser
 
 
