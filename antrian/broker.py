@@ -27,6 +27,7 @@ import time
 from collections import deque
 from pathlib import Path
 from types import FrameType, TracebackType
+from typing import Callable
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -160,12 +161,18 @@ def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
         return "(no broker log)"
 
 
+# (port, data dir, bind address, user) -> mosquitto.conf text
+Renderer = Callable[[int, Path, str, str], str]
+
+
 class LocalBroker:
     """The project's own Mosquitto, started in the background with the rendered config.
 
     ``port=None`` picks a free port once, at construction, and keeps it across
     restarts. ``data_dir=None`` uses a temporary directory that this object
     owns and removes in stop(); restart() keeps it, so persistence survives.
+    ``render`` replaces the template: antrian.broker_files.site_renderer() gives the
+    site's secured configuration (per-device users, ACL, TLS) on this broker's port.
     """
 
     def __init__(
@@ -175,8 +182,10 @@ class LocalBroker:
         bind: str = "127.0.0.1",
         log_path: str | os.PathLike[str] | None = None,
         template: str | os.PathLike[str] = DEFAULT_TEMPLATE,
+        render: Renderer | None = None,
     ) -> None:
         self.bind = bind
+        self.render = render
         self.host = _connect_host(bind)
         self.port = free_port(self.host) if port is None else port
         # Absolute: mosquitto runs with the data dir as its working directory.
@@ -221,7 +230,11 @@ class LocalBroker:
             self._owns_data_dir = True
         self._data_dir.mkdir(parents=True, exist_ok=True)
         conf = self._data_dir / _CONF_NAME
-        conf.write_text(render_config(self.port, self._data_dir, self.bind, self.template), encoding="utf-8")
+        if self.render is not None:
+            text = self.render(self.port, self._data_dir, self.bind, _current_user())
+        else:
+            text = render_config(self.port, self._data_dir, self.bind, self.template)
+        conf.write_text(text, encoding="utf-8")
         log_path = self.log_path
         assert log_path is not None
         log_path.parent.mkdir(parents=True, exist_ok=True)

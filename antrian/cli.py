@@ -50,7 +50,23 @@ def _broker_address(args: argparse.Namespace, config: Config) -> tuple[str, int]
             return parse_address(args.broker)
         except ValueError as exc:
             raise CommandError(f"--broker: {exc}") from None
-    return config.broker.host, config.broker.port
+    return config.broker.host, config.broker.client_port
+
+
+def _check_credentials(config: Config, user: str) -> None:
+    """A one-line error now if this device's broker password or CA file cannot be used."""
+    from .mqtt import CredentialsError, check_credentials
+
+    try:
+        check_credentials(config, user)
+    except CredentialsError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _dispatcher_id(config: Config) -> str:
+    from .broker_files import dispatcher_ids
+
+    return dispatcher_ids(config)[0]
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -91,8 +107,9 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
 
     config = _site_config(args)
     host, port = _broker_address(args, config)
+    _check_credentials(config, _dispatcher_id(config))
     store = _open_store(args, config, Path(f"{config.site.id}.db"))
-    dispatcher = Dispatcher(config, store)
+    dispatcher = Dispatcher(config, store, device_id=_dispatcher_id(config))
     log.info("dispatcher for %s: database %s, broker %s:%d", config.site.id, store.path, host, port)
     dispatcher.start(host, port)
     try:
@@ -117,16 +134,28 @@ def cmd_up(args: argparse.Namespace) -> int:
     from .broker import BrokerError, LocalBroker
     from .dispatcher import Dispatcher
 
+    from .broker_files import BrokerFilesError, site_renderer
+
     config = _site_config(args)
     data = Path(args.data_dir)
+    render, port = None, args.port
+    if config.broker.credentials_dir:
+        # The site's secured broker: its users, ACL and TLS, made by `antrian broker-files`.
+        _check_credentials(config, _dispatcher_id(config))
+        tls = config.broker.tls
+        try:
+            render = site_renderer(config, config.broker.credentials_dir, tls_port=tls.port if tls else None,
+                                   bridge=False)
+        except BrokerFilesError as exc:
+            raise CommandError(str(exc)) from None
     store = _open_store(args, config, data / f"{config.site.id}.db")
-    broker = LocalBroker(port=args.port, data_dir=data / "broker", bind=args.bind)
+    broker = LocalBroker(port=port, data_dir=data / "broker", bind=args.bind, render=render)
     try:
         broker.start()
     except BrokerError as exc:
         raise CommandError(str(exc)) from None
-    dispatcher = Dispatcher(config, store)
-    dispatcher.start(broker.host, broker.port)
+    dispatcher = Dispatcher(config, store, device_id=_dispatcher_id(config))
+    dispatcher.start(broker.host, config.broker.tls.port if render and config.broker.tls else broker.port)
     print(f"Antrian MPP for {config.site.name} is running.")
     print(f"  broker    {broker.address} (log: {broker.log_path})")
     print(f"  database  {store.path}")
@@ -147,6 +176,7 @@ def cmd_panel(args: argparse.Namespace) -> int:
     config = _config(args.config)
     host, port = _broker_address(args, config)
     config.device(args.device, "panel")  # a ConfigError naming the known panels
+    _check_credentials(config, args.device)
     try:
         from hardware.gpio import GPIOError
         from hardware.panel import Panel
@@ -195,6 +225,7 @@ def cmd_display(args: argparse.Namespace) -> int:
     config = _config(args.config)
     host, port = _broker_address(args, config)
     options = read(config, args.device)  # a ConfigError naming the known displays
+    _check_credentials(config, args.device)
     size = _window_size(args.size)
     state_dir = _display_state_dir(args, config, args.device)
     try:
@@ -263,11 +294,13 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     config = _config(args.config)
     host, port = _broker_address(args, config)
     config.device(args.device, "kiosk")  # a ConfigError naming the known kiosks
+    _check_credentials(config, args.device)
     missing = [m for m in ("kivy", "escpos", "qrcode") if importlib.util.find_spec(m) is None]
     if missing:
         raise CommandError(f"missing {', '.join(missing)}: install the kiosk's libraries with "
                            "pip install 'antrian-mpp[kiosk]'")
-    from kiosk.run import main as run_kiosk, parse_size
+    from kiosk.run import main as run_kiosk
+    from kiosk.run import parse_size
 
     size = None
     if args.windowed or args.size:
@@ -326,6 +359,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     config = _config(args.config)
     host, port = _broker_address(args, config)
+    _check_credentials(config, "dashboard")
     try:
         dashboard = Dashboard(config, args.users, parse_listen(args.listen)).start(host, port)
     except DashboardError as exc:
@@ -337,6 +371,28 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         _wait_for_signal()
     finally:
         dashboard.close()
+    return 0
+
+
+def cmd_broker_files(args: argparse.Namespace) -> int:
+    """The broker's users, passwords, ACL and mosquitto.conf for a site (antrian/broker_files.py)."""
+    from .broker_files import BrokerFilesError, write
+
+    config = _config(args.config)
+    try:
+        summary = write(config, args.out, rotate=args.rotate, data_dir=args.data_dir, run_as=args.user)
+    except BrokerFilesError as exc:
+        raise CommandError(str(exc)) from None
+    out = summary.out
+    print(f"{out}: passwd, acl, mosquitto.conf and one <user>.password per broker user")
+    for label, names in (("new", summary.created), ("new password", summary.rotated), ("kept", summary.kept)):
+        if names:
+            print(f"  {label:<13}{', '.join(names)}")
+    if summary.stale:
+        print(f"  not in the site file any more (not in passwd, so refused): {', '.join(summary.stale)}")
+    if summary.created or summary.rotated:
+        print("Copy each device's <id>.password to its broker.credentials_dir (mode 0600), then restart the "
+              "broker (docs/operations.md)")
     return 0
 
 
@@ -533,6 +589,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--listen", default="0.0.0.0:8080", metavar="HOST:PORT",
                    help="address of the web page (default 0.0.0.0:8080, the whole LAN)")
     p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("broker-files", help="make the broker's per-device passwords, ACL and mosquitto.conf")
+    p.add_argument("--config", required=True)
+    p.add_argument("--out", metavar="DIR", help="folder for the files (default: broker.credentials_dir of the site)")
+    p.add_argument("--rotate", nargs="*", metavar="USER",
+                   help="new passwords for these users (a device id, dispatcher, dashboard); none named: all")
+    p.add_argument("--data-dir", default="/var/lib/mosquitto",
+                   help="the broker's persistence folder (default /var/lib/mosquitto)")
+    p.add_argument("--user", help="the user mosquitto switches to when started as root (default: mosquitto's own)")
+    p.set_defaults(func=cmd_broker_files)
 
     p = sub.add_parser("dashboard-user", help="add a dashboard user or change its password (read from stdin)")
     p.add_argument("file", help="the users file (created if missing, readable by its owner only)")

@@ -64,9 +64,44 @@ class Site:
 
 
 @dataclasses.dataclass(frozen=True)
+class BrokerTLS:
+    """TLS between the devices and the broker: devices connect to `port` and verify the
+    broker's certificate with `ca`; `cert` and `key` are the broker's own, for the
+    mosquitto.conf that `antrian broker-files` writes (broker-config/make-ca.sh makes all three)."""
+
+    ca: str
+    port: int = 8883
+    cert: str | None = None
+    key: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Central:
+    """A central MQTT broker that this site bridges its ``antrian/{site}/#`` events out to."""
+
+    host: str
+    port: int = 1883
+    username: str | None = None
+    password_file: str | None = None  # the password the centre gave, in a file: never in the site file
+    ca: str | None = None  # TLS to the centre, verified with this CA
+
+
+@dataclasses.dataclass(frozen=True)
 class Broker:
     host: str = "127.0.0.1"
     port: int = 1883
+    # Where the broker files of `antrian broker-files` live: each device reads its password
+    # from <credentials_dir>/<device id>.password. None: connect without credentials (a
+    # laptop, tests); a deployed broker refuses that.
+    credentials_dir: str | None = None
+    tls: BrokerTLS | None = None
+    websocket_port: int | None = None
+    central: Central | None = None
+
+    @property
+    def client_port(self) -> int:
+        """The port devices connect to: the TLS listener's when TLS is configured."""
+        return self.tls.port if self.tls is not None else self.port
 
 
 @dataclasses.dataclass(frozen=True)
@@ -338,7 +373,7 @@ def build(raw: Any, source: str) -> Config:
                     {"site", "schedules", "agencies", "counters"})
 
     site = _site(r, top.get("site"))
-    broker = _broker(r, top.get("broker"))
+    broker = _broker(r, top.get("broker"), source)
     queue = _queue(r, top.get("queue"))
     announcement = _announcement(r, top.get("announcement"))
     groups = _priority_groups(r, top.get("priority_groups"))
@@ -382,12 +417,68 @@ def _site(r: _Reader, raw: Any) -> Site:
     )
 
 
-def _broker(r: _Reader, raw: Any) -> Broker:
+_SECRET_KEYS = {"password", "passwd", "secret", "passwords", "key_password"}
+
+
+def _no_secrets(r: _Reader, raw: Any, path: str) -> set:
+    """Report a password written into the site file; returns those keys (so they are not
+    also reported as unknown)."""
+    found = {k for k in raw if k in _SECRET_KEYS} if isinstance(raw, dict) else set()
+    for key in sorted(found):
+        r.report(_join(path, key), "passwords do not belong in the site file: put the password in a "
+                                   "file and name that file (credentials_dir, password_file)")
+    return found
+
+
+def _path(r: _Reader, value: Any, path: str, base: Path | None) -> str | None:
+    """A file or folder name; a relative one is read from the site file's folder."""
+    if value is None:
+        return None
+    text = r.text(value, path)
+    if text and base is not None and not Path(text).is_absolute():
+        text = str(base / text)
+    return text or None
+
+
+def _broker(r: _Reader, raw: Any, source: str = "") -> Broker:
     if raw is None:
         return Broker()
-    m = r.mapping(raw, "broker", {"host", "port"})
-    return Broker(host=r.text(m.get("host"), "broker.host", default="127.0.0.1"),
-                  port=r.integer(m.get("port"), "broker.port", default=1883, low=1, high=65535))
+    base = Path(source).resolve().parent if source and not source.startswith("<") else None
+    allowed = {"host", "port", "credentials_dir", "tls", "websocket_port", "central"}
+    m = r.mapping(raw, "broker", allowed | _no_secrets(r, raw, "broker"))
+    port = r.integer(m.get("port"), "broker.port", default=1883, low=1, high=65535)
+    tls = None
+    if m.get("tls") is not None:
+        t = r.mapping(m["tls"], "broker.tls", {"ca", "port", "cert", "key"}, {"ca"})
+        tls = BrokerTLS(ca=_path(r, t.get("ca"), "broker.tls.ca", base) or "",
+                        port=r.integer(t.get("port"), "broker.tls.port", default=8883, low=1, high=65535),
+                        cert=_path(r, t.get("cert"), "broker.tls.cert", base),
+                        key=_path(r, t.get("key"), "broker.tls.key", base))
+        if (tls.cert is None) != (tls.key is None):
+            r.report("broker.tls", "cert and key go together (the broker's certificate and its private key)")
+    ws = r.integer(m.get("websocket_port"), "broker.websocket_port", default=None, low=1, high=65535)
+    ports = [("broker.port", port), ("broker.tls.port", tls.port if tls else None), ("broker.websocket_port", ws)]
+    seen: dict[int, str] = {}
+    for where, number in ports:
+        if number is not None and number in seen:
+            r.report(where, f"port {number} is already used by {seen[number]}")
+        elif number is not None:
+            seen[number] = where
+    central = None
+    if m.get("central") is not None:
+        raw_c = m["central"]
+        c = r.mapping(raw_c, "broker.central", {"host", "port", "username", "password_file", "ca"}
+                      | _no_secrets(r, raw_c, "broker.central"), {"host"})
+        central = Central(host=r.text(c.get("host"), "broker.central.host"),
+                          port=r.integer(c.get("port"), "broker.central.port", default=1883, low=1, high=65535),
+                          username=c.get("username") and r.text(c.get("username"), "broker.central.username"),
+                          password_file=_path(r, c.get("password_file"), "broker.central.password_file", base),
+                          ca=_path(r, c.get("ca"), "broker.central.ca", base))
+        if central.password_file and not central.username:
+            r.report("broker.central.username", "required with password_file")
+    return Broker(host=r.text(m.get("host"), "broker.host", default="127.0.0.1"), port=port,
+                  credentials_dir=_path(r, m.get("credentials_dir"), "broker.credentials_dir", base),
+                  tls=tls, websocket_port=ws, central=central)
 
 
 def _queue(r: _Reader, raw: Any) -> QueueRules:

@@ -44,7 +44,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import protocol
 from .config import Config
-from .mqtt import Connection, make_client, parse_address
+from .mqtt import Connection, device_client, parse_address
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +311,8 @@ class Hub:
     # lifecycle
 
     def start(self, host: str, port: int) -> None:
-        client = make_client(self.client_id)
+        # The broker user "dashboard" (read-only in the ACL); no will: it is no device.
+        client = device_client(self.config, "dashboard", None, will=False, client_id=self.client_id)
         self.connection = Connection(client)
         client.on_message = self._on_message
 

@@ -25,7 +25,7 @@ from typing import Any, Callable
 from . import __version__, protocol
 from .config import Config
 from .engine import Engine, Event, Outcome, QueueError
-from .mqtt import Connection, make_client
+from .mqtt import Connection, device_client
 from .store import Reply, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -86,13 +86,11 @@ class Dispatcher:
     # -- lifecycle ------------------------------------------------------------
 
     def start(self, host: str, port: int) -> None:
-        status_topic = protocol.status(self.site, self.device_id)
         # A persistent session with manual acks: the broker keeps requests that arrive
         # while the dispatcher is down, and redelivers any it received but had not
         # yet committed when it died; the (sender, id) memory makes that harmless.
-        client = make_client(f"antrian-{self.site}-{self.device_id}", will_topic=status_topic,
-                             will_payload={"device": self.device_id, "role": "dispatcher", "online": False},
-                             clean_session=False)
+        # Its own broker user and TLS as the site file says (antrian.mqtt.device_client).
+        client = device_client(self.config, self.device_id, "dispatcher", clean_session=False)
         client.manual_ack_set(True)
         self.connection = Connection(client)
         client.on_message = self._on_message

@@ -203,7 +203,8 @@ def check(options: Mapping[str, Any], path: str, config: Any, report: Report) ->
 
 def printer_settings(raw: Mapping[str, Any]) -> PrinterSettings:
     """Settings from checked printer options, defaults filled in."""
-    values: dict[str, Any] = {k: v for k, v in raw.items() if k in {f.name for f in dataclasses.fields(PrinterSettings)}}
+    names = {f.name for f in dataclasses.fields(PrinterSettings)}
+    values: dict[str, Any] = {k: v for k, v in raw.items() if k in names}
     for key in ("vendor_id", "product_id", "in_ep", "out_ep"):
         if key in values:
             values[key] = _usb_id(values[key])

@@ -4,6 +4,11 @@
   3.1.1, the VERSION2 callback API, TCP_NODELAY on every socket (Nagle costs
   about 40 ms a broker hop), a reconnect back-off, the retained QoS 1 will and
   credentials when given (none: anonymous, for a laptop or tests).
+- :func:`device_client` is what every device and the dispatcher use: make_client
+  with the device's own broker user (its id), its password from the file the site
+  file names (:func:`credentials_for`), TLS when the site file configures it, and
+  its retained status will. With no ``broker.credentials_dir`` in the site file it
+  connects without credentials; a deployed broker refuses that, and says so.
 - :class:`Connection` runs the client's network thread, survives a broker that
   is down at start or restarts, re-runs the ``on_connected`` callbacks after
   every (re)connect so subscriptions and retained "online" statuses come back,
@@ -14,21 +19,127 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import threading
+import time
+import weakref
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from . import protocol
 from .protocol import encode as encode_json
 
-__all__ = ["Connection", "encode_json", "make_client", "parse_address"]
+if TYPE_CHECKING:
+    from .config import Config
+
+__all__ = ["Connection", "CredentialsError", "check_credentials", "credentials_for", "device_client", "encode_json",
+           "make_client", "parse_address", "password_file"]
 
 log = logging.getLogger(__name__)
 
 # CONNACK reason codes that mean "this device's credentials are wrong".
 _AUTH_FAILURES = {134: "bad user name or password", 135: "not authorized"}
+# A problem that lasts is logged again after this long (with the number of attempts),
+# so a journal read hours later still shows it without a line per retry.
+REMIND_SECONDS = 600.0
+PASSWORD_SUFFIX = ".password"
+# Who a client is, for the log lines of its Connection: set by device_client.
+_WHO: weakref.WeakKeyDictionary[paho.Client, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+class CredentialsError(ValueError):
+    """A device's broker credentials or TLS files are configured but cannot be used."""
+
+
+def password_file(config: Config, user: str) -> Path | None:
+    """``<broker.credentials_dir>/<user>.password``, or None when the site file names no credentials."""
+    directory = config.broker.credentials_dir
+    return None if directory is None else Path(directory) / f"{user}{PASSWORD_SUFFIX}"
+
+
+def credentials_for(config: Config, user: str) -> tuple[str, str] | None:
+    """``(user, password)`` of a broker user (a device id, or ``dashboard``), read from
+    its password file; None when the site file configures no credentials.
+
+    Raises CredentialsError naming the file when it is configured but missing,
+    unreadable or not one line."""
+    path = password_file(config, user)
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CredentialsError(
+            f"no broker password for {user!r}: {path} does not exist (broker.credentials_dir in {config.source}); "
+            f"make it with `antrian broker-files --config {config.source}` and copy {path.name} to this "
+            "machine (docs/operations.md)") from None
+    except PermissionError:
+        raise CredentialsError(f"cannot read the broker password of {user!r}: {path}: permission denied "
+                               "(it must belong to the user this service runs as, mode 0600)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CredentialsError(f"cannot read the broker password of {user!r} from {path}: {exc}") from None
+    password = text.strip()
+    if not password or any(ch.isspace() for ch in password):
+        raise CredentialsError(f"{path} must hold one line, the broker password of {user!r}")
+    return user, password
+
+
+def check_credentials(config: Config, user: str) -> None:
+    """Raise CredentialsError now, with a one-line reason, if *user* could not connect the
+    way the site file says: its password file or the broker's CA cannot be read."""
+    credentials_for(config, user)
+    tls = config.broker.tls
+    if tls is not None:
+        try:
+            ssl.create_default_context(cafile=tls.ca)
+        except (OSError, ssl.SSLError) as exc:
+            raise CredentialsError(f"broker CA certificate {tls.ca} (broker.tls.ca in {config.source}) "
+                                   f"cannot be used: {exc}") from None
+
+
+def device_client(
+    config: Config,
+    device_id: str,
+    role: str | None,
+    *,
+    will: bool = True,
+    client_id: str | None = None,
+    clean_session: bool = True,
+) -> paho.Client:
+    """The client of one device (or the dispatcher, or ``dashboard``): make_client with
+    this device's broker user and password, TLS when ``broker.tls`` is set, and (with
+    *will*) the retained ``{"device", "role", "online": false}`` will on its status topic.
+
+    Connect it with ``Connection(client).connect(host, config.broker.client_port)``.
+    Raises CredentialsError when the configured password or CA file cannot be used."""
+    site = config.site.id
+    credentials = credentials_for(config, device_id)
+    client = make_client(
+        client_id or f"antrian-{site}-{device_id}",
+        will_topic=protocol.status(site, device_id) if will else None,
+        will_payload={"device": device_id, "role": role, "online": False} if will else None,
+        username=credentials[0] if credentials else None,
+        password=credentials[1] if credentials else None,
+        clean_session=clean_session,
+    )
+    tls = config.broker.tls
+    if tls is not None:
+        try:
+            # Verifies the broker's certificate and its host name against the CA.
+            client.tls_set(ca_certs=tls.ca, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        except (OSError, ssl.SSLError) as exc:
+            raise CredentialsError(f"broker CA certificate {tls.ca} (broker.tls.ca in {config.source}) "
+                                   f"cannot be used: {exc}") from None
+    _WHO[client] = {
+        "user": device_id if credentials else None,
+        "file": str(password_file(config, device_id)) if credentials else None,
+        "tls": tls is not None,
+    }
+    return client
 
 
 def parse_address(text: str, default_port: int = 1883) -> tuple[str, int]:
@@ -118,6 +229,9 @@ class Connection:
         # The last state logged ("connecting", a problem, or None once
         # connected), so retries of the same failure stay quiet.
         self._problem: str | None = "connecting"
+        self._logged_at = 0.0
+        self._repeats = 0
+        self.refusals = 0  # refused CONNACKs since the last successful connect
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_connect_fail = self._on_connect_fail
@@ -141,7 +255,7 @@ class Connection:
 
     def connect(self, host: str, port: int = 1883, keepalive: int = 30) -> None:
         """Start connecting in the background; never raises for a broker that is down."""
-        self.address = f"{host}:{port}"
+        self.address = f"{host}:{port}" + (" (TLS)" if _WHO.get(self.client, {}).get("tls") else "")
         # connect_async + loop_start: the first attempt happens on the network
         # thread, which retries with the back-off instead of raising here.
         self.client.connect_async(host, port, keepalive=keepalive)
@@ -162,19 +276,37 @@ class Connection:
         self._connected.clear()
 
     def _report(self, problem: str | None, level: int, message: str, *args: Any) -> None:
+        now = time.monotonic()
         if problem != self._problem:
-            self._problem = problem
+            self._problem, self._logged_at, self._repeats = problem, now, 0
             log.log(level, message, *args)
+        elif problem is not None:
+            self._repeats += 1
+            if now - self._logged_at >= REMIND_SECONDS:
+                self._logged_at = now
+                log.log(level, message + " (still, %d attempts since the first report)", *args, self._repeats)
+
+    def _who(self) -> str:
+        who = _WHO.get(self.client)
+        if who is None:
+            return ""
+        if who["user"] is None:
+            return ("; this device has no broker credentials configured (broker.credentials_dir is not set in "
+                    "the site file) and this broker requires them")
+        return (f": it does not accept user {who['user']!r} with the password in {who['file']} (that file and "
+                "the broker's passwd must come from the same run of `antrian broker-files`; docs/operations.md)")
 
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if reason.is_failure:
+            self.refusals += 1
             hint = _AUTH_FAILURES.get(reason.value)
             if hint:
                 self._report(
                     f"refused:{reason.value}", logging.WARNING,
-                    "MQTT client %r: broker %s refused the connection: %s (reason %d); "
-                    "check this device's broker user name and password",
+                    "MQTT client %r: broker %s refused the connection: %s (reason %d)%s; "
+                    "retrying with back-off",
                     self.client_id, self.address, hint, reason.value,
+                    self._who() or "; check this device's broker user name and password",
                 )
             else:
                 self._report(
@@ -183,6 +315,7 @@ class Connection:
                     self.client_id, self.address, reason, reason.value,
                 )
             return
+        self.refusals = 0
         self._report(None, logging.INFO, "MQTT client %r connected to %s", self.client_id, self.address)
         for callback in list(self._callbacks):
             # An exception escaping a paho callback kills the network thread

@@ -63,6 +63,11 @@ def catalog(site: str) -> str:
     return f"{ROOT}/{site}/catalog"
 
 
+def site_filter(site: str) -> str:
+    """Every topic of a site: what the dispatcher owns and what a bridge carries out."""
+    return f"{ROOT}/{site}/#"
+
+
 def dispatcher_subscriptions(site: str) -> list[str]:
     """What the dispatcher listens to: requests, commands and surveys."""
     return [kiosk_request(site, "+"), counter_command(site, "+"), survey(site, "+")]

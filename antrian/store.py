@@ -124,7 +124,11 @@ class Store:
                       json.dumps(s["answers"]) if s.get("answers") is not None else None) for s in surveys])
                 self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                # SQLite has already rolled back by itself after some errors (SQLITE_FULL:
+                # a full disk); a second ROLLBACK would raise "no transaction is active"
+                # and hide the real reason from the log.
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to the database {self.path}: {exc}") from exc

@@ -40,7 +40,7 @@ from typing import Any, Callable, TextIO
 
 from antrian import __version__, protocol
 from antrian.config import Config
-from antrian.mqtt import Connection, make_client
+from antrian.mqtt import Connection, device_client
 from antrian.pinmap import STDIN, panel_map
 
 from . import gpio
@@ -106,8 +106,7 @@ class Panel:
         except gpio.GPIOError:
             self._close_pins()
             raise
-        client = make_client(f"antrian-{self.site}-{self.device_id}", will_topic=self._status_topic,
-                             will_payload={"device": self.device_id, "role": "panel", "online": False})
+        client = device_client(self.config, self.device_id, "panel")  # its broker user, TLS and will
         self.connection = Connection(client)
         client.on_message = self._on_message
         # Connection has no "disconnected" hook: chain ours after its handler.

@@ -100,3 +100,25 @@ def run_dispatcher(broker: LocalBroker, site_file: Path, tmp_path: Path):
         for dispatcher, store in started:
             dispatcher.stop()
             store.close()
+
+
+@pytest.fixture
+def secure_site(tmp_path: Path):
+    """Factory: ``secure_site(tls=None, central=None, websocket=False, **site_changes)`` -> a
+    started :class:`secure.SecureSite`: the site file with broker.credentials_dir, its broker
+    files and the project's Mosquitto enforcing them; stopped after the test."""
+    from secure import SecureSite
+
+    made: list[SecureSite] = []
+
+    def make(**options: Any) -> SecureSite:
+        site = SecureSite(tmp_path, **options)
+        made.append(site)
+        site.broker.start()
+        return site
+
+    try:
+        yield make
+    finally:
+        for site in made:
+            site.broker.stop()

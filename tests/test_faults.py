@@ -41,18 +41,23 @@ class Endpoint:
     """A kiosk or a counter panel as the field has them: it publishes a message and
     waits for the reply with that id, and after `retry` seconds without one publishes
     the *same* message again, until a reply comes. Every reply is kept by id (late
-    duplicates included) as raw bytes, so a test can check they are all identical."""
+    duplicates included) as raw bytes, so a test can check they are all identical.
 
-    def __init__(self, name: str, topic: str, reply_topic: str, host: str, port: int):
+    `client`: a client made elsewhere (a device's own, with its broker user: see
+    test_faults_load.py); `reply_topics`: more reply topics, for a panel that serves
+    several counters and names the topic per `ask`."""
+
+    def __init__(self, name: str, topic: str, reply_topic: str, host: str, port: int, *, client=None,
+                 reply_topics: tuple[str, ...] = ()):
         self.topic, self.reply_topic = topic, reply_topic
-        self.conn = Connection(make_client(f"{name}-{uuid.uuid4().hex[:8]}"))
+        self.conn = Connection(client or make_client(f"{name}-{uuid.uuid4().hex[:8]}"))
         self.cond = threading.Condition()
         self.replies: dict[Any, list[bytes]] = collections.defaultdict(list)
         self.publishes = 0
         self._subscribed = threading.Event()
         self.conn.client.on_message = self._on_message
         self.conn.client.on_subscribe = lambda *a: self._subscribed.set()
-        self.conn.on_connected(lambda c: c.subscribe(reply_topic, 1))
+        self.conn.on_connected(lambda c: c.subscribe([(t, 1) for t in (reply_topic, *reply_topics)]))
         self.conn.connect(host, port)
         assert self.conn.wait_connected(5) and self._subscribed.wait(5), f"{name} did not connect"
 
@@ -65,7 +70,8 @@ class Endpoint:
             self.replies[mid].append(bytes(msg.payload))
             self.cond.notify_all()
 
-    def ask(self, obj: dict[str, Any], retry: float = 1.0, give_up: float = 25.0) -> dict[str, Any]:
+    def ask(self, obj: dict[str, Any], retry: float = 1.0, give_up: float = 25.0,
+            topic: str | None = None) -> dict[str, Any]:
         """Publish until a reply to obj["id"] arrives and return it (replies that were
         there before this call, e.g. an `internal` one being retried, are skipped)."""
         payload, mid = protocol.encode(obj), obj["id"]
@@ -75,7 +81,7 @@ class Endpoint:
         while True:
             # Publish without holding the condition: paho runs on_message under its own
             # callback lock, which publish() may need too.
-            self.conn.client.publish(self.topic, payload, qos=1)
+            self.conn.client.publish(topic or self.topic, payload, qos=1)
             self.publishes += 1
             with self.cond:
                 if self.cond.wait_for(lambda: len(self.replies[mid]) > earlier, retry):

@@ -1,0 +1,12 @@
+"""The waiting-hall board: what the people waiting see and hear.
+
+- ``app`` + ``board.kv``: the Kivy board (``antrian display``); with ``kivy_env`` (settings made
+  before Kivy starts) the only modules that import Kivy.
+- ``link``: the board's MQTT side -- board, call and dispatcher status in, its own status out.
+- ``view``: pure view logic -- the texts, lists and banner the board shows for a Board payload.
+- ``announcer``: one call at a time, in seq order, chime first, never the same seq twice.
+- ``speech``, ``worker``: speech engines (pyttsx3, espeak-ng, word clips) and the watchdog process.
+- ``audio``, ``chime``: PCM sound, the sinks it is played into (ALSA, WAV files), the ding-dong.
+
+Nothing here is imported by ``antrian`` itself, so the dispatcher never needs Kivy or pyttsx3.
+"""

@@ -1,0 +1,151 @@
+"""The kiosk's side of the wire contract: catalog in; requests, surveys and status out.
+
+    link = Link(config, "kiosk1", on_catalog=show)
+    link.start(host, port)
+    reply = link.ask(request_id, "KTP", None, timeout=2.5, attempts=3)   # None: no answer
+
+`ask` is exactly-once by construction: it publishes the *same* id on every attempt
+(and the caller reuses it when the citizen retries), the dispatcher answers a repeated
+id with its first reply, and a reply that arrives late is kept, so a retry finds it
+without asking again. Nothing is published while the broker is unreachable: paho
+would queue it and send it after the reconnect, issuing a ticket nobody is waiting for.
+
+The retained DeviceStatus (``problems``: printer_offline, paper_out, cover_open) is
+published on every (re)connect and whenever the problems change; the will says
+``online: false`` when the kiosk dies or loses its network.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import logging
+import threading
+from typing import Any, Callable
+
+from antrian import __version__, protocol
+from antrian.config import Config
+from antrian.mqtt import Connection, device_client
+
+__all__ = ["Link"]
+
+log = logging.getLogger(__name__)
+
+KEEP_REPLIES = 64  # late replies remembered for a retry
+
+
+class Link:
+    def __init__(self, config: Config, device: str, *,
+                 on_catalog: Callable[[dict[str, Any]], None] | None = None):
+        self.config = config
+        self.site = config.site.id
+        self.device = device
+        self.on_catalog = on_catalog
+        self.catalog: dict[str, Any] | None = None
+        self.problems: list[str] = []
+        self._replies: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
+        self._cond = threading.Condition()
+        self._reply_topic = protocol.kiosk_reply(self.site, device)
+        self._catalog_topic = protocol.catalog(self.site)
+        self._status_topic = protocol.status(self.site, device)
+        client = device_client(config, device, "kiosk")  # its broker user, TLS and will
+        self.connection = Connection(client)
+        client.message_callback_add(self._reply_topic, self._on_reply)
+        client.message_callback_add(self._catalog_topic, self._on_catalog)
+        self.connection.on_connected(self._on_connected)
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def start(self, host: str, port: int) -> None:
+        self.connection.connect(host, port)
+
+    def close(self) -> None:
+        """Say offline (a clean disconnect does not fire the will) and disconnect."""
+        if self.connection.connected:
+            info = self.connection.publish_json(self._status_topic, {"device": self.device, "role": "kiosk",
+                                                                     "online": False}, retain=True)
+            info.wait_for_publish(timeout=2)
+        self.connection.close()
+
+    @property
+    def connected(self) -> bool:
+        return self.connection.connected
+
+    def _on_connected(self, client) -> None:
+        client.subscribe([(self._reply_topic, protocol.QOS), (self._catalog_topic, protocol.QOS)])
+        self._publish_status()
+
+    # -- incoming ------------------------------------------------------------------
+
+    def _on_catalog(self, client, userdata, msg) -> None:
+        try:
+            catalog = json.loads(msg.payload)
+            if not isinstance(catalog, dict) or not isinstance(catalog.get("agencies"), list):
+                raise ValueError("no agencies")
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            log.warning("kiosk %s: ignored a catalog that is not one (%s)", self.device, exc)
+            return
+        self.catalog = catalog
+        if self.on_catalog is not None:
+            self.on_catalog(catalog)
+
+    def _on_reply(self, client, userdata, msg) -> None:
+        try:
+            reply = json.loads(msg.payload)
+            mid = reply["id"]
+        except (ValueError, TypeError, KeyError):
+            log.warning("kiosk %s: ignored a reply that is not one: %r", self.device, msg.payload[:200])
+            return
+        if not isinstance(mid, str):
+            log.warning("kiosk %s: reply without an id: %s", self.device, reply.get("error"))
+            return
+        with self._cond:
+            self._replies[mid] = reply
+            while len(self._replies) > KEEP_REPLIES:
+                self._replies.popitem(last=False)
+            self._cond.notify_all()
+
+    # -- outgoing ------------------------------------------------------------------
+
+    def ask(self, request_id: str, service: str, priority: str | None, *, timeout: float,
+            attempts: int) -> dict[str, Any] | None:
+        """The dispatcher's reply to this request id, asking up to `attempts` times; None if
+        none came (broker or dispatcher down): the caller may ask again with the same id."""
+        request = {"id": request_id, "service": service, "priority": priority}
+        for attempt in range(attempts):
+            with self._cond:
+                if request_id in self._replies:
+                    return self._replies[request_id]
+            if not self.connected:
+                log.warning("kiosk %s: broker unreachable, request %s not sent", self.device, request_id)
+                break
+            if attempt:
+                log.warning("kiosk %s: no reply to %s within %.1f s; asking again (attempt %d)",
+                            self.device, request_id, timeout, attempt + 1)
+            self.connection.publish_json(protocol.kiosk_request(self.site, self.device), request)
+            with self._cond:
+                if self._cond.wait_for(lambda: request_id in self._replies, timeout):
+                    return self._replies[request_id]
+        return None
+
+    def send_survey(self, survey: dict[str, Any]) -> bool:
+        """Publish a Survey; False (nothing queued) while the broker is unreachable."""
+        if not self.connected:
+            return False
+        self.connection.publish_json(protocol.survey(self.site, self.device), survey)
+        return True
+
+    def set_problems(self, problems: list[str]) -> None:
+        """Publish the retained status if the problems changed."""
+        if problems != self.problems:
+            self.problems = list(problems)
+            self._publish_status()
+
+    def _publish_status(self) -> None:
+        if not self.connected and not self.connection.client.is_connected():
+            return  # sent by _on_connected after the reconnect
+        now = dt.datetime.now(self.config.tz).isoformat(timespec="seconds")
+        self.connection.publish_json(self._status_topic, {
+            "device": self.device, "role": "kiosk", "online": True, "problems": list(self.problems),
+            "version": __version__, "at": now}, retain=True)

@@ -1,0 +1,69 @@
+"""Survei Kepuasan Masyarakat (SKM): the nine elements of Permenpan RB No. 14 Tahun 2017.
+
+Each element is one question with four answers scored 1 (worst) to 4 (best), in the
+wording of the regulation's sample questionnaire, so the index computed from them
+(IKM) is comparable with other units. The kiosk asks them one per screen and sends
+the answers on the survey topic:
+
+    payload(answers)  ->  {"id", "ticket": None, "counter": None, "score": None,
+                           "answers": {"U1": 3, ..., "U9": 4}}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any, Mapping
+
+from antrian.protocol import SURVEY_ELEMENTS
+
+__all__ = ["ELEMENTS", "Element", "payload"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Element:
+    code: str  # U1 ... U9
+    name: str  # the element as the regulation names it
+    question: str
+    answers: tuple[str, str, str, str]  # for scores 1, 2, 3, 4
+
+
+ELEMENTS: tuple[Element, ...] = (
+    Element("U1", "Persyaratan",
+            "Bagaimana pendapat Anda tentang kesesuaian persyaratan pelayanan dengan jenis pelayanannya?",
+            ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
+    Element("U2", "Sistem, mekanisme dan prosedur",
+            "Bagaimana pemahaman Anda tentang kemudahan prosedur pelayanan di unit ini?",
+            ("Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah")),
+    Element("U3", "Waktu penyelesaian",
+            "Bagaimana pendapat Anda tentang kecepatan waktu dalam memberikan pelayanan?",
+            ("Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat")),
+    Element("U4", "Biaya/tarif",
+            "Bagaimana pendapat Anda tentang kewajaran biaya/tarif dalam pelayanan?",
+            ("Sangat mahal", "Cukup mahal", "Murah", "Gratis")),
+    Element("U5", "Produk spesifikasi jenis pelayanan",
+            "Bagaimana pendapat Anda tentang kesesuaian produk pelayanan antara yang tercantum dalam "
+            "standar pelayanan dengan hasil yang diberikan?",
+            ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
+    Element("U6", "Kompetensi pelaksana",
+            "Bagaimana pendapat Anda tentang kompetensi/kemampuan petugas dalam pelayanan?",
+            ("Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten")),
+    Element("U7", "Perilaku pelaksana",
+            "Bagaimana pendapat Anda tentang perilaku petugas dalam pelayanan terkait kesopanan dan keramahan?",
+            ("Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah", "Sangat sopan dan ramah")),
+    Element("U8", "Penanganan pengaduan, saran dan masukan",
+            "Bagaimana pendapat Anda tentang penanganan pengaduan pengguna layanan?",
+            ("Tidak ada", "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal", "Dikelola dengan baik")),
+    Element("U9", "Sarana dan prasarana",
+            "Bagaimana pendapat Anda tentang kualitas sarana dan prasarana?",
+            ("Buruk", "Cukup", "Baik", "Sangat baik")),
+)
+assert tuple(e.code for e in ELEMENTS) == SURVEY_ELEMENTS
+
+
+def payload(answers: Mapping[str, int], *, ticket: str | None = None, msg_id: str | None = None) -> dict[str, Any]:
+    """The Survey message of the wire contract for a complete set of answers."""
+    if set(answers) != set(SURVEY_ELEMENTS) or not all(answers[k] in (1, 2, 3, 4) for k in SURVEY_ELEMENTS):
+        raise ValueError(f"a survey needs a score 1-4 for each of {', '.join(SURVEY_ELEMENTS)}: {dict(answers)}")
+    return {"id": msg_id or uuid.uuid4().hex, "ticket": ticket, "counter": None, "score": None,
+            "answers": {k: answers[k] for k in SURVEY_ELEMENTS}}

@@ -1,0 +1,27 @@
+"""What the kiosk says to a citizen, in Bahasa Indonesia (KBBI: antrean, silakan).
+
+Messages built in Python live here; fixed labels of a screen live in its .kv file.
+The printer's problems have their messages in `kiosk.printer.MESSAGES`.
+"""
+
+GANGGUAN = "Layanan antrean sedang gangguan"
+GANGGUAN_DETAIL = "Nomor antrean belum dapat diambil. Silakan coba lagi sebentar lagi atau hubungi petugas."
+PRINT_FAILED = "Tiket tidak dapat dicetak"
+PRINT_FAILED_DETAIL = ("Nomor antrean Anda tetap berlaku. Harap catat atau foto nomor ini, "
+                       "lalu tunggu sampai nomor Anda dipanggil.")
+TAKE_TICKET = "Silakan ambil tiket Anda"
+LOADING = "Memuat daftar layanan..."
+SURVEY_THANKS = "Terima kasih atas penilaian Anda."
+SURVEY_NOT_SENT = "Penilaian belum terkirim karena layanan antrean sedang gangguan. Silakan coba lagi nanti."
+NO_PRIORITY = "Tidak, layanan biasa"
+OPEN = "Tersedia"
+
+
+def quota_left(n: int | None) -> str:
+    return OPEN if n is None else f"{OPEN} (sisa kuota hari ini: {n})"
+
+
+def services_open(n_open: int, n_all: int) -> str:
+    if n_open == 0:
+        return "Tidak ada layanan yang buka saat ini"
+    return f"{n_open} dari {n_all} layanan tersedia" if n_open < n_all else f"{n_all} layanan tersedia"

@@ -1,0 +1,228 @@
+"""The announcer: order, no overlap, never twice (also across a restart), minimum time on
+screen, catching up after a reconnect, and the watchdog for a stuck speech engine.
+
+Real speech (pyttsx3 in its worker process) into a MemorySink that plays 20 times
+faster than real time and records when each piece started and ended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from antrian.display_options import DisplayOptions
+from display.announcer import Announcer, SpokenMemory
+from display.audio import AudioError, AudioSink, MemorySink
+from display.chime import chime
+from display.speech import SpeechEngine, WorkerEngine, make_engine
+from speech_fakes import Failing
+
+TESTS = Path(__file__).resolve().parent
+WITA = dt.timezone(dt.timedelta(hours=8))
+SPEED = 0.05  # the sink plays 20x faster than real time
+
+
+class Recording(SpeechEngine):
+    """Wraps an engine and keeps the texts it was asked to say, in order."""
+
+    def __init__(self, inner: SpeechEngine) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.texts: list[str] = []
+
+    def start(self) -> None:
+        self.inner.start()
+
+    def synthesize(self, text: str, timeout: float):
+        self.texts.append(text)
+        return self.inner.synthesize(text, timeout)
+
+    def restart(self) -> None:
+        self.inner.restart()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def call(seq: int, number: str = "A-001", counter: str = "Loket 1", at: dt.datetime | None = None) -> dict:
+    at = at or dt.datetime.now(WITA)
+    return {"seq": seq, "number": number, "service": "KTP", "service_name": "KTP Elektronik", "counter": "loket1",
+            "counter_name": counter, "recall": False, "at": at.isoformat(timespec="seconds")}
+
+
+@pytest.fixture
+def announcers(tmp_path):
+    """Factory for started announcers on real pyttsx3; each stopped after the test."""
+    made = []
+
+    def make(engine: SpeechEngine | None = None, sink: AudioSink | None = None, **options) -> Announcer:
+        shows: list[tuple[float, int, bool]] = []
+        problems: list[list[str]] = []
+        options.setdefault("min_call_seconds", 0.05)
+        a = Announcer(engine or Recording(make_engine(DisplayOptions())), sink or MemorySink(speed=SPEED),
+                      SpokenMemory(tmp_path / "state" / "spoken.json"),
+                      on_show=lambda c, spoken: shows.append((time.monotonic(), c["seq"], spoken)),
+                      on_problems=problems.append, **options)
+        a.shows, a.problem_log = shows, problems
+        made.append(a)
+        return a.start()
+
+    yield make
+    for a in made:
+        a.stop()
+
+
+def test_five_calls_within_100_ms_are_spoken_in_order_without_overlap(announcers):
+    announcer = announcers()
+    calls = [call(1, "A-001", "Loket 1"), call(2, "B-012", "Loket 3"), call(3, "A-002", "Loket 2"),
+             call(4, "H-001", "Loket 5"), call(5, "K-010", "Loket 6")]
+    sent = time.monotonic()
+
+    def arrive() -> None:
+        for c in calls:
+            assert announcer.announce(c)
+            time.sleep(0.02)
+
+    threading.Thread(target=arrive).start()
+    time.sleep(0.15)
+    assert time.monotonic() - sent < 1.0
+    assert announcer.wait_idle(30)
+
+    assert announcer.engine.texts == [
+        "Nomor antrean a, satu, silakan menuju loket satu.",
+        "Nomor antrean be, dua belas, silakan menuju loket tiga.",
+        "Nomor antrean a, dua, silakan menuju loket dua.",
+        "Nomor antrean ha, satu, silakan menuju loket lima.",
+        "Nomor antrean ka, sepuluh, silakan menuju loket enam.",
+    ]
+    assert [seq for _, seq, spoken in announcer.shows] == [1, 2, 3, 4, 5]
+    played = announcer.sink.played
+    assert len(played) == 10  # a chime and a sentence per call
+    ding = chime(22050).duration
+    for i, (start, end, audio) in enumerate(played):
+        if i:
+            assert start >= played[i - 1][1], f"piece {i} starts before piece {i - 1} ended"
+        if i % 2 == 0:
+            assert audio.duration == pytest.approx(ding)
+        else:
+            assert 2.5 < audio.duration < 7.0
+            assert end - start >= audio.duration * SPEED * 0.9  # it took its (scaled) time
+    # Each call was shown just before its chime.
+    for (shown_at, _, spoken), (start, _, _) in zip(announcer.shows, played[::2]):
+        assert spoken and shown_at <= start
+
+
+def test_a_repeated_seq_is_silent_also_after_a_restart(announcers):
+    b012 = call(3, "B-012", "Loket 3")
+    first = announcers()
+    assert first.announce(b012)
+    assert first.wait_idle(15)
+    assert len(first.sink.played) == 2
+    # A QoS 1 redelivery, a second subscription, a board message listing it: silent.
+    assert not first.announce(dict(b012))
+    first.board({"recent": [dict(b012)]})
+    assert first.wait_idle(5) and len(first.sink.played) == 2
+    first.stop()
+
+    again = announcers()
+    again.announce(dict(b012))
+    assert again.wait_idle(15)
+    assert again.sink.played == [] and again.engine.texts == []
+    assert [(seq, spoken) for _, seq, spoken in again.shows] == [(3, False)]  # shown, not said
+    again.announce(call(4, "B-013", "Loket 3"))
+    assert again.wait_idle(15)
+    assert again.engine.texts == ["Nomor antrean be, tiga belas, silakan menuju loket tiga."]
+
+
+def test_a_dispatcher_that_starts_its_seq_again_is_still_heard(announcers, tmp_path):
+    yesterday = dt.datetime.now(WITA) - dt.timedelta(days=1)
+    SpokenMemory(tmp_path / "state" / "spoken.json").remember(call(500, at=yesterday))
+    announcer = announcers(engine=Failing(0))
+    announcer.announce(call(1, "A-001"))  # a new database: seq 1 again, but made later
+    assert announcer.wait_idle(10)
+    assert announcer.engine.texts == ["Nomor antrean a, satu, silakan menuju loket satu."]
+
+
+def test_each_call_stays_on_screen_at_least_the_minimum_time(announcers):
+    announcer = announcers(engine=Failing(0), sink=MemorySink(), min_call_seconds=0.4)
+    for seq in (1, 2, 3):
+        announcer.announce(call(seq, f"A-00{seq}"))
+    assert announcer.wait_idle(10)
+    times = [t for t, _, _ in announcer.shows]
+    assert len(times) == 3
+    assert all(b - a >= 0.4 for a, b in zip(times, times[1:])), times
+
+
+def test_after_a_reconnect_recent_calls_are_caught_up_and_old_ones_only_shown(announcers):
+    now = dt.datetime.now(WITA)
+    announcer = announcers(engine=Failing(0), catch_up_seconds=30)
+    announcer.board({"recent": [call(7, "A-007", at=now - dt.timedelta(seconds=10)),
+                                call(6, "A-006", at=now - dt.timedelta(minutes=5))]})
+    assert announcer.wait_idle(10)
+    assert announcer.engine.texts == ["Nomor antrean a, tujuh, silakan menuju loket satu."]
+
+    quiet = announcers(engine=Failing(0))
+    quiet.board({"recent": [call(9, "A-009", at=now - dt.timedelta(hours=1)),
+                            call(8, "A-008", at=now - dt.timedelta(hours=2))]})
+    assert quiet.wait_idle(10)
+    assert quiet.engine.texts == [] and [(s, spoken) for _, s, spoken in quiet.shows] == [(9, False)]
+
+
+def test_the_watchdog_restarts_a_hung_speech_engine(announcers, tmp_path):
+    marker = tmp_path / "hung-once"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
+    engine = WorkerEngine("speech_fakes:HangOnce", {"marker": str(marker)}, env=env, name="hang-once")
+    announcer = announcers(engine=engine, speech_timeout=1.0)
+    started = time.monotonic()
+    announcer.announce(call(1, "A-001"))
+    assert announcer.wait_idle(15)
+
+    hung_pid = int(marker.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(hung_pid, 0)  # the stuck worker is gone
+    assert engine.pid is not None and engine.pid != hung_pid
+    assert announcer.engine_restarts == 1
+    # Chime, then the sentence from the fresh engine; about one timeout late, not stuck.
+    assert [round(a.duration, 1) for _, _, a in announcer.sink.played] == [round(chime(22050).duration, 1), 2.0]
+    assert 1.0 <= time.monotonic() - started < 8
+    assert announcer.problems == []
+
+
+def test_a_failing_engine_shows_the_call_and_reports_speech_error(announcers):
+    announcer = announcers(engine=Failing(2))
+    announcer.announce(call(1, "A-001"))
+    assert announcer.wait_idle(10)
+    assert [s for _, s, _ in announcer.shows] == [1]
+    assert len(announcer.sink.played) == 1  # the chime only: both attempts failed
+    assert announcer.problems == ["speech_error"]
+    announcer.announce(call(2, "A-002"))
+    assert announcer.wait_idle(10)
+    assert announcer.problems == []
+    assert announcer.problem_log == [["speech_error"], []]
+
+
+def test_a_broken_sound_device_is_reported_and_the_queue_goes_on(announcers):
+    class Broken(AudioSink):
+        def play(self, audio):
+            raise AudioError("aplay on plughw:1,0 failed (status 1): No such device")
+
+    announcer = announcers(engine=Failing(0), sink=Broken())
+    announcer.announce(call(1))
+    announcer.announce(call(2, "A-002"))
+    assert announcer.wait_idle(10)
+    assert [s for _, s, _ in announcer.shows] == [1, 2]
+    assert announcer.problems == ["audio_error"]
+
+
+def test_spoken_memory_survives_a_corrupt_file(tmp_path):
+    path = tmp_path / "spoken.json"
+    path.write_text("{not json")
+    memory = SpokenMemory(path)
+    assert memory.seq == 0 and not memory.spoken(call(1))
+    memory.remember(call(5))
+    assert SpokenMemory(path).spoken(call(5)) and not SpokenMemory(path).spoken(call(6))

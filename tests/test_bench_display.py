@@ -1,0 +1,26 @@
+"""bench/display.py --quick runs end to end: broker, dispatcher, the Kivy board process, both sections."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_display_bench_quick(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "display.py"), "--quick", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-3000:]}"
+    assert "(a) call received -> chime handed to the sink" in proc.stdout, proc.stdout
+    assert "(b) board RSS after start" in proc.stdout, proc.stdout
+    run = json.loads(out.read_text(encoding="utf-8"))["runs"][0]
+    latency, memory = run["run"]["latency"], run["run"]["memory"]
+    assert latency["measured"] == latency["calls"] > 0
+    assert len(latency["speech_ms"]) == latency["calls"]  # every call was said, not only chimed
+    assert all(0 < ms < 2000 for ms in latency["chime_ms"])
+    assert memory["calls_made"] == memory["commands"] and memory["spoken"] == memory["calls_made"]
+    assert memory["rss_end_mb"] > 0 and memory["worker_rss_mb"] > 0

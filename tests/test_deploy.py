@@ -1,0 +1,107 @@
+"""Deployment on Raspberry Pi OS (deploy/): the shell scripts parse and pass shellcheck, the
+systemd units parse, and install.sh's plan for each role (its --dry-run) installs what that
+role needs and enables the right unit. (Nothing here needs root or a Pi.)"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BUTON, ROOT
+
+SCRIPTS = ["broker-config/make-ca.sh", "deploy/install.sh"]
+UNITS = sorted(p.name for p in (ROOT / "deploy").glob("*.service"))
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_shell_scripts_parse_and_pass_shellcheck(script):
+    assert subprocess.run(["bash", "-n", str(ROOT / script)], capture_output=True).returncode == 0
+    if shutil.which("shellcheck") is None:
+        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
+    result = subprocess.run(["shellcheck", "-x", script], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout
+
+
+def test_the_units_restart_always_and_parse(tmp_path):
+    assert {"antrian-broker.service", "antrian-dispatcher.service", "antrian-kiosk@.service",
+            "antrian-display@.service", "antrian-panel@.service"} <= set(UNITS)
+    for name in UNITS:
+        text = (ROOT / "deploy" / name).read_text()
+        assert "Restart=always" in text and "StartLimitIntervalSec=0" in text, name
+        if shutil.which("systemd-analyze") is None:
+            continue
+        # An instance of a template, as systemd would load it.
+        unit = tmp_path / name.replace("@.", "@x1.")
+        unit.write_text(text)
+        result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(unit)], capture_output=True, text=True)
+        problems = [line for line in result.stderr.splitlines() if "is not executable" not in line]
+        assert not problems, (name, problems)
+    for name in ("antrian-kiosk@.service", "antrian-display@.service"):
+        text = (ROOT / "deploy" / name).read_text()
+        for line in ("TTYPath=/dev/tty1", "PAMName=login", "Environment=SDL_VIDEODRIVER=kmsdrm",
+                     "Environment=KIVY_WINDOW=sdl2", "Conflicts=getty@tty1.service"):
+            assert line in text.splitlines(), (name, line)
+
+
+def plan(*args: str) -> list[str]:
+    result = subprocess.run(["bash", str(ROOT / "deploy" / "install.sh"), *args, "--dry-run"], capture_output=True,
+                            text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return [line[2:] for line in result.stdout.splitlines() if line.startswith("+ ")]
+
+
+@pytest.fixture
+def deployed_site(tmp_path) -> Path:
+    raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
+    raw["broker"] = {"host": "192.168.10.2", "port": 1883, "credentials_dir": "/etc/antrian/credentials",
+                     "tls": {"ca": "/etc/antrian/tls/ca.crt", "cert": "/etc/antrian/tls/server.crt",
+                             "key": "/etc/antrian/tls/server.key"}}
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    return path
+
+
+def test_install_plan_of_the_server(deployed_site):
+    steps = plan("server", "--site", str(deployed_site))
+    text = "\n".join(steps)
+    assert "mosquitto" in steps[1] and "sqlite3" in steps[1]
+    assert any(s.startswith("useradd --system") for s in steps)
+    assert "install -m 0644 %s /etc/antrian/site.yaml" % deployed_site in steps
+    assert ("/opt/antrian/.venv/bin/antrian broker-files --config /etc/antrian/site.yaml "
+            "--out /etc/antrian/credentials") in steps
+    assert "chown antrian /etc/antrian/credentials/dispatcher.password" in steps
+    assert "chgrp mosquitto /etc/antrian/tls/server.key" in steps
+    assert "systemctl disable --now mosquitto.service" in steps
+    assert steps[-2:] == ["systemctl enable antrian-broker.service antrian-dispatcher.service",
+                          "systemctl restart antrian-broker.service antrian-dispatcher.service"]
+    assert "kivy" not in text and "[kiosk]" not in text  # a dispatcher Pi never installs Kivy
+
+
+@pytest.mark.parametrize("role,device,extra,groups", [
+    ("kiosk", "kiosk1", "kiosk", ["video", "input", "lp"]),
+    ("board", "board1", "display", ["video", "input", "audio"]),
+    ("panel", "panel1", "panel", ["input"]),
+])
+def test_install_plan_of_a_device(deployed_site, tmp_path, role, device, extra, groups):
+    secret = tmp_path / f"{device}.password"
+    secret.write_text("x" * 32 + "\n")
+    steps = plan(role, device, "--site", str(deployed_site), "--password", str(secret))
+    assert any(s.endswith(f"-e /opt/antrian[{extra}]") or f"-e /opt/antrian[{extra}] lgpio" in s for s in steps)
+    for group in groups:
+        if subprocess.run(["getent", "group", group], capture_output=True).returncode == 0:
+            assert f"usermod -a -G {group} antrian" in steps
+    assert (f"install -o antrian -g antrian -m 0600 {secret} /etc/antrian/credentials/{device}.password") in steps
+    unit = "display" if role == "board" else role
+    assert f"systemctl enable antrian-{unit}@{device}.service" in steps
+    assert f"install -m 0644 {ROOT}/deploy/antrian-{unit}@.service /etc/systemd/system/antrian-{unit}@.service" in steps
+    assert ("systemctl disable getty@tty1.service" in steps) == (role != "panel")
+
+
+def test_install_refuses_a_device_the_site_file_does_not_have(deployed_site):
+    result = subprocess.run(["bash", str(ROOT / "deploy" / "install.sh"), "kiosk", "kiosk9", "--site",
+                             str(deployed_site), "--dry-run"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode != 0 and "no kiosk device 'kiosk9' (known: kiosk1, kiosk2)" in result.stderr

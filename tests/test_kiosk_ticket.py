@@ -1,0 +1,274 @@
+"""The kiosk's pure and adapter layers: site-file options, the ticket layout, its ESC/POS
+bytes, its PNG preview, printer status bytes and the SKM survey. No window, no broker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import BUTON, ROOT
+from escpos_decode import decode
+
+from antrian import protocol
+from antrian.config import ConfigError, load, parse
+from antrian.kiosk_options import PAPERS, kiosk_settings
+from kiosk import skm
+from kiosk.printer import TicketPrinter, escpos_bytes, status_problems
+from kiosk.ticket import TicketData, ahead_text, fold, layout, qr_text, wait_text
+from kiosk.ticket_png import render
+
+WITA = dt.timezone(dt.timedelta(hours=8))
+AT = dt.datetime(2026, 11, 23, 9, 15, tzinfo=WITA)
+
+
+@pytest.fixture(scope="module")
+def buton():
+    return load(BUTON)
+
+
+def ticket_data(config, service="KTP", **kw):
+    return TicketData.sample(config, service, now=AT, **kw)
+
+
+# -- site-file options -----------------------------------------------------------------------
+
+def kiosk_problems(**kiosk):
+    raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
+    index = next(i for i, d in enumerate(raw["devices"]) if d["id"] == "kiosk1")
+    raw["devices"][index] = {"id": "kiosk1", "role": "kiosk", **kiosk}
+    with pytest.raises(ConfigError) as err:
+        parse(yaml.safe_dump(raw), "site.yaml")
+    return index, [f"{path}: {message}" for path, message in err.value.problems]
+
+
+@pytest.mark.parametrize("kiosk,expected", [
+    ({}, "printer: required"),
+    ({"printer": {"host": "10.0.0.5", "profile": "TM-T20II"}}, "printer.connection: required"),
+    ({"printer": {"connection": "bluetooth", "profile": "TM-T20II"}}, "printer.connection: 'bluetooth' is not one"),
+    ({"printer": {"connection": "network", "profile": "TM-T20II"}}, "printer.host: required"),
+    ({"printer": {"connection": "network", "host": "10.0.0.5", "port": 70000, "profile": "TM-T20II"}},
+     "printer.port: 70000 is out of range 1..65535"),
+    ({"printer": {"connection": "network", "host": "10.0.0.5", "profile": "TM-XYZ"}},
+     "printer.profile: 'TM-XYZ' is not a known printer profile"),
+    ({"printer": {"connection": "usb", "vendor_id": "zz", "product_id": 0x0E15, "profile": "TM-T20II"}},
+     "printer.vendor_id: 'zz' is not a USB id"),
+    ({"printer": {"connection": "file", "path": "/dev/usb/lp0", "host": "x", "profile": "POS-5890"}},
+     "printer.host: unknown key for connection file (used with connection network)"),
+    ({"printer": {"connection": "serial", "device": "/dev/ttyUSB0", "baudrate": 1234, "profile": "POS-5890"}},
+     "printer.baudrate: 1234 is not one of"),
+    ({"printer": {"connection": "network", "host": "h", "profile": "TM-T20II", "timeout": 0}},
+     "printer.timeout: 0 is out of range"),
+    ({"printer": {"connection": "network", "host": "h", "profile": "TM-T20II"}, "idle_seconds": 1},
+     "idle_seconds: 1 is out of range 2..3600"),
+    ({"printer": {"connection": "network", "host": "h", "profile": "TM-T20II"}, "rotation": 45},
+     "rotation: 45 is not one of 0, 90, 180, 270"),
+    ({"printer": {"connection": "network", "host": "h", "profile": "TM-T20II"}, "printr": {}},
+     "printr: unknown key for a kiosk"),
+])
+def test_kiosk_options_are_checked_with_their_paths(kiosk, expected):
+    index, problems = kiosk_problems(**kiosk)
+    assert any(p.startswith(f"devices[{index}].{expected}") for p in problems), problems
+
+
+def test_check_config_names_a_bad_printer_option(tmp_path):
+    raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
+    kiosk = next(d for d in raw["devices"] if d["id"] == "kiosk1")
+    kiosk["printer"]["port"] = "9100x"
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "antrian.cli", "check-config", str(path)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=30)
+    assert result.returncode == 2
+    index = [d["id"] for d in raw["devices"]].index("kiosk1")
+    assert f"{path}: devices[{index}].printer.port: must be a whole number, not '9100x'" in result.stderr.splitlines()
+
+
+def test_settings_fill_in_defaults(buton):
+    one = kiosk_settings(buton.device("kiosk1").options)
+    assert (one.printer.connection, one.printer.host, one.printer.port, one.printer.status) == \
+        ("network", "127.0.0.1", 9100, True)
+    assert one.idle_seconds == 30 and one.printer.paper.width_mm == 80
+    two = kiosk_settings(buton.device("kiosk2").options)
+    assert two.printer.connection == "file" and two.printer.status is False and two.printer.paper.dots == 384
+    usb = kiosk_settings({"printer": {"connection": "usb", "vendor_id": "04b8", "product_id": 0x0E15,
+                                      "profile": "TM-T20II"}})
+    assert (usb.printer.vendor_id, usb.printer.product_id) == (0x04B8, 0x0E15)
+
+
+def test_paper_table_matches_python_escpos():
+    from escpos.capabilities import get_profile
+
+    for name, paper in PAPERS.items():
+        data = get_profile(name).profile_data
+        assert data["media"]["width"]["pixels"] == paper.dots, name
+        assert data["fonts"]["0"]["columns"] == paper.columns, name
+        assert bool(data["features"].get("qrCode")) == paper.qr_native, name
+        assert bool(data["features"].get("paperFullCut")) == paper.cutter, name
+
+
+# -- the layout and its ESC/POS bytes ------------------------------------------------------------
+
+def test_wording():
+    assert ahead_text(0) == "Tidak ada antrean di depan Anda"
+    assert ahead_text(3) == "Di depan Anda: 3 orang"
+    assert wait_text(0) == "Perkiraan waktu tunggu: segera dilayani"
+    assert wait_text(45) == "Perkiraan waktu tunggu: 45 menit"
+    assert wait_text(135) == "Perkiraan waktu tunggu: 2 jam 15 menit"
+    assert wait_text(120) == "Perkiraan waktu tunggu: 2 jam"
+    assert fold("Sesuai tahapan \u2013 \u201cSIMBG\u201d, caf\u00e9") == 'Sesuai tahapan - "SIMBG", cafe'
+
+
+@pytest.mark.parametrize("profile", sorted(PAPERS))
+def test_escpos_ticket_says_everything_in_order(buton, profile):
+    paper = PAPERS[profile]
+    data = ticket_data(buton, priority="lansia", ahead=4, wait_min=32)
+    printed = decode(escpos_bytes(layout(data, paper)))
+    text = " ".join(line.strip() for line in printed.lines if line.strip())
+    expected = ["MAL PELAYANAN PUBLIK KABUPATEN BUTON", "Dinas Kependudukan dan Pencatatan Sipil",
+                "KTP Elektronik (perekaman, cetak, penggantian)", "NOMOR ANTREAN", "A-012",
+                "PRIORITAS: LANSIA (60 TAHUN KE ATAS)", "Di depan Anda: 4 orang",
+                "Perkiraan waktu tunggu: 32 menit", "Senin, 23 November 2026, pukul 09.15 WITA",
+                "Waktu penyelesaian: Selesai di tempat", "Biaya: Gratis",
+                "Silakan menunggu sampai nomor antrean Anda dipanggil."]
+    positions = [text.find(words) for words in expected]
+    assert -1 not in positions, [w for w, p in zip(expected, positions, strict=True) if p < 0]
+    assert positions == sorted(positions)
+    assert all(len(line) <= paper.columns for line in printed.lines)
+    # The number in the largest size that fits the paper, alone on its line.
+    number_size = dict(printed.sizes)["A-012"]
+    assert number_size == (min(8, paper.columns // 5),) * 2
+    assert max(w for _, (w, h) in printed.sizes) == number_size[0]
+    if paper.qr_native:
+        assert printed.qr == [qr_text("buton", "2026-11-23", "A-012")] and printed.images == 0
+    else:
+        assert printed.qr == [] and printed.images == 1
+    assert printed.cuts == (1 if paper.cutter else 0)
+
+
+def test_ticket_from_a_reply_uses_the_catalog(buton):
+    from antrian.engine import Engine
+
+    engine = Engine(buton)
+    catalog = engine.catalog(AT)
+    ticket = {"number": "H-007", "service": "PBB", "service_name": "PBB-P2 (SPPT, mutasi, pembetulan, salinan)",
+              "agency": "bapenda", "agency_name": "Badan Pendapatan Daerah", "priority": "ibu_hamil",
+              "issued_at": "2026-11-23T09:15:02+08:00", "business_day": "2026-11-23", "ahead": 0,
+              "estimated_wait_min": 0}
+    data = TicketData.from_reply(ticket, catalog)
+    assert (data.completion, data.fee, data.priority_name) == ("3 hari kerja", "Gratis", "Ibu hamil")
+    assert data.site_name == buton.site.name and data.qr == "antrian:buton:2026-11-23:H-007"
+    text = layout(data, PAPERS["TM-T88III"]).text()
+    assert "PRIORITAS: IBU HAMIL" in text and "Tidak ada antrean di depan Anda" in text
+
+
+def test_png_preview_draws_the_same_layout_inside_the_paper(buton):
+    for profile, scale in (("POS-5890", 1), ("TM-T20II", 2)):
+        lay = layout(ticket_data(buton, "PBG"), PAPERS[profile])
+        image = render(lay, scale=scale)
+        margin = 24 * scale
+        assert image.width == PAPERS[profile].dots * scale + 2 * margin
+        # Nothing printed in the side margins: no line runs past the paper's dots.
+        left = image.crop((0, 0, margin - 1, image.height - 40 * scale)).getextrema()
+        right = image.crop((image.width - margin + 1, 0, image.width, image.height - 40 * scale)).getextrema()
+        assert left == (255, 255) and right == (255, 255)
+        assert image.getextrema()[0] == 0  # there is ink
+
+
+def test_antrian_ticket_writes_a_png_preview(tmp_path):
+    out = tmp_path / "ktp.png"
+    result = subprocess.run([sys.executable, "-m", "antrian.cli", "ticket", "--config", str(BUTON), "--service", "KTP",
+                             "--png", str(out), "--priority", "lansia", "--device", "kiosk2"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "A-012" in result.stdout and "PRIORITAS: LANSIA" in result.stdout
+    assert f"{out}: POS-5890 (58 mm paper)" in result.stdout
+    from PIL import Image
+
+    assert Image.open(out).width == (384 + 48) * 2
+    bad = subprocess.run([sys.executable, "-m", "antrian.cli", "ticket", "--config", str(BUTON), "--service", "KTX",
+                          "--png", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert bad.returncode == 1 and "unknown service 'KTX'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# -- printer status ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("printer,cause,paper,problems", [
+    (0x12, 0x12, 0x12, []),
+    (0x12, 0x12, 0x1E, []),  # near end: not yet a problem
+    (None, None, None, ["printer_offline"]),
+    (0x1A, 0x32, 0x72, ["paper_out"]),
+    (0x1A, 0x16, 0x12, ["cover_open"]),
+    (0x1A, 0x12, 0x12, ["printer_offline"]),
+    (0x1A, 0x36, 0x7E, ["paper_out", "cover_open"]),
+    (0x72, 0x72, 0x72, ["paper_out"]),  # one byte for every query, as a simple printer answers
+    (0xFF, 0xFF, 0xFF, []),  # not status bytes at all: ignored, not guessed at
+])
+def test_status_bytes(printer, cause, paper, problems):
+    assert status_problems(printer, cause, paper) == problems
+
+
+def test_file_printer_writes_the_ticket(tmp_path, buton):
+    settings = kiosk_settings({"printer": {"connection": "file", "path": str(tmp_path / "lp0"), "profile": "POS-5890"}})
+    printer = TicketPrinter(settings.printer)
+    assert printer.check() == []
+    lay = layout(ticket_data(buton), PAPERS["POS-5890"])
+    printer.print(lay)
+    assert (tmp_path / "lp0").read_bytes() == escpos_bytes(lay)
+    gone = kiosk_settings({"printer": {"connection": "file", "path": str(tmp_path / "no" / "lp0"),
+                                       "profile": "POS-5890"}})
+    assert TicketPrinter(gone.printer).check() == ["printer_offline"]
+
+
+def test_usb_printer_that_is_not_there_is_offline_not_a_crash():
+    settings = kiosk_settings({"printer": {"connection": "usb", "vendor_id": 0x04B8, "product_id": 0x0E15,
+                                           "profile": "TM-T20II"}})
+    assert TicketPrinter(settings.printer).check() == ["printer_offline"]
+
+
+# -- the survey ---------------------------------------------------------------------------------------
+
+def test_survey_has_the_nine_elements_and_a_valid_payload():
+    assert [e.code for e in skm.ELEMENTS] == list(protocol.SURVEY_ELEMENTS)
+    assert [e.name for e in skm.ELEMENTS][3] == "Biaya/tarif"
+    assert all(len(e.answers) == 4 for e in skm.ELEMENTS)
+    answers = {e.code: i % 4 + 1 for i, e in enumerate(skm.ELEMENTS)}
+    message = skm.payload(answers)
+    parsed = protocol.parse_survey(message)
+    assert parsed.answers == answers and parsed.ticket is None and parsed.score is None
+    with pytest.raises(ValueError):
+        skm.payload({**answers, "U9": 5})
+
+
+def test_antrian_kiosk_names_the_known_kiosks_for_an_unknown_one():
+    result = subprocess.run([sys.executable, "-m", "antrian.cli", "kiosk", "--config", str(BUTON),
+                             "--device", "kiosk9"], capture_output=True, text=True, cwd=ROOT, timeout=30)
+    assert result.returncode == 2
+    assert "no kiosk device 'kiosk9' (known: kiosk1, kiosk2)" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serial_status_reads_only_the_three_answers():
+    """pyserial's read(16) would wait out the whole timeout for three bytes."""
+
+    class Port:
+        def __init__(self):
+            self.asked = []
+
+        def read(self, n):
+            self.asked.append(n)
+            return bytes([0x12, 0x12, 0x72][3 - n:][:n])
+
+    class Device:
+        def __init__(self):
+            self.device = Port()
+            self.sent = b""
+
+        def _raw(self, data):
+            self.sent += data
+
+    settings = kiosk_settings({"printer": {"connection": "serial", "device": "/dev/ttyUSB0", "profile": "POS-5890"}})
+    device = Device()
+    assert TicketPrinter(settings.printer)._status(device) == ["paper_out"]
+    assert device.sent == b"\x10\x04\x01\x10\x04\x02\x10\x04\x04" and device.device.asked == [3]

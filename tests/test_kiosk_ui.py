@@ -1,0 +1,248 @@
+"""The kiosk as a citizen meets it: the real Kivy app in its own process (one window per
+process, under Xvfb), touched through kiosk_remote, against a real Mosquitto, the real
+dispatcher and a fake network printer on 127.0.0.1.
+
+Every screen is kept as a screenshot in test-artifacts/ (kiosk-<size>-<what>.png)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT
+from escpos_decode import decode
+from kiosk_remote import KioskRemote
+from kiosk_support import ARTIFACTS, kiosk_site
+
+from antrian import bahasa, protocol
+from kiosk.fakeprinter import FakePrinter
+from kiosk.printer import MESSAGES
+from kiosk.texts import GANGGUAN
+
+SITE = "buton"
+REQUEST = protocol.kiosk_request(SITE, "kiosk1")
+REPLY = protocol.kiosk_reply(SITE, "kiosk1")
+STATUS = protocol.status(SITE, "kiosk1")
+FAST = {"kiosk.desk.RECOVERY_SECONDS": 0.3, "kiosk.desk.REPLY_TIMEOUT": 1.0}
+
+
+@pytest.fixture
+def printer():
+    with FakePrinter() as fake:
+        yield fake
+
+
+@pytest.fixture
+def site_file(tmp_path, printer):
+    return kiosk_site(tmp_path, printer.port)
+
+
+@pytest.fixture
+def open_kiosk(site_file, broker, tmp_path):
+    opened = []
+
+    def start(size="1280x800", site=None, patches=FAST, screen=None):
+        remote = KioskRemote(site or site_file, "kiosk1", broker.address, size=size, screen=screen, patches=patches,
+                             log_path=tmp_path / f"kiosk-{len(opened)}.log")
+        opened.append(remote)
+        return remote.start()
+
+    yield start
+    for remote in opened:
+        remote.close()
+
+
+def shot(kiosk, size, what):
+    return kiosk.shot(ARTIFACTS / f"kiosk-{size}-{what}.png")
+
+
+def assert_touch_targets(kiosk):
+    """Every touchable widget is at least 15 mm in both directions."""
+    touch = kiosk.state()["touch"]
+    small = [(w["key"], w["size"]) for w in kiosk.widgets() if min(w["size"]) < touch - 0.5]
+    assert not small, f"smaller than 15 mm ({touch:.0f} px): {small}"
+
+
+def walk_to_confirm(kiosk, agency="disdukcapil", service="KTP", priority="none", size=None):
+    for key, screen in ((f"agency:{agency}", "services"), (f"service:{service}", "priority"),
+                        (f"priority:{priority}", "confirm")):
+        kiosk.tap(key)
+        kiosk.wait(screen=screen)
+        if size:
+            assert_touch_targets(kiosk)
+            shot(kiosk, size, screen)
+
+
+def test_take_a_ticket_by_touch(open_kiosk, run_dispatcher, printer, mqtt_client, tmp_path):
+    run_dispatcher()
+    watch = mqtt_client(topics=[REQUEST, REPLY, STATUS])
+    kiosk = open_kiosk()
+    kiosk.wait(screen="home", online=True, catalog=True)
+    assert_touch_targets(kiosk)
+    shot(kiosk, "1280x800", "home")
+    walk_to_confirm(kiosk, priority="lansia", size="1280x800")
+
+    # An impatient citizen taps three times: the button is disabled by the first tap.
+    kiosk.tap("confirm", times=3)
+    state = kiosk.wait(screen="done", busy=False)
+    assert state["outcome"] == "printed" and state["number"] == "A-001"
+    shot(kiosk, "1280x800", "done")
+    requests = [m.json() for m in watch.messages if m.topic == REQUEST]
+    assert requests == [{"id": state["order"], "service": "KTP", "priority": "lansia"}]
+
+    job = printer.wait_for_jobs(1)[0]
+    paper = decode(bytes(job.data))
+    ticket = watch.wait_for(REPLY).json()["ticket"]
+    assert "A-001" in paper.lines and "KTP Elektronik (perekaman, cetak," in paper.text
+    assert bahasa.tanggal(dt.datetime.fromisoformat(ticket["issued_at"])) in paper.lines  # "..., pukul 09.15 WITA"
+    assert "PRIORITAS: LANSIA (60 TAHUN KE ATAS)" in paper.text
+    time.sleep(0.3)
+    assert len(printer.jobs) == 1
+
+    # The survey from home: nine questions, four answers each, sent on the survey topic.
+    kiosk.tap("finish")
+    kiosk.wait(screen="home")
+    kiosk.tap("survey")
+    kiosk.wait(screen="survey")
+    assert_touch_targets(kiosk)
+    shot(kiosk, "1280x800", "survey")
+    answers = [3, 4, 2, 4, 3, 3, 4, 1, 3]
+    for score in answers:
+        kiosk.tap(f"answer:{score}")
+    shot(kiosk, "1280x800", "survey-thanks")
+    deadline = time.monotonic() + 5
+    rows = []
+    while not rows and time.monotonic() < deadline:
+        rows = sqlite3.connect(tmp_path / "antrian.db").execute("SELECT device, answers FROM surveys").fetchall()
+        time.sleep(0.05)
+    assert rows and rows[0][0] == "kiosk1"
+    assert json.loads(rows[0][1]) == {f"U{i}": s for i, s in enumerate(answers, start=1)}
+
+
+def test_closed_service_full_quota_and_idle_reset(open_kiosk, run_dispatcher, printer, tmp_path):
+    site = kiosk_site(tmp_path, printer.port, kiosk={"idle_seconds": 4}, services={"KTP": {"quota": 1}},
+                      closed=("KK",))
+    run_dispatcher(site)
+    kiosk = open_kiosk(site=site)
+    kiosk.wait(screen="home", online=True, catalog=True)
+    kiosk.tap("agency:disdukcapil")
+    kiosk.wait(screen="services")
+    cards = {w["key"]: w for w in kiosk.widgets()}
+    assert cards["service:KK"]["available"] is False
+    assert cards["service:KK"]["status"] == "Tidak dapat dipilih: Layanan ini tidak buka hari ini"
+    kiosk.tap("service:KK")
+    time.sleep(0.3)
+    assert kiosk.state()["screen"] == "services"  # it cannot be picked
+
+    kiosk.tap("back")
+    kiosk.wait(screen="home")
+    walk_to_confirm(kiosk)
+    kiosk.tap("confirm")
+    assert kiosk.wait(screen="done")["number"] == "A-001"
+    kiosk.tap("finish")
+    kiosk.wait(screen="home")
+    kiosk.tap("agency:disdukcapil")
+    kiosk.wait(screen="services")
+    card = next(w for w in kiosk.widgets() if w["key"] == "service:KTP")
+    assert card["available"] is False and card["status"] == "Tidak dapat dipilih: Kuota hari ini sudah habis"
+    shot(kiosk, "1280x800", "services-closed-and-quota")
+    kiosk.tap("service:KTP")
+    time.sleep(0.3)
+    assert kiosk.state()["screen"] == "services"
+
+    # Nobody touches it for idle_seconds: back home.
+    idle_from = time.monotonic()
+    kiosk.wait(screen="home", timeout=8)
+    assert time.monotonic() - idle_from >= 3
+
+
+def test_printer_and_broker_failures_on_screen_then_recovery(open_kiosk, run_dispatcher, broker, printer,
+                                                             mqtt_client):
+    run_dispatcher()
+    watch = mqtt_client(topics=[REQUEST, STATUS])
+    printer.set_status(paper_out=True)
+    kiosk = open_kiosk()
+    state = kiosk.wait(screen="home", catalog=True, problems=["paper_out"])
+    assert state["alert"] == MESSAGES["paper_out"]
+    shot(kiosk, "1280x800", "home-paper-out")
+    walk_to_confirm(kiosk)
+    confirm = next(w for w in kiosk.widgets() if w["key"] == "confirm")
+    assert confirm["disabled"] is True  # no ticket while the printer is known to be out of paper
+    shot(kiosk, "1280x800", "confirm-paper-out")
+    watch.wait_for(STATUS, lambda m: m.json()["problems"] == ["paper_out"])
+
+    printer.set_status()  # refilled: the kiosk notices by itself
+    kiosk.wait(problems=[], timeout=5)
+    printer.close_after = 300  # ...but it hangs up in the middle of the ticket
+    kiosk.tap("confirm")
+    state = kiosk.wait(screen="done", busy=False)
+    assert state["outcome"] == "print_failed" and state["number"] == "A-001"  # valid, and on screen, large
+    shot(kiosk, "1280x800", "done-print-failed")
+    watch.wait_for(STATUS, lambda m: m.json()["problems"] == ["printer_offline"])
+    printer.close_after = None
+    kiosk.wait(problems=[], timeout=5)
+    watch.wait_for(STATUS, lambda m: m.json()["problems"] == [] and m.json()["online"])
+
+    # The broker goes away: the kiosk says so and takes no ticket, then recovers by itself.
+    kiosk.tap("finish")
+    kiosk.wait(screen="home")
+    walk_to_confirm(kiosk)
+    broker.kill()
+    state = kiosk.wait(online=False, timeout=5)
+    assert state["alert"].startswith(GANGGUAN)
+    assert next(w for w in kiosk.widgets() if w["key"] == "confirm")["disabled"] is True
+    shot(kiosk, "1280x800", "confirm-broker-down")
+    broker.restart()
+    kiosk.wait(online=True, timeout=10)
+    time.sleep(0.5)  # the dispatcher is back too
+    kiosk.tap("confirm")
+    state = kiosk.wait(screen="done", busy=False)
+    assert state["outcome"] == "printed" and state["number"] == "A-002"
+    assert len(printer.jobs) == 2
+
+
+def test_other_screen_sizes(open_kiosk, run_dispatcher):
+    """A 15"-21" screen (1920x1080) and 10" ones (1280x800) turned to portrait: one window,
+    resized, so one Kivy start serves them all."""
+    run_dispatcher()
+    kiosk = open_kiosk(size="1920x1080", screen="1920x1920")
+    kiosk.wait(screen="home", online=True, catalog=True)
+    flow = (("agency:dpmptsp", "services"), ("service:PBG", "priority"), ("priority:ibu_hamil", "confirm"),
+            ("confirm", "done"), ("finish", "home"))
+    for size, steps in (("1920x1080", flow), ("800x1280", flow), ("1080x1920", flow[:1])):
+        assert kiosk.resize(size)["window"] == [int(n) for n in size.split("x")]
+        assert_touch_targets(kiosk)
+        shot(kiosk, size, "home")
+        for key, screen in steps:
+            kiosk.tap(key)
+            kiosk.wait(screen=screen)
+            assert_touch_targets(kiosk)
+            if screen in ("services", "done"):
+                shot(kiosk, size, screen)
+        if steps[-1][1] != "home":
+            kiosk.tap("back")
+            kiosk.wait(screen="home")
+
+
+def test_antrian_kiosk_runs_and_stops_cleanly(run_dispatcher, broker, site_file, mqtt_client, tmp_path):
+    """The command a technician starts: online in the retained status, offline after SIGTERM."""
+    run_dispatcher()
+    watch = mqtt_client(topics=[STATUS])
+    with open(tmp_path / "kiosk.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "antrian.cli", "kiosk", "--config", str(site_file),
+                                 "--device", "kiosk1", "--broker", broker.address, "--windowed"],
+                                cwd=ROOT, stdout=log, stderr=log)
+    try:
+        online = watch.wait_for(STATUS, lambda m: m.json().get("online") is True, timeout=20).json()
+        assert online["problems"] == [] and online["role"] == "kiosk"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=20)
+    assert code == 0, (tmp_path / "kiosk.log").read_text()
+    assert watch.wait_for(STATUS, lambda m: m.json() == {"device": "kiosk1", "role": "kiosk", "online": False})
