@@ -111,10 +111,24 @@ class KioskSettings:
 Report = Callable[[str, str], None]
 
 
+def _shown(value: Any) -> str:
+    """A value as the technician wrote it: 'bluetooth', 1.5, or "a mapping" for nested YAML."""
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return "empty" if value is None else repr(value)
+
+
+def _one_of(value: Any, choices: tuple[int, ...]) -> bool:
+    """A whole number among `choices` (9600.0 or True would slip through `in`)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value in choices
+
+
 def _number(value: Any, path: str, report: Report, low: float, high: float, *, whole: bool = False) -> None:
     kinds = (int,) if whole else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds):
-        report(path, f"must be a {'whole ' if whole else ''}number, not {value!r}")
+        report(path, f"must be a {'whole ' if whole else ''}number, not {_shown(value)}")
     elif not low <= value <= high:
         report(path, f"{value} is out of range {low:g}..{high:g}")
 
@@ -134,20 +148,20 @@ def _usb_id(value: Any) -> int | None:
 
 def _text(value: Any, path: str, report: Report) -> None:
     if not isinstance(value, str) or not value.strip():
-        report(path, f"must be a non-empty text, not {value!r}")
+        report(path, f"must be a non-empty text, not {_shown(value)}")
 
 
 def _check_printer(raw: Any, path: str, report: Report) -> None:
     if not isinstance(raw, Mapping):
         report(path, f"must be a mapping such as {{connection: network, host: 192.168.10.21, "
-                     f"profile: TM-T20II}}, not {raw!r}")
+                     f"profile: TM-T20II}}, not {_shown(raw)}")
         return
     connection = raw.get("connection")
     if connection is None:
         report(f"{path}.connection", f"required: one of {', '.join(CONNECTIONS)}")
         return
-    if connection not in CONNECTIONS:
-        report(f"{path}.connection", f"{connection!r} is not one of {', '.join(CONNECTIONS)}")
+    if not isinstance(connection, str) or connection not in CONNECTIONS:
+        report(f"{path}.connection", f"{_shown(connection)} is not one of {', '.join(CONNECTIONS)}")
         return
     required, optional = CONNECTIONS[connection]
     allowed = _COMMON | required | optional
@@ -160,26 +174,26 @@ def _check_printer(raw: Any, path: str, report: Report) -> None:
         report(f"{path}.{key}", "required")
 
     profile = raw.get("profile")
-    if profile is not None and profile not in PAPERS:
-        report(f"{path}.profile", f"{profile!r} is not a known printer profile (known: {', '.join(PAPERS)})")
+    if profile is not None and (not isinstance(profile, str) or profile not in PAPERS):
+        report(f"{path}.profile", f"{_shown(profile)} is not a known printer profile (known: {', '.join(PAPERS)})")
     if "host" in raw:
         _text(raw["host"], f"{path}.host", report)
     if "port" in raw:
         _number(raw["port"], f"{path}.port", report, 1, 65535, whole=True)
     for key in ("vendor_id", "product_id", "in_ep", "out_ep"):
         if key in raw and _usb_id(raw[key]) is None:
-            report(f"{path}.{key}", f"{raw[key]!r} is not a USB id 0x0000-0xFFFF (write it like 0x04b8)")
+            report(f"{path}.{key}", f"{_shown(raw[key])} is not a USB id 0x0000-0xFFFF (write it like 0x04b8)")
     for key in ("device", "path"):
         if key in raw:
             _text(raw[key], f"{path}.{key}", report)
-    if "baudrate" in raw and raw["baudrate"] not in BAUDRATES:
-        report(f"{path}.baudrate", f"{raw['baudrate']!r} is not one of {', '.join(map(str, BAUDRATES))}")
+    if "baudrate" in raw and not _one_of(raw["baudrate"], BAUDRATES):
+        report(f"{path}.baudrate", f"{_shown(raw['baudrate'])} is not one of {', '.join(map(str, BAUDRATES))}")
     if "timeout" in raw:
         _number(raw["timeout"], f"{path}.timeout", report, 0.1, 30)
     if "check_seconds" in raw:
         _number(raw["check_seconds"], f"{path}.check_seconds", report, 1, 3600)
     if "status" in raw and not isinstance(raw["status"], bool):
-        report(f"{path}.status", f"must be true or false, not {raw['status']!r}")
+        report(f"{path}.status", f"must be true or false, not {_shown(raw['status'])}")
 
 
 def check(options: Mapping[str, Any], path: str, config: Any, report: Report) -> None:
@@ -195,8 +209,8 @@ def check(options: Mapping[str, Any], path: str, config: Any, report: Report) ->
         _check_printer(options["printer"], f"{path}.printer", report)
     if "idle_seconds" in options:
         _number(options["idle_seconds"], f"{path}.idle_seconds", report, 2, 3600, whole=True)
-    if "rotation" in options and options["rotation"] not in ROTATIONS:
-        report(f"{path}.rotation", f"{options['rotation']!r} is not one of {', '.join(map(str, ROTATIONS))}")
+    if "rotation" in options and not _one_of(options["rotation"], ROTATIONS):
+        report(f"{path}.rotation", f"{_shown(options['rotation'])} is not one of {', '.join(map(str, ROTATIONS))}")
     if "dpi" in options:
         _number(options["dpi"], f"{path}.dpi", report, 50, 600)
 

@@ -284,7 +284,7 @@ class Connection:
             self._repeats += 1
             if now - self._logged_at >= REMIND_SECONDS:
                 self._logged_at = now
-                log.log(level, message + " (still, %d attempts since the first report)", *args, self._repeats)
+                log.log(level, message + " (still so, %d more attempt(s) since first reported)", *args, self._repeats)
 
     def _who(self) -> str:
         who = _WHO.get(self.client)
@@ -340,8 +340,11 @@ class Connection:
             )
 
     def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        tls = _WHO.get(self.client, {}).get("tls")
         self._report(
             "unreachable", logging.WARNING,
-            "MQTT client %r cannot reach broker %s; retrying with back-off",
+            "MQTT client %r cannot reach broker %s%s; retrying with back-off",
             self.client_id, self.address,
+            " or the TLS handshake failed (is broker.tls.ca the CA that signed the broker's certificate, "
+            "and the broker's address one of the certificate's names?)" if tls else "",
         )

@@ -232,6 +232,27 @@ def test_a_wrong_password_is_reported_once_naming_device_broker_and_file_and_ret
         conn.close()
 
 
+def test_a_refusal_that_lasts_is_reported_again_after_a_while_with_the_number_of_attempts(
+        secure_site, caplog, monkeypatch):
+    import antrian.mqtt
+
+    monkeypatch.setattr(antrian.mqtt, "REMIND_SECONDS", 0.0)  # normally 10 minutes
+    site = secure_site()
+    caplog.set_level(logging.INFO, logger="antrian.mqtt")
+    conn = Connection(device_client(site.config, "kiosk2", "kiosk"))
+    conn.client.username_pw_set("kiosk2", "not-it")
+    conn.connect(site.broker.host, site.broker.port)
+    try:
+        deadline = time.monotonic() + 5
+        while conn.refusals < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        lines = [r.getMessage() for r in caplog.records if r.name == "antrian.mqtt"]
+        assert len(lines) >= 3 and "still" not in lines[0]
+        assert "(still so, 1 more attempt(s) since first reported)" in lines[1]
+    finally:
+        conn.close()
+
+
 def test_a_device_with_no_credentials_configured_is_refused_by_the_deployed_broker(secure_site, tmp_path, caplog):
     site = secure_site()
     (tmp_path / "laptop").mkdir()
