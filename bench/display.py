@@ -2,7 +2,7 @@
 """Board benchmark: the real Kivy board and announcer, fed by the real dispatcher over Mosquitto.
 
     .venv/bin/python bench/display.py             # 3 runs, about 5 minutes each on 2 vCPUs
-    .venv/bin/python bench/display.py --quick     # a smoke run (about 20 s)
+    .venv/bin/python bench/display.py --quick     # a smoke run (about 15 s)
     .venv/bin/python bench/display.py --json out.json --runs 1
 
 Per run, against one broker, one dispatcher (in this process) and one board (a child
@@ -66,7 +66,7 @@ TARGET_RSS_GROWTH = 0.10
 
 FULL = {"latency_calls": 200, "latency_interval": 0.15, "hour_calls": 3600, "calls_per_s": 15.0, "warmup": 60,
         "settle": 10.0}
-QUICK = {"latency_calls": 20, "latency_interval": 0.15, "hour_calls": 150, "calls_per_s": 15.0, "warmup": 30,
+QUICK = {"latency_calls": 20, "latency_interval": 0.15, "hour_calls": 90, "calls_per_s": 15.0, "warmup": 30,
          "settle": 1.0}
 
 

@@ -2,7 +2,7 @@
 """Kiosk benchmark: from the tap on "Ambil Nomor Antrean" to the last byte at the printer.
 
     .venv/bin/python bench/kiosk.py            # 100 tickets (a minute or two)
-    .venv/bin/python bench/kiosk.py --quick    # 3 tickets, a smoke run (the test suite runs it)
+    .venv/bin/python bench/kiosk.py --quick    # 2 tickets, a smoke run (the test suite runs it)
     .venv/bin/python bench/kiosk.py --json out.json
 
 Everything real, each in its own process: a Mosquitto on loopback, the dispatcher
@@ -187,11 +187,11 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 tickets: a smoke run")
-    parser.add_argument("--tickets", type=int, help="how many tickets (default 100, 3 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="2 tickets: a smoke run")
+    parser.add_argument("--tickets", type=int, help="how many tickets (default 100, 2 with --quick)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    count = args.tickets or (3 if args.quick else 100)
+    count = args.tickets or (2 if args.quick else 100)
     started = time.monotonic()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="antrian-bench-kiosk-") as folder:
