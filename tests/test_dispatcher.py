@@ -119,6 +119,7 @@ def test_call_next_publishes_reply_call_state_and_board(site):
 def test_retained_state_reaches_a_late_subscriber(site, mqtt_client):
     number = site.request("KTP")["ticket"]["number"]
     site.command("loket1", "call_next")
+    site.settle()  # the new board and state are out, so the retained ones are the new ones
     late = mqtt_client(topics=[f"antrian/{SITE}/#"])
     board = late.wait_for(protocol.board(SITE), lambda m: m.retain)
     assert any(c["serving"] == number for c in board.json()["counters"])

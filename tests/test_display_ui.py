@@ -43,7 +43,7 @@ class Board:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
                                      text=True, env=env, start_new_session=True)
 
-    def ask(self, timeout: float = 20, **command) -> dict:
+    def ask(self, **command) -> dict:
         self.proc.stdin.write(json.dumps(command) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
