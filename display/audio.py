@@ -16,6 +16,8 @@ sentence after it; the sink plays them one after the other, never two at once.
 
 from __future__ import annotations
 
+import abc
+
 import array
 import dataclasses
 import logging
@@ -99,13 +101,14 @@ class Audio:
         return dataclasses.replace(self, frames=scaled.tobytes())
 
 
-class AudioSink:
+class AudioSink(abc.ABC):
     """Where announcements are heard. ``play`` blocks until the audio has been played."""
 
     name = "sink"
 
+    @abc.abstractmethod
     def play(self, audio: Audio) -> None:
-        raise NotImplementedError
+        """Play *audio*, returning when it has been heard."""
 
     def close(self) -> None:
         """Stop waiting in ``play`` and release the device."""

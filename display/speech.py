@@ -21,6 +21,8 @@ Every engine takes ``synthesize(text, timeout)`` and raises :class:`SpeechError`
 
 from __future__ import annotations
 
+import abc
+
 import importlib
 import itertools
 import json
@@ -57,7 +59,7 @@ class SpeechTimeout(SpeechError):
     """The engine did not finish in time (and was restarted where it could be)."""
 
 
-class SpeechEngine:
+class SpeechEngine(abc.ABC):
     """Turns a sentence into audio. Subclasses implement ``synthesize``."""
 
     name = "engine"
@@ -65,9 +67,9 @@ class SpeechEngine:
     def start(self) -> None:
         """Get ready for the first sentence (a worker process starts here)."""
 
+    @abc.abstractmethod
     def synthesize(self, text: str, timeout: float) -> Audio:
         """The sound of *text*, within *timeout* seconds or SpeechTimeout."""
-        raise NotImplementedError
 
     def restart(self) -> None:
         """Throw away whatever state the engine has and start clean."""
