@@ -56,16 +56,15 @@ if str(ROOT) not in sys.path:  # `python bench/dispatch.py` from a checkout with
     sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
+from benchlib import open_buton, percentile  # noqa: E402
 
 from antrian import protocol  # noqa: E402
 from antrian.broker import LocalBroker  # noqa: E402
 from antrian.mqtt import Connection, make_client  # noqa: E402
 
 SITE = "buton"
-BUTON = ROOT / "examples" / "buton.yaml"
 KIOSKS = ("kiosk1", "kiosk2", "kiosk3", "kiosk4")
 BACKGROUND_KIOSK = "kiosk5"
-WEEKDAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
 
 TARGET_TICKETS_PER_S = 1000.0
 TARGET_CALL_P99_MS = 10.0
@@ -81,14 +80,7 @@ QUICK = {"seq_per_kiosk": 20, "pipe_per_kiosk": 150, "calls": 150, "warmup_calls
 def bench_site(directory: Path) -> tuple[Path, dict[str, Any]]:
     """The Buton example open round the clock, no holidays, no quotas, every counter open
     at start and five kiosks; returns the path and the raw dict."""
-    raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
-    raw["schedules"] = {name: {day: ["00:00-24:00"] for day in WEEKDAYS} for name in raw["schedules"]}
-    raw.pop("holidays", None)
-    for agency in raw["agencies"]:
-        for service in agency["services"]:
-            service.pop("quota", None)
-    for counter in raw["counters"]:
-        counter.pop("open_at_start", None)
+    raw = open_buton()
     # The dispatcher answers any kiosk id; the extra kiosks are declared anyway, as copies of
     # the example's last kiosk, so the site file stays what a technician would write.
     known = {d["id"] for d in raw["devices"]}
@@ -129,11 +121,6 @@ def connect(client_id: str, host: str, port: int, topics: tuple[str, ...] = (), 
     return conn
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 def proc_status(pid: int) -> dict[str, int]:

@@ -35,7 +35,6 @@ Targets are printed beside the figures, never asserted.
 from __future__ import annotations
 
 import argparse
-import copy
 import dataclasses
 import json
 import os
@@ -57,10 +56,9 @@ if str(ROOT) not in sys.path:  # `python bench/display.py` from a checkout witho
     sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
+from benchlib import open_buton, percentile  # noqa: E402
 
 SITE = "buton"
-BUTON = ROOT / "examples" / "buton.yaml"
-WEEKDAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
 TARGET_P99_MS = 150.0
 TARGET_RSS_GROWTH = 0.10
 
@@ -140,15 +138,7 @@ def board_child(site_file: str, address: str, state_dir: str, out: str) -> None:
 
 
 def bench_site(folder: Path) -> Path:
-    raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
-    raw = copy.deepcopy(raw)
-    raw["schedules"] = {name: {day: ["00:00-24:00"] for day in WEEKDAYS} for name in raw["schedules"]}
-    raw.pop("holidays", None)
-    for agency in raw["agencies"]:
-        for service in agency["services"]:
-            service.pop("quota", None)
-    for counter in raw["counters"]:
-        counter["open_at_start"] = True
+    raw = open_buton()
     path = folder / "site.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -239,9 +229,6 @@ class Desk:
         self.conn.close()
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def run_once(settings: dict[str, Any], workdir: Path, index: int) -> dict[str, Any]:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
 import platform
 import statistics
@@ -43,6 +42,7 @@ for path in (ROOT, ROOT / "tests"):
         sys.path.insert(0, str(path))
 
 import yaml  # noqa: E402
+from benchlib import percentile  # noqa: E402
 from kiosk_remote import KioskRemote  # noqa: E402
 
 from antrian import protocol  # noqa: E402
@@ -106,10 +106,6 @@ def rss_kb(pid: int) -> dict[str, int]:
     return fields
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Nearest rank: the smallest value with at least q % of the values at or below it."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered), max(1, math.ceil(q / 100 * len(ordered)))) - 1]
 
 
 def run(count: int, folder: Path) -> dict:

@@ -47,6 +47,7 @@ if str(ROOT) not in sys.path:  # `python bench/panel.py` from a checkout without
     sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
+from benchlib import open_buton, percentile  # noqa: E402
 from gpiozero import Device  # noqa: E402
 from gpiozero.pins.mock import MockFactory  # noqa: E402
 
@@ -57,8 +58,6 @@ from antrian.mqtt import Connection, make_client  # noqa: E402
 from hardware.panel import Panel  # noqa: E402
 
 SITE = "buton"
-BUTON = ROOT / "examples" / "buton.yaml"
-WEEKDAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
 COUNTERS = tuple(f"loket{n}" for n in range(1, 9))
 BUTTON_PINS = (17, 5, 19, 23, 4, 16, 20, 18)
 LED_PINS = (22, 13, 21, 25, 12, 6, 26, 27)
@@ -70,14 +69,7 @@ TIMEOUT = 10.0  # seconds a single press may take before the run is declared bro
 
 def bench_site(directory: Path) -> Path:
     """Buton open round the clock, no quotas, every counter open, and a bench panel."""
-    raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
-    raw["schedules"] = {name: {day: ["00:00-24:00"] for day in WEEKDAYS} for name in raw["schedules"]}
-    raw.pop("holidays", None)
-    for agency in raw["agencies"]:
-        for service in agency["services"]:
-            service.pop("quota", None)
-    for counter in raw["counters"]:
-        counter.pop("open_at_start", None)
+    raw = open_buton()
     raw["devices"].append({
         "id": "benchpanel", "role": "panel", "name": "Bench panel", "debounce_time": DEBOUNCE,
         "buttons": [{"pin": p, "counter": c, "press": "call_next"} for p, c in zip(BUTTON_PINS, COUNTERS)],
@@ -88,10 +80,6 @@ def bench_site(directory: Path) -> Path:
     return path
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
 
 
 class Watcher:

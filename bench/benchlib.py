@@ -1,0 +1,38 @@
+"""What every benchmark here shares: the Buton site made fit for a load run, and percentiles.
+
+The bench scripts run as `python bench/NAME.py`, so this folder is on their import path.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from antrian.config import WEEKDAYS
+
+ROOT = Path(__file__).resolve().parent.parent
+BUTON = ROOT / "examples" / "buton.yaml"
+
+
+def open_buton() -> dict[str, Any]:
+    """The Buton example as a dict, open round the clock with no holidays, no quotas and
+    every counter open at start: a benchmark measures speed, not the opening hours."""
+    raw = copy.deepcopy(yaml.safe_load(BUTON.read_text(encoding="utf-8")))
+    raw["schedules"] = {name: {day: ["00:00-24:00"] for day in WEEKDAYS} for name in raw["schedules"]}
+    raw.pop("holidays", None)
+    for agency in raw["agencies"]:
+        for service in agency["services"]:
+            service.pop("quota", None)
+    for counter in raw["counters"]:
+        counter["open_at_start"] = True
+    return raw
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered), max(1, math.ceil(p / 100 * len(ordered)))) - 1]
