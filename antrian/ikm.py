@@ -32,7 +32,8 @@ from .config import Config
 from .engine import normalize_number
 from .protocol import SURVEY_ELEMENTS
 
-# The element names of the regulation (the questions themselves are on the kiosk: kiosk/skm.py).
+# The element names of the regulation, used by the report and by the kiosk (kiosk/skm.py
+# asks the questions).
 ELEMENT_NAMES = {
     "U1": "Persyaratan",
     "U2": "Sistem, mekanisme dan prosedur",

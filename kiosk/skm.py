@@ -15,6 +15,7 @@ import dataclasses
 import uuid
 from typing import Any, Mapping
 
+from antrian.ikm import ELEMENT_NAMES
 from antrian.protocol import SURVEY_ELEMENTS
 
 __all__ = ["ELEMENTS", "Element", "payload"]
@@ -28,35 +29,40 @@ class Element:
     answers: tuple[str, str, str, str]  # for scores 1, 2, 3, 4
 
 
+def _element(code: str, question: str, answers: tuple[str, str, str, str]) -> Element:
+    # The element names are the regulation's, kept once in antrian.ikm for the report too.
+    return Element(code, ELEMENT_NAMES[code], question, answers)
+
+
 ELEMENTS: tuple[Element, ...] = (
-    Element("U1", "Persyaratan",
-            "Bagaimana pendapat Anda tentang kesesuaian persyaratan pelayanan dengan jenis pelayanannya?",
-            ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
-    Element("U2", "Sistem, mekanisme dan prosedur",
-            "Bagaimana pemahaman Anda tentang kemudahan prosedur pelayanan di unit ini?",
-            ("Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah")),
-    Element("U3", "Waktu penyelesaian",
-            "Bagaimana pendapat Anda tentang kecepatan waktu dalam memberikan pelayanan?",
-            ("Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat")),
-    Element("U4", "Biaya/tarif",
-            "Bagaimana pendapat Anda tentang kewajaran biaya/tarif dalam pelayanan?",
-            ("Sangat mahal", "Cukup mahal", "Murah", "Gratis")),
-    Element("U5", "Produk spesifikasi jenis pelayanan",
-            "Bagaimana pendapat Anda tentang kesesuaian produk pelayanan antara yang tercantum dalam "
-            "standar pelayanan dengan hasil yang diberikan?",
-            ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
-    Element("U6", "Kompetensi pelaksana",
-            "Bagaimana pendapat Anda tentang kompetensi/kemampuan petugas dalam pelayanan?",
-            ("Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten")),
-    Element("U7", "Perilaku pelaksana",
-            "Bagaimana pendapat Anda tentang perilaku petugas dalam pelayanan terkait kesopanan dan keramahan?",
-            ("Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah", "Sangat sopan dan ramah")),
-    Element("U8", "Penanganan pengaduan, saran dan masukan",
-            "Bagaimana pendapat Anda tentang penanganan pengaduan pengguna layanan?",
-            ("Tidak ada", "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal", "Dikelola dengan baik")),
-    Element("U9", "Sarana dan prasarana",
-            "Bagaimana pendapat Anda tentang kualitas sarana dan prasarana?",
-            ("Buruk", "Cukup", "Baik", "Sangat baik")),
+    _element("U1",
+             "Bagaimana pendapat Anda tentang kesesuaian persyaratan pelayanan dengan jenis pelayanannya?",
+             ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
+    _element("U2",
+             "Bagaimana pemahaman Anda tentang kemudahan prosedur pelayanan di unit ini?",
+             ("Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah")),
+    _element("U3",
+             "Bagaimana pendapat Anda tentang kecepatan waktu dalam memberikan pelayanan?",
+             ("Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat")),
+    _element("U4",
+             "Bagaimana pendapat Anda tentang kewajaran biaya/tarif dalam pelayanan?",
+             ("Sangat mahal", "Cukup mahal", "Murah", "Gratis")),
+    _element("U5",
+             "Bagaimana pendapat Anda tentang kesesuaian produk pelayanan antara yang tercantum dalam "
+             "standar pelayanan dengan hasil yang diberikan?",
+             ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
+    _element("U6",
+             "Bagaimana pendapat Anda tentang kompetensi/kemampuan petugas dalam pelayanan?",
+             ("Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten")),
+    _element("U7",
+             "Bagaimana pendapat Anda tentang perilaku petugas dalam pelayanan terkait kesopanan dan keramahan?",
+             ("Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah", "Sangat sopan dan ramah")),
+    _element("U8",
+             "Bagaimana pendapat Anda tentang penanganan pengaduan pengguna layanan?",
+             ("Tidak ada", "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal", "Dikelola dengan baik")),
+    _element("U9",
+             "Bagaimana pendapat Anda tentang kualitas sarana dan prasarana?",
+             ("Buruk", "Cukup", "Baik", "Sangat baik")),
 )
 assert tuple(e.code for e in ELEMENTS) == SURVEY_ELEMENTS
 
