@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections import defaultdict
 from fractions import Fraction
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -477,15 +476,6 @@ def days_in(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def survey_rows(store, first: dt.date, last: dt.date) -> list[dict]:
-    """The survey rows of these business days, answers decoded."""
-    rows = store.db.execute("SELECT day, at, device, ticket, counter, score, answers FROM surveys "
-                            "WHERE day BETWEEN ? AND ? ORDER BY id", (first.isoformat(), last.isoformat()))
-    return [{"day": day, "at": at, "device": device, "ticket": ticket, "counter": counter, "score": score,
-             "answers": json.loads(answers) if answers else None}
-            for day, at, device, ticket, counter, score, answers in rows]
-
-
 def from_store(config: Config, store, first: dt.date, last: dt.date | None = None, **options) -> Report:
     """Replay the stored days from `first` to `last` (inclusive) and build their report.
 
@@ -500,4 +490,4 @@ def from_store(config: Config, store, first: dt.date, last: dt.date | None = Non
     if not days:
         span = first.isoformat() if not last or last == first else f"{first} .. {last}"
         raise ReportError(f"no events stored for {span} in {store.path}")
-    return build(config, days, surveys=survey_rows(store, first, last or first), **options)
+    return build(config, days, surveys=store.surveys(first.isoformat(), (last or first).isoformat()), **options)

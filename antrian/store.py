@@ -98,6 +98,14 @@ class Store:
     def last_seq(self) -> int:
         return self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
 
+    def surveys(self, first: str, last: str) -> list[dict]:
+        """The survey rows of the business days `first`..`last` (ISO dates), answers decoded."""
+        rows = self.db.execute("SELECT day, at, device, ticket, counter, score, answers FROM surveys "
+                               "WHERE day BETWEEN ? AND ? ORDER BY id", (first, last))
+        return [{"day": day, "at": at, "device": device, "ticket": ticket, "counter": counter, "score": score,
+                 "answers": json.loads(answers) if answers else None}
+                for day, at, device, ticket, counter, score, answers in rows]
+
     def reply(self, day: str, sender: str, msg_id: str) -> Reply | None:
         row = self.db.execute("SELECT topic, payload FROM replies WHERE day = ? AND sender = ? AND msg_id = ?",
                               (day, sender, msg_id)).fetchone()
