@@ -63,6 +63,16 @@ def _check_credentials(config: Config, user: str) -> None:
         raise CommandError(str(exc)) from None
 
 
+def _device_config(args: argparse.Namespace, role: str) -> tuple[Config, str, int]:
+    """What every device command starts with: its site file, its broker address, and a
+    one-line error now if the device is not in the file or its credentials are unusable."""
+    config = _config(args.config)
+    host, port = _broker_address(args, config)
+    config.device(args.device, role)  # a ConfigError naming the known devices of that role
+    _check_credentials(config, args.device)
+    return config, host, port
+
+
 def _dispatcher_id(config: Config) -> str:
     from .broker_files import dispatcher_ids
 
@@ -171,12 +181,23 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_morning(args: argparse.Namespace) -> int:
+    """A scripted, headless morning on the real pieces, into one folder (antrian/morning.py)."""
+    from .morning import MorningError, main
+
+    _config(args.config)  # a ConfigError before anything starts
+    try:
+        return main(args.config, args.out)
+    except MorningError as exc:
+        raise CommandError(str(exc)) from None
+    except ImportError as exc:
+        raise CommandError(f"{exc}: the morning needs the kiosk, board and panel libraries "
+                           "(pip install -e '.[test]')") from None
+
+
 def cmd_panel(args: argparse.Namespace) -> int:
     """A counter Pi's call buttons, LEDs and keypads (the code lives in hardware/)."""
-    config = _config(args.config)
-    host, port = _broker_address(args, config)
-    config.device(args.device, "panel")  # a ConfigError naming the known panels
-    _check_credentials(config, args.device)
+    config, host, port = _device_config(args, "panel")
     try:
         from hardware.gpio import GPIOError
         from hardware.panel import Panel
@@ -222,10 +243,8 @@ def cmd_display(args: argparse.Namespace) -> int:
     """The waiting-hall board: Kivy screen and announcer (the code lives in display/)."""
     from .display_options import read
 
-    config = _config(args.config)
-    host, port = _broker_address(args, config)
-    options = read(config, args.device)  # a ConfigError naming the known displays
-    _check_credentials(config, args.device)
+    config, host, port = _device_config(args, "display")
+    options = read(config, args.device)
     size = _window_size(args.size)
     state_dir = _display_state_dir(args, config, args.device)
     try:
@@ -291,10 +310,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     """The touch kiosk: service picker and ticket printer (the code lives in kiosk/)."""
     import importlib.util
 
-    config = _config(args.config)
-    host, port = _broker_address(args, config)
-    config.device(args.device, "kiosk")  # a ConfigError naming the known kiosks
-    _check_credentials(config, args.device)
+    config, host, port = _device_config(args, "kiosk")
     missing = [m for m in ("kivy", "escpos", "qrcode") if importlib.util.find_spec(m) is None]
     if missing:
         raise CommandError(f"missing {', '.join(missing)}: install the kiosk's libraries with "
@@ -511,6 +527,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="SQLite file (default: DATA_DIR/SITE.db)")
     p.add_argument("--always-open", action="store_true", help=ALWAYS_OPEN_HELP)
     p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("morning", help="run a scripted morning headless on the real pieces, into one folder")
+    p.add_argument("--config", required=True)
+    p.add_argument("--out", default="morning", help="output folder (default: ./morning)")
+    p.set_defaults(func=cmd_morning)
 
     p = sub.add_parser("panel", help="run a counter panel: GPIO call buttons, LEDs, USB keypads")
     p.add_argument("--config", required=True)
