@@ -147,6 +147,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from .broker_files import BrokerFilesError, site_renderer
 
     config = _site_config(args)
+    if getattr(args, "whole", False):
+        return _up_whole(args, config)
     data = Path(args.data_dir)
     render, port = None, args.port
     if config.broker.credentials_dir:
@@ -181,11 +183,38 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _up_whole(args: argparse.Namespace, config: Config) -> int:
+    """`antrian up --whole`: the kiosk, board and a virtual panel in windows too (antrian/whole.py)."""
+    import importlib.util
+    import os
+
+    from .broker import BrokerError
+
+    if config.broker.credentials_dir:
+        raise CommandError("--whole runs the devices on a local broker without passwords; "
+                           "use a site file without broker.credentials_dir")
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        raise CommandError("--whole opens windows and there is no display (DISPLAY is not set); "
+                           "try antrian morning for the headless run")
+    missing = [m for m in ("kivy", "escpos", "gpiozero") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise CommandError(f"missing {', '.join(missing)}: pip install -e '.[test]'")
+    from .whole import run
+
+    try:
+        return run(args.config, args.data_dir, port=args.port, bind=args.bind, always_open=args.always_open)
+    except BrokerError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def cmd_morning(args: argparse.Namespace) -> int:
     """A scripted, headless morning on the real pieces, into one folder (antrian/morning.py)."""
     from .morning import MorningError, main
 
     _config(args.config)  # a ConfigError before anything starts
+    if not args.verbose:  # the whole log goes to OUT/morning.log; the terminal gets warnings
+        for handler in logging.getLogger().handlers:
+            handler.setLevel(logging.WARNING)
     try:
         return main(args.config, args.out)
     except MorningError as exc:
@@ -526,6 +555,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="var", help="folder for the database and broker files")
     p.add_argument("--db", help="SQLite file (default: DATA_DIR/SITE.db)")
     p.add_argument("--always-open", action="store_true", help=ALWAYS_OPEN_HELP)
+    p.add_argument("--whole", action="store_true",
+                   help="also open the kiosk, the board and a virtual counter panel in windows, with a printer "
+                        "writing tickets to files (needs a display)")
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("morning", help="run a scripted morning headless on the real pieces, into one folder")

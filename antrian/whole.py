@@ -1,0 +1,219 @@
+"""The whole MPP on one machine with windows (``antrian up --whole``, ``./mpp start``).
+
+In this process: the project's Mosquitto, the dispatcher on SQLite, and a ticket printer
+(kiosk.fakeprinter: a network ESC/POS printer that answers DLE EOT) whose every ticket is
+written to ``DATA/mpp/tickets/`` as the ESC/POS bytes (``.bin``) and a picture (``.png``,
+drawn from the same layout the kiosk printed, kiosk.ticket_png). As child processes, each
+in its own session so Ctrl-C reaches only this one, which then stops them in order:
+
+- the kiosk window (``antrian kiosk --windowed``, kiosk1 printing to the printer above),
+- the board window (``antrian display --windowed``, board1; sound through ALSA when there
+  is a sound card, else WAV files in ``DATA/mpp/audio/``),
+- a virtual counter panel (``python -m hardware.virtual``: on-screen buttons on mock GPIO
+  pins driving the real panel code, panel1 for Loket 1-4).
+
+The children read ``DATA/mpp/site.yaml``: the site file with kiosk1's printer and board1's
+WAV folder pointed here (and open round the clock with --always-open).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from . import protocol
+
+log = logging.getLogger("antrian.whole")
+
+STOP_SECONDS = 8.0
+NUMBER = re.compile(rb"[A-Z]{1,2}-\d{3,4}")
+ALL_DAY = {day: ["00:00-24:00"] for day in ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")}
+
+
+def site_file(config_path: Path, folder: Path, printer_port: int, *, always_open: bool) -> Path:
+    import yaml
+
+    raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    for device in raw.get("devices", ()):
+        if device.get("id") == "kiosk1":
+            device["printer"] = {"connection": "network", "host": "127.0.0.1", "port": printer_port,
+                                 "profile": device.get("printer", {}).get("profile", "TM-T20II")}
+        if device.get("id") == "board1":
+            device["wav_dir"] = str(folder / "audio")
+    if always_open:
+        raw["schedules"] = {name: dict(ALL_DAY) for name in raw.get("schedules", {})}
+        raw.pop("holidays", None)
+    path = folder / "site.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+class TicketFiles:
+    """Writes each printer job to a .bin file, and each issued ticket to a PNG."""
+
+    def __init__(self, config: Any, folder: Path, fake: Any) -> None:
+        from .mqtt import Connection, make_client
+
+        self.config, self.folder, self.fake = config, folder, fake
+        folder.mkdir(parents=True, exist_ok=True)
+        self.catalog: dict[str, Any] | None = None
+        self._done_jobs = 0
+        self._stop = threading.Event()
+        client = make_client("mpp-ticket-files")
+        self.connection = Connection(client)
+        site = config.site.id
+        client.on_message = self._on_message
+        self.connection.on_connected(lambda c: c.subscribe([(protocol.catalog(site), 1),
+                                                            (f"antrian/{site}/kiosk/+/reply", 1)]))
+        self._thread = threading.Thread(target=self._jobs, name="ticket-files", daemon=True)
+
+    def start(self, host: str, port: int) -> None:
+        self._thread.start()
+        self.connection.connect(host, port)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.connection.close()
+
+    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
+        try:
+            obj = json.loads(msg.payload)
+        except ValueError:
+            return
+        if msg.topic == protocol.catalog(self.config.site.id):
+            self.catalog = obj
+            return
+        ticket = obj.get("ticket") if obj.get("ok") else None
+        if not ticket:
+            return
+        try:
+            from kiosk.ticket import TicketData, layout
+            from kiosk.ticket_png import render
+
+            from .kiosk_options import PAPERS
+
+            lay = layout(TicketData.from_reply(ticket, self.catalog), PAPERS["TM-T20II"])
+            path = self.folder / f"{ticket['number']}.png"
+            render(lay).save(path)
+            log.info("ticket %s: %s", ticket["number"], path)
+        except Exception:  # noqa: BLE001 -- a preview must never stop the MPP
+            log.exception("cannot draw ticket %s", ticket.get("number"))
+
+    def _jobs(self) -> None:
+        while not self._stop.wait(0.3):
+            jobs = [j for j in self.fake.jobs if j.closed and j.data]
+            for job in jobs[self._done_jobs:]:
+                found = NUMBER.search(bytes(job.data))
+                name = found.group().decode() if found else f"job-{self._done_jobs + 1:03d}"
+                (self.folder / f"{name}.bin").write_bytes(bytes(job.data))
+                self._done_jobs += 1
+
+
+def _child(name: str, argv: list[str], logs: Path) -> subprocess.Popen:
+    log_file = (logs / f"{name}.log").open("ab")
+    try:
+        return subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)  # Ctrl-C reaches us only; we stop them in order
+    finally:
+        log_file.close()
+
+
+def _stop_child(name: str, proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        log.warning("%s did not stop in %.0f s: killed", name, STOP_SECONDS)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(5)
+
+
+def run(config_path: str, data_dir: str, *, port: int, bind: str, always_open: bool,
+        broker_render: Any = None) -> int:
+    from kiosk.fakeprinter import FakePrinter
+
+    from .broker import LocalBroker
+    from .broker_files import dispatcher_ids
+    from .config import load
+    from .dispatcher import Dispatcher
+    from .store import Store
+
+    data = Path(data_dir).resolve()
+    folder = data / "mpp"
+    for sub in ("tickets", "audio", "logs"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    fake = FakePrinter().listen()
+    site = site_file(Path(config_path), folder, fake.port, always_open=always_open)
+    config = load(site)
+    if always_open:
+        config = config.always_open()
+    store = Store(data / f"{config.site.id}.db", config.tz)
+    broker = LocalBroker(port=port, data_dir=data / "broker", bind=bind, render=broker_render)
+    children: list[tuple[str, subprocess.Popen]] = []
+    dispatcher = None
+    tickets = None
+    try:
+        broker.start()
+        dispatcher = Dispatcher(config, store, device_id=dispatcher_ids(config)[0])
+        dispatcher.start(broker.host, broker.port)
+        tickets = TicketFiles(config, folder / "tickets", fake)
+        tickets.start(broker.host, broker.port)
+        address = f"{broker.host}:{broker.port}"
+        py = [sys.executable, "-m"]
+        logs = folder / "logs"
+        children.append(("kiosk", _child("kiosk", py + ["antrian.cli", "kiosk", "--config", str(site), "--device",
+                                                        "kiosk1", "--broker", address, "--windowed"], logs)))
+        children.append(("board", _child("board", py + ["antrian.cli", "display", "--config", str(site), "--device",
+                                                        "board1", "--broker", address, "--windowed", "--size",
+                                                        "1280x720", "--state-dir", str(folder / "board1")], logs)))
+        children.append(("panel", _child("panel", py + ["hardware.virtual", "--config", str(site), "--device",
+                                                        "panel1", "--broker", address], logs)))
+        print(f"Antrian MPP for {config.site.name} is running, the whole of it.")
+        print(f"  broker    {broker.address} (log: {broker.log_path})")
+        print(f"  database  {store.path}")
+        print("  windows   the kiosk (kiosk1), the board (board1), a virtual panel (panel1: Loket 1-4)")
+        print(f"  printer   {folder / 'tickets'} (each ticket as ESC/POS .bin and .png)")
+        print(f"  sound     the default output, or WAV files in {folder / 'audio'}")
+        print(f"  logs      {logs}")
+        print("Press Ctrl-C to stop.", flush=True)
+        reported: set[str] = set()
+        while not stop.wait(0.5):
+            for name, proc in children:
+                if proc.poll() is not None and name not in reported:
+                    reported.add(name)
+                    print(f"  the {name} stopped (exit {proc.returncode}; log: {logs / (name + '.log')})",
+                          flush=True)
+    finally:
+        for name, proc in reversed(children):
+            _stop_child(name, proc)
+        if tickets is not None:
+            tickets.stop()
+        if dispatcher is not None:
+            dispatcher.stop()
+        store.close()
+        broker.stop()
+        fake.stop()
+        print("Stopped.", flush=True)
+    return 0

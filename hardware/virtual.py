@@ -1,0 +1,117 @@
+"""A virtual counter panel: on-screen buttons wired to gpiozero's mock pins.
+
+The real :class:`hardware.panel.Panel` runs on a MockFactory; each on-screen button
+drives its pin low while the mouse (or a finger) holds it and high on release, so
+debouncing, the hold for a no-show, the LEDs and the outbox are the real code. The LED
+of each counter is shown next to its buttons.
+
+    python -m hardware.virtual --config site.yaml --device panel1 --broker 127.0.0.1:11883
+
+Used by ``antrian up --whole`` (the whole MPP on one machine, ``./mpp start``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+LABELS = {"call_next": "BERIKUTNYA", "recall": "PANGGIL ULANG", "no_show": "TIDAK HADIR", "finish": "SELESAI"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hardware.virtual", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--device", default="panel1")
+    parser.add_argument("--broker", required=True, metavar="HOST:PORT")
+    parser.add_argument("--size", default="560x420")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from antrian.config import load
+    from antrian.mqtt import parse_address
+
+    config = load(args.config)
+    host, port = parse_address(args.broker)
+    width, _, height = args.size.partition("x")
+
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_HOME", str(Path(tempfile.gettempdir()) / f"antrian-kivy-{os.getuid()}"))
+    from kivy.config import Config as KivyConfig
+
+    logging.getLogger("kivy").setLevel(logging.WARNING)
+    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
+    KivyConfig.set("graphics", "fullscreen", "0")
+    KivyConfig.set("graphics", "width", width)
+    KivyConfig.set("graphics", "height", height)
+
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.uix.boxlayout import BoxLayout
+    from kivy.uix.button import Button
+    from kivy.uix.label import Label
+
+    from .panel import Panel
+
+    factory = MockFactory()
+    Device.pin_factory = factory
+    panel = Panel(config, args.device)
+    pins = panel.pins
+    leds = {o.counter: o.pin for o in pins.leds}
+
+    class VirtualPanel(App):
+        title = f"Panel {args.device} (virtual, mock GPIO)"
+
+        def build(self):
+            root = BoxLayout(orientation="vertical", padding=8, spacing=6)
+            self.lamps = {}
+            for counter in pins.counters:
+                row = BoxLayout(spacing=6)
+                row.add_widget(Label(text=config.counters[counter].name, size_hint_x=0.25))
+                lamp = Label(text="o", size_hint_x=0.08, bold=True)
+                self.lamps[counter] = lamp
+                row.add_widget(lamp)
+                for spec in (b for b in pins.buttons if b.counter == counter):
+                    text = LABELS.get(spec.press, spec.press)
+                    if spec.hold:
+                        text += f"\n(tahan: {LABELS.get(spec.hold, spec.hold).lower()})"
+                    button = Button(text=text, halign="center")
+                    button.bind(on_press=lambda _b, p=spec.pin: factory.pin(p).drive_low(),
+                                on_release=lambda _b, p=spec.pin: factory.pin(p).drive_high())
+                    row.add_widget(button)
+                root.add_widget(row)
+            Clock.schedule_interval(self._lamps, 0.1)
+            return root
+
+        def _lamps(self, _dt):
+            for counter, lamp in self.lamps.items():
+                pin = leds.get(counter)
+                on = pin is not None and bool(factory.pin(pin).state)
+                lamp.color = (0.1, 0.9, 0.2, 1) if on else (0.4, 0.4, 0.4, 1)
+                lamp.text = "ON" if on else "o"
+
+    app = VirtualPanel()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: Clock.schedule_once(lambda _dt: app.stop()))
+    panel.start(host, port)
+    try:
+        app.run()
+    finally:
+        panel.close()
+        Device.pin_factory = None
+        factory.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""The end-to-end acceptance run: `antrian morning` on the Buton example, checked from its outputs.
+
+The morning runs once (a subprocess, about 15 s) on the real broker, dispatcher, kiosk desk,
+panel on mock pins and announcer; the tests read what it left in its folder: the SQLite
+store, morning.json, the ticket files, the WAVs and the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import wave
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from antrian import bahasa
+from antrian.config import load
+from antrian.store import Store
+from conftest import BUTON, ROOT
+
+pytest.importorskip("gpiozero")
+pytest.importorskip("escpos")
+
+# What the script does, in the order it must come out (see antrian/morning.py):
+# loket1 serves KTP and KIA, loket2 KTP and KK; priority_streak is 2.
+EXPECTED_CALLS = [
+    ("A-004", "loket1", False),  # the lansia ticket before the three older KTP ones
+    ("A-004", "loket1", True),   # RECALL
+    ("A-001", "loket1", False),  # then held: no-show
+    ("A-002", "loket1", False),  # then transferred to KK
+    ("B-002", "loket2", False),  # after the broker restart: priority (disabilitas)
+    ("A-007", "loket2", False),  # priority (lansia): the second of the streak
+    ("A-002", "loket2", False),  # streak of 2 reached: the oldest other ticket, A-002 now in KK
+    ("B-003", "loket2", False),  # priority (ibu hamil)
+    ("A-003", "loket2", False),
+    ("B-001", "loket2", False),
+    ("A-005", "loket2", False),
+    ("A-006", "loket2", False),
+    ("E-001", "loket1", False),  # KIA, issued just before the broker restart
+]
+
+
+@pytest.fixture(scope="module")
+def morning(tmp_path_factory):
+    out = tmp_path_factory.mktemp("morning") / "pagi"
+    proc = subprocess.run([sys.executable, "-m", "antrian.cli", "morning", "--config", str(BUTON), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    summary = json.loads((out / "morning.json").read_text(encoding="utf-8"))
+    return out, summary, proc.stdout
+
+
+@pytest.fixture(scope="module")
+def events(morning):
+    out, summary, _ = morning
+    config = load(out / "site.yaml")
+    store = Store(out / "antrian.db", config.tz)
+    try:
+        return store.events(summary["business_day"])
+    finally:
+        store.close()
+
+
+def test_it_exits_0_and_says_where_everything_is(morning):
+    out, summary, stdout = morning
+    for name in ("tickets", "audio", "report", "antrian.db", "morning.json"):
+        assert str(out / name) in stdout
+    assert (out / "report" / "laporan.html").is_file()
+    assert summary["seconds"] < 60
+    if os.environ.get("DISPLAY"):  # under xvfb-run: the board and a kiosk in windows, shot at the end
+        for role in ("board", "kiosk"):
+            assert summary["screenshots"][role] == str(out / f"{role}.png")
+            assert (out / f"{role}.png").stat().st_size > 10_000
+    else:
+        assert summary["screenshots"]["board"].startswith("skipped: no DISPLAY")
+
+
+def test_tickets_are_called_in_the_right_order(events, morning):
+    _, summary, _ = morning
+    calls = [(e.data["number"], e.data["counter"], e.kind == "recalled") for e in events
+             if e.kind in ("called", "recalled")]
+    assert calls == EXPECTED_CALLS
+    # What the boards received is what the store holds, seq by seq.
+    assert [(c["number"], c["counter"], c["recall"]) for c in summary["calls"]] == EXPECTED_CALLS
+    assert [c["seq"] for c in summary["calls"]] == list(range(1, len(EXPECTED_CALLS) + 1))
+
+
+def test_priority_comes_first_within_the_streak_rule(events):
+    """Replay the store with a model of the rule: at each NEXT, a priority ticket of the
+    counter's services if one waits and the counter's streak is under 2, else the oldest."""
+    config = load(BUTON)
+    streak = config.queue.priority_streak
+    waiting: dict[str, tuple[int, str, bool]] = {}  # number -> (order, service, priority)
+    streaks: Counter[str] = Counter()
+    serving: dict[str, tuple[int, str, bool]] = {}
+    order = 0
+    for e in events:
+        d = e.data
+        if e.kind == "issued":
+            order += 1
+            waiting[d["number"]] = (order, d["service"], bool(d["priority"]))
+        elif e.kind == "transferred":
+            o, _, p = serving.pop(d["number"])
+            waiting[d["number"]] = (o, d["to_service"], p)
+        elif e.kind == "called" and d.get("via") == "next":
+            services = config.counters[d["counter"]].services
+            mine = sorted((o, n, p) for n, (o, s, p) in waiting.items() if s in services)
+            prio = [t for t in mine if t[2]]
+            other = [t for t in mine if not t[2]]
+            expected = prio[0] if prio and (not other or streaks[d["counter"]] < streak) else other[0]
+            assert d["number"] == expected[1], f"{d['counter']} called {d['number']}, the rule says {expected[1]}"
+            streaks[d["counter"]] = streaks[d["counter"]] + 1 if expected[2] else 0
+            serving[d["number"]] = waiting.pop(d["number"])
+    assert not waiting
+
+
+def test_announcements_say_exactly_each_call(events, morning):
+    config = load(BUTON)
+    _, summary, _ = morning
+    expected = [bahasa.announcement(e.data["number"], config.counters[e.data["counter"]].name,
+                                    template=config.announcement.template, digits=config.announcement.digits)
+                for e in events if e.kind in ("called", "recalled")]
+    said = summary["announcements"]
+    assert [a["text"] for a in said] == expected
+    assert said[0]["text"] == "Nomor antrean a, empat, silakan menuju loket satu."
+    assert all(a["spoken"] for a in said)
+    for a in said:
+        assert len(a["wav"]) == 2  # the chime, then the sentence
+        for path in a["wav"]:
+            with wave.open(path) as w:
+                assert w.getnframes() > w.getframerate() * 0.3  # something audible, not an empty file
+    assert len(list((Path(summary["folder"]) / "audio").glob("*.wav"))) == 2 * len(expected)
+
+
+def test_no_ticket_lost_or_doubled_across_the_broker_restart(events, morning):
+    _, summary, _ = morning
+    issued = [e.data["number"] for e in events if e.kind == "issued"]
+    assert len(issued) == len(set(issued))
+    by_prefix: dict[str, list[int]] = {}
+    for number in issued:
+        prefix, n = number.split("-")
+        by_prefix.setdefault(prefix, []).append(int(n))
+    assert all(ns == list(range(1, len(ns) + 1)) for ns in by_prefix.values()), by_prefix
+    # Every ticket the kiosk got is in the store, and nothing else: the refused one
+    # (paper out) was never issued.
+    got = [k["number"] for k in summary["kiosk"] if k["number"]]
+    assert sorted(got) == sorted(issued)
+    outcomes = [k["outcome"] for k in summary["kiosk"]]
+    assert outcomes.count("printer_problem") == 1 and outcomes.count("printed") == len(issued)
+    # The tickets issued just before and after the restart are both there and were served.
+    notes = summary["notes"]
+    restart = notes.index("broker: restarting")
+    before = [n for n in notes[:restart] if n.startswith("kiosk:") and "printed" in n][-1].split()[-1]
+    after = [n for n in notes[restart:] if n.startswith("kiosk:") and "printed" in n][0].split()[-1]
+    final = {}
+    for e in events:
+        if e.kind in ("served", "no_show", "transferred"):
+            final[e.data["number"]] = e.kind
+    assert final[before] == "served" and final[after] == "served"
+    assert sorted(final) == sorted(issued)  # every ticket reached an end, none twice issued
+    assert Counter(final.values()) == {"served": len(issued) - 1, "no_show": 1}
+
+
+def test_every_printed_ticket_has_escpos_bytes_and_a_png(morning):
+    _, summary, _ = morning
+    from PIL import Image
+
+    assert summary["printer_jobs"] >= len(summary["tickets"])
+    for t in summary["tickets"]:
+        data = Path(t["bin"]).read_bytes()
+        assert data.startswith(b"\x1b@") and t["number"].encode() in data
+        with Image.open(t["png"]) as img:
+            assert img.width > 300 and img.height > img.width
+
+
+def test_the_report_totals_add_up_and_match_the_store(events, morning):
+    out, summary, _ = morning
+    kinds = Counter(e.kind for e in events)
+    r = summary["report"]
+    assert r["issued"] == kinds["issued"] == len(summary["tickets"])
+    assert r["served"] == kinds["served"]
+    assert r["no_show"] == kinds["no_show"] == 1
+    assert r["waiting_at_close"] == 0
+    with (out / "report" / "harian.csv").open(encoding="utf-8") as f:
+        (day,) = list(csv.DictReader(f))
+    assert day["day"] == summary["business_day"]
+    n = {k: int(day[k]) for k in ("issued", "transferred_in", "served", "no_show", "transferred_out",
+                                  "serving_at_close", "waiting_at_close", "priority")}
+    assert n["issued"] == kinds["issued"] and n["served"] == kinds["served"]
+    assert n["transferred_in"] == n["transferred_out"] == kinds["transferred"] == 1
+    assert n["priority"] == sum(1 for e in events if e.kind == "issued" and e.data["priority"])
+    assert n["issued"] + n["transferred_in"] == (n["served"] + n["no_show"] + n["transferred_out"]
+                                                 + n["serving_at_close"] + n["waiting_at_close"])
+    assert dt.date.fromisoformat(summary["business_day"])
+
+
+def test_up_whole_opens_every_device_and_stops_everything_on_ctrl_c(tmp_path):
+    """`./mpp start` with a screen: broker, dispatcher, kiosk, board and virtual panel, then Ctrl-C."""
+    import signal
+
+    from antrian import protocol
+    from antrian.broker import free_port
+    from helpers import Recorder
+
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("no DISPLAY: run the suite under xvfb-run")
+    pytest.importorskip("kivy")
+    port = free_port()
+    data = tmp_path / "var"
+    proc = subprocess.Popen([sys.executable, "-m", "antrian.cli", "up", "--config", str(BUTON), "--port", str(port),
+                             "--data-dir", str(data), "--whole", "--always-open"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    rec = None
+    try:
+        first = proc.stdout.readline()
+        assert "is running" in first, proc.stderr.read() if proc.poll() is not None else first
+        rec = Recorder("whole-test", topics=("antrian/buton/#",)).start("127.0.0.1", port)
+        for device in ("kiosk1", "board1", "panel1"):
+            rec.wait_for(protocol.status("buton", device), lambda m: m.json().get("online"), timeout=30)
+        # A ticket from another kiosk, called at Loket 1: the board says it (into WAV files,
+        # there is no sound card here) and the printer folder gets its picture.
+        rec.publish_json(protocol.kiosk_request("buton", "kiosk2"), {"id": "t1", "service": "KTP", "priority": None})
+        rec.wait_for(protocol.kiosk_reply("buton", "kiosk2"), lambda m: m.json().get("ok"), timeout=10)
+        rec.publish_json(protocol.counter_command("buton", "loket1"), {"id": "c1", "action": "call_next"})
+        rec.wait_for(protocol.call("buton"), lambda m: m.json()["number"] == "A-001", timeout=10)
+        folder = data / "mpp"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not ((folder / "tickets" / "A-001.png").exists()
+                                                   and list((folder / "audio").glob("*.wav"))):
+            time.sleep(0.2)
+        assert (folder / "tickets" / "A-001.png").exists()
+        assert list((folder / "audio").glob("*.wav")), (folder / "logs" / "board.log").read_text()[-2000:]
+    finally:
+        if rec is not None:
+            rec.close()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=40)
+    assert proc.returncode == 0, err
+    assert "Stopped." in out
+    left = subprocess.run(["pgrep", "-f", str(data)], capture_output=True, text=True)
+    assert left.stdout == "", f"still running: {left.stdout}"
