@@ -199,7 +199,7 @@ def _up_whole(args: argparse.Namespace, config: Config) -> int:
     missing = [m for m in ("kivy", "escpos", "gpiozero") if importlib.util.find_spec(m) is None]
     if missing:
         raise CommandError(f"missing {', '.join(missing)}: pip install -e '.[test]'")
-    from .whole import run
+    from mall.whole import run
 
     try:
         return run(args.config, args.data_dir, port=args.port, bind=args.bind, always_open=args.always_open)
@@ -209,7 +209,7 @@ def _up_whole(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_morning(args: argparse.Namespace) -> int:
     """A scripted, headless morning on the real pieces, into one folder (antrian/morning.py)."""
-    from .morning import MorningError, main
+    from mall.morning import MorningError, main
 
     _config(args.config)  # a ConfigError before anything starts
     if not args.verbose:  # the whole log goes to OUT/morning.log; the terminal gets warnings

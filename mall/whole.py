@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import protocol
+from antrian import protocol
 
 log = logging.getLogger("antrian.whole")
 
@@ -61,7 +61,7 @@ class TicketFiles:
     """Writes each printer job to a .bin file, and each issued ticket to a PNG."""
 
     def __init__(self, config: Any, folder: Path, fake: Any) -> None:
-        from .mqtt import Connection, make_client
+        from antrian.mqtt import Connection, make_client
 
         self.config, self.folder, self.fake = config, folder, fake
         folder.mkdir(parents=True, exist_ok=True)
@@ -100,7 +100,7 @@ class TicketFiles:
             from kiosk.ticket import TicketData, layout
             from kiosk.ticket_png import render
 
-            from .kiosk_options import PAPERS
+            from antrian.kiosk_options import PAPERS
 
             lay = layout(TicketData.from_reply(ticket, self.catalog), PAPERS["TM-T20II"])
             path = self.folder / f"{ticket['number']}.png"
@@ -150,11 +150,11 @@ def run(config_path: str, data_dir: str, *, port: int, bind: str, always_open: b
         broker_render: Any = None) -> int:
     from kiosk.fakeprinter import FakePrinter
 
-    from .broker import LocalBroker
-    from .broker_files import dispatcher_ids
-    from .config import load
-    from .dispatcher import Dispatcher
-    from .store import Store
+    from antrian.broker import LocalBroker
+    from antrian.broker_files import dispatcher_ids
+    from antrian.config import load
+    from antrian.dispatcher import Dispatcher
+    from antrian.store import Store
 
     data = Path(data_dir).resolve()
     folder = data / "mpp"

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from . import protocol
+from antrian import protocol
 
 log = logging.getLogger("antrian.morning")
 
@@ -85,7 +85,7 @@ class _Observer:
     """An MQTT client that records the calls and every counter reply."""
 
     def __init__(self, config: Any) -> None:
-        from .mqtt import Connection, make_client
+        from antrian.mqtt import Connection, make_client
 
         self.site = config.site.id
         self.calls: list[dict[str, Any]] = []
@@ -170,13 +170,13 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
     from kiosk.ticket import TicketData, layout
     from kiosk.ticket_png import render
 
-    from .broker import LocalBroker
-    from .config import load
-    from .dispatcher import Dispatcher
-    from .kiosk_options import PrinterSettings
-    from .report import from_store
-    from .report_files import write as write_report
-    from .store import Store
+    from antrian.broker import LocalBroker
+    from antrian.config import load
+    from antrian.dispatcher import Dispatcher
+    from antrian.kiosk_options import PrinterSettings
+    from antrian.report import from_store
+    from antrian.report_files import write as write_report
+    from antrian.store import Store
 
     started = time.monotonic()
     out = Path(out).resolve()
@@ -387,7 +387,7 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
 
 
 class _Screens:
-    """The board and a kiosk in windows of their own (antrian.morning_shots), when there is a
+    """The board and a kiosk in windows of their own (mall.shots), when there is a
     display; their screenshots once the morning is over. Without one: a logged reason."""
 
     def __init__(self, out: Path, address: str, note: Callable[[str], None]) -> None:
@@ -416,7 +416,7 @@ class _Screens:
             if device is None:
                 continue
             log_file = (self.out / f"{role}-window.log").open("wb")
-            proc = subprocess.Popen([sys.executable, "-m", "antrian.morning_shots", role, str(self.out / "site.yaml"),
+            proc = subprocess.Popen([sys.executable, "-m", "mall.shots", role, str(self.out / "site.yaml"),
                                      device, self.address, str(self.out / f"{role}-state"),
                                      str(self.out / f"{role}.png")],
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, text=True)
@@ -480,7 +480,7 @@ class _AnnouncerLink:
     """The board's subscription to the call topic, feeding the announcer."""
 
     def __init__(self, config: Any, announcer: Any) -> None:
-        from .mqtt import Connection, make_client
+        from antrian.mqtt import Connection, make_client
 
         topic = protocol.call(config.site.id)
         client = make_client("morning-board")

@@ -1,6 +1,6 @@
 """The board or the kiosk in a window of its own process, for the morning's screenshots.
 
-    python -m antrian.morning_shots board|kiosk SITE_FILE DEVICE HOST:PORT STATE_DIR OUT.png
+    python -m mall.shots board|kiosk SITE_FILE DEVICE HOST:PORT STATE_DIR OUT.png
 
 It runs the real app (display.app.BoardApp with no sound, or the kiosk of kiosk.run)
 against the morning's broker, prints ``ready`` once the window is up, and takes its
