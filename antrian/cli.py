@@ -525,6 +525,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _device_arguments(p: argparse.ArgumentParser, role: str, window: str | None = None) -> None:
+    """What every device command takes: its site file, its id, the broker, and for a device
+    with a screen (`window` given: its usual window size, or "") --windowed."""
+    p.add_argument("--config", required=True)
+    p.add_argument("--device", required=True, help=f"the {role}'s device id in the site file")
+    p.add_argument("--broker", metavar="HOST:PORT", help="override the broker address of the site file")
+    if window is not None:
+        full = f" ({window})" if window else ""
+        p.add_argument("--windowed", action="store_true", help=f"a window instead of the full screen{full}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="antrian", description="Antrian MPP: queue tickets for a Mal Pelayanan Publik")
     parser.add_argument("--version", action="version", version=f"antrian {__version__}")
@@ -566,17 +577,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_morning)
 
     p = sub.add_parser("panel", help="run a counter panel: GPIO call buttons, LEDs, USB keypads")
-    p.add_argument("--config", required=True)
-    p.add_argument("--device", required=True, help="the panel's device id in the site file")
-    p.add_argument("--broker", metavar="HOST:PORT", help="override the broker address of the site file")
+    _device_arguments(p, "panel")
     p.set_defaults(func=cmd_panel)
 
     p = sub.add_parser("display", help="run a waiting-hall TV board with its announcer")
-    p.add_argument("--config", required=True)
-    p.add_argument("--device", required=True, help="the board's device id in the site file")
-    p.add_argument("--broker", metavar="HOST:PORT", help="override the broker address of the site file")
+    _device_arguments(p, "board", window="")
     p.add_argument("--state-dir", help="folder for the last call spoken (default: ~/.local/state/antrian/SITE-ID)")
-    p.add_argument("--windowed", action="store_true", help="a window instead of the full screen")
     p.add_argument("--size", metavar="WxH", help="window size in pixels, e.g. 1280x720 or 1080x1920")
     p.set_defaults(func=cmd_display)
 
@@ -591,10 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_say)
 
     p = sub.add_parser("kiosk", help="run the touch kiosk that prints queue tickets")
-    p.add_argument("--config", required=True)
-    p.add_argument("--device", required=True, help="the kiosk's device id in the site file")
-    p.add_argument("--broker", metavar="HOST:PORT", help="override the broker address of the site file")
-    p.add_argument("--windowed", action="store_true", help="a window instead of the full screen (1280x800)")
+    _device_arguments(p, "kiosk", window="1280x800")
     p.add_argument("--size", metavar="WxH", help="window size in pixels, e.g. 1280x800 or 800x1280")
     p.set_defaults(func=cmd_kiosk)
 

@@ -95,7 +95,7 @@ class _Observer:
         self.connection = Connection(client)
         client.on_message = self._on_message
         self.connection.on_connected(lambda c: c.subscribe([(protocol.call(self.site), 1),
-                                                            (f"antrian/{self.site}/counter/+/reply", 1)]))
+                                                            (protocol.counter_reply(self.site, "+"), 1)]))
 
     def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
         obj = json.loads(msg.payload)

@@ -73,7 +73,7 @@ class TicketFiles:
         site = config.site.id
         client.on_message = self._on_message
         self.connection.on_connected(lambda c: c.subscribe([(protocol.catalog(site), 1),
-                                                            (f"antrian/{site}/kiosk/+/reply", 1)]))
+                                                            (protocol.kiosk_reply(site, "+"), 1)]))
         self._thread = threading.Thread(target=self._jobs, name="ticket-files", daemon=True)
 
     def start(self, host: str, port: int) -> None:
