@@ -22,11 +22,11 @@ import threading
 import time
 from typing import Any, Callable
 
-from . import __version__, protocol
-from .config import Config
-from .engine import Engine, Event, Outcome, QueueError
-from .mqtt import Connection, device_client
-from .store import Reply, Store, StoreError
+from antrian import __version__, protocol
+from antrian.site import Config
+from antrian.queue.engine import Engine, Event, Outcome, QueueError
+from antrian.adapters.mqtt import Connection, device_client
+from antrian.adapters.store import Reply, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class Dispatcher:
         # A persistent session with manual acks: the broker keeps requests that arrive
         # while the dispatcher is down, and redelivers any it received but had not
         # yet committed when it died; the (sender, id) memory makes that harmless.
-        # Its own broker user and TLS as the site file says (antrian.mqtt.device_client).
+        # Its own broker user and TLS as the site file says (antrian.adapters.mqtt.device_client).
         client = device_client(self.config, self.device_id, "dispatcher", clean_session=False)
         client.manual_ack_set(True)
         self.connection = Connection(client)

@@ -12,7 +12,8 @@ import dataclasses
 import json
 from typing import Any
 
-from .engine import ACTIONS
+from antrian.queue.engine import ACTIONS
+from antrian.errors import ProtocolError
 
 ROOT = "antrian"
 QOS = 1
@@ -101,13 +102,6 @@ def parse_topic(site: str, topic: str) -> Topic | None:
     if len(rest) == 3 and (rest[0], rest[2]) in _SHAPES and rest[1]:
         return Topic(_SHAPES[(rest[0], rest[2])], rest[1])
     return None
-
-
-class ProtocolError(ValueError):
-    def __init__(self, message: str, msg_id: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.msg_id = msg_id
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from antrian.config import WEEKDAYS
+from antrian.site import WEEKDAYS
 
 ROOT = Path(__file__).resolve().parent.parent
 BUTON = ROOT / "examples" / "buton.yaml"

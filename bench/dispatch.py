@@ -59,8 +59,8 @@ import yaml  # noqa: E402
 from benchlib import open_buton, percentile  # noqa: E402
 
 from antrian import protocol  # noqa: E402
-from antrian.broker import LocalBroker  # noqa: E402
-from antrian.mqtt import Connection, make_client  # noqa: E402
+from antrian.adapters.mosquitto import LocalBroker  # noqa: E402
+from antrian.adapters.mqtt import Connection, make_client  # noqa: E402
 
 SITE = "buton"
 KIOSKS = ("kiosk1", "kiosk2", "kiosk3", "kiosk4")
@@ -102,7 +102,7 @@ def services_of(raw: dict[str, Any]) -> list[str]:
 
 def connect(client_id: str, host: str, port: int, topics: tuple[str, ...] = (), on_message=None,
             max_inflight: int | None = None, timeout: float = 10.0) -> Connection:
-    """A project client (antrian.mqtt: TCP_NODELAY, MQTT 3.1.1), connected and subscribed."""
+    """A project client (antrian.adapters.mqtt: TCP_NODELAY, MQTT 3.1.1), connected and subscribed."""
     client = make_client(client_id)
     if max_inflight is not None:
         client.max_inflight_messages_set(max_inflight)

@@ -78,9 +78,9 @@ def board_child(site_file: str, address: str, state_dir: str, out: str) -> None:
     prepare(state_dir, size=(1920, 1080), fullscreen=False)
     from kivy.clock import Clock
 
-    from antrian.config import load
-    from antrian.display_options import read
-    from antrian.mqtt import parse_address
+    from antrian.site import load
+    from display.options import read
+    from antrian.adapters.mqtt import parse_address
     from display.app import BoardApp
     from display.audio import AudioSink
 
@@ -188,7 +188,7 @@ class Desk:
 
     def __init__(self, host: str, port: int) -> None:
         from antrian import protocol
-        from antrian.mqtt import Connection, make_client
+        from antrian.adapters.mqtt import Connection, make_client
 
         self.protocol = protocol
         self.conn = Connection(make_client(f"bench-desk-{uuid.uuid4().hex[:8]}"))
@@ -232,10 +232,10 @@ class Desk:
 
 
 def run_once(settings: dict[str, Any], workdir: Path, index: int) -> dict[str, Any]:
-    from antrian.broker import LocalBroker
-    from antrian.config import load
+    from antrian.adapters.mosquitto import LocalBroker
+    from antrian.site import load
     from antrian.dispatcher import Dispatcher
-    from antrian.store import Store
+    from antrian.adapters.store import Store
 
     folder = workdir / f"run{index}"
     folder.mkdir(parents=True)

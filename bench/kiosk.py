@@ -46,8 +46,8 @@ from benchlib import percentile  # noqa: E402
 from kiosk_remote import KioskRemote  # noqa: E402
 
 from antrian import protocol  # noqa: E402
-from antrian.broker import LocalBroker  # noqa: E402
-from antrian.mqtt import Connection, make_client  # noqa: E402
+from antrian.adapters.mosquitto import LocalBroker  # noqa: E402
+from antrian.adapters.mqtt import Connection, make_client  # noqa: E402
 from kiosk.fakeprinter import FakePrinter  # noqa: E402
 
 TARGET_P99_MS = 250

@@ -5,7 +5,7 @@
     .venv/bin/python bench/panel.py --quick         # a smoke run: 100 presses, 1 run
     .venv/bin/python bench/panel.py --runs 1 --presses 2000 --json out.json
 
-Each run starts its own Mosquitto (antrian.broker.LocalBroker, a free loopback port) and
+Each run starts its own Mosquitto (antrian.adapters.mosquitto.LocalBroker, a free loopback port) and
 the dispatcher as its own process (`python -m antrian.cli dispatcher`), issues enough
 tickets through a kiosk topic, and starts a hardware.panel.Panel in this process on
 gpiozero's MockFactory: eight NEXT buttons (call_next on the press edge, no hold action)
@@ -52,9 +52,9 @@ from gpiozero import Device  # noqa: E402
 from gpiozero.pins.mock import MockFactory  # noqa: E402
 
 from antrian import protocol  # noqa: E402
-from antrian.broker import LocalBroker  # noqa: E402
-from antrian.config import load  # noqa: E402
-from antrian.mqtt import Connection, make_client  # noqa: E402
+from antrian.adapters.mosquitto import LocalBroker  # noqa: E402
+from antrian.site import load  # noqa: E402
+from antrian.adapters.mqtt import Connection, make_client  # noqa: E402
 from hardware.panel import Panel  # noqa: E402
 
 SITE = "buton"

@@ -179,7 +179,7 @@ fi
 if [ -x "$antrian" ] && [ -f "$check_site" ]; then
     "$antrian" check-config "$check_site" >/dev/null || die "$check_site has problems: $antrian check-config $check_site"
     # Where the site file says the credentials and the CA live; and is DEVICE one of its ROLE?
-    found=$("$python" -c 'import sys; from antrian.config import load, ConfigError
+    found=$("$python" -c 'import sys; from antrian.site import load, ConfigError
 config = load(sys.argv[1])
 try:
     if sys.argv[2]:

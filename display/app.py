@@ -34,8 +34,8 @@ from kivy.uix.label import Label
 from kivy.uix.stencilview import StencilView
 
 from antrian import bahasa
-from antrian.config import Config
-from antrian.display_options import DisplayOptions, resolve_path
+from antrian.site import Config
+from display.options import DisplayOptions, resolve_path
 
 from . import view
 from .announcer import Announcer, SpokenMemory

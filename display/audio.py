@@ -29,14 +29,11 @@ import threading
 import time
 import wave
 from pathlib import Path
+from antrian.errors import AudioError
 
 log = logging.getLogger(__name__)
 
 __all__ = ["AlsaSink", "Audio", "AudioError", "AudioSink", "MemorySink", "NullSink", "WavDirSink", "make_sink"]
-
-
-class AudioError(RuntimeError):
-    """Sound could not be read, written or played; the message names the file or device."""
 
 
 @dataclasses.dataclass(frozen=True)

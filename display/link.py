@@ -14,8 +14,8 @@ import threading
 from typing import Any, Callable
 
 from antrian import __version__, protocol
-from antrian.config import Config
-from antrian.mqtt import Connection, device_client
+from antrian.site import Config
+from antrian.adapters.mqtt import Connection, device_client
 
 log = logging.getLogger(__name__)
 

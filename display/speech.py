@@ -39,9 +39,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from antrian.display_options import CLIP_SUFFIX, DisplayOptions, clip_words
+from display.options import CLIP_SUFFIX, DisplayOptions, clip_words
 
 from .audio import Audio, AudioError
+from antrian.errors import SpeechError, SpeechTimeout
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +50,6 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 
 __all__ = ["ClipsEngine", "EspeakEngine", "Pyttsx3Engine", "SpeechEngine", "SpeechError", "SpeechTimeout",
            "WorkerEngine", "load_factory", "make_engine"]
-
-
-class SpeechError(RuntimeError):
-    """A sentence could not be turned into sound."""
-
-
-class SpeechTimeout(SpeechError):
-    """The engine did not finish in time (and was restarted where it could be)."""
 
 
 class SpeechEngine(abc.ABC):

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from antrian.config import Config
+from antrian.site import Config
 
 __all__ = ["BANNER", "Tile", "WaitRow", "banner", "counter_tiles", "grid_columns", "recent_rows", "short_name",
            "waiting_rows"]

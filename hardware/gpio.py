@@ -30,15 +30,12 @@ from gpiozero.exc import BadPinFactory, GPIOPinInUse, PinFactoryFallback
 from gpiozero.pins import Factory
 from gpiozero.pins.mock import MockFactory
 
-from antrian import pinmap
+from hardware import pinmap
+from antrian.errors import GPIOError
 
 log = logging.getLogger(__name__)
 
 MOCK_LINE = "running on mock pins (no GPIO found)"
-
-
-class GPIOError(RuntimeError):
-    """A pin or pin factory problem, as one line for the technician."""
 
 
 def pin_factory() -> tuple[Factory, bool]:

@@ -35,7 +35,8 @@ import threading
 import time
 from typing import Any, Callable, TextIO
 
-from antrian import pinmap
+from antrian.errors import AntrianError
+from hardware import pinmap
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ EV_KEY = 1
 KEY_DOWN = 1  # 0 is key up, 2 autorepeat
 EVIOCGRAB = 0x40044590  # _IOW('E', 0x90, int)
 
-# Key codes of linux/input-event-codes.h -> key names of antrian.pinmap. The top-row
+# Key codes of linux/input-event-codes.h -> key names of hardware.pinmap. The top-row
 # digits are there for keyboards that are not a keypad.
 KEY_CODES = {
     82: "0", 79: "1", 80: "2", 81: "3", 75: "4", 76: "5", 77: "6", 71: "7", 72: "8", 73: "9",
@@ -62,7 +63,7 @@ STREAM_KEYS = {"\n": "enter", "\r": "enter", "\t": "tab", "\b": "backspace", "\x
                **{ch: ch for ch in "0123456789+-*/.="}}
 
 
-class BadEntry(ValueError):
+class BadEntry(AntrianError, ValueError):
     """A typing mistake on the keypad (shown on the LED as ``error``)."""
 
 

@@ -1,7 +1,7 @@
 """The button panel: the program on a counter Pi that turns presses into counter commands.
 
 ``antrian panel --config FILE --device panel1`` runs a :class:`Panel`. It reads the
-panel's pin map from the site file (antrian.pinmap), builds gpiozero buttons, LEDs
+panel's pin map from the site file (hardware.pinmap), builds gpiozero buttons, LEDs
 and buzzers (hardware.gpio), reads USB keypads (hardware.keypad), and speaks the
 wire contract of DESIGN.md:
 
@@ -39,9 +39,9 @@ import time
 from typing import Any, Callable, TextIO
 
 from antrian import __version__, protocol
-from antrian.config import Config
-from antrian.mqtt import Connection, device_client
-from antrian.pinmap import STDIN, panel_map
+from antrian.site import Config
+from antrian.adapters.mqtt import Connection, device_client
+from hardware.pinmap import STDIN, panel_map
 
 from . import gpio
 from .debounce import Debouncer, Release
@@ -56,7 +56,7 @@ Clock = Callable[[], float]
 
 @dataclasses.dataclass(eq=False)
 class _Button:
-    spec: Any  # antrian.pinmap.Button
+    spec: Any  # hardware.pinmap.Button
     device: Any  # gpiozero.Button
     debounce: Debouncer
     held: bool = False

@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from antrian.config import load
-    from antrian.mqtt import parse_address
+    from antrian.site import load
+    from antrian.adapters.mqtt import parse_address
 
     config = load(args.config)
     host, port = parse_address(args.broker)

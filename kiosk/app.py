@@ -27,8 +27,8 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from antrian import bahasa
-from antrian.config import Config
-from antrian.kiosk_options import KioskSettings
+from antrian.site import Config
+from kiosk.options import KioskSettings
 
 from . import skm, texts
 from .desk import Desk, Order, Result

@@ -32,9 +32,10 @@ from pathlib import Path
 from escpos import printer as escpos_printer
 from escpos.exceptions import Error as EscposError
 
-from antrian.kiosk_options import PrinterSettings
+from kiosk.options import PrinterSettings
 
 from .ticket import QR, Cut, Feed, Layout, Rule, Text
+from antrian.errors import PrinterError
 
 __all__ = ["MESSAGES", "PROBLEMS", "PrinterError", "TicketPrinter", "escpos_bytes", "status_problems"]
 
@@ -49,15 +50,6 @@ MESSAGES = {
 }
 DLE_EOT = b"\x10\x04"
 _FIXED_MASK, _FIXED_BITS = 0x93, 0x12  # bits 0, 1, 4, 7 of every status byte
-
-
-class PrinterError(Exception):
-    """The printer cannot print now; `problem` is one of PROBLEMS."""
-
-    def __init__(self, problem: str, detail: str):
-        super().__init__(f"{problem}: {detail}")
-        self.problem = problem
-        self.detail = detail
 
 
 class _QuietEscposInfo(logging.Filter):

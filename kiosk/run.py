@@ -17,8 +17,8 @@ import signal
 import tempfile
 from pathlib import Path
 
-from antrian.config import Config
-from antrian.kiosk_options import KioskSettings, kiosk_settings
+from antrian.site import Config
+from kiosk.options import KioskSettings, kiosk_settings
 
 __all__ = ["build_app", "main", "prepare_kivy"]
 

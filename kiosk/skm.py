@@ -15,7 +15,7 @@ import dataclasses
 import uuid
 from typing import Any, Mapping
 
-from antrian.ikm import ELEMENT_NAMES
+from antrian.tools.ikm import ELEMENT_NAMES
 from antrian.protocol import SURVEY_ELEMENTS
 
 __all__ = ["ELEMENTS", "Element", "payload"]
@@ -30,7 +30,7 @@ class Element:
 
 
 def _element(code: str, question: str, answers: tuple[str, str, str, str]) -> Element:
-    # The element names are the regulation's, kept once in antrian.ikm for the report too.
+    # The element names are the regulation's, kept once in antrian.tools.ikm for the report too.
     return Element(code, ELEMENT_NAMES[code], question, answers)
 
 

@@ -26,9 +26,9 @@ import unicodedata
 from typing import Any, Mapping, Union
 
 from antrian import bahasa
-from antrian.config import Config
-from antrian.engine import format_number, iso
-from antrian.kiosk_options import Paper
+from antrian.site import Config
+from antrian.queue.engine import format_number, iso
+from kiosk.options import Paper
 
 __all__ = ["Cut", "Feed", "Layout", "QR", "Rule", "Text", "TicketData", "ahead_text", "fold", "layout",
            "qr_text", "wait_text"]

@@ -20,7 +20,7 @@ Everything lands in one folder (--out):
 
     tickets/NNN-A-001.bin and .png   each printed ticket as ESC/POS bytes and a picture
     audio/NN-A-004-loket1-K.wav      each announcement (K = 1 the chime, 2 the sentence)
-    report/                          the day's report (antrian.report, HTML, CSV, charts)
+    report/                          the day's report (antrian.tools.report.figures, HTML, CSV, charts)
     antrian.db                       the dispatcher's SQLite store
     morning.json                     what happened: tickets, calls, announcements, files
     morning.log                      the log of every piece
@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from antrian import protocol
+from antrian.errors import MorningError
 
 log = logging.getLogger("antrian.morning")
 
@@ -47,10 +48,6 @@ DEBOUNCE = 0.05
 GAP = 0.25
 NEXT1, RECALL1, NEXT2 = 17, 27, 5  # examples/buton.yaml, panel1
 WAIT = 10.0
-
-
-class MorningError(RuntimeError):
-    """A step of the morning did not happen in time."""
 
 
 def _until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -85,7 +82,7 @@ class _Observer:
     """An MQTT client that records the calls and every counter reply."""
 
     def __init__(self, config: Any) -> None:
-        from antrian.mqtt import Connection, make_client
+        from antrian.adapters.mqtt import Connection, make_client
 
         self.site = config.site.id
         self.calls: list[dict[str, Any]] = []
@@ -170,13 +167,13 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
     from kiosk.ticket import TicketData, layout
     from kiosk.ticket_png import render
 
-    from antrian.broker import LocalBroker
-    from antrian.config import load
+    from antrian.adapters.mosquitto import LocalBroker
+    from antrian.site import load
     from antrian.dispatcher import Dispatcher
-    from antrian.kiosk_options import PrinterSettings
-    from antrian.report import from_store
-    from antrian.report_files import write as write_report
-    from antrian.store import Store
+    from kiosk.options import PrinterSettings
+    from antrian.tools.report.figures import from_store
+    from antrian.tools.report.files import write as write_report
+    from antrian.adapters.store import Store
 
     started = time.monotonic()
     out = Path(out).resolve()
@@ -480,7 +477,7 @@ class _AnnouncerLink:
     """The board's subscription to the call topic, feeding the announcer."""
 
     def __init__(self, config: Any, announcer: Any) -> None:
-        from antrian.mqtt import Connection, make_client
+        from antrian.adapters.mqtt import Connection, make_client
 
         topic = protocol.call(config.site.id)
         client = make_client("morning-board")

@@ -16,8 +16,8 @@ import threading
 
 def main(argv: list[str]) -> int:
     role, site_file, device, address, state_dir, out = argv
-    from antrian.config import load
-    from antrian.mqtt import parse_address
+    from antrian.site import load
+    from antrian.adapters.mqtt import parse_address
 
     config = load(site_file)
     host, port = parse_address(address)
@@ -25,14 +25,14 @@ def main(argv: list[str]) -> int:
         from display.kivy_env import prepare
 
         prepare(state_dir, size=(1280, 720), fullscreen=False)
-        from antrian.display_options import read
+        from display.options import read
         from display.app import BoardApp
         from display.audio import NullSink
 
         options = dataclasses.replace(read(config, device), audio="none", min_call_seconds=0.2)
         app = BoardApp(config, device, host, port, options=options, state_dir=state_dir, sink=NullSink())
     else:
-        from antrian.kiosk_options import kiosk_settings
+        from kiosk.options import kiosk_settings
         from kiosk.run import build_app, prepare_kivy
 
         prepare_kivy(kiosk_settings(config.device(device, "kiosk").options), (1280, 800))

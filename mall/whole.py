@@ -61,7 +61,7 @@ class TicketFiles:
     """Writes each printer job to a .bin file, and each issued ticket to a PNG."""
 
     def __init__(self, config: Any, folder: Path, fake: Any) -> None:
-        from antrian.mqtt import Connection, make_client
+        from antrian.adapters.mqtt import Connection, make_client
 
         self.config, self.folder, self.fake = config, folder, fake
         folder.mkdir(parents=True, exist_ok=True)
@@ -100,7 +100,7 @@ class TicketFiles:
             from kiosk.ticket import TicketData, layout
             from kiosk.ticket_png import render
 
-            from antrian.kiosk_options import PAPERS
+            from kiosk.options import PAPERS
 
             lay = layout(TicketData.from_reply(ticket, self.catalog), PAPERS["TM-T20II"])
             path = self.folder / f"{ticket['number']}.png"
@@ -150,11 +150,11 @@ def run(config_path: str, data_dir: str, *, port: int, bind: str, always_open: b
         broker_render: Any = None) -> int:
     from kiosk.fakeprinter import FakePrinter
 
-    from antrian.broker import LocalBroker
-    from antrian.broker_files import dispatcher_ids
-    from antrian.config import load
+    from antrian.adapters.mosquitto import LocalBroker
+    from antrian.tools.broker_files import dispatcher_ids
+    from antrian.site import load
     from antrian.dispatcher import Dispatcher
-    from antrian.store import Store
+    from antrian.adapters.store import Store
 
     data = Path(data_dir).resolve()
     folder = data / "mpp"

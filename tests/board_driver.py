@@ -39,9 +39,9 @@ def main() -> None:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from antrian.config import load
-    from antrian.display_options import read
-    from antrian.mqtt import parse_address
+    from antrian.site import load
+    from display.options import read
+    from antrian.adapters.mqtt import parse_address
     from display.app import BoardApp
     from display.audio import MemorySink
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from antrian.broker import LocalBroker
-from antrian.mqtt import parse_address
+from antrian.adapters.mosquitto import LocalBroker
+from antrian.adapters.mqtt import parse_address
 from helpers import Recorder
 
 
@@ -79,9 +79,9 @@ def site_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def run_dispatcher(broker: LocalBroker, site_file: Path, tmp_path: Path):
     """Factory: start an in-process Dispatcher on the test broker; stopped after the test."""
-    from antrian.config import load
+    from antrian.site import load
     from antrian.dispatcher import Dispatcher
-    from antrian.store import Store
+    from antrian.adapters.store import Store
 
     started: list[tuple[Dispatcher, Any]] = []
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
-from antrian.mqtt import Connection, make_client
+from antrian.adapters.mqtt import Connection, make_client
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Received:
 
 
 class Recorder:
-    """A project client (antrian.mqtt) that subscribes to *topics* on every
+    """A project client (antrian.adapters.mqtt) that subscribes to *topics* on every
     (re)connect and records every message, so a test can wait for one."""
 
     def __init__(self, client_id: str, *, topics: Iterable[str] = ("#",), qos: int = 1, **client_options: Any):

@@ -163,9 +163,9 @@ def _serve(site_file: str, device: str, broker: str, size: str, patches: str) ->
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from antrian.config import load
-    from antrian.kiosk_options import kiosk_settings
-    from antrian.mqtt import parse_address
+    from antrian.site import load
+    from kiosk.options import kiosk_settings
+    from antrian.adapters.mqtt import parse_address
     from kiosk.run import parse_size, prepare_kivy
 
     config = load(site_file)

@@ -1,5 +1,5 @@
 """A site with the deployed broker's security, for tests: the Buton example (open all day)
-with ``broker.credentials_dir``, its files made by antrian.broker_files, and the project's
+with ``broker.credentials_dir``, its files made by antrian.tools.broker_files, and the project's
 Mosquitto running that secured configuration on free loopback ports."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from antrian import broker_files
-from antrian.broker import LocalBroker, free_port
-from antrian.config import Config, load
+from antrian.tools import broker_files
+from antrian.adapters.mosquitto import LocalBroker, free_port
+from antrian.site import Config, load
 from conftest import ROOT, allday_site
 
 MAKE_CA = ROOT / "broker-config" / "make-ca.sh"

@@ -1,4 +1,4 @@
-"""Small site files for tests, built as dicts and turned into a Config by `antrian.config.build`.
+"""Small site files for tests, built as dicts and turned into a Config by `antrian.site.build`.
 
     config = site(services=[service("A"), service("B", quota=2)],
                   counters=[counter("c1", "A", "B")], queue={"priority_streak": 1})
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from antrian.config import WEEKDAYS, Config, build
+from antrian.site import WEEKDAYS, Config, build
 
 WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from antrian.display_options import DisplayOptions
+from display.options import DisplayOptions
 from display.announcer import Announcer, SpokenMemory
 from display.audio import AudioError, AudioSink, MemorySink
 from display.chime import chime

@@ -1,4 +1,4 @@
-"""The local Mosquitto (antrian.broker) and the paho adapter (antrian.mqtt) against a real broker."""
+"""The local Mosquitto (antrian.adapters.mosquitto) and the paho adapter (antrian.adapters.mqtt) against a real broker."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from antrian.broker import DEFAULT_TEMPLATE, BrokerError, LocalBroker, find_mosquitto, free_port, render_config
-from antrian.mqtt import Connection, encode_json, make_client, parse_address
+from antrian.adapters.mosquitto import DEFAULT_TEMPLATE, BrokerError, LocalBroker, find_mosquitto, free_port, render_config
+from antrian.adapters.mqtt import Connection, encode_json, make_client, parse_address
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -79,7 +79,7 @@ def test_connection_resubscribes_after_broker_killed_and_restarted(broker, mqtt_
 
 
 def test_connect_to_nothing_does_not_raise_and_warns_once(caplog):
-    caplog.set_level(logging.WARNING, logger="antrian.mqtt")
+    caplog.set_level(logging.WARNING, logger="antrian.adapters.mqtt")
     port = free_port()
     conn = Connection(make_client("kiosk-1"))
     conn.connect("127.0.0.1", port)
@@ -112,9 +112,9 @@ def test_refused_connection_is_logged_once_per_change(tmp_path, caplog):
     strict = tmp_path / "strict.conf"
     strict.write_text(DEFAULT_TEMPLATE.read_text().replace("allow_anonymous true", "allow_anonymous false"))
     counter = _CountConnacks(target=3)
-    paho_log = logging.getLogger("antrian.mqtt.paho")
+    paho_log = logging.getLogger("antrian.adapters.mqtt.paho")
     paho_log.addHandler(counter)
-    caplog.set_level(logging.DEBUG, logger="antrian.mqtt")
+    caplog.set_level(logging.DEBUG, logger="antrian.adapters.mqtt")
     with LocalBroker(data_dir=tmp_path / "broker", template=strict) as broker:
         conn = Connection(make_client("panel-loket-3"))
         conn.connect(broker.host, broker.port)
@@ -194,7 +194,7 @@ def test_find_mosquitto():
 
 def test_run_foreground_stops_cleanly_on_sigterm(tmp_path):
     port = free_port()
-    code = f"import sys; from antrian.broker import run_foreground; sys.exit(run_foreground({port}, {str(tmp_path)!r}))"
+    code = f"import sys; from antrian.adapters.mosquitto import run_foreground; sys.exit(run_foreground({port}, {str(tmp_path)!r}))"
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 5

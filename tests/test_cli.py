@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from antrian.broker import free_port
+from antrian.adapters.mosquitto import free_port
 from conftest import BUTON, ROOT
 
 
@@ -85,8 +85,8 @@ def test_up_runs_broker_and_dispatcher_and_stops_cleanly_on_ctrl_c(tmp_path: Pat
 def test_always_open_ignores_hours_and_holidays_but_keeps_quotas():
     import datetime as dt
 
-    from antrian.config import load
-    from antrian.engine import Engine
+    from antrian.site import load
+    from antrian.queue.engine import Engine
 
     config = load(BUTON)
     sunday_night = dt.datetime(2026, 12, 27, 2, 0, tzinfo=config.tz)

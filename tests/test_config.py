@@ -1,4 +1,4 @@
-"""Tests for antrian.config: the example site file loads into frozen objects, and every
+"""Tests for antrian.site: the example site file loads into frozen objects, and every
 kind of mistake a technician can make is reported with its path, all at once."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from antrian import config
-from antrian.config import ConfigError
+from antrian import site as config
+from antrian.site import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "buton.yaml"
@@ -369,9 +369,9 @@ CASES = [
     ("empty_requirement", put("agencies[2].services[0].requirements[1]", ""),
      [("agencies[2].services[0].requirements[1]", "must be a non-empty text, not the text ''")]),
     ("unknown_device_role", put("devices[3].role", "tv"),
-     [("devices[3].role", "'tv' is not one of dispatcher, kiosk, display, panel")]),
+     [("devices[3].role", "'tv' is not one of dispatcher, display, kiosk, panel")]),
     ("missing_device_role", drop("devices[0].role"),
-     [("devices[0].role", "None is not one of dispatcher, kiosk, display, panel")]),
+     [("devices[0].role", "None is not one of dispatcher, display, kiosk, panel")]),
     ("duplicate_device", put("devices[2].id", "kiosk1"),
      [("devices[2].id", "duplicate device 'kiosk1'")]),
     ("duplicate_counter", put("counters[7].id", "loket7"),
@@ -423,7 +423,7 @@ def test_all_problems_reported_at_once(raw):
         ("agencies[0].services[0].qouta", f"unknown key (allowed: {SERVICE_KEYS})"),
         ("agencies[3].services[2].fee", "must be a non-empty text, not float 1.5"),
         ("counters[2].services[0]", "unknown service 'KTX'"),
-        ("devices[5].role", "'tombol' is not one of dispatcher, kiosk, display, panel"),
+        ("devices[5].role", "'tombol' is not one of dispatcher, display, kiosk, panel"),
     ]
     with pytest.raises(ConfigError) as info:
         config.build(raw, SOURCE)

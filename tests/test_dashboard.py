@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from antrian import dashboard as dashboard_module
+from antrian.dashboard import server as dashboard_module
 from antrian import protocol
-from antrian.broker import free_port
-from antrian.config import load
-from antrian.dashboard import (Dashboard, DashboardError, Hub, Users, hash_password, remove_user, set_user,
+from antrian.adapters.mosquitto import free_port
+from antrian.site import load
+from antrian.dashboard.server import (Dashboard, DashboardError, Hub, Users, hash_password, remove_user, set_user,
                                verify_password)
 from conftest import BUTON, ROOT, allday_site
 from test_dispatcher import Client

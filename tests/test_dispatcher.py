@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from antrian import protocol
-from antrian.config import load
+from antrian.site import load
 
 SITE = "buton"
 

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 import yaml
 
-from antrian.config import ConfigError, build, load
-from antrian.display_options import DisplayOptions, clip_words, needed_clips, read
+from antrian.site import ConfigError, build, load
+from display.options import DisplayOptions, clip_words, needed_clips, read
 from display import view
 from conftest import BUTON
 

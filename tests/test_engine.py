@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from antrian.config import Config
-from antrian.engine import Engine, Outcome, QueueError, format_number, normalize_number
+from antrian.site import Config
+from antrian.queue.engine import Engine, Outcome, QueueError, format_number, normalize_number
 from sites import OFFICE, WIB, WIT, WITA, counter, service, site
 
 UTC = dt.timezone.utc

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from antrian import protocol
-from antrian.mqtt import Connection, make_client
+from antrian.adapters.mqtt import Connection, make_client
 
 SITE = "buton"
 ROOT = Path(__file__).resolve().parent.parent

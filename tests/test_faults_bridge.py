@@ -9,9 +9,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from antrian import broker_files, protocol
-from antrian.broker import LocalBroker
-from antrian.mqtt import device_client
+from antrian import protocol
+
+from antrian.tools import broker_files
+from antrian.adapters.mosquitto import LocalBroker
+from antrian.adapters.mqtt import device_client
 from helpers import Recorder
 from test_faults import Endpoint, rows
 
@@ -38,7 +40,7 @@ def central_broker(tmp_path: Path) -> tuple[LocalBroker, dict[str, str]]:
 
 def test_events_reach_the_centre_and_the_site_works_on_while_the_link_is_down(secure_site, tmp_path):
     from antrian.dispatcher import Dispatcher
-    from antrian.store import Store
+    from antrian.adapters.store import Store
 
     centre, passwords = central_broker(tmp_path)
     centre.start()

@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from antrian import protocol
-from antrian.mqtt import device_client
+from antrian.adapters.mqtt import device_client
 from conftest import BUTON
 from helpers import Recorder
 from test_faults import DispatcherProcess, Endpoint, assert_consecutive, rows

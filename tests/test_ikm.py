@@ -12,9 +12,9 @@ from fractions import Fraction
 
 import pytest
 
-from antrian.ikm import GRADES, Ikm, IkmReport, QuickScore, agency_of, grade, round2, valid_answers
+from antrian.tools.ikm import GRADES, Ikm, IkmReport, QuickScore, agency_of, grade, round2, valid_answers
 from antrian.protocol import SURVEY_ELEMENTS
-from antrian.config import build
+from antrian.site import build
 from sites import ALL_DAY, counter, service
 
 U = SURVEY_ELEMENTS
@@ -173,7 +173,7 @@ def test_agency_of_prefers_the_ticket_then_the_counter_then_the_prefix():
 
 def test_the_kiosk_and_the_report_agree_on_the_elements():
     """The kiosk asks the questions (kiosk/skm.py); the report names the same nine elements."""
-    from antrian.ikm import ELEMENT_NAMES
+    from antrian.tools.ikm import ELEMENT_NAMES
 
     skm = pytest.importorskip("kiosk.skm")
     assert {e.code: e.name for e in skm.ELEMENTS} == ELEMENT_NAMES

@@ -16,8 +16,8 @@ from escpos_decode import decode
 from kiosk_support import kiosk_site
 
 from antrian import bahasa, protocol
-from antrian.config import load
-from antrian.kiosk_options import kiosk_settings
+from antrian.site import load
+from kiosk.options import kiosk_settings
 from kiosk import desk as desk_module
 from kiosk.desk import Desk, Order
 from kiosk.fakeprinter import FakePrinter

@@ -13,8 +13,8 @@ from conftest import BUTON, ROOT
 from escpos_decode import decode
 
 from antrian import protocol
-from antrian.config import ConfigError, load, parse
-from antrian.kiosk_options import PAPERS, kiosk_settings
+from antrian.site import ConfigError, load, parse
+from kiosk.options import PAPERS, kiosk_settings
 from kiosk import skm
 from kiosk.printer import TicketPrinter, escpos_bytes, status_problems
 from kiosk.ticket import TicketData, ahead_text, fold, layout, qr_text, wait_text
@@ -149,7 +149,7 @@ def test_escpos_ticket_says_everything_in_order(buton, profile):
 
 
 def test_ticket_from_a_reply_uses_the_catalog(buton):
-    from antrian.engine import Engine
+    from antrian.queue.engine import Engine
 
     engine = Engine(buton)
     catalog = engine.catalog(AT)

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from antrian import bahasa
-from antrian.config import load
-from antrian.store import Store
+from antrian.site import load
+from antrian.adapters.store import Store
 from conftest import BUTON, ROOT
 
 pytest.importorskip("gpiozero")
@@ -206,7 +206,7 @@ def test_up_whole_opens_every_device_and_stops_everything_on_ctrl_c(tmp_path):
     import signal
 
     from antrian import protocol
-    from antrian.broker import free_port
+    from antrian.adapters.mosquitto import free_port
     from helpers import Recorder
 
     if not os.environ.get("DISPLAY"):

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from antrian import protocol
-from antrian.config import load
+from antrian.site import load
 from conftest import ROOT, allday_site
 from test_dispatcher import SITE, Client
 

@@ -10,7 +10,7 @@ from types import MappingProxyType
 
 import pytest
 
-from antrian.pinmap import DEFAULT_KEYS, Keypad
+from hardware.pinmap import DEFAULT_KEYS, Keypad
 from hardware import feedback
 from hardware.debounce import Debouncer, Release
 from hardware.feedback import Lamp, blinks, pattern_for

@@ -1,4 +1,4 @@
-"""The panel's pin map in the site file (antrian.pinmap): what it gives the panel, and
+"""The panel's pin map in the site file (hardware.pinmap): what it gives the panel, and
 every mistake a technician can make with it, reported with its path by check-config."""
 
 from __future__ import annotations
@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from antrian import config, engine, pinmap
-from antrian.config import ConfigError
+from antrian import site as config
+
+from antrian.queue import engine
+
+from hardware import pinmap
+from antrian.site import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "buton.yaml"

@@ -34,10 +34,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from antrian import report
-from antrian.config import build
-from antrian.engine import Engine
-from antrian.store import Store
+from antrian.tools.report import figures as report
+from antrian.site import build
+from antrian.queue.engine import Engine
+from antrian.adapters.store import Store
 from conftest import ROOT
 
 DAY = dt.date(2026, 11, 16)
@@ -322,7 +322,7 @@ def test_surveys_count_for_the_agency_the_ticket_ended_in(rep):
 
 
 def test_files_carry_the_same_figures(rep, tmp_path: Path):
-    from antrian import report_files
+    from antrian.tools.report import files as report_files
 
     names = report_files.write(rep, tmp_path, charts=False)
     assert {"layanan.csv", "instansi.csv", "loket.csv", "kedatangan_per_jam.csv", "tiket.csv", "ikm.csv",

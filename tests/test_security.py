@@ -19,10 +19,12 @@ import pytest
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from antrian import broker_files, protocol
-from antrian.broker import free_port
-from antrian.config import ConfigError, load, parse
-from antrian.mqtt import Connection, CredentialsError, check_credentials, device_client
+from antrian import protocol
+
+from antrian.tools import broker_files
+from antrian.adapters.mosquitto import free_port
+from antrian.site import ConfigError, load, parse
+from antrian.adapters.mqtt import Connection, CredentialsError, check_credentials, device_client
 from conftest import BUTON, ROOT, allday_site
 from secure import Probe, make_ca
 
@@ -51,7 +53,7 @@ def every_topic() -> list[str]:
 
 def grants(user: str) -> tuple[list[str], list[str]]:
     """(write filters, read filters) of a user, written out from DESIGN.md and from what each
-    part subscribes to and publishes -- on purpose not taken from antrian.broker_files."""
+    part subscribes to and publishes -- on purpose not taken from antrian.tools.broker_files."""
     own = [protocol.status(SITE, user)]
     if user == "dispatcher":
         return [f"antrian/{SITE}/#"], [f"antrian/{SITE}/#"]
@@ -203,13 +205,13 @@ def test_a_wrong_password_is_reported_once_naming_device_broker_and_file_and_ret
         secure_site, caplog):
     site = secure_site()
     (site.creds / "board1.password").write_text("a-wrong-password\n")  # as if copied from an older run
-    caplog.set_level(logging.INFO, logger="antrian.mqtt")
+    caplog.set_level(logging.INFO, logger="antrian.adapters.mqtt")
     conn = Connection(device_client(site.config, "board1", "display"))
     conn.connect(site.broker.host, site.broker.port)
     try:
         time.sleep(3.5)
         assert not conn.connected
-        lines = [r for r in caplog.records if r.name == "antrian.mqtt"]
+        lines = [r for r in caplog.records if r.name == "antrian.adapters.mqtt"]
         assert len(lines) == 1, [r.getMessage() for r in lines]
         text = lines[0].getMessage()
         assert lines[0].levelno == logging.WARNING
@@ -226,7 +228,7 @@ def test_a_wrong_password_is_reported_once_naming_device_broker_and_file_and_ret
             for line in lines_passwd) + "\n")
         site.reload()
         assert conn.wait_connected(10)
-        messages = [r.getMessage() for r in caplog.records if r.name == "antrian.mqtt"]
+        messages = [r.getMessage() for r in caplog.records if r.name == "antrian.adapters.mqtt"]
         assert len(messages) == 2 and "connected to" in messages[1]
     finally:
         conn.close()
@@ -234,11 +236,11 @@ def test_a_wrong_password_is_reported_once_naming_device_broker_and_file_and_ret
 
 def test_a_refusal_that_lasts_is_reported_again_after_a_while_with_the_number_of_attempts(
         secure_site, caplog, monkeypatch):
-    import antrian.mqtt
+    import antrian.adapters.mqtt
 
-    monkeypatch.setattr(antrian.mqtt, "REMIND_SECONDS", 0.0)  # normally 10 minutes
+    monkeypatch.setattr(antrian.adapters.mqtt, "REMIND_SECONDS", 0.0)  # normally 10 minutes
     site = secure_site()
-    caplog.set_level(logging.INFO, logger="antrian.mqtt")
+    caplog.set_level(logging.INFO, logger="antrian.adapters.mqtt")
     conn = Connection(device_client(site.config, "kiosk2", "kiosk"))
     conn.client.username_pw_set("kiosk2", "not-it")
     conn.connect(site.broker.host, site.broker.port)
@@ -246,7 +248,7 @@ def test_a_refusal_that_lasts_is_reported_again_after_a_while_with_the_number_of
         deadline = time.monotonic() + 5
         while conn.refusals < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
-        lines = [r.getMessage() for r in caplog.records if r.name == "antrian.mqtt"]
+        lines = [r.getMessage() for r in caplog.records if r.name == "antrian.adapters.mqtt"]
         assert len(lines) >= 3 and "still" not in lines[0]
         assert "(still so, 1 more attempt(s) since first reported)" in lines[1]
     finally:
@@ -257,13 +259,13 @@ def test_a_device_with_no_credentials_configured_is_refused_by_the_deployed_brok
     site = secure_site()
     (tmp_path / "laptop").mkdir()
     laptop = load(allday_site(tmp_path / "laptop"))  # no credentials_dir: the developer's site file
-    caplog.set_level(logging.INFO, logger="antrian.mqtt")
+    caplog.set_level(logging.INFO, logger="antrian.adapters.mqtt")
     conn = Connection(device_client(laptop, "kiosk1", "kiosk"))
     conn.connect(site.broker.host, site.broker.port)
     try:
         time.sleep(0.5)
         assert not conn.connected and conn.refusals >= 1
-        [line] = [r.getMessage() for r in caplog.records if r.name == "antrian.mqtt"]
+        [line] = [r.getMessage() for r in caplog.records if r.name == "antrian.adapters.mqtt"]
         assert "no broker credentials configured" in line and "broker.credentials_dir" in line
     finally:
         conn.close()
@@ -337,7 +339,7 @@ def test_a_device_cannot_overwrite_retained_state_plant_a_will_or_take_the_dispa
     site = secure_site()
     config = site.config
     from antrian.dispatcher import Dispatcher
-    from antrian.store import Store
+    from antrian.adapters.store import Store
 
     store = Store(site.tmp / "antrian.db", config.tz)
     dispatcher = Dispatcher(config, store)
@@ -403,7 +405,7 @@ def test_tls_listener_devices_verify_the_broker_and_need_their_password(secure_s
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "site.yaml").write_text(yaml.safe_dump(raw))
-    caplog.set_level(logging.INFO, logger="antrian.mqtt")
+    caplog.set_level(logging.INFO, logger="antrian.adapters.mqtt")
     stranger = Connection(device_client(load(elsewhere / "site.yaml"), "kiosk1", "kiosk"))
     stranger.connect("127.0.0.1", site.tls_port)
     try:
@@ -459,9 +461,9 @@ def test_every_part_works_with_its_own_credentials_and_nothing_legitimate_is_den
     monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "mock")
     site = secure_site()
     config = site.config
-    from antrian.dashboard import Hub
+    from antrian.dashboard.server import Hub
     from antrian.dispatcher import Dispatcher
-    from antrian.store import Store
+    from antrian.adapters.store import Store
     from display.link import BoardLink
     from hardware.panel import Panel
     from kiosk.link import Link

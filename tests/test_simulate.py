@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from antrian import simulate
-from antrian.config import ConfigError, load
-from antrian.engine import Engine
-from antrian.report import micros, replay
+from antrian.tools import simulate
+from antrian.site import ConfigError, load
+from antrian.queue.engine import Engine
+from antrian.tools.report.figures import micros, replay
 from conftest import BUTON, ROOT
 from sites import OFFICE, counter, service, site
 

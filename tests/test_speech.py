@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from antrian.config import load
-from antrian.display_options import DisplayOptions, needed_clips
+from antrian.site import load
+from display.options import DisplayOptions, needed_clips
 from display.audio import AlsaSink, Audio, AudioError, WavDirSink
 from display.chime import DING_HZ, DONG_HZ, chime
 from display.speech import ClipsEngine, EspeakEngine, SpeechError, make_engine

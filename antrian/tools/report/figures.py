@@ -42,17 +42,14 @@ from collections import defaultdict
 from fractions import Fraction
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from .config import Config
-from .engine import Engine, Event
+from antrian.site import Config
+from antrian.queue.engine import Engine, Event
+from antrian.errors import ReportError
 
 if TYPE_CHECKING:
-    from .ikm import IkmReport
+    from antrian.tools.ikm import IkmReport
 
 _MICRO = dt.timedelta(microseconds=1)
-
-
-class ReportError(ValueError):
-    """The events cannot make a report (an unknown day range, an event the engine does not know)."""
 
 
 def micros(delta: dt.timedelta) -> int:
@@ -437,7 +434,7 @@ class Report:
 def build(config: Config, days: Sequence[Day], *, surveys: Sequence[dict] = (), title: str = "",
           notes: Sequence[str] = ()) -> Report:
     """The figures of these replayed days (and the IKM of these survey rows)."""
-    from .ikm import IkmReport
+    from antrian.tools.ikm import IkmReport
 
     if not days:
         raise ReportError("no days to report")

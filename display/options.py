@@ -26,8 +26,8 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from . import bahasa
-from .config import Config, ConfigError, register_device_validator
+from antrian import bahasa
+from antrian.site import Config, ConfigError
 
 __all__ = ["DisplayOptions", "check", "clip_words", "missing_clips", "needed_clips", "read", "resolve_path"]
 
@@ -234,6 +234,3 @@ def clip_problems(folder: Path, config: Config) -> list[str]:
         return []
     shown = ", ".join(missing[:20]) + (f", ... ({len(missing) - 20} more)" if len(missing) > 20 else "")
     return [f"{len(missing)} word clip(s) missing in {folder}: {shown}"]
-
-
-register_device_validator("display", check)

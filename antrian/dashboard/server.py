@@ -42,9 +42,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import protocol
-from .config import Config
-from .mqtt import Connection, device_client, parse_address
+from antrian import protocol
+from antrian.site import Config
+from antrian.adapters.mqtt import Connection, device_client, parse_address
+from antrian.errors import DashboardError
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,6 @@ MIN_PASSWORD = 8
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 # scrypt with 16 MiB of memory: ~50 ms on a laptop, a few hundred on a Pi.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-
-
-class DashboardError(Exception):
-    """A one-line reason the dashboard cannot start or a user cannot be added."""
 
 
 # -- passwords and the users file ------------------------------------------------
@@ -544,7 +541,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.SEE_OTHER, b"", "text/plain; charset=utf-8", {"Location": where, **(headers or {})})
 
     def _login_page(self, status: int, error: str = "", name: str = "") -> None:
-        from .dashboard_page import login_html
+        from antrian.dashboard.page import login_html
 
         nonce = secrets.token_urlsafe(16)
         self._html(status, login_html(self.dash.config.site.name, nonce, error=error, name=name), nonce)
@@ -569,7 +566,7 @@ class _Handler(BaseHTTPRequestHandler):
     # routes
 
     def page(self) -> None:
-        from .dashboard_page import dashboard_html
+        from antrian.dashboard.page import dashboard_html
 
         user = self._user()
         if user is None:

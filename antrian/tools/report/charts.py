@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .report import Report
-from .report_files import angka, jam, short_name
+from antrian.tools.report.figures import Report
+from antrian.tools.report.files import angka, jam, short_name
 
 DPI = 110
 GREY = "#9E9E9E"

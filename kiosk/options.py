@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping
 
-from .config import register_device_validator
 
 __all__ = ["CONNECTIONS", "PAPERS", "Paper", "PrinterSettings", "KioskSettings", "check", "kiosk_settings"]
 
@@ -237,6 +236,3 @@ def kiosk_settings(options: Mapping[str, Any]) -> KioskSettings:
                          idle_seconds=options.get("idle_seconds", KioskSettings.idle_seconds),
                          rotation=options.get("rotation", 0),
                          dpi=float(dpi) if dpi is not None else None)
-
-
-register_device_validator("kiosk", check)

@@ -1,4 +1,4 @@
-"""The site file: one YAML file -> validated, frozen objects.
+"""Reading the site file: YAML text -> checked, frozen `Config` (antrian/site/model.py).
 
 A technician edits one file to add an agency, a service or a counter, so a typo must
 never crash a device: `load(path)` collects *every* problem with its path
@@ -6,9 +6,9 @@ never crash a device: `load(path)` collects *every* problem with its path
 listing them all. Unknown keys are errors too: a misspelt ``qouta`` silently ignored
 would be a service with no quota.
 
-Role-specific device settings (printer, pins, voice) are kept as a read-only mapping
-on `Device.options`; each device module validates its own part through
-`register_device_validator`, so `check-config` reports those errors as well.
+A device's own options (printer, pins, voice) are checked by the wing that owns its
+role, found through the registry (antrian/wings.py), so `check-config` reports those
+problems as well without loading any device library.
 """
 
 from __future__ import annotations
@@ -18,220 +18,20 @@ import datetime as dt
 import re
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from . import bahasa
+from antrian import bahasa, wings
+from antrian.errors import ConfigError
+from antrian.site.model import (DEFAULT_PRIORITY_GROUPS, WEEKDAYS, Agency, Announcement, Broker, BrokerTLS, Central,
+                                Config, Counter, Device, Holiday, PriorityGroup, QueueRules, Schedule, Service, Site)
 
-WEEKDAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
-ROLES = ("dispatcher", "kiosk", "display", "panel")
-DEFAULT_PRIORITY_GROUPS = (
-    ("lansia", "Lansia"),
-    ("disabilitas", "Penyandang disabilitas"),
-    ("ibu_hamil", "Ibu hamil"),
-    ("anak", "Anak"),
-)
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _CODE = re.compile(r"^[A-Z0-9]{1,8}$")
 _PREFIX = re.compile(r"^[A-Z]{1,2}$")
 _SPAN = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
-
-
-class ConfigError(ValueError):
-    """A site file with problems; `.problems` holds ``(path, message)`` pairs."""
-
-    def __init__(self, source: str, problems: list[tuple[str, str]]):
-        self.source = source
-        self.problems = problems
-        lines = [f"{source}: {p}: {m}" if p else f"{source}: {m}" for p, m in problems]
-        super().__init__("\n".join(lines))
-
-
-@dataclasses.dataclass(frozen=True)
-class Site:
-    id: str
-    name: str
-    address: str
-    timezone: str
-    logo: str | None = None
-    running_text: str = ""
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-@dataclasses.dataclass(frozen=True)
-class BrokerTLS:
-    """TLS between the devices and the broker: devices connect to `port` and verify the
-    broker's certificate with `ca`; `cert` and `key` are the broker's own, for the
-    mosquitto.conf that `antrian broker-files` writes (broker-config/make-ca.sh makes all three)."""
-
-    ca: str
-    port: int = 8883
-    cert: str | None = None
-    key: str | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class Central:
-    """A central MQTT broker that this site bridges its ``antrian/{site}/#`` events out to."""
-
-    host: str
-    port: int = 1883
-    username: str | None = None
-    password_file: str | None = None  # the password the centre gave, in a file: never in the site file
-    ca: str | None = None  # TLS to the centre, verified with this CA
-
-
-@dataclasses.dataclass(frozen=True)
-class Broker:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    # Where the broker files of `antrian broker-files` live: each device reads its password
-    # from <credentials_dir>/<device id>.password. None: connect without credentials (a
-    # laptop, tests); a deployed broker refuses that.
-    credentials_dir: str | None = None
-    tls: BrokerTLS | None = None
-    websocket_port: int | None = None
-    central: Central | None = None
-
-    @property
-    def client_port(self) -> int:
-        """The port devices connect to: the TLS listener's when TLS is configured."""
-        return self.tls.port if self.tls is not None else self.port
-
-
-@dataclasses.dataclass(frozen=True)
-class QueueRules:
-    priority_streak: int = 2
-    max_recalls: int = 3
-    late_tolerance: int = 5
-    # how many recent service times make the mean used for the estimated wait
-    recent_services: int = 10
-
-
-@dataclasses.dataclass(frozen=True)
-class Announcement:
-    template: str = bahasa.DEFAULT_TEMPLATE
-    digits: bool = False
-
-
-@dataclasses.dataclass(frozen=True)
-class PriorityGroup:
-    id: str
-    name: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Schedule:
-    """Opening spans per weekday (Monday first); a break is the gap between spans."""
-
-    name: str
-    days: tuple[tuple[tuple[dt.time, dt.time], ...], ...]
-
-    def spans(self, day: dt.date) -> tuple[tuple[dt.time, dt.time], ...]:
-        return self.days[day.weekday()]
-
-
-@dataclasses.dataclass(frozen=True)
-class Holiday:
-    date: dt.date
-    name: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Service:
-    code: str
-    prefix: str
-    name: str
-    agency: str
-    quota: int | None
-    schedule: str
-    requirements: tuple[str, ...]
-    completion: str
-    fee: str
-    target_wait_min: int
-    # expected minutes per citizen, used for the estimated wait until real data exists
-    service_min: float
-
-
-@dataclasses.dataclass(frozen=True)
-class Agency:
-    id: str
-    name: str
-    short_name: str
-    color: str
-    logo: str | None
-    services: tuple[str, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class Counter:
-    id: str
-    name: str
-    services: tuple[str, ...]
-    agency: str | None
-    open_at_start: bool = True
-
-
-@dataclasses.dataclass(frozen=True)
-class Device:
-    id: str
-    role: str
-    name: str
-    options: Mapping[str, Any]
-
-
-@dataclasses.dataclass(frozen=True)
-class Config:
-    source: str
-    site: Site
-    broker: Broker
-    queue: QueueRules
-    announcement: Announcement
-    priority_groups: tuple[PriorityGroup, ...]
-    schedules: Mapping[str, Schedule]
-    holidays: Mapping[dt.date, Holiday]
-    agencies: tuple[Agency, ...]
-    services: Mapping[str, Service]
-    counters: Mapping[str, Counter]
-    devices: Mapping[str, Device]
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return self.site.tz
-
-    def agency(self, agency_id: str) -> Agency:
-        return next(a for a in self.agencies if a.id == agency_id)
-
-    def always_open(self) -> Config:
-        """This site open round the clock with no holidays, for demos and drills outside
-        office hours (`--always-open`); quotas and every other rule still hold."""
-        allday = tuple(((dt.time(0), dt.time.max),) for _ in WEEKDAYS)
-        return dataclasses.replace(
-            self, schedules=MappingProxyType({n: Schedule(n, allday) for n in self.schedules}),
-            holidays=MappingProxyType({}))
-
-    def device(self, device_id: str, role: str | None = None) -> Device:
-        """The device with that id (and role), or a ConfigError that names both."""
-        dev = self.devices.get(device_id)
-        if dev is None or (role and dev.role != role):
-            known = ", ".join(d.id for d in self.devices.values() if not role or d.role == role)
-            what = f"no {role} device" if role else "no device"
-            raise ConfigError(self.source, [("devices", f"{what} '{device_id}' (known: {known or 'none'})")])
-        return dev
-
-
-DeviceValidator = Callable[[Mapping[str, Any], str, "Config", Callable[[str, str], None]], None]
-_device_validators: dict[str, DeviceValidator] = {}
-
-
-def register_device_validator(role: str, fn: DeviceValidator) -> None:
-    """Let a device module check its own options: fn(options, path, config, report)."""
-    _device_validators[role] = fn
 
 
 class _Reader:
@@ -390,10 +190,11 @@ def build(raw: Any, source: str) -> Config:
                     MappingProxyType(counters), MappingProxyType(devices))
     # Device options are checked against the whole, otherwise valid, config (a pin map
     # names counters), so they come last.
+    roles = wings.registry().roles
     for i, dev in enumerate(devices.values()):
-        check = _device_validators.get(dev.role)
-        if check is not None:
-            check(dev.options, f"devices[{i}]", config, r.report)
+        role = roles.get(dev.role)
+        if role is not None and role.check is not None:
+            role.check(dev.options, f"devices[{i}]", config, r.report)
     if r.problems:
         raise ConfigError(source, r.problems)
     return config
@@ -682,6 +483,8 @@ def _counters(r: _Reader, raw: Any, services: dict[str, Service], agencies: set[
 
 def _devices(r: _Reader, raw: Any) -> dict[str, Device]:
     out: dict[str, Device] = {}
+    registry = wings.registry()
+    roles = registry.roles
     for i, item in enumerate(r.seq(raw, "devices", required=False)):
         path = f"devices[{i}]"
         if not isinstance(item, dict):
@@ -689,18 +492,11 @@ def _devices(r: _Reader, raw: Any) -> dict[str, Device]:
             continue
         did = r.text(item.get("id"), f"{path}.id", pattern=_ID, hint="lower-case letters, digits, '-' or '_'")
         role = item.get("role")
-        if role not in ROLES:
-            r.report(f"{path}.role", f"{role!r} is not one of {', '.join(ROLES)}")
+        if not isinstance(role, str) or role not in roles:
+            r.report(f"{path}.role", f"{role!r} is not one of {', '.join(sorted(roles))}{registry.missing()}")
         if did in out:
             r.report(f"{path}.id", f"duplicate device {did!r}")
         options = {k: _freeze(v) for k, v in item.items() if k not in {"id", "role", "name"}}
         out[did] = Device(did, str(role), r.text(item.get("name"), f"{path}.name", default=did),
                           MappingProxyType(options))
     return out
-
-
-
-# Each device's option checks register themselves with register_device_validator, so
-# check-config reports them too. Imported last: they need the names above. They are
-# pure modules: no Kivy, gpiozero or printer library is loaded here.
-from . import display_options, kiosk_options, pinmap  # noqa: E402,F401

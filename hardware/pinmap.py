@@ -20,7 +20,7 @@ reports a pin used twice or an unknown action with its path, before any Pi start
 
 Pins are BCM GPIO numbers (2..27 on a Pi 4/5 header), never header pin numbers.
 :func:`panel_map` turns a checked device into a frozen :class:`PinMap` for
-``hardware.panel``. Importing :mod:`antrian.config` registers the check.
+``hardware.panel``. Importing :mod:`antrian.site` registers the check.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ import dataclasses
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from .config import Config, Device, register_device_validator
+from antrian.site import Config, ConfigError, Device
 
 # Counter actions a button or a key can send on its own. `transfer` and `call_number`
 # need an argument (a service, a number) that a button cannot give; a keypad sends
-# `call_number` for a typed number. A subset of antrian.engine.ACTIONS (a test keeps it so).
+# `call_number` for a typed number. A subset of antrian.queue.engine.ACTIONS (a test keeps it so).
 BUTTON_ACTIONS = ("call_next", "recall", "no_show", "finish", "pause", "open", "close")
 
 PIN_MIN, PIN_MAX = 2, 27
@@ -299,7 +299,7 @@ def _keypad_keys(c: _Check, raw: Any, path: str) -> Mapping[str, str] | None:
     return MappingProxyType(keys) if ok else None
 
 
-def _validate(options: Mapping[str, Any], path: str, config: Config, report: Report) -> None:
+def check_role(options: Mapping[str, Any], path: str, config: Config, report: Report) -> None:
     check_panel(options, path, config, report)
 
 
@@ -310,10 +310,5 @@ def panel_map(config: Config, device_id: str) -> PinMap:
     problems: list[tuple[str, str]] = []
     pins = check_panel(device.options, f"devices[{index}]", config, lambda p, m: problems.append((p, m)))
     if pins is None:  # load() already refused such a file; a Config built by hand may not have been
-        from .config import ConfigError
-
         raise ConfigError(config.source, problems)
     return dataclasses.replace(pins, device=device_id)
-
-
-register_device_validator("panel", _validate)

@@ -13,9 +13,10 @@ import sys
 import threading
 from pathlib import Path
 
-from . import __version__
-from .config import Config, ConfigError, load
-from .kiosk_options import PAPERS as PAPER_PROFILES
+from antrian import __version__
+from antrian.site import Config, ConfigError, load
+from kiosk.options import PAPERS as PAPER_PROFILES
+from antrian.errors import CommandError
 
 log = logging.getLogger("antrian")
 
@@ -23,10 +24,6 @@ DEMO_PORT = 11883  # `antrian up` stays off 1883, where a distribution's Mosquit
 
 
 ALWAYS_OPEN_HELP = "ignore opening hours and holidays (to try the MPP outside office hours)"
-
-
-class CommandError(Exception):
-    """A one-line reason for a non-zero exit."""
 
 
 def _config(path: str) -> Config:
@@ -43,7 +40,7 @@ def _site_config(args: argparse.Namespace) -> Config:
 
 
 def _broker_address(args: argparse.Namespace, config: Config) -> tuple[str, int]:
-    from .mqtt import parse_address
+    from antrian.adapters.mqtt import parse_address
 
     if getattr(args, "broker", None):
         try:
@@ -55,7 +52,7 @@ def _broker_address(args: argparse.Namespace, config: Config) -> tuple[str, int]
 
 def _check_credentials(config: Config, user: str) -> None:
     """A one-line error now if this device's broker password or CA file cannot be used."""
-    from .mqtt import CredentialsError, check_credentials
+    from antrian.adapters.mqtt import CredentialsError, check_credentials
 
     try:
         check_credentials(config, user)
@@ -74,7 +71,7 @@ def _device_config(args: argparse.Namespace, role: str) -> tuple[Config, str, in
 
 
 def _dispatcher_id(config: Config) -> str:
-    from .broker_files import dispatcher_ids
+    from antrian.tools.broker_files import dispatcher_ids
 
     return dispatcher_ids(config)[0]
 
@@ -103,7 +100,7 @@ def _wait_for_signal() -> None:
 
 
 def _open_store(args: argparse.Namespace, config: Config, default: Path):
-    from .store import Store, StoreError
+    from antrian.adapters.store import Store, StoreError
 
     path = Path(args.db) if args.db else default
     try:
@@ -113,7 +110,7 @@ def _open_store(args: argparse.Namespace, config: Config, default: Path):
 
 
 def cmd_dispatcher(args: argparse.Namespace) -> int:
-    from .dispatcher import Dispatcher
+    from antrian.dispatcher import Dispatcher
 
     config = _site_config(args)
     host, port = _broker_address(args, config)
@@ -131,7 +128,7 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
-    from .broker import BrokerError, run_foreground
+    from antrian.adapters.mosquitto import BrokerError, run_foreground
 
     try:
         return run_foreground(args.port, args.data_dir, args.bind)
@@ -141,10 +138,10 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     """The whole MPP on one machine: the project's Mosquitto and the dispatcher."""
-    from .broker import BrokerError, LocalBroker
-    from .dispatcher import Dispatcher
+    from antrian.adapters.mosquitto import BrokerError, LocalBroker
+    from antrian.dispatcher import Dispatcher
 
-    from .broker_files import BrokerFilesError, site_renderer
+    from antrian.tools.broker_files import BrokerFilesError, site_renderer
 
     config = _site_config(args)
     if getattr(args, "whole", False):
@@ -188,7 +185,7 @@ def _up_whole(args: argparse.Namespace, config: Config) -> int:
     import importlib.util
     import os
 
-    from .broker import BrokerError
+    from antrian.adapters.mosquitto import BrokerError
 
     if config.broker.credentials_dir:
         raise CommandError("--whole runs the devices on a local broker without passwords; "
@@ -270,7 +267,7 @@ def _window_size(text: str | None) -> tuple[int, int] | None:
 
 def cmd_display(args: argparse.Namespace) -> int:
     """The waiting-hall board: Kivy screen and announcer (the code lives in display/)."""
-    from .display_options import read
+    from display.options import read
 
     config, host, port = _device_config(args, "display")
     options = read(config, args.device)
@@ -294,9 +291,9 @@ def cmd_display(args: argparse.Namespace) -> int:
 
 def cmd_say(args: argparse.Namespace) -> int:
     """One call announcement, chime included, to a WAV file (speaker tests, tests)."""
-    from . import bahasa
-    from .display_options import DisplayOptions, read
-    from .engine import normalize_number
+    from antrian import bahasa
+    from display.options import DisplayOptions, read
+    from antrian.queue.engine import normalize_number
 
     config = _config(args.config)
     displays = [d.id for d in config.devices.values() if d.role == "display"]
@@ -358,7 +355,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
 
 def cmd_ticket(args: argparse.Namespace) -> int:
     """A sample ticket of a service as a PNG preview, drawn from the same layout the printer gets."""
-    from .kiosk_options import PAPERS, kiosk_settings
+    from kiosk.options import PAPERS, kiosk_settings
 
     config = _config(args.config)
     if args.service not in config.services:
@@ -400,7 +397,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """The MPP head's live dashboard: a read-only web page behind a login (antrian/dashboard.py)."""
-    from .dashboard import Dashboard, DashboardError, parse_listen
+    from antrian.dashboard.server import Dashboard, DashboardError, parse_listen
 
     config = _config(args.config)
     host, port = _broker_address(args, config)
@@ -421,7 +418,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def cmd_broker_files(args: argparse.Namespace) -> int:
     """The broker's users, passwords, ACL and mosquitto.conf for a site (antrian/broker_files.py)."""
-    from .broker_files import BrokerFilesError, write
+    from antrian.tools.broker_files import BrokerFilesError, write
 
     config = _config(args.config)
     try:
@@ -443,7 +440,7 @@ def cmd_broker_files(args: argparse.Namespace) -> int:
 
 def cmd_dashboard_user(args: argparse.Namespace) -> int:
     """Add a dashboard user or change its password (read from stdin); --remove deletes it."""
-    from .dashboard import DashboardError, read_password, remove_user, set_user
+    from antrian.dashboard.server import DashboardError, read_password, remove_user, set_user
 
     try:
         if args.remove:
@@ -470,8 +467,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """The daily report from the store: CSV files, PNG charts and one HTML page (antrian/report.py)."""
     import datetime as dt
 
-    from .report import ReportError, from_store
-    from .report_files import HTML_NAME, write
+    from antrian.tools.report.figures import ReportError, from_store
+    from antrian.tools.report.files import HTML_NAME, write
 
     config = _config(args.config)
     first = _date(args.date, "--date") if args.date else dt.datetime.now(config.tz).date()
@@ -503,8 +500,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     import datetime as dt
     import time
 
-    from .report_files import HTML_NAME
-    from .simulate import Scenario, first_open_day, load_arrivals, run, write
+    from antrian.tools.report.files import HTML_NAME
+    from antrian.tools.simulate import Scenario, first_open_day, load_arrivals, run, write
 
     started = time.perf_counter()
     config = _config(args.config)
@@ -681,5 +678,3 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
-    sys.exit(main())

@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING, Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from . import protocol
-from .protocol import encode as encode_json
+from antrian import protocol
+from antrian.protocol import encode as encode_json
+from antrian.errors import CredentialsError
 
 if TYPE_CHECKING:
-    from .config import Config
+    from antrian.site import Config
 
 __all__ = ["Connection", "CredentialsError", "check_credentials", "credentials_for", "device_client", "encode_json",
            "make_client", "parse_address", "password_file"]
@@ -49,10 +50,6 @@ REMIND_SECONDS = 600.0
 PASSWORD_SUFFIX = ".password"
 # Who a client is, for the log lines of its Connection: set by device_client.
 _WHO: weakref.WeakKeyDictionary[paho.Client, dict[str, Any]] = weakref.WeakKeyDictionary()
-
-
-class CredentialsError(ValueError):
-    """A device's broker credentials or TLS files are configured but cannot be used."""
 
 
 def password_file(config: Config, user: str) -> Path | None:

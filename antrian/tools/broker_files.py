@@ -8,7 +8,7 @@ writes into OUT (by default the site file's ``broker.credentials_dir``):
   mode 0600. The users are the devices of the site file (their ids), the dispatcher
   (``dispatcher`` when the site file names none), ``dashboard`` and ``monitor`` (a
   technician's read-only user for mosquitto_sub). A device reads
-  its own file from its ``credentials_dir`` (antrian.mqtt.credentials_for), so OUT is
+  its own file from its ``credentials_dir`` (antrian.adapters.mqtt.credentials_for), so OUT is
   that folder on the broker's machine, and each device Pi gets a copy of its own file.
   Existing passwords are kept when the command runs again; ``--rotate`` makes new ones.
 - ``passwd``: the Mosquitto 2 password file: PBKDF2-SHA512 hashes in the ``$7$``
@@ -34,9 +34,10 @@ import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from . import protocol
-from .config import Config
-from .mqtt import PASSWORD_SUFFIX
+from antrian import protocol, wings
+from antrian.site import Config
+from antrian.adapters.mqtt import PASSWORD_SUFFIX
+from antrian.errors import BrokerFilesError
 
 __all__ = ["BrokerFilesError", "DASHBOARD_USER", "Summary", "User", "acl_text", "bridge_section",
            "check_password", "hash_password", "mosquitto_conf", "site_renderer", "users", "write"]
@@ -54,10 +55,6 @@ ITERATIONS = 101
 _SALT_BYTES = 12  # as mosquitto_passwd
 _SAME_ID = "use_username_as_clientid true"
 _PASSWORD_BYTES = 24  # 32 characters of base64url
-
-
-class BrokerFilesError(Exception):
-    """A one-line reason the broker files cannot be made."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +106,7 @@ def check_password(stored: str, password: str) -> bool:
 
 def dispatcher_ids(config: Config) -> list[str]:
     """The dispatcher's broker user(s): its device id in the site file, else ``dispatcher``."""
-    return [d.id for d in config.devices.values() if d.role == "dispatcher"] or ["dispatcher"]
+    return config.dispatcher_ids()
 
 
 def users(config: Config) -> list[User]:
@@ -127,30 +124,10 @@ def users(config: Config) -> list[User]:
 def topics_of(config: Config, user: User) -> list[tuple[str, str]]:
     """``(access, topic filter)`` pairs of one user, besides its own status topic.
 
-    Made from what each part really subscribes to and publishes (hardware/panel.py,
-    display/link.py, kiosk/link.py, antrian/dashboard.py, antrian/dispatcher.py)."""
+    A device's topics come from the wing that owns its role (its ``acl``, made from
+    what that part really subscribes to and publishes); the dashboard's and the
+    monitor's are the core's own."""
     site = config.site.id
-    if user.role == "dispatcher":
-        return [("readwrite", protocol.site_filter(site))]
-    if user.role == "kiosk":
-        return [("write", protocol.kiosk_request(site, user.name)),
-                ("read", protocol.kiosk_reply(site, user.name)),
-                ("write", protocol.survey(site, user.name)),
-                ("read", protocol.catalog(site))]
-    if user.role == "display":
-        return [("read", protocol.board(site)), ("read", protocol.call(site)), ("read", protocol.catalog(site)),
-                ("read", protocol.status(site, "+"))]
-    if user.role == "panel":
-        from .pinmap import panel_map
-
-        pairs = []
-        for counter in panel_map(config, user.name).counters:
-            pairs += [("write", protocol.counter_command(site, counter)),
-                      ("read", protocol.counter_reply(site, counter)),
-                      ("read", protocol.counter_state(site, counter))]
-        # The panel blinks its LEDs while the dispatcher says it is offline.
-        pairs += [("read", protocol.status(site, d)) for d in sorted(set(dispatcher_ids(config)) | {"dispatcher"})]
-        return pairs
     if user.role == "dashboard":
         return [("read", protocol.board(site)), ("read", protocol.catalog(site)),
                 ("read", protocol.counter_state(site, "+")), ("read", protocol.status(site, "+")),
@@ -158,7 +135,10 @@ def topics_of(config: Config, user: User) -> list[tuple[str, str]]:
     if user.role == "monitor":
         # Everything of the site and the broker's own state (the bridge's connection), read only.
         return [("read", protocol.site_filter(site)), ("read", "$SYS/#")]
-    raise BrokerFilesError(f"no broker topics for role {user.role!r}")
+    role = wings.registry().role(user.role)
+    if role is None or role.acl is None:
+        raise BrokerFilesError(f"no broker topics for role {user.role!r}{wings.registry().missing()}")
+    return role.acl(config, user.name)
 
 
 def acl_text(config: Config) -> str:

@@ -28,6 +28,7 @@ from collections import deque
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Callable
+from antrian.errors import BrokerError
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -41,7 +42,7 @@ __all__ = [
 
 # The package is used from the repository checkout (editable install or
 # PYTHONPATH), so the template is found next to it rather than copied in.
-DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "broker-config" / "mosquitto.conf"
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "broker-config" / "mosquitto.conf"
 
 # Debian puts mosquitto in /usr/sbin, which is not on a normal user's PATH.
 _SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin")
@@ -52,10 +53,6 @@ _POLL_INTERVAL = 0.01
 _LOG_TAIL_LINES = 15
 _CONF_NAME = "mosquitto.conf"
 _LOG_NAME = "mosquitto.log"
-
-
-class BrokerError(RuntimeError):
-    """The broker could not be found, configured or started."""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -171,7 +168,7 @@ class LocalBroker:
     ``port=None`` picks a free port once, at construction, and keeps it across
     restarts. ``data_dir=None`` uses a temporary directory that this object
     owns and removes in stop(); restart() keeps it, so persistence survives.
-    ``render`` replaces the template: antrian.broker_files.site_renderer() gives the
+    ``render`` replaces the template: antrian.tools.broker_files.site_renderer() gives the
     site's secured configuration (per-device users, ACL, TLS) on this broker's port.
     """
 

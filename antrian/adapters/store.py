@@ -18,7 +18,8 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable
 
-from .engine import Event
+from antrian.queue.engine import Event
+from antrian.errors import StoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -52,10 +53,6 @@ CREATE TABLE IF NOT EXISTS surveys (
     answers TEXT
 );
 """
-
-
-class StoreError(RuntimeError):
-    """The database cannot be opened or written (full disk, read-only file, corruption)."""
 
 
 class Reply:

@@ -28,9 +28,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
-from .config import Config
-from .engine import normalize_number
-from .protocol import SURVEY_ELEMENTS
+from antrian.site import Config
+from antrian.queue.engine import normalize_number
+from antrian.protocol import SURVEY_ELEMENTS
 
 # The element names of the regulation, used by the report and by the kiosk (kiosk/skm.py
 # asks the questions).

@@ -13,10 +13,10 @@ import html
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import bahasa
-from .ikm import ELEMENT_NAMES, QUICK_LABELS, Ikm, QuickScore
-from .protocol import SURVEY_ELEMENTS
-from .report import CounterFigures, Figures, Report, Stats
+from antrian import bahasa
+from antrian.tools.ikm import ELEMENT_NAMES, QUICK_LABELS, Ikm, QuickScore
+from antrian.protocol import SURVEY_ELEMENTS
+from antrian.tools.report.figures import CounterFigures, Figures, Report, Stats
 
 HTML_NAME = "laporan.html"
 
@@ -354,7 +354,7 @@ def write(report: Report, out: Path | str, *, charts: bool = True) -> list[str]:
     names = write_csv(report, out)
     drawn: dict[str, str] = {}
     if charts:
-        from .charts import write_charts
+        from antrian.tools.report.charts import write_charts
 
         drawn = write_charts(report, out)
     return names + list(drawn.values()) + [write_html(report, out, drawn)]

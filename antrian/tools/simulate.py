@@ -16,7 +16,7 @@ fair comparison.
 
     scenario = Scenario.build(config, day, arrivals=None, counters="default,loket9=loket1")
     result = run(scenario, seed=1)
-    report = result.report()          # antrian.report.Report of the simulated day
+    report = result.report()          # antrian.tools.report.figures.Report of the simulated day
 
 Arrivals: by default each service expects its daily quota (or, without a quota, what
 one counter can serve in its opening hours), spread over its open hours with a
@@ -40,8 +40,10 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from .config import _ID, Config, ConfigError, Counter, _Reader
-from .engine import Engine, Event, QueueError
+from antrian.site import Config, ConfigError, Counter
+from antrian.site.load import _ID, _Reader
+from antrian.queue.engine import Engine, Event, QueueError
+from antrian.errors import SimulationError
 
 # Relative arrival intensity per local hour: the morning rush of an Indonesian public
 # office, a dip at lunch and a tail in the afternoon.
@@ -55,10 +57,6 @@ HARD_STOP = dt.time(23, 30)  # everyone goes home: the business day (and numberi
 _SPEC = re.compile(r"^(?P<id>[a-z0-9][a-z0-9_-]{0,31})(?:=(?P<copy>[a-z0-9][a-z0-9_-]{0,31}))?"
                    r"(?:@(?P<hours>[0-9:+\-]+))?$")
 _HOURS = re.compile(r"^(\d{1,2})(?::(\d{2}))?-(\d{1,2})(?::(\d{2}))?$")
-
-
-class SimulationError(ValueError):
-    """A scenario that cannot run (an unknown counter in --counters, a bad arrivals file)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -270,8 +268,8 @@ class Result:
 
     def report(self, **options):
         """The ordinary report of the simulated day, from a temporary store."""
-        from . import report
-        from .store import Store
+        from antrian.tools.report import figures as report
+        from antrian.adapters.store import Store
 
         with tempfile.TemporaryDirectory(prefix="antrian-sim-") as tmp:
             store = Store(Path(tmp) / "simulasi.db", self.scenario.config.tz)
@@ -455,7 +453,7 @@ def _describe_staffing(scenario: Scenario) -> str:
 
 def notes(result: Result, arrivals_source: str | None) -> list[str]:
     """The Indonesian lines that tell a reader this page is a prediction, and of what."""
-    from . import bahasa
+    from antrian import bahasa
 
     sc, cfg = result.scenario, result.scenario.config
     when = bahasa.tanggal(dt.datetime.combine(sc.day, dt.time(12), tzinfo=cfg.tz), jam=False)
@@ -480,7 +478,7 @@ def write(result: Result, out: str | Path, *, arrivals_source: str | None = None
     """The simulated day's report (CSV, charts, HTML) plus simulasi.csv with the assumptions per service."""
     import csv
 
-    from . import report_files
+    from antrian.tools.report import files as report_files
 
     out = Path(out)
     rep = result.report(title="Simulasi Hari Pelayanan", notes=notes(result, arrivals_source))

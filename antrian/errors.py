@@ -1,0 +1,116 @@
+"""Every error of Antrian MPP, under one root: `AntrianError`.
+
+Each error also inherits the built-in it resembles (a bad site file is a `ValueError`,
+a dead printer an `OSError`), so code that knows nothing of the project still catches
+it sensibly. The `antrian` command turns any `AntrianError` into one line on stderr
+and a non-zero exit (antrian/cli/main.py); nothing a technician types ends in a
+traceback.
+
+The wings' device errors (printer, audio, speech, GPIO) live here too, so the command
+line can catch them without importing a wing, and so they share the root.
+"""
+
+from __future__ import annotations
+
+
+class AntrianError(Exception):
+    """The root of every error the project raises on purpose."""
+
+
+class ConfigError(AntrianError, ValueError):
+    """A site file with problems; `.problems` holds ``(path, message)`` pairs."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {p}: {m}" if p else f"{source}: {m}" for p, m in problems]
+        super().__init__("\n".join(lines))
+
+
+class ProtocolError(AntrianError, ValueError):
+    """A message off the wire that breaks the contract; `message` is Indonesian, for the
+    sender's screen, and `msg_id` the sender's id when one could be read."""
+
+    def __init__(self, message: str, msg_id: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.msg_id = msg_id
+
+
+class QueueError(AntrianError, ValueError):
+    """A refused request: `code` is the wire error code, `message` Indonesian for the citizen."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class TransitionError(AntrianError, RuntimeError):
+    """An event the queue's state tables do not allow (a stored history that cannot be)."""
+
+
+class StoreError(AntrianError, OSError):
+    """The database cannot be opened, read or written."""
+
+
+class CredentialsError(AntrianError, ValueError):
+    """A device's broker password or CA file is missing or unreadable."""
+
+
+class BrokerError(AntrianError, RuntimeError):
+    """The project's Mosquitto cannot be started or stopped."""
+
+
+class BrokerFilesError(AntrianError, ValueError):
+    """The broker files of a site cannot be made."""
+
+
+class ReportError(AntrianError, ValueError):
+    """A report that cannot be made from what the store holds."""
+
+
+class SimulationError(AntrianError, ValueError):
+    """A simulated day that cannot be set up (bad arrivals file, a site that never opens)."""
+
+
+class DashboardError(AntrianError, RuntimeError):
+    """The dashboard cannot start or its users file cannot be used."""
+
+
+class CommandError(AntrianError):
+    """A one-line reason for a non-zero exit of the `antrian` command."""
+
+
+class WingError(AntrianError, LookupError):
+    """A role, command or service whose wing is not installed or does not load."""
+
+
+class PrinterError(AntrianError, OSError):
+    """The ticket printer cannot print now; `problem` is a status problem
+    (``printer_offline``, ``paper_out``, ...) and `detail` says why, for the log."""
+
+    def __init__(self, problem: str, detail: str):
+        super().__init__(f"{problem}: {detail}")
+        self.problem = problem
+        self.detail = detail
+
+
+class AudioError(AntrianError, RuntimeError):
+    """Sound cannot be played or written."""
+
+
+class SpeechError(AntrianError, RuntimeError):
+    """The speech engine failed or is missing."""
+
+
+class SpeechTimeout(SpeechError):
+    """The speech engine did not answer in time (the watchdog restarts it)."""
+
+
+class GPIOError(AntrianError, RuntimeError):
+    """A pin that cannot be used: in use, missing, or no pin library on this machine."""
+
+
+class MorningError(AntrianError, RuntimeError):
+    """The scripted morning could not make what it promises."""

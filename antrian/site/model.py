@@ -1,0 +1,207 @@
+"""The site file's objects: frozen dataclasses, the whole site as one `Config`.
+
+Everything here is read-only once built (antrian/site/load.py builds it); mappings
+are `MappingProxyType`, sequences tuples, so no part can change the site under
+another's feet. A device's own options stay a read-only mapping in `Device.options`:
+its wing reads them (kiosk/options.py, display/options.py, hardware/pinmap.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from types import MappingProxyType
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from antrian import bahasa
+from antrian.errors import ConfigError
+
+WEEKDAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
+DEFAULT_PRIORITY_GROUPS = (
+    ("lansia", "Lansia"),
+    ("disabilitas", "Penyandang disabilitas"),
+    ("ibu_hamil", "Ibu hamil"),
+    ("anak", "Anak"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    address: str
+    timezone: str
+    logo: str | None = None
+    running_text: str = ""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclasses.dataclass(frozen=True)
+class BrokerTLS:
+    """TLS between the devices and the broker: devices connect to `port` and verify the
+    broker's certificate with `ca`; `cert` and `key` are the broker's own, for the
+    mosquitto.conf that `antrian broker-files` writes (broker-config/make-ca.sh makes all three)."""
+
+    ca: str
+    port: int = 8883
+    cert: str | None = None
+    key: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Central:
+    """A central MQTT broker that this site bridges its ``antrian/{site}/#`` events out to."""
+
+    host: str
+    port: int = 1883
+    username: str | None = None
+    password_file: str | None = None  # the password the centre gave, in a file: never in the site file
+    ca: str | None = None  # TLS to the centre, verified with this CA
+
+
+@dataclasses.dataclass(frozen=True)
+class Broker:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    # Where the broker files of `antrian broker-files` live: each device reads its password
+    # from <credentials_dir>/<device id>.password. None: connect without credentials (a
+    # laptop, tests); a deployed broker refuses that.
+    credentials_dir: str | None = None
+    tls: BrokerTLS | None = None
+    websocket_port: int | None = None
+    central: Central | None = None
+
+    @property
+    def client_port(self) -> int:
+        """The port devices connect to: the TLS listener's when TLS is configured."""
+        return self.tls.port if self.tls is not None else self.port
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueRules:
+    priority_streak: int = 2
+    max_recalls: int = 3
+    late_tolerance: int = 5
+    # how many recent service times make the mean used for the estimated wait
+    recent_services: int = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Announcement:
+    template: str = bahasa.DEFAULT_TEMPLATE
+    digits: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class PriorityGroup:
+    id: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """Opening spans per weekday (Monday first); a break is the gap between spans."""
+
+    name: str
+    days: tuple[tuple[tuple[dt.time, dt.time], ...], ...]
+
+    def spans(self, day: dt.date) -> tuple[tuple[dt.time, dt.time], ...]:
+        return self.days[day.weekday()]
+
+
+@dataclasses.dataclass(frozen=True)
+class Holiday:
+    date: dt.date
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Service:
+    code: str
+    prefix: str
+    name: str
+    agency: str
+    quota: int | None
+    schedule: str
+    requirements: tuple[str, ...]
+    completion: str
+    fee: str
+    target_wait_min: int
+    # expected minutes per citizen, used for the estimated wait until real data exists
+    service_min: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Agency:
+    id: str
+    name: str
+    short_name: str
+    color: str
+    logo: str | None
+    services: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Counter:
+    id: str
+    name: str
+    services: tuple[str, ...]
+    agency: str | None
+    open_at_start: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Device:
+    id: str
+    role: str
+    name: str
+    options: Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    source: str
+    site: Site
+    broker: Broker
+    queue: QueueRules
+    announcement: Announcement
+    priority_groups: tuple[PriorityGroup, ...]
+    schedules: Mapping[str, Schedule]
+    holidays: Mapping[dt.date, Holiday]
+    agencies: tuple[Agency, ...]
+    services: Mapping[str, Service]
+    counters: Mapping[str, Counter]
+    devices: Mapping[str, Device]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.site.tz
+
+    def agency(self, agency_id: str) -> Agency:
+        return next(a for a in self.agencies if a.id == agency_id)
+
+    def always_open(self) -> Config:
+        """This site open round the clock with no holidays, for demos and drills outside
+        office hours (`--always-open`); quotas and every other rule still hold."""
+        allday = tuple(((dt.time(0), dt.time.max),) for _ in WEEKDAYS)
+        return dataclasses.replace(
+            self, schedules=MappingProxyType({n: Schedule(n, allday) for n in self.schedules}),
+            holidays=MappingProxyType({}))
+
+    def dispatcher_ids(self) -> list[str]:
+        """The dispatcher's broker user(s): its device id in the site file, else ``dispatcher``."""
+        return [d.id for d in self.devices.values() if d.role == "dispatcher"] or ["dispatcher"]
+
+    def device(self, device_id: str, role: str | None = None) -> Device:
+        """The device with that id (and role), or a ConfigError that names both."""
+        dev = self.devices.get(device_id)
+        if dev is None or (role and dev.role != role):
+            known = ", ".join(d.id for d in self.devices.values() if not role or d.role == role)
+            what = f"no {role} device" if role else "no device"
+            raise ConfigError(self.source, [("devices", f"{what} '{device_id}' (known: {known or 'none'})")])
+        return dev

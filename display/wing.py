@@ -1,0 +1,19 @@
+"""The display wing in the registry (antrian/wings.py): the ``display`` role (a
+waiting-hall board), its option check and its broker topics. Imports no Kivy and no
+speech library."""
+
+from __future__ import annotations
+
+from antrian import protocol
+from antrian.wings import Role, Wing
+from display import options
+
+
+def acl(config, user: str) -> list[tuple[str, str]]:
+    site = config.site.id
+    return [("read", protocol.board(site)), ("read", protocol.call(site)), ("read", protocol.catalog(site)),
+            ("read", protocol.status(site, "+"))]
+
+
+WING = Wing("display", "the waiting-hall board and its announcer",
+            roles=(Role("display", "a TV board that shows and says the calls", check=options.check, acl=acl),))

@@ -1,0 +1,18 @@
+"""The kiosk wing in the registry (antrian/wings.py): the ``kiosk`` role, its option
+check and its broker topics. Imports no Kivy and no printer library."""
+
+from __future__ import annotations
+
+from antrian import protocol
+from antrian.wings import Role, Wing
+from kiosk import options
+
+
+def acl(config, user: str) -> list[tuple[str, str]]:
+    site = config.site.id
+    return [("write", protocol.kiosk_request(site, user)), ("read", protocol.kiosk_reply(site, user)),
+            ("write", protocol.survey(site, user)), ("read", protocol.catalog(site))]
+
+
+WING = Wing("kiosk", "the touch kiosk that prints queue tickets",
+            roles=(Role("kiosk", "a touch kiosk with a ticket printer", check=options.check, acl=acl),))
