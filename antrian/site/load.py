@@ -28,14 +28,17 @@ from antrian.errors import ConfigError
 from antrian.site.model import (DEFAULT_PRIORITY_GROUPS, WEEKDAYS, Agency, Announcement, Broker, BrokerTLS, Central,
                                 Config, Counter, Device, Holiday, PriorityGroup, QueueRules, Schedule, Service, Site)
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _CODE = re.compile(r"^[A-Z0-9]{1,8}$")
 _PREFIX = re.compile(r"^[A-Z]{1,2}$")
 _SPAN = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
-class _Reader:
-    """Walks the parsed YAML, recording problems with their paths instead of raising."""
+class Reader:
+    """Walks parsed YAML, recording problems with their paths instead of raising.
+
+    Public because the day simulator reads its arrivals file with the same checks
+    and the same wording (antrian/tools/simulate.py)."""
 
     def __init__(self) -> None:
         self.problems: list[tuple[str, str]] = []
@@ -167,7 +170,7 @@ def parse(text: str, source: str = "<site file>") -> Config:
 
 
 def build(raw: Any, source: str) -> Config:
-    r = _Reader()
+    r = Reader()
     top = r.mapping(raw, "", {"site", "broker", "queue", "announcement", "priority_groups", "schedules",
                               "holidays", "agencies", "counters", "devices"},
                     {"site", "schedules", "agencies", "counters"})
@@ -200,7 +203,7 @@ def build(raw: Any, source: str) -> Config:
     return config
 
 
-def _site(r: _Reader, raw: Any) -> Site:
+def _site(r: Reader, raw: Any) -> Site:
     m = r.mapping(raw, "site", {"id", "name", "address", "timezone", "logo", "running_text"},
                   {"id", "name", "timezone"})
     tz = r.text(m.get("timezone"), "site.timezone", default="Asia/Jakarta")
@@ -209,7 +212,7 @@ def _site(r: _Reader, raw: Any) -> Site:
     except (ZoneInfoNotFoundError, ValueError):
         r.report("site.timezone", f"unknown time zone {tz!r} (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)")
     return Site(
-        id=r.text(m.get("id"), "site.id", pattern=_ID, hint="lower-case letters, digits, '-' or '_'"),
+        id=r.text(m.get("id"), "site.id", pattern=ID, hint="lower-case letters, digits, '-' or '_'"),
         name=r.text(m.get("name"), "site.name"),
         address=r.text(m.get("address"), "site.address", default=""),
         timezone=tz,
@@ -221,7 +224,7 @@ def _site(r: _Reader, raw: Any) -> Site:
 _SECRET_KEYS = {"password", "passwd", "secret", "passwords", "key_password"}
 
 
-def _no_secrets(r: _Reader, raw: Any, path: str) -> set:
+def _no_secrets(r: Reader, raw: Any, path: str) -> set:
     """Report a password written into the site file; returns those keys (so they are not
     also reported as unknown)."""
     found = {k for k in raw if k in _SECRET_KEYS} if isinstance(raw, dict) else set()
@@ -231,7 +234,7 @@ def _no_secrets(r: _Reader, raw: Any, path: str) -> set:
     return found
 
 
-def _path(r: _Reader, value: Any, path: str, base: Path | None) -> str | None:
+def _path(r: Reader, value: Any, path: str, base: Path | None) -> str | None:
     """A file or folder name; a relative one is read from the site file's folder."""
     if value is None:
         return None
@@ -241,7 +244,7 @@ def _path(r: _Reader, value: Any, path: str, base: Path | None) -> str | None:
     return text or None
 
 
-def _broker(r: _Reader, raw: Any, source: str = "") -> Broker:
+def _broker(r: Reader, raw: Any, source: str = "") -> Broker:
     if raw is None:
         return Broker()
     base = Path(source).resolve().parent if source and not source.startswith("<") else None
@@ -282,7 +285,7 @@ def _broker(r: _Reader, raw: Any, source: str = "") -> Broker:
                   tls=tls, websocket_port=ws, central=central)
 
 
-def _queue(r: _Reader, raw: Any) -> QueueRules:
+def _queue(r: Reader, raw: Any) -> QueueRules:
     if raw is None:
         return QueueRules()
     m = r.mapping(raw, "queue", {f.name for f in dataclasses.fields(QueueRules)})
@@ -298,7 +301,7 @@ def _queue(r: _Reader, raw: Any) -> QueueRules:
     )
 
 
-def _announcement(r: _Reader, raw: Any) -> Announcement:
+def _announcement(r: Reader, raw: Any) -> Announcement:
     if raw is None:
         return Announcement()
     m = r.mapping(raw, "announcement", {"template", "digits"})
@@ -308,14 +311,14 @@ def _announcement(r: _Reader, raw: Any) -> Announcement:
     return Announcement(template=template, digits=r.flag(m.get("digits"), "announcement.digits", False))
 
 
-def _priority_groups(r: _Reader, raw: Any) -> tuple[PriorityGroup, ...]:
+def _priority_groups(r: Reader, raw: Any) -> tuple[PriorityGroup, ...]:
     if raw is None:
         return tuple(PriorityGroup(i, n) for i, n in DEFAULT_PRIORITY_GROUPS)
     groups, seen = [], set()
     for i, item in enumerate(r.seq(raw, "priority_groups")):
         path = f"priority_groups[{i}]"
         m = r.mapping(item, path, {"id", "name"}, {"id", "name"})
-        gid = r.text(m.get("id"), f"{path}.id", pattern=_ID, hint="lower-case letters, digits, '_'")
+        gid = r.text(m.get("id"), f"{path}.id", pattern=ID, hint="lower-case letters, digits, '_'")
         if gid in seen:
             r.report(f"{path}.id", f"duplicate priority group {gid!r}")
         seen.add(gid)
@@ -323,7 +326,7 @@ def _priority_groups(r: _Reader, raw: Any) -> tuple[PriorityGroup, ...]:
     return tuple(groups)
 
 
-def _spans(r: _Reader, raw: Any, path: str) -> tuple[tuple[dt.time, dt.time], ...]:
+def _spans(r: Reader, raw: Any, path: str) -> tuple[tuple[dt.time, dt.time], ...]:
     spans = []
     for j, text in enumerate(r.seq(raw, path, required=False)):
         m = _SPAN.match(text) if isinstance(text, str) else None
@@ -345,7 +348,7 @@ def _spans(r: _Reader, raw: Any, path: str) -> tuple[tuple[dt.time, dt.time], ..
     return tuple(spans)
 
 
-def _schedules(r: _Reader, raw: Any) -> dict[str, Schedule]:
+def _schedules(r: Reader, raw: Any) -> dict[str, Schedule]:
     out: dict[str, Schedule] = {}
     m = r.mapping(raw, "schedules", set(raw) if isinstance(raw, dict) else set())
     if isinstance(raw, dict) and not raw:
@@ -357,7 +360,7 @@ def _schedules(r: _Reader, raw: Any) -> dict[str, Schedule]:
     return out
 
 
-def _holidays(r: _Reader, raw: Any) -> dict[dt.date, Holiday]:
+def _holidays(r: Reader, raw: Any) -> dict[dt.date, Holiday]:
     out: dict[dt.date, Holiday] = {}
     for i, item in enumerate(r.seq(raw, "holidays", required=False)):
         path = f"holidays[{i}]"
@@ -377,7 +380,7 @@ def _holidays(r: _Reader, raw: Any) -> dict[dt.date, Holiday]:
     return out
 
 
-def _agencies(r: _Reader, raw: Any, schedules: dict[str, Schedule]) -> tuple[tuple[Agency, ...], dict[str, Service]]:
+def _agencies(r: Reader, raw: Any, schedules: dict[str, Schedule]) -> tuple[tuple[Agency, ...], dict[str, Service]]:
     agencies, services, prefixes, ids = [], {}, {}, set()
     items = r.seq(raw, "agencies")
     if isinstance(raw, list) and not raw:
@@ -386,7 +389,7 @@ def _agencies(r: _Reader, raw: Any, schedules: dict[str, Schedule]) -> tuple[tup
         path = f"agencies[{i}]"
         m = r.mapping(item, path, {"id", "name", "short_name", "color", "logo", "services"},
                       {"id", "name", "services"})
-        aid = r.text(m.get("id"), f"{path}.id", pattern=_ID, hint="lower-case letters, digits, '-' or '_'")
+        aid = r.text(m.get("id"), f"{path}.id", pattern=ID, hint="lower-case letters, digits, '-' or '_'")
         if aid in ids:
             r.report(f"{path}.id", f"duplicate agency {aid!r}")
         ids.add(aid)
@@ -415,7 +418,7 @@ def _agencies(r: _Reader, raw: Any, schedules: dict[str, Schedule]) -> tuple[tup
     return tuple(agencies), services
 
 
-def _service(r: _Reader, raw: Any, path: str, agency: str, schedules: dict[str, Schedule]) -> Service | None:
+def _service(r: Reader, raw: Any, path: str, agency: str, schedules: dict[str, Schedule]) -> Service | None:
     m = r.mapping(raw, path, {"code", "prefix", "name", "quota", "schedule", "requirements", "completion",
                               "fee", "target_wait_min", "service_min"},
                   {"code", "prefix", "name", "schedule", "requirements", "completion", "fee", "target_wait_min"})
@@ -444,7 +447,7 @@ def _service(r: _Reader, raw: Any, path: str, agency: str, schedules: dict[str, 
     )
 
 
-def _counters(r: _Reader, raw: Any, services: dict[str, Service], agencies: set[str]) -> dict[str, Counter]:
+def _counters(r: Reader, raw: Any, services: dict[str, Service], agencies: set[str]) -> dict[str, Counter]:
     out: dict[str, Counter] = {}
     served: set[str] = set()
     items = r.seq(raw, "counters")
@@ -453,7 +456,7 @@ def _counters(r: _Reader, raw: Any, services: dict[str, Service], agencies: set[
     for i, item in enumerate(items):
         path = f"counters[{i}]"
         m = r.mapping(item, path, {"id", "name", "services", "agency", "open_at_start"}, {"id", "name", "services"})
-        cid = r.text(m.get("id"), f"{path}.id", pattern=_ID, hint="lower-case letters, digits, '-' or '_'")
+        cid = r.text(m.get("id"), f"{path}.id", pattern=ID, hint="lower-case letters, digits, '-' or '_'")
         if cid in out:
             r.report(f"{path}.id", f"duplicate counter {cid!r}")
         codes = []
@@ -481,7 +484,7 @@ def _counters(r: _Reader, raw: Any, services: dict[str, Service], agencies: set[
     return out
 
 
-def _devices(r: _Reader, raw: Any) -> dict[str, Device]:
+def _devices(r: Reader, raw: Any) -> dict[str, Device]:
     out: dict[str, Device] = {}
     registry = wings.registry()
     roles = registry.roles
@@ -490,7 +493,7 @@ def _devices(r: _Reader, raw: Any) -> dict[str, Device]:
         if not isinstance(item, dict):
             r.report(path, f"must be a mapping, not {_kind(item)}")
             continue
-        did = r.text(item.get("id"), f"{path}.id", pattern=_ID, hint="lower-case letters, digits, '-' or '_'")
+        did = r.text(item.get("id"), f"{path}.id", pattern=ID, hint="lower-case letters, digits, '-' or '_'")
         role = item.get("role")
         if not isinstance(role, str) or role not in roles:
             r.report(f"{path}.role", f"{role!r} is not one of {', '.join(sorted(roles))}{registry.missing()}")

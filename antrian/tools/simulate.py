@@ -41,7 +41,7 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from antrian.site import Config, ConfigError, Counter
-from antrian.site.load import _ID, _Reader
+from antrian.site.load import ID, Reader
 from antrian.queue.engine import Engine, Event, QueueError
 from antrian.errors import SimulationError
 
@@ -83,7 +83,7 @@ class Scenario:
     def build(cls, config: Config, day: dt.date, *, arrivals: Mapping[str, Any] | None = None,
               counters: str | None = None, demand: float = 1.0, source: str = "arrivals") -> Scenario:
         raw = arrivals or {}
-        r = _Reader()
+        r = Reader()
         top = r.mapping(raw, "", {"services", "defaults", "counters"})
         defaults = r.mapping(top.get("defaults") or {}, "defaults", {"cv", "no_show", "priority", "demand"})
         base = {
@@ -116,7 +116,7 @@ def open_pieces(config: Config, code: str, day: dt.date) -> list[tuple[float, fl
     return pieces
 
 
-def _plan(r: _Reader, config: Config, day: dt.date, code: str, raw: Any, path: str,
+def _plan(r: Reader, config: Config, day: dt.date, code: str, raw: Any, path: str,
           base: dict[str, float]) -> ServicePlan:
     m = r.mapping(raw, path, {"per_hour", "scale", "service_min", "cv", "no_show", "priority"})
     svc = config.services[code]
@@ -151,7 +151,7 @@ def default_rates(config: Config, code: str, day: dt.date, scale: float, service
     return {h: demand * PEAK.get(h, 0.4) / weight for h in sorted({h for _, _, h in pieces})}
 
 
-def _minutes(text: str, path: str, r: _Reader) -> tuple[float, float] | None:
+def _minutes(text: str, path: str, r: Reader) -> tuple[float, float] | None:
     m = _HOURS.match(text.strip())
     if not m:
         r.report(path, f"{text!r} is not hours like '08-12' or '08:00-12:30'")
@@ -164,7 +164,7 @@ def _minutes(text: str, path: str, r: _Reader) -> tuple[float, float] | None:
     return float(lo), float(hi)
 
 
-def _staffing(r: _Reader, config: Config, day: dt.date, raw: Any, spec: str | None):
+def _staffing(r: Reader, config: Config, day: dt.date, raw: Any, spec: str | None):
     """The counters staffed in the scenario (new ones added to the config) and their hours."""
     entries: list[tuple[str, str | None, list[str] | None, str]] = []  # id, copy_of, spans, path
     if spec:
@@ -204,7 +204,7 @@ def _staffing(r: _Reader, config: Config, day: dt.date, raw: Any, spec: str | No
             if cid in counters:
                 r.report(path, f"a new counter needs a new id; {cid!r} is already a counter")
                 continue
-            if not _ID.match(cid):
+            if not ID.match(cid):
                 r.report(path, f"{cid!r} is not a valid counter id")
                 continue
             t = config.counters[copy]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from antrian.tools.report.figures import Report
-from antrian.tools.report.files import angka, jam, short_name
+from antrian.tools.report.words import angka, jam, short_name
 
 DPI = 110
 GREY = "#9E9E9E"
