@@ -37,10 +37,18 @@ class ProtocolError(AntrianError, ValueError):
         self.msg_id = msg_id
 
 
+# The error codes of the wire contract's Reply (docs/protocol.md). A QueueError can only
+# carry one of them, so the engine cannot invent a code no client knows.
+ERROR_CODES = ("bad_request", "unknown_service", "unknown_counter", "quota_exhausted", "service_closed",
+               "counter_closed", "queue_empty", "not_serving", "recall_limit", "internal")
+
+
 class QueueError(AntrianError, ValueError):
     """A refused request: `code` is the wire error code, `message` Indonesian for the citizen."""
 
     def __init__(self, code: str, message: str):
+        if code not in ERROR_CODES:
+            raise ValueError(f"QueueError with {code!r}, which is not a wire error code ({', '.join(ERROR_CODES)})")
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message

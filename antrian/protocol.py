@@ -12,15 +12,14 @@ import dataclasses
 import json
 from typing import Any
 
-from antrian.queue.engine import ACTIONS
-from antrian.errors import ProtocolError
+from antrian.errors import ERROR_CODES, ProtocolError
 
 ROOT = "antrian"
 QOS = 1
 MAX_PAYLOAD = 16 * 1024  # a request is ~100 bytes; anything this big is junk
 MAX_ID = 64
-ERROR_CODES = ("bad_request", "unknown_service", "unknown_counter", "quota_exhausted", "service_closed",
-               "counter_closed", "queue_empty", "not_serving", "recall_limit", "internal")
+# A counter command's actions (DESIGN.md); the engine has one rule per action.
+ACTIONS = ("call_next", "recall", "no_show", "finish", "transfer", "call_number", "open", "pause", "close")
 SURVEY_ELEMENTS = tuple(f"U{i}" for i in range(1, 10))
 
 

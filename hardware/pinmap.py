@@ -33,7 +33,7 @@ from antrian.site import Config, ConfigError, Device
 
 # Counter actions a button or a key can send on its own. `transfer` and `call_number`
 # need an argument (a service, a number) that a button cannot give; a keypad sends
-# `call_number` for a typed number. A subset of antrian.queue.engine.ACTIONS (a test keeps it so).
+# `call_number` for a typed number. A subset of antrian.protocol.ACTIONS (a test keeps it so).
 BUTTON_ACTIONS = ("call_next", "recall", "no_show", "finish", "pause", "open", "close")
 
 PIN_MIN, PIN_MAX = 2, 27

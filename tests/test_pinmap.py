@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from antrian import protocol
 from antrian import site as config
 
-from antrian.queue import engine
 
 from hardware import pinmap
 from antrian.site import ConfigError
@@ -41,9 +41,9 @@ def test_example_panels_are_where_the_cases_think(raw_example):
 
 
 def test_button_actions_are_engine_actions_a_button_can_send():
-    assert set(pinmap.BUTTON_ACTIONS) <= set(engine.ACTIONS)
+    assert set(pinmap.BUTTON_ACTIONS) <= set(protocol.ACTIONS)
     # Both need an argument a button cannot give.
-    assert set(engine.ACTIONS) - set(pinmap.BUTTON_ACTIONS) == {"transfer", "call_number"}
+    assert set(protocol.ACTIONS) - set(pinmap.BUTTON_ACTIONS) == {"transfer", "call_number"}
 
 
 def test_the_example_pin_maps():

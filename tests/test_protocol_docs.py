@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from antrian import protocol
-from antrian.queue.engine import ACTIONS
+from antrian.protocol import ACTIONS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
 SITE = "buton"

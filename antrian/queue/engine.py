@@ -22,10 +22,10 @@ import re
 from collections import deque
 from typing import Any, Iterable
 
+from antrian.protocol import ACTIONS
 from antrian.site import Config, Service
 from antrian.errors import QueueError
 
-ACTIONS = ("call_next", "recall", "no_show", "finish", "transfer", "call_number", "open", "pause", "close")
 EVENT_KINDS = ("issued", "called", "recalled", "served", "no_show", "transferred", "counter_status")
 RECENT_CALLS = 10
 _NUMBER = re.compile(r"^\s*([A-Za-z]{1,2})\s*-?\s*(\d{1,4})\s*$")
