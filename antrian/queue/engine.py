@@ -22,33 +22,15 @@ import re
 from collections import deque
 from typing import Any, Iterable
 
-from antrian.protocol import ACTIONS
-from antrian.site import Config, Service
-from antrian.errors import QueueError
+from antrian.errors import QueueError, TransitionError
+from antrian.queue.rules import (COUNTER_ACTIONS, COUNTER_EVENTS, EVENT_KINDS, TICKET_TRANSITIONS, C, CounterStatus,
+                                 Event, Outcome, T, TicketStatus, availability, format_number, iso, normalize_number)
+from antrian.site import Config
 
-EVENT_KINDS = ("issued", "called", "recalled", "served", "no_show", "transferred", "counter_status")
+__all__ = ["EVENT_KINDS", "Engine", "Event", "Outcome", "QueueError", "TransitionError", "availability",
+           "format_number", "iso", "normalize_number"]
+
 RECENT_CALLS = 10
-_NUMBER = re.compile(r"^\s*([A-Za-z]{1,2})\s*-?\s*(\d{1,4})\s*$")
-
-
-@dataclasses.dataclass(frozen=True)
-class Event:
-    kind: str
-    at: dt.datetime
-    data: dict[str, Any]
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """What a decision causes: events to store, the ticket to answer with, or an error.
-
-    An error can come with events: `call_next` on an empty queue still finishes the
-    ticket that was being served.
-    """
-
-    events: tuple[Event, ...] = ()
-    ticket: str | None = None
-    error: QueueError | None = None
 
 
 @dataclasses.dataclass
@@ -59,7 +41,7 @@ class _Ticket:
     priority: str | None
     issued_at: dt.datetime
     order: int
-    status: str = "waiting"  # waiting | serving | served | no_show
+    status: TicketStatus = T.WAITING
     counter: str | None = None
     recalls: int = 0
     called_at: dt.datetime | None = None
@@ -68,46 +50,10 @@ class _Ticket:
 
 @dataclasses.dataclass
 class _Counter:
-    status: str
+    status: CounterStatus
     serving: str | None = None
     streak: int = 0
     reason: str | None = None
-
-
-def format_number(prefix: str, n: int) -> str:
-    """`A-001`: zero-padded to 3 digits, 4 past 999."""
-    return f"{prefix}-{n:03d}"
-
-
-def normalize_number(text: str) -> str | None:
-    """Accept what a keypad or an officer types (`a12`, `A-012`) as `A-012`; None if not a number."""
-    m = _NUMBER.match(text) if isinstance(text, str) else None
-    return format_number(m.group(1).upper(), int(m.group(2))) if m else None
-
-
-def availability(config: Config, service: Service, now: dt.datetime) -> str | None:
-    """None when the service takes tickets now, else the Indonesian reason it does not."""
-    local = now.astimezone(config.tz)
-    holiday = config.holidays.get(local.date())
-    if holiday is not None:
-        return f"Hari ini libur: {holiday.name}"
-    spans = config.schedules[service.schedule].spans(local.date())
-    if not spans:
-        return "Layanan ini tidak buka hari ini"
-    t = local.time()
-    for i, (start, end) in enumerate(spans):
-        if t < start:
-            if i == 0:
-                return f"Layanan buka pukul {start:%H.%M}"
-            return f"Waktu istirahat, layanan buka kembali pukul {start:%H.%M}"
-        if t < end:
-            return None
-    return f"Jam layanan hari ini sudah berakhir (tutup pukul {spans[-1][1]:%H.%M})"
-
-
-def iso(t: dt.datetime, tz: dt.tzinfo) -> str:
-    """ISO 8601 with the site's UTC offset, whatever zone the clock gave."""
-    return t.astimezone(tz).isoformat(timespec="seconds")
 
 
 class Engine:
@@ -116,6 +62,7 @@ class Engine:
         self.tz = config.tz
         self.last_seq = 0
         self.day: dt.date | None = None
+        self._next: Engine | None = None  # the next day's empty queue, for decisions and views
         self._reset_day(None)
 
     # -- the business day -------------------------------------------------------
@@ -136,24 +83,42 @@ class Engine:
         # Per service, a heap of (order, number) for priority and for normal tickets.
         # Entries are removed lazily: one is live only while its ticket waits there.
         self._heaps: dict[str, tuple[list, list]] = {code: ([], []) for code in self.config.services}
-        self.counters = {c.id: _Counter("open" if c.open_at_start else "closed") for c in self.config.counters.values()}
+        self.counters = {c.id: _Counter(C.OPEN if c.open_at_start else C.CLOSED) for c in self.config.counters.values()}
         self.recent: deque[dict] = deque(maxlen=RECENT_CALLS)
         self.durations: dict[str, deque[float]] = {
             code: deque(maxlen=self.config.queue.recent_services) for code in self.config.services}
         self._order = 0
 
     def roll(self, now: dt.datetime) -> bool:
-        """Start a new business day if `now` is past local midnight; True if it did."""
+        """Start a new business day if `now` is past local midnight; True if it did.
+
+        Only the owner of the engine calls this (the dispatcher, before a batch), and
+        `apply` does it for an event of a new day; decisions and views never do."""
         day = self.business_day(now)
         if self.day is None or day > self.day:
             self._reset_day(day)
+            self._next = None
             return True
         return False
+
+    def _at(self, now: dt.datetime) -> Engine:
+        """The queue as it stands at `now`, without changing this engine: itself, or
+        past local midnight a new day's empty queue (kept until this engine rolls)."""
+        day = self.business_day(now)
+        if self.day is None or day <= self.day:
+            return self
+        if self._next is None or self._next.day != day:
+            fresh = Engine(self.config)
+            fresh.last_seq = self.last_seq
+            fresh.roll(now)
+            self._next = fresh
+        return self._next
 
     # -- decisions (no state change) -------------------------------------------
 
     def issue(self, service: str, priority: str | None, now: dt.datetime) -> Outcome:
-        self.roll(now)
+        if (today := self._at(now)) is not self:
+            return today.issue(service, priority, now)
         svc = self.config.services.get(service) if isinstance(service, str) else None
         if svc is None:
             raise QueueError("unknown_service", f"Layanan '{service}' tidak dikenal")
@@ -169,15 +134,17 @@ class Engine:
         return Outcome((event,), number)
 
     def command(self, counter: str, action: str, args: dict[str, Any], now: dt.datetime) -> Outcome:
-        self.roll(now)
+        if (today := self._at(now)) is not self:
+            return today.command(counter, action, args, now)
         if counter not in self.counters:
             raise QueueError("unknown_counter", f"Loket '{counter}' tidak dikenal")
-        if action not in ACTIONS:
+        rule = self._RULES.get(action) if isinstance(action, str) else None
+        if rule is None:
             raise QueueError("bad_request", f"Perintah '{action}' tidak dikenal")
         state = self.counters[counter]
-        if state.status == "closed" and action in ("call_next", "recall", "call_number", "transfer"):
+        if action not in COUNTER_ACTIONS[state.status]:
             raise QueueError("counter_closed", "Loket sedang tutup; buka loket terlebih dahulu")
-        return getattr(self, f"_{action}")(counter, state, args, now)
+        return rule(self, counter, state, args, now)
 
     def _finish_current(self, counter: str, state: _Counter, now: dt.datetime) -> list[Event]:
         if state.serving is None:
@@ -186,8 +153,8 @@ class Engine:
 
     def _resume(self, counter: str, state: _Counter, now: dt.datetime) -> list[Event]:
         # Pressing NEXT after a break means the officer is back.
-        if state.status == "paused":
-            return [Event("counter_status", now, {"counter": counter, "status": "open", "reason": None})]
+        if state.status == C.PAUSED:
+            return [Event("counter_status", now, {"counter": counter, "status": C.OPEN.value, "reason": None})]
         return []
 
     def _call(self, counter: str, ticket: _Ticket, now: dt.datetime, via: str) -> Event:
@@ -211,11 +178,11 @@ class Engine:
             raise QueueError("bad_request", f"Nomor {number} tidak ada dalam antrean hari ini")
         if ticket.service not in self.config.counters[counter].services:
             raise QueueError("bad_request", f"Nomor {number} bukan untuk layanan loket ini")
-        if ticket.status == "no_show":
+        if ticket.status == T.NO_SHOW:
             later = self.calls_made[ticket.service] - ticket.call_ordinal
             if later >= self.config.queue.late_tolerance:
                 raise QueueError("bad_request", f"Nomor {number} sudah melewati batas toleransi keterlambatan")
-        elif ticket.status != "waiting":
+        elif ticket.status != T.WAITING:
             raise QueueError("bad_request", f"Nomor {number} sudah dipanggil")
         events = self._finish_current(counter, state, now) + self._resume(counter, state, now)
         events.append(self._call(counter, ticket, now, "number"))
@@ -254,26 +221,31 @@ class Engine:
         return Outcome((event,), ticket.number)
 
     def _status(self, counter, state, now, status, reason=None) -> Outcome:
-        events = self._finish_current(counter, state, now) if status == "closed" else []
+        events = self._finish_current(counter, state, now) if status == C.CLOSED else []
         if state.status != status or state.reason != reason:
-            events.append(Event("counter_status", now, {"counter": counter, "status": status, "reason": reason}))
-        return Outcome(tuple(events), None if status == "closed" else state.serving)
+            events.append(Event("counter_status", now, {"counter": counter, "status": status.value, "reason": reason}))
+        return Outcome(tuple(events), None if status == C.CLOSED else state.serving)
 
     def _open(self, counter, state, args, now) -> Outcome:
-        return self._status(counter, state, now, "open")
+        return self._status(counter, state, now, C.OPEN)
 
     def _pause(self, counter, state, args, now) -> Outcome:
         reason = args.get("reason")
         if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
             raise QueueError("bad_request", "Alasan jeda harus berupa teks (paling banyak 200 huruf)")
-        return self._status(counter, state, now, "paused", reason)
+        return self._status(counter, state, now, C.PAUSED, reason)
 
     def _close(self, counter, state, args, now) -> Outcome:
-        return self._status(counter, state, now, "closed")
+        return self._status(counter, state, now, C.CLOSED)
+
+    # One rule per action of the wire contract (antrian.protocol.ACTIONS); which of them
+    # a counter may use in each status is rules.COUNTER_ACTIONS.
+    _RULES = {"call_next": _call_next, "recall": _recall, "no_show": _no_show, "finish": _finish,
+              "transfer": _transfer, "call_number": _call_number, "open": _open, "pause": _pause, "close": _close}
 
     def _live(self, entry: tuple[int, str], service: str) -> bool:
         t = self.tickets.get(entry[1])
-        return t is not None and t.status == "waiting" and t.service == service
+        return t is not None and t.status == T.WAITING and t.service == service
 
     def _head(self, service: str, which: int) -> _Ticket | None:
         heap = self._heaps[service][which]
@@ -299,6 +271,9 @@ class Engine:
             self.apply(event)
 
     def apply(self, event: Event) -> None:
+        """Apply one stored event; TransitionError, and no change at all, if the tables
+        do not allow it (see rules.py)."""
+        self._at(event.at)._check(event)
         self.roll(event.at)
         d = event.data
         if event.kind == "issued":
@@ -308,12 +283,18 @@ class Engine:
             t = _Ticket(d["number"], svc.code, svc.code, d["priority"], event.at, self._order)
             self.tickets[t.number] = t
             self._enqueue(t)
-        elif event.kind in ("called", "recalled"):
-            t, c = self.tickets[d["number"]], self.counters[d["counter"]]
+            return
+        if event.kind == "counter_status":
+            c = self.counters[d["counter"]]
+            c.status, c.reason = CounterStatus(d["status"]), d.get("reason")
+            return
+        t, c = self.tickets[d["number"]], self.counters[d["counter"]]
+        before, t.status = t.status, TICKET_TRANSITIONS[(t.status, event.kind)]
+        if event.kind in ("called", "recalled"):
             self.last_seq = max(self.last_seq, d["seq"])
             if event.kind == "called":
-                self._dequeue(t)
-                t.status, t.counter, t.called_at, t.recalls = "serving", d["counter"], event.at, 0
+                self._dequeue(t, before)
+                t.counter, t.called_at, t.recalls = d["counter"], event.at, 0
                 self.calls_made[t.service] += 1
                 t.call_ordinal = self.calls_made[t.service]
                 c.serving = t.number
@@ -323,21 +304,47 @@ class Engine:
                 t.recalls += 1
             self.recent.appendleft(self._call_payload(t, d["counter"], d["seq"], event.kind == "recalled", event.at))
         elif event.kind in ("served", "no_show"):
-            t, c = self.tickets[d["number"]], self.counters[d["counter"]]
-            t.status = "served" if event.kind == "served" else "no_show"
             if event.kind == "served" and t.called_at is not None:
                 self.durations[t.service].append((event.at - t.called_at).total_seconds() / 60)
             c.serving = None
         elif event.kind == "transferred":
-            t, c = self.tickets[d["number"]], self.counters[d["counter"]]
-            t.service, t.status, t.counter, t.recalls = d["to_service"], "waiting", None, 0
+            t.service, t.counter, t.recalls = d["to_service"], None, 0
             c.serving = None
             self._enqueue(t)
-        elif event.kind == "counter_status":
-            c = self.counters[d["counter"]]
-            c.status, c.reason = d["status"], d.get("reason")
-        else:
-            raise ValueError(f"unknown event kind {event.kind!r}")
+
+    def _check(self, event: Event) -> None:
+        """Raise TransitionError unless the tables allow `event` in the current state."""
+        d = event.data
+
+        def refuse(why: str) -> None:
+            raise TransitionError(f"{event.kind} at {event.at.isoformat()} ({d}): {why}")
+
+        if event.kind not in EVENT_KINDS:
+            refuse("unknown event kind")
+        if event.kind == "issued":
+            if d.get("service") not in self.config.services:
+                refuse("no such service in the site file")
+            if d.get("number") in self.tickets:
+                refuse("that number was already issued today")
+            return
+        counter = self.counters.get(d.get("counter"))
+        if counter is None:
+            refuse("no such counter in the site file")
+        if event.kind == "counter_status":
+            if d.get("status") not in tuple(CounterStatus):
+                refuse("not a counter status")
+            return
+        ticket = self.tickets.get(d.get("number"))
+        if ticket is None:
+            refuse("no such ticket today")
+        if (ticket.status, event.kind) not in TICKET_TRANSITIONS:
+            refuse(f"a {ticket.status} ticket cannot be {event.kind}")
+        if event.kind not in COUNTER_EVENTS[counter.status]:
+            refuse(f"not at a {counter.status} counter")
+        if event.kind != "called" and counter.serving != ticket.number:
+            refuse("the counter is not serving that ticket")
+        if event.kind == "transferred" and d.get("to_service") not in self.config.services:
+            refuse("no such service to transfer to")
 
     def _enqueue(self, t: _Ticket) -> None:
         which = 0 if t.priority else 1
@@ -348,9 +355,9 @@ class Engine:
         if t.priority:
             self.waiting_priority[t.service] += 1
 
-    def _dequeue(self, t: _Ticket) -> None:
+    def _dequeue(self, t: _Ticket, before: TicketStatus) -> None:
         # Only the counts change here; the heap entry dies lazily (see _live).
-        if t.status == "waiting":
+        if before == T.WAITING:
             self.waiting[t.service] -= 1
             if t.priority:
                 self.waiting_priority[t.service] -= 1
@@ -359,7 +366,7 @@ class Engine:
 
     def ahead(self, t: _Ticket) -> int:
         """Waiting tickets that will be called before `t` in its service."""
-        if t.status != "waiting":
+        if t.status != T.WAITING:
             return 0
         which = 0 if t.priority else 1
         if self._newest.get((t.service, which)) == t.order:
@@ -382,7 +389,7 @@ class Engine:
 
     def open_counters(self, service: str) -> int:
         return sum(1 for cid, c in self.counters.items()
-                   if c.status == "open" and service in self.config.counters[cid].services)
+                   if c.status == C.OPEN and service in self.config.counters[cid].services)
 
     def estimated_wait_min(self, service: str, ahead: int) -> int:
         return round(ahead * self.mean_service_min(service) / max(1, self.open_counters(service)))
@@ -407,7 +414,8 @@ class Engine:
         return sum(self.waiting[s] for s in self.config.counters[counter].services)
 
     def counter_state(self, counter: str, now: dt.datetime) -> dict[str, Any]:
-        self.roll(now)
+        if (today := self._at(now)) is not self:
+            return today.counter_state(counter, now)
         c = self.counters[counter]
         serving = self.ticket(c.serving) if c.serving else None
         return {"counter": counter, "name": self.config.counters[counter].name, "status": c.status,
@@ -416,7 +424,8 @@ class Engine:
                 "waiting": self.waiting_for(counter), "updated_at": iso(now, self.tz)}
 
     def board(self, now: dt.datetime) -> dict[str, Any]:
-        self.roll(now)
+        if (today := self._at(now)) is not self:
+            return today.board(now)
         counters = []
         for cid, c in self.counters.items():
             t = self.tickets[c.serving] if c.serving else None
@@ -427,7 +436,8 @@ class Engine:
                 "recent": list(self.recent), "waiting": dict(self.waiting), "updated_at": iso(now, self.tz)}
 
     def catalog(self, now: dt.datetime) -> dict[str, Any]:
-        self.roll(now)
+        if (today := self._at(now)) is not self:
+            return today.catalog(now)
         cfg = self.config
         agencies = []
         for a in cfg.agencies:
