@@ -245,7 +245,7 @@ class Dispatcher:
         batch.outgoing.append((reply_topic, encoded, True))
         for event in outcome.events:
             if "seq" in event.data:
-                call = next(c for c in self.engine.recent if c["seq"] == event.data["seq"])
+                call = self.engine.call_of(event.data["seq"])
                 batch.outgoing.append((protocol.call(self.site), protocol.encode(call), True))
 
     @staticmethod
@@ -307,7 +307,7 @@ class Dispatcher:
         if event.kind != "issued":
             return False
         quota = self.config.services[event.data["service"]].quota
-        return quota is not None and self.engine.issued[event.data["service"]] >= quota
+        return quota is not None and self.engine.issued_count(event.data["service"]) >= quota
 
     def _status(self, now: dt.datetime) -> dict[str, Any]:
         return {"device": self.device_id, "role": "dispatcher", "online": True, "problems": list(self.problems),

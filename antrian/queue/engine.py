@@ -18,13 +18,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import heapq
-import re
 from collections import deque
 from typing import Any, Iterable
 
 from antrian.errors import QueueError, TransitionError
 from antrian.queue.rules import (COUNTER_ACTIONS, COUNTER_EVENTS, EVENT_KINDS, TICKET_TRANSITIONS, C, CounterStatus,
                                  Event, Outcome, T, TicketStatus, availability, format_number, iso, normalize_number)
+from antrian.queue.views import Views
 from antrian.site import Config
 
 __all__ = ["EVENT_KINDS", "Engine", "Event", "Outcome", "QueueError", "TransitionError", "availability",
@@ -56,7 +56,10 @@ class _Counter:
     reason: str | None = None
 
 
-class Engine:
+class Engine(Views):
+    """The queue of one site: decides (issue, command), applies events, and answers
+    views (views.py) -- the only things callers read."""
+
     def __init__(self, config: Config):
         self.config = config
         self.tz = config.tz
@@ -361,103 +364,3 @@ class Engine:
             self.waiting[t.service] -= 1
             if t.priority:
                 self.waiting_priority[t.service] -= 1
-
-    # -- views: the wire payloads of DESIGN.md ------------------------------------
-
-    def ahead(self, t: _Ticket) -> int:
-        """Waiting tickets that will be called before `t` in its service."""
-        if t.status != T.WAITING:
-            return 0
-        which = 0 if t.priority else 1
-        if self._newest.get((t.service, which)) == t.order:
-            # The newest of its kind: everybody of its kind waiting is ahead, and for a
-            # normal ticket every priority ticket too.
-            ahead = self.waiting_priority[t.service] if t.priority else self.waiting[t.service]
-            return ahead - 1
-        prio, normal = self._heaps[t.service]
-        # Distinct numbers: a ticket transferred away and back can have two entries in a
-        # heap (its old one is live again), and whether the old one was already dropped
-        # depends on earlier decisions, which a replay does not repeat.
-        if t.priority:
-            return len({n for o, n in prio if o < t.order and self._live((o, n), t.service)})
-        return (len({n for o, n in prio if self._live((o, n), t.service)})
-                + len({n for o, n in normal if o < t.order and self._live((o, n), t.service)}))
-
-    def mean_service_min(self, service: str) -> float:
-        recent = self.durations[service]
-        return sum(recent) / len(recent) if recent else self.config.services[service].service_min
-
-    def open_counters(self, service: str) -> int:
-        return sum(1 for cid, c in self.counters.items()
-                   if c.status == C.OPEN and service in self.config.counters[cid].services)
-
-    def estimated_wait_min(self, service: str, ahead: int) -> int:
-        return round(ahead * self.mean_service_min(service) / max(1, self.open_counters(service)))
-
-    def ticket(self, number: str) -> dict[str, Any]:
-        t = self.tickets[number]
-        svc = self.config.services[t.service]
-        agency = self.config.agency(svc.agency)
-        ahead = self.ahead(t)
-        return {"number": t.number, "service": svc.code, "service_name": svc.name, "agency": agency.id,
-                "agency_name": agency.name, "priority": t.priority, "issued_at": iso(t.issued_at, self.tz),
-                "business_day": self.business_day(t.issued_at).isoformat(), "ahead": ahead,
-                "estimated_wait_min": self.estimated_wait_min(t.service, ahead)}
-
-    def _call_payload(self, t: _Ticket, counter: str, seq: int, recall: bool, at: dt.datetime) -> dict[str, Any]:
-        svc = self.config.services[t.service]
-        return {"seq": seq, "number": t.number, "service": svc.code, "service_name": svc.name,
-                "counter": counter, "counter_name": self.config.counters[counter].name,
-                "recall": recall, "at": iso(at, self.tz)}
-
-    def waiting_for(self, counter: str) -> int:
-        return sum(self.waiting[s] for s in self.config.counters[counter].services)
-
-    def counter_state(self, counter: str, now: dt.datetime) -> dict[str, Any]:
-        if (today := self._at(now)) is not self:
-            return today.counter_state(counter, now)
-        c = self.counters[counter]
-        serving = self.ticket(c.serving) if c.serving else None
-        return {"counter": counter, "name": self.config.counters[counter].name, "status": c.status,
-                "reason": c.reason, "serving": serving,
-                "recalls": self.tickets[c.serving].recalls if c.serving else 0,
-                "waiting": self.waiting_for(counter), "updated_at": iso(now, self.tz)}
-
-    def board(self, now: dt.datetime) -> dict[str, Any]:
-        if (today := self._at(now)) is not self:
-            return today.board(now)
-        counters = []
-        for cid, c in self.counters.items():
-            t = self.tickets[c.serving] if c.serving else None
-            counters.append({"counter": cid, "name": self.config.counters[cid].name, "status": c.status,
-                             "serving": t.number if t else None,
-                             "service_name": self.config.services[t.service].name if t else None})
-        return {"seq": self.last_seq, "business_day": self.business_day(now).isoformat(), "counters": counters,
-                "recent": list(self.recent), "waiting": dict(self.waiting), "updated_at": iso(now, self.tz)}
-
-    def catalog(self, now: dt.datetime) -> dict[str, Any]:
-        if (today := self._at(now)) is not self:
-            return today.catalog(now)
-        cfg = self.config
-        agencies = []
-        for a in cfg.agencies:
-            services = []
-            for code in a.services:
-                s = cfg.services[code]
-                reason = availability(cfg, s, now)
-                left = None if s.quota is None else max(0, s.quota - self.issued[code])
-                if reason is None and left == 0:
-                    reason = "Kuota hari ini sudah habis"
-                services.append({"code": code, "prefix": s.prefix, "name": s.name, "open": reason is None,
-                                 "closed_reason": reason, "quota_left": left,
-                                 "requirements": list(s.requirements), "completion": s.completion, "fee": s.fee,
-                                 "target_wait_min": s.target_wait_min})
-            agencies.append({"id": a.id, "name": a.name, "short_name": a.short_name, "color": a.color,
-                             "services": services})
-        return {"site": {"id": cfg.site.id, "name": cfg.site.name, "address": cfg.site.address,
-                         "timezone": cfg.site.timezone},
-                "agencies": agencies,
-                "counters": [{"counter": c.id, "name": c.name, "services": list(c.services)}
-                             for c in cfg.counters.values()],
-                "devices": [{"device": d.id, "role": d.role} for d in cfg.devices.values()],
-                "priority_groups": [{"id": g.id, "name": g.name} for g in cfg.priority_groups]}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from types import MappingProxyType
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo

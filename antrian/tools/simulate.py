@@ -324,7 +324,7 @@ def run(scenario: Scenario, seed: int = 1) -> Result:
     def call(desk: _Desk, now: float) -> None:
         """NEXT: finish whoever is at the counter and call the next, or wait idle for one."""
         number = act(desk.id, "call_next", now) if engine.waiting_for(desk.id) else None
-        if number is None and engine.counters[desk.id].serving:
+        if number is None and engine.serving(desk.id):
             act(desk.id, "finish", now)  # the last citizen of a quiet moment: served, counter idle
         desk.busy = number is not None
         if desk.busy:
@@ -368,8 +368,8 @@ def run(scenario: Scenario, seed: int = 1) -> Result:
             push(b, 3, "drain" if desk.all_day else "end", desk)
             starts[cid] = min(a, starts.get(cid, a))
     first = min(starts.values(), default=8 * 60.0)
-    for cid, c in engine.counters.items():
-        if c.status == "open" and starts.get(cid, first + 1) > first:
+    for cid in cfg.counters:
+        if engine.counter_status(cid) == "open" and starts.get(cid, first + 1) > first:
             act(cid, "close", first)  # nobody sits there yet: not an open counter for the estimates
     for person in people:
         push(person.arrival, 2, "arrive", person)
@@ -392,13 +392,13 @@ def run(scenario: Scenario, seed: int = 1) -> Result:
             events.extend(outcome.events)
             tickets[outcome.ticket] = what
             for desk in desks.values():
-                if not engine.waiting[what.service]:
+                if not engine.waiting_count(what.service):
                     break
                 if what.service in desk.services and desk.staffed and not desk.busy:
                     call(desk, now)
         elif kind == "start":
             what.staffed, what.leaving = True, False
-            if engine.counters[what.id].status != "open":
+            if engine.counter_status(what.id) != "open":
                 act(what.id, "open", now)
             if not what.busy:
                 call(what, now)

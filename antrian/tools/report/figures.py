@@ -201,8 +201,8 @@ def replay(config: Config, day: dt.date, events: Sequence[Event]) -> Day:
                 current[leg.number] = leg
             elif event.kind == "called":
                 leg, c = current[d["number"]], d["counter"]
-                if engine.tickets[leg.number].service != leg.service:
-                    raise ReportError(f"{day}: {leg.number} is in {engine.tickets[leg.number].service} "
+                if engine.ticket_service(leg.number) != leg.service:
+                    raise ReportError(f"{day}: {leg.number} is in {engine.ticket_service(leg.number)} "
                                       f"for the engine, in {leg.service} for the report")
                 end_busy(c, at)  # a counter calls only when free; this guards a broken log
                 busy_since[c] = at
@@ -218,7 +218,7 @@ def replay(config: Config, day: dt.date, events: Sequence[Event]) -> Day:
                 end_busy(c, at)
                 leg.outcome, leg.end = event.kind, at
                 if event.kind == "served":
-                    leg.service_us = micros(at - engine.tickets[leg.number].called_at)
+                    leg.service_us = micros(at - engine.called_at(leg.number))
                     counters[c].served += 1
                     counters[c].service_us.append(leg.service_us)
                 elif event.kind == "no_show":
