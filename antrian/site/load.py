@@ -25,6 +25,7 @@ import yaml
 
 from antrian import bahasa, wings
 from antrian.errors import ConfigError
+from antrian.site.reader import Reader, freeze, join, kind
 from antrian.site.model import (DEFAULT_PRIORITY_GROUPS, WEEKDAYS, Agency, Announcement, Broker, BrokerTLS, Central,
                                 Config, Counter, Device, Holiday, PriorityGroup, QueueRules, Schedule, Service, Site)
 
@@ -32,104 +33,6 @@ ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _CODE = re.compile(r"^[A-Z0-9]{1,8}$")
 _PREFIX = re.compile(r"^[A-Z]{1,2}$")
 _SPAN = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
-
-
-class Reader:
-    """Walks parsed YAML, recording problems with their paths instead of raising.
-
-    Public because the day simulator reads its arrivals file with the same checks
-    and the same wording (antrian/tools/simulate.py)."""
-
-    def __init__(self) -> None:
-        self.problems: list[tuple[str, str]] = []
-
-    def report(self, path: str, message: str) -> None:
-        # A missing required key is reported once, as "required", not a second time by
-        # the reader of its (absent) value ("must be a non-empty text, not empty").
-        if (path, "required") not in self.problems:
-            self.problems.append((path, message))
-
-    def mapping(self, value: Any, path: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
-        if not isinstance(value, dict):
-            self.report(path, f"must be a mapping, not {_kind(value)}")
-            return {}
-        for key in value:
-            if key not in allowed:
-                self.report(_join(path, str(key)), f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        for key in sorted(required - set(value)):
-            self.report(_join(path, key), "required")
-        return value
-
-    def seq(self, value: Any, path: str, *, required: bool = True) -> list:
-        if value is None and not required:
-            return []
-        if not isinstance(value, list):
-            self.report(path, f"must be a list, not {_kind(value)}")
-            return []
-        return value
-
-    def text(self, value: Any, path: str, *, pattern: re.Pattern | None = None, hint: str = "",
-             default: str | None = None) -> str:
-        if value is None and default is not None:
-            return default
-        if not isinstance(value, str) or not value.strip():
-            self.report(path, f"must be a non-empty text, not {_kind(value)}")
-            return default or ""
-        if pattern is not None and not pattern.match(value):
-            self.report(path, f"{value!r} is not valid: {hint}")
-        return value.strip()
-
-    def integer(self, value: Any, path: str, *, default: int | None, low: int, high: int) -> int | None:
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.report(path, f"must be a whole number, not {_kind(value)}")
-            return default
-        if not low <= value <= high:
-            self.report(path, f"{value} is out of range {low}..{high}")
-            return default
-        return value
-
-    def number(self, value: Any, path: str, *, default: float, low: float, high: float) -> float:
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.report(path, f"must be a number, not {_kind(value)}")
-            return default
-        if not low <= value <= high:
-            self.report(path, f"{value} is out of range {low}..{high}")
-            return default
-        return float(value)
-
-    def flag(self, value: Any, path: str, default: bool) -> bool:
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.report(path, f"must be true or false, not {_kind(value)}")
-            return default
-        return value
-
-
-def _freeze(value: Any) -> Any:
-    """Nested YAML data made read-only: mappings become MappingProxyType, lists tuples."""
-    if isinstance(value, dict):
-        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "empty"
-    return {dict: "a mapping", list: "a list", str: f"the text {value!r}", bool: f"{value}"}.get(
-        type(value), f"{type(value).__name__} {value!r}")
-
-
-def _join(path: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
 
 
 def load(path: str | Path) -> Config:
@@ -229,7 +132,7 @@ def _no_secrets(r: Reader, raw: Any, path: str) -> set:
     also reported as unknown)."""
     found = {k for k in raw if k in _SECRET_KEYS} if isinstance(raw, dict) else set()
     for key in sorted(found):
-        r.report(_join(path, key), "passwords do not belong in the site file: put the password in a "
+        r.report(join(path, key), "passwords do not belong in the site file: put the password in a "
                                    "file and name that file (credentials_dir, password_file)")
     return found
 
@@ -491,7 +394,7 @@ def _devices(r: Reader, raw: Any) -> dict[str, Device]:
     for i, item in enumerate(r.seq(raw, "devices", required=False)):
         path = f"devices[{i}]"
         if not isinstance(item, dict):
-            r.report(path, f"must be a mapping, not {_kind(item)}")
+            r.report(path, f"must be a mapping, not {kind(item)}")
             continue
         did = r.text(item.get("id"), f"{path}.id", pattern=ID, hint="lower-case letters, digits, '-' or '_'")
         role = item.get("role")
@@ -499,7 +402,7 @@ def _devices(r: Reader, raw: Any) -> dict[str, Device]:
             r.report(f"{path}.role", f"{role!r} is not one of {', '.join(sorted(roles))}{registry.missing()}")
         if did in out:
             r.report(f"{path}.id", f"duplicate device {did!r}")
-        options = {k: _freeze(v) for k, v in item.items() if k not in {"id", "role", "name"}}
+        options = {k: freeze(v) for k, v in item.items() if k not in {"id", "role", "name"}}
         out[did] = Device(did, str(role), r.text(item.get("name"), f"{path}.name", default=did),
                           MappingProxyType(options))
     return out

@@ -41,7 +41,8 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from antrian.site import Config, ConfigError, Counter
-from antrian.site.load import ID, Reader
+from antrian.site.load import ID
+from antrian.site.reader import Reader
 from antrian.queue.engine import Engine, Event, QueueError
 from antrian.errors import SimulationError
 
