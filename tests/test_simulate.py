@@ -15,7 +15,7 @@ import pytest
 from antrian.tools import simulate
 from antrian.site import ConfigError, load
 from antrian.queue.engine import Engine
-from antrian.tools.report.figures import micros, replay
+from antrian.tools.report.replay import micros, replay
 from conftest import BUTON, ROOT
 from sites import OFFICE, counter, service, site
 
