@@ -12,18 +12,15 @@ from typing import Any
 
 import yaml
 
-from antrian.site import WEEKDAYS
-
 ROOT = Path(__file__).resolve().parent.parent
 BUTON = ROOT / "examples" / "buton.yaml"
 
 
 def open_buton() -> dict[str, Any]:
-    """The Buton example as a dict, open round the clock with no holidays, no quotas and
-    every counter open at start: a benchmark measures speed, not the opening hours."""
+    """The Buton example as a dict with no quotas and every counter open at start. The
+    benches open it round the clock with ``Config.always_open()`` (the dispatcher's
+    ``--always-open``): a benchmark measures speed, not the opening hours."""
     raw = copy.deepcopy(yaml.safe_load(BUTON.read_text(encoding="utf-8")))
-    raw["schedules"] = {name: {day: ["00:00-24:00"] for day in WEEKDAYS} for name in raw["schedules"]}
-    raw.pop("holidays", None)
     for agency in raw["agencies"]:
         for service in agency["services"]:
             service.pop("quota", None)

@@ -537,7 +537,7 @@ raise SystemExit(main())
 
 class DispatcherProcess:
     def __init__(self, site: Path, db: Path, host: str, port: int, log_path: Path, profile: Path | None = None):
-        args = ["dispatcher", "--config", str(site), "--db", str(db), "--broker", f"{host}:{port}"]
+        args = ["dispatcher", "--config", str(site), "--db", str(db), "--broker", f"{host}:{port}", "--always-open"]
         if profile is None:
             cmd = [sys.executable, "-m", "antrian.cli", *args]
         else:  # every thread under cProfile (the worker is not the main thread)

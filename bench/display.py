@@ -240,7 +240,7 @@ def run_once(settings: dict[str, Any], workdir: Path, index: int) -> dict[str, A
     folder = workdir / f"run{index}"
     folder.mkdir(parents=True)
     site = bench_site(folder)
-    config = load(site)
+    config = load(site).always_open()
     broker = LocalBroker(data_dir=folder / "broker").start()
     store = Store(folder / "antrian.db", config.tz)
     dispatcher = Dispatcher(config, store)

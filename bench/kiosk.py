@@ -57,11 +57,9 @@ PICKS = [("disdukcapil", "KTP"), ("bapenda", "PBB"), ("bank_sultra", "BAYAR"), (
 
 
 def site_file(folder: Path, printer_port: int) -> Path:
-    """examples/buton.yaml open round the clock, no quotas, kiosk1 on the fake printer."""
+    """examples/buton.yaml with no quotas, kiosk1 on the fake printer (the dispatcher opens
+    it round the clock with --always-open)."""
     raw = yaml.safe_load((ROOT / "examples" / "buton.yaml").read_text(encoding="utf-8"))
-    days = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
-    raw["schedules"] = {name: {d: ["00:00-24:00"] for d in days} for name in raw["schedules"]}
-    raw.pop("holidays", None)
     for agency in raw["agencies"]:
         for service in agency["services"]:
             service.pop("quota", None)
@@ -113,7 +111,8 @@ def run(count: int, folder: Path) -> dict:
     site = site_file(folder, printer.port)
     broker = LocalBroker(data_dir=folder / "broker").start()
     dispatcher = subprocess.Popen([sys.executable, "-m", "antrian.cli", "dispatcher", "--config", str(site),
-                                   "--db", str(folder / "bench.db"), "--broker", broker.address],
+                                   "--db", str(folder / "bench.db"), "--broker", broker.address,
+                                   "--always-open"],
                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(folder / "dispatcher.log", "wb"))
     stamps = Stamps(broker.host, broker.port)
     kiosk = KioskRemote(site, "kiosk1", broker.address, size="1280x800", log_path=folder / "kiosk.log")

@@ -153,7 +153,7 @@ def one_run(presses: int, directory: Path, log) -> dict[str, Any]:
     with open(directory / "dispatcher.log", "wb") as dispatcher_log:
         dispatcher = subprocess.Popen(
             [sys.executable, "-m", "antrian.cli", "dispatcher", "--config", str(site), "--db",
-             str(directory / "bench.db"), "--broker", broker.address],
+             str(directory / "bench.db"), "--broker", broker.address, "--always-open"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=dispatcher_log)
     factory = MockFactory()
     Device.pin_factory = factory

@@ -13,7 +13,8 @@ in its own session so Ctrl-C reaches only this one, which then stops them in ord
   pins driving the real panel code, panel1 for Loket 1-4).
 
 The children read ``DATA/mpp/site.yaml``: the site file with kiosk1's printer and board1's
-WAV folder pointed here (and open round the clock with --always-open).
+WAV folder pointed here. With --always-open the dispatcher, the only reader of the opening
+hours, runs on ``Config.always_open()``.
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ log = logging.getLogger("antrian.whole")
 
 STOP_SECONDS = 8.0
 NUMBER = re.compile(rb"[A-Z]{1,2}-\d{3,4}")
-ALL_DAY = {day: ["00:00-24:00"] for day in ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")}
 
 
-def site_file(config_path: Path, folder: Path, printer_port: int, *, always_open: bool) -> Path:
+def site_file(config_path: Path, folder: Path, printer_port: int) -> Path:
+    """The site file for the children; only the dispatcher (in this process) reads the
+    opening hours, and --always-open opens it with ``Config.always_open()``."""
     import yaml
 
     raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
@@ -49,9 +51,6 @@ def site_file(config_path: Path, folder: Path, printer_port: int, *, always_open
                                  "profile": device.get("printer", {}).get("profile", "TM-T20II")}
         if device.get("id") == "board1":
             device["wav_dir"] = str(folder / "audio")
-    if always_open:
-        raw["schedules"] = {name: dict(ALL_DAY) for name in raw.get("schedules", {})}
-        raw.pop("holidays", None)
     path = folder / "site.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -165,7 +164,7 @@ def run(config_path: str, data_dir: str, *, port: int, bind: str, always_open: b
         signal.signal(sig, lambda *_: stop.set())
 
     fake = FakePrinter().listen()
-    site = site_file(Path(config_path), folder, fake.port, always_open=always_open)
+    site = site_file(Path(config_path), folder, fake.port)
     config = load(site)
     if always_open:
         config = config.always_open()

@@ -54,21 +54,39 @@ ROOT = Path(__file__).resolve().parent.parent
 BUTON = ROOT / "examples" / "buton.yaml"
 
 
+def always_open_raw(raw: dict[str, Any]) -> dict[str, Any]:
+    """A site-file dict made open round the clock with no holidays: the schedules are
+    those of ``Config.always_open()`` written back as site-file spans ("00:00-24:00")."""
+    import datetime as dt
+
+    from antrian.site import WEEKDAYS, build
+
+    def span(start: dt.time, end: dt.time) -> str:
+        return f"{start:%H:%M}-{'24:00' if end == dt.time.max else format(end, '%H:%M')}"
+
+    opened = build(raw, "always-open").always_open()
+    raw = {**raw, "schedules": {name: {day: [span(*s) for s in spans] for day, spans in zip(WEEKDAYS, sched.days)}
+                                for name, sched in opened.schedules.items()}}
+    raw.pop("holidays", None)
+    return raw
+
+
+def write_site(path: Path, raw: dict[str, Any]) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def allday_site(tmp_path: Path, **changes: Any) -> Path:
     """The Buton example, open round the clock every day with no holidays, so tests
     that run a real dispatcher on the real clock never meet a closed service.
     `changes` replace top-level sections (e.g. queue={...})."""
     import yaml
 
-    raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
-    raw["schedules"] = {name: {day: ["00:00-24:00"] for day in ("senin", "selasa", "rabu", "kamis", "jumat",
-                                                                    "sabtu", "minggu")}
-                        for name in raw["schedules"]}
-    raw.pop("holidays", None)
+    raw = always_open_raw(yaml.safe_load(BUTON.read_text(encoding="utf-8")))
     raw.update(changes)
-    path = tmp_path / "site.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
+    return write_site(tmp_path / "site.yaml", raw)
 
 
 @pytest.fixture
