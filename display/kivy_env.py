@@ -1,8 +1,8 @@
-"""Kivy settings that must be made before the first Kivy window import.
+"""The board's Kivy settings, made before the first Kivy import.
 
-Kivy reads its environment and its config file at import time, and by default it
-parses ``sys.argv`` (``antrian display --device ...`` would confuse it) and writes
-``~/.kivy``. :func:`prepare` fixes all of that for one process; call it first.
+The environment itself (KIVY_NO_ARGS, KIVY_HOME, the log mode and the config values) is
+set by :func:`antrian.adapters.kivy_env.prepare`; this module holds what is the board's
+own: its files under the state folder, its window and cursor, Escape quitting.
 """
 
 from __future__ import annotations
@@ -11,24 +11,21 @@ import logging
 import os
 from pathlib import Path
 
+from antrian.adapters import kivy_env
+
 
 def prepare(state_dir: str | os.PathLike[str], *, size: tuple[int, int] | None = None,
             fullscreen: bool = True, verbose: bool = False) -> None:
     """Set up Kivy for a board: its files under *state_dir*, a window of *size*
     pixels (None: the screen's), full-screen or not."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
-    os.environ.setdefault("KIVY_HOME", str(Path(state_dir) / "kivy"))
-    Path(os.environ["KIVY_HOME"]).mkdir(parents=True, exist_ok=True)
-    from kivy.config import Config
-
+    graphics: dict[str, object] = {}
+    if size is not None:
+        graphics.update(width=size[0], height=size[1])
+    graphics.update(fullscreen="auto" if fullscreen else "0", resizable="1", show_cursor="0" if fullscreen else "1")
+    kivy_env.prepare(Path(state_dir) / "kivy", config={
+        "kivy": {"exit_on_escape": "1"},
+        "input": {"mouse": "mouse,disable_multitouch"},
+        "graphics": graphics,
+    })
     if not verbose:
         logging.getLogger("kivy").setLevel(logging.WARNING)
-    Config.set("kivy", "exit_on_escape", "1")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
-    if size is not None:
-        Config.set("graphics", "width", str(size[0]))
-        Config.set("graphics", "height", str(size[1]))
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
-    Config.set("graphics", "resizable", "1")
-    Config.set("graphics", "show_cursor", "0" if fullscreen else "1")

@@ -1,6 +1,6 @@
 """`antrian kiosk`: Kivy's settings, which must be made before Kivy is imported, then the app.
 
-    prepare_kivy(settings, size=(1280, 800))     # env + kivy.config, before any Kivy import
+    prepare_kivy(settings, size=(1280, 800))     # Kivy's environment, before any Kivy import
     app = build_app(config, "kiosk1", ("127.0.0.1", 1883))
     app.run()
 
@@ -12,11 +12,9 @@ unless set, so a kiosk never fills the home directory.
 
 from __future__ import annotations
 
-import os
 import signal
-import tempfile
-from pathlib import Path
 
+from antrian.adapters import kivy_env
 from antrian.site import Config
 from kiosk.options import KioskSettings, kiosk_settings
 
@@ -33,28 +31,17 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def prepare_kivy(settings: KioskSettings, size: tuple[int, int] | None = None) -> None:
-    """Environment and kivy.config for the kiosk; full screen unless a window `size` is given."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # our logging, not Kivy's handlers
-    os.environ.setdefault("KIVY_HOME", str(Path(tempfile.gettempdir()) / f"antrian-kivy-{os.getuid()}"))
-    if settings.dpi:
-        os.environ["KIVY_DPI"] = str(settings.dpi)
-    from kivy.config import Config as KivyConfig
-
-    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
+    """Environment and Kivy config for the kiosk; full screen unless a window `size` is given."""
     # Nothing on the kiosk moves: 30 frames a second halve the idle CPU of Kivy's loop.
-    KivyConfig.set("graphics", "maxfps", "30")
-    KivyConfig.set("graphics", "rotation", str(settings.rotation))
+    graphics: dict[str, object] = {"maxfps": "30", "rotation": settings.rotation}
+    config: dict[str, dict[str, object]] = {"input": {"mouse": "mouse,disable_multitouch"}, "graphics": graphics}
     if size:
         width, height = size
-        KivyConfig.set("graphics", "fullscreen", "0")
-        KivyConfig.set("graphics", "width", str(width))
-        KivyConfig.set("graphics", "height", str(height))
-        KivyConfig.set("graphics", "resizable", "0")
+        graphics.update(fullscreen="0", width=width, height=height, resizable="0")
     else:
-        KivyConfig.set("graphics", "fullscreen", "auto")
-        KivyConfig.set("graphics", "show_cursor", "0")
-        KivyConfig.set("kivy", "exit_on_escape", "0")
+        graphics.update(fullscreen="auto", show_cursor="0")
+        config["kivy"] = {"exit_on_escape": "0"}
+    kivy_env.prepare(config=config, dpi=settings.dpi)
 
 
 def build_app(config: Config, device: str, address: tuple[str, int]):
