@@ -16,7 +16,7 @@ from pathlib import Path
 from antrian import __version__
 from antrian.site import Config, ConfigError, load
 from kiosk.options import PAPERS as PAPER_PROFILES
-from antrian.errors import CommandError
+from antrian.errors import AntrianError, CommandError
 
 log = logging.getLogger("antrian")
 
@@ -671,7 +671,9 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found in {exc.source}", file=sys.stderr)
         return 2
-    except CommandError as exc:
+    except AntrianError as exc:
+        # Any error of the project is one line: a refused command, a store, a printer, a
+        # simulation that cannot run; only a bug shows a traceback.
         print(f"antrian {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
