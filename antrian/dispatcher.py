@@ -114,7 +114,7 @@ class Dispatcher:
         if self.connection is not None:
             # A clean disconnect does not fire the will: say "offline" ourselves.
             info = self._publish(protocol.status(self.site, self.device_id),
-                                 {"device": self.device_id, "role": "dispatcher", "online": False}, retain=True)
+                                 protocol.device_will(self.device_id, "dispatcher"), retain=True)
             if info is not None and self.connection.connected:
                 info.wait_for_publish(timeout=2)
             self.connection.close()
@@ -310,8 +310,8 @@ class Dispatcher:
         return quota is not None and self.engine.issued_count(event.data["service"]) >= quota
 
     def _status(self, now: dt.datetime) -> dict[str, Any]:
-        return {"device": self.device_id, "role": "dispatcher", "online": True, "problems": list(self.problems),
-                "version": __version__, "at": now.isoformat(timespec="seconds")}
+        return protocol.device_status(self.device_id, "dispatcher", True, self.problems, __version__,
+                                      now.isoformat(timespec="seconds"))
 
     def _set_problem(self, problem: str) -> None:
         if problem not in self.problems:

@@ -226,5 +226,18 @@ def reply_error(msg_id: str | None, code: str, message: str) -> dict[str, Any]:
     return {"id": msg_id, "ok": False, "error": {"code": code, "message": message}}
 
 
+def device_status(device: str, role: str | None, online: bool, problems: list[str], version: str,
+                  at: str) -> dict[str, Any]:
+    """A device's retained status on ``status(site, device)`` (DESIGN.md): who it is, whether
+    it is online, its current problems, its software version and when (ISO 8601)."""
+    return {"device": device, "role": role, "online": online, "problems": list(problems), "version": version,
+            "at": at}
+
+
+def device_will(device: str, role: str | None) -> dict[str, Any]:
+    """The retained will (and clean-shutdown status) of a device: ``{"device", "role", "online": false}``."""
+    return {"device": device, "role": role, "online": False}
+
+
 def encode(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -59,7 +59,7 @@ class BoardLink:
         """Say "offline" (a clean disconnect does not fire the will) and disconnect."""
         if self.connection.connected:
             info = self.connection.publish_json(protocol.status(self.site, self.device_id),
-                                                {"device": self.device_id, "role": "display", "online": False},
+                                                protocol.device_will(self.device_id, "display"),
                                                 retain=True)
             info.wait_for_publish(timeout=2)
         self.connection.close()
@@ -74,8 +74,8 @@ class BoardLink:
             self._publish_status(self.connection.client)
 
     def status(self) -> dict[str, Any]:
-        return {"device": self.device_id, "role": "display", "online": True, "problems": list(self.problems),
-                "version": __version__, "at": dt.datetime.now(self.config.tz).isoformat(timespec="seconds")}
+        return protocol.device_status(self.device_id, "display", True, self.problems, __version__,
+                                      dt.datetime.now(self.config.tz).isoformat(timespec="seconds"))
 
     def _publish_status(self, client) -> None:
         client.publish(protocol.status(self.site, self.device_id), protocol.encode(self.status()),

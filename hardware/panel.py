@@ -134,8 +134,8 @@ class Panel:
             self._changed.notify_all()
         if self.connection is not None:
             if self.connection.connected:
-                info = self.connection.publish_json(self._status_topic, {"device": self.device_id, "role": "panel",
-                                                                         "online": False}, retain=True)
+                info = self.connection.publish_json(self._status_topic, protocol.device_will(self.device_id, "panel"),
+                                                    retain=True)
                 info.wait_for_publish(timeout=2)
             self.connection.close()
         for thread in self._threads:
@@ -352,9 +352,9 @@ class Panel:
             return
         with self._lock:
             problems = list(self.problems)
-        self.connection.publish_json(self._status_topic, {
-            "device": self.device_id, "role": "panel", "online": True, "problems": problems,
-            "version": __version__, "at": dt.datetime.now(self.config.tz).isoformat(timespec="seconds")}, retain=True)
+        self.connection.publish_json(self._status_topic, protocol.device_status(
+            self.device_id, "panel", True, problems, __version__,
+            dt.datetime.now(self.config.tz).isoformat(timespec="seconds")), retain=True)
 
     def _set_problem(self, problem: str, present: bool) -> None:
         with self._lock:

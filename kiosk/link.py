@@ -63,8 +63,8 @@ class Link:
     def close(self) -> None:
         """Say offline (a clean disconnect does not fire the will) and disconnect."""
         if self.connection.connected:
-            info = self.connection.publish_json(self._status_topic, {"device": self.device, "role": "kiosk",
-                                                                     "online": False}, retain=True)
+            info = self.connection.publish_json(self._status_topic, protocol.device_will(self.device, "kiosk"),
+                                                retain=True)
             info.wait_for_publish(timeout=2)
         self.connection.close()
 
@@ -146,6 +146,5 @@ class Link:
         if not self.connected and not self.connection.client.is_connected():
             return  # sent by _on_connected after the reconnect
         now = dt.datetime.now(self.config.tz).isoformat(timespec="seconds")
-        self.connection.publish_json(self._status_topic, {
-            "device": self.device, "role": "kiosk", "online": True, "problems": list(self.problems),
-            "version": __version__, "at": now}, retain=True)
+        self.connection.publish_json(self._status_topic, protocol.device_status(
+            self.device, "kiosk", True, self.problems, __version__, now), retain=True)

@@ -118,7 +118,7 @@ def device_client(
     client = make_client(
         client_id or f"antrian-{site}-{device_id}",
         will_topic=protocol.status(site, device_id) if will else None,
-        will_payload={"device": device_id, "role": role, "online": False} if will else None,
+        will_payload=protocol.device_will(device_id, role) if will else None,
         username=credentials[0] if credentials else None,
         password=credentials[1] if credentials else None,
         clean_session=clean_session,
