@@ -15,5 +15,14 @@ def acl(config, user: str) -> list[tuple[str, str]]:
             ("read", protocol.status(site, "+"))]
 
 
+def _commands(sub) -> None:
+    # Imported only when the `antrian` command is built: the dispatcher's site-file
+    # check loads this module and needs none of it.
+    from display import commands
+
+    commands.add(sub)
+
+
 WING = Wing("display", "the waiting-hall board and its announcer",
-            roles=(Role("display", "a TV board that shows and says the calls", check=options.check, acl=acl),))
+            roles=(Role("display", "a TV board that shows and says the calls", check=options.check, acl=acl),),
+            commands=_commands)

@@ -21,5 +21,14 @@ def acl(config, user: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _commands(sub) -> None:
+    # Imported only when the `antrian` command is built: the dispatcher's site-file
+    # check loads this module and needs none of it.
+    from hardware import commands
+
+    commands.add(sub)
+
+
 WING = Wing("hardware", "counter panels: GPIO call buttons, LEDs and USB keypads",
-            roles=(Role("panel", "a counter Pi with call buttons", check=pinmap.check_role, acl=acl),))
+            roles=(Role("panel", "a counter Pi with call buttons", check=pinmap.check_role, acl=acl),),
+            commands=_commands)

@@ -14,5 +14,14 @@ def acl(config, user: str) -> list[tuple[str, str]]:
             ("write", protocol.survey(site, user)), ("read", protocol.catalog(site))]
 
 
+def _commands(sub) -> None:
+    # Imported only when the `antrian` command is built: the dispatcher's site-file
+    # check loads this module and needs none of it.
+    from kiosk import commands
+
+    commands.add(sub)
+
+
 WING = Wing("kiosk", "the touch kiosk that prints queue tickets",
-            roles=(Role("kiosk", "a touch kiosk with a ticket printer", check=options.check, acl=acl),))
+            roles=(Role("kiosk", "a touch kiosk with a ticket printer", check=options.check, acl=acl),),
+            commands=_commands)

@@ -6,5 +6,15 @@ from __future__ import annotations
 
 from antrian.wings import Wing
 
+
+def _commands(sub) -> None:
+    # Imported only when the `antrian` command is built: the dispatcher's site-file
+    # check loads this module and needs none of it.
+    from mall import commands
+
+    commands.add(sub)
+
+
 WING = Wing("mall", "the whole MPP on one machine and the scripted morning",
-            services={"whole": "mall.whole:run", "morning": "mall.morning:main"})
+            services={"whole": "mall.whole:run", "morning": "mall.morning:main"},
+            commands=_commands)

@@ -13,9 +13,8 @@ import sys
 import threading
 from pathlib import Path
 
-from antrian import __version__
+from antrian import __version__, wings
 from antrian.site import Config, ConfigError, load
-from kiosk.options import PAPERS as PAPER_PROFILES
 from antrian.errors import AntrianError, CommandError
 
 log = logging.getLogger("antrian")
@@ -196,203 +195,12 @@ def _up_whole(args: argparse.Namespace, config: Config) -> int:
     missing = [m for m in ("kivy", "escpos", "gpiozero") if importlib.util.find_spec(m) is None]
     if missing:
         raise CommandError(f"missing {', '.join(missing)}: pip install -e '.[test]'")
-    from mall.whole import run
+    run = wings.registry().service("whole")
 
     try:
         return run(args.config, args.data_dir, port=args.port, bind=args.bind, always_open=args.always_open)
     except BrokerError as exc:
         raise CommandError(str(exc)) from None
-
-
-def cmd_morning(args: argparse.Namespace) -> int:
-    """A scripted, headless morning on the real pieces, into one folder (antrian/morning.py)."""
-    from mall.morning import MorningError, main
-
-    _config(args.config)  # a ConfigError before anything starts
-    if not args.verbose:  # the whole log goes to OUT/morning.log; the terminal gets warnings
-        for handler in logging.getLogger().handlers:
-            handler.setLevel(logging.WARNING)
-    try:
-        return main(args.config, args.out)
-    except MorningError as exc:
-        raise CommandError(str(exc)) from None
-    except ImportError as exc:
-        raise CommandError(f"{exc}: the morning needs the kiosk, board and panel libraries "
-                           "(pip install -e '.[test]')") from None
-
-
-def cmd_panel(args: argparse.Namespace) -> int:
-    """A counter Pi's call buttons, LEDs and keypads (the code lives in hardware/)."""
-    config, host, port = _device_config(args, "panel")
-    try:
-        from hardware.gpio import GPIOError
-        from hardware.panel import Panel
-    except ImportError as exc:
-        raise CommandError(f"{exc}: install the panel's libraries with pip install 'antrian-mpp[panel]'") from None
-    # Handlers first, so a SIGTERM during start-up still stops the panel cleanly.
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    panel = Panel(config, args.device)
-    try:
-        panel.start(host, port)
-    except GPIOError as exc:
-        raise CommandError(str(exc)) from None
-    try:
-        stop.wait()
-    finally:
-        panel.close()
-    return 0
-
-
-def _display_state_dir(args: argparse.Namespace, config: Config, device: str) -> Path:
-    """Where a board keeps the last call it spoke and its Kivy files (XDG state dir)."""
-    if args.state_dir:
-        return Path(args.state_dir)
-    import os
-
-    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return base / "antrian" / f"{config.site.id}-{device}"
-
-
-def _window_size(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
-    width, sep, height = text.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit() or not (200 <= int(width) <= 8000
-                                                                     and 200 <= int(height) <= 8000):
-        raise CommandError(f"--size: {text!r} is not like 1920x1080")
-    return int(width), int(height)
-
-
-def cmd_display(args: argparse.Namespace) -> int:
-    """The waiting-hall board: Kivy screen and announcer (the code lives in display/)."""
-    from display.options import read
-
-    config, host, port = _device_config(args, "display")
-    options = read(config, args.device)
-    size = _window_size(args.size)
-    state_dir = _display_state_dir(args, config, args.device)
-    try:
-        from display.kivy_env import prepare
-
-        prepare(state_dir, size=size, fullscreen=options.fullscreen and not args.windowed, verbose=args.verbose)
-        from display.app import run
-        from display.audio import AudioError
-        from display.speech import SpeechError
-    except ImportError as exc:
-        raise CommandError(f"{exc}: install the board's libraries with pip install 'antrian-mpp[display]'") from None
-    try:
-        run(config, args.device, host, port, options=options, state_dir=state_dir)
-    except (AudioError, SpeechError) as exc:
-        raise CommandError(str(exc)) from None
-    return 0
-
-
-def cmd_say(args: argparse.Namespace) -> int:
-    """One call announcement, chime included, to a WAV file (speaker tests, tests)."""
-    from antrian import bahasa
-    from display.options import DisplayOptions, read
-    from antrian.queue.engine import normalize_number
-
-    config = _config(args.config)
-    displays = [d.id for d in config.devices.values() if d.role == "display"]
-    device = args.device or (displays[0] if displays else None)
-    options = read(config, device) if device else DisplayOptions()
-    wanted = args.counter.strip().lower()
-    counter = next((c for c in config.counters.values() if wanted in (c.id.lower(), c.name.lower())), None)
-    if counter is None:
-        known = ", ".join(f"{c.id} ({c.name})" for c in config.counters.values())
-        raise CommandError(f"unknown counter {args.counter!r} (known: {known})")
-    number = normalize_number(args.number)
-    if number is None:
-        raise CommandError(f"{args.number!r} is not a ticket number like B-012")
-    try:
-        text = bahasa.announcement(number, counter.name, template=config.announcement.template,
-                                   digits=config.announcement.digits)
-        from display.announcer import announcement_audio
-        from display.audio import AudioError
-        from display.speech import SpeechError, make_engine
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
-    except ImportError as exc:
-        raise CommandError(f"{exc}: install the board's libraries with pip install 'antrian-mpp[display]'") from None
-    engine = make_engine(options)
-    try:
-        audio = announcement_audio(engine, text, chime=options.chime, volume=options.volume, repeat=args.repeat,
-                                   timeout=options.speech_timeout)
-        audio.write(args.wav)
-    except (SpeechError, AudioError) as exc:
-        raise CommandError(str(exc)) from None
-    finally:
-        engine.close()
-    print(text)
-    print(f"{args.wav}: {audio.duration:.1f} s, {options.speech} voice {options.voice} at {options.rate} words/min"
-          + (f" (settings of {device})" if device else ""))
-    return 0
-
-
-def cmd_kiosk(args: argparse.Namespace) -> int:
-    """The touch kiosk: service picker and ticket printer (the code lives in kiosk/)."""
-    import importlib.util
-
-    config, host, port = _device_config(args, "kiosk")
-    missing = [m for m in ("kivy", "escpos", "qrcode") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise CommandError(f"missing {', '.join(missing)}: install the kiosk's libraries with "
-                           "pip install 'antrian-mpp[kiosk]'")
-    from kiosk.run import main as run_kiosk
-    from kiosk.run import parse_size
-
-    size = None
-    if args.windowed or args.size:
-        try:
-            size = parse_size(args.size or "1280x800")
-        except ValueError as exc:
-            raise CommandError(f"--size: {exc}") from None
-    return run_kiosk(config, args.device, (host, port), size)
-
-
-def cmd_ticket(args: argparse.Namespace) -> int:
-    """A sample ticket of a service as a PNG preview, drawn from the same layout the printer gets."""
-    from kiosk.options import PAPERS, kiosk_settings
-
-    config = _config(args.config)
-    if args.service not in config.services:
-        raise CommandError(f"unknown service {args.service!r} (known: {', '.join(config.services)})")
-    groups = [g.id for g in config.priority_groups]
-    if args.priority and args.priority not in groups:
-        raise CommandError(f"unknown priority group {args.priority!r} (known: {', '.join(groups)})")
-    kiosks = [d for d in config.devices.values() if d.role == "kiosk"]
-    device = config.device(args.device, "kiosk") if args.device else (kiosks[0] if kiosks else None)
-    settings = kiosk_settings(device.options) if device else None
-    profile = args.profile or (settings.printer.profile if settings else "TM-T20II")
-    try:
-        from kiosk.ticket import TicketData, layout
-        from kiosk.ticket_png import render
-    except ImportError as exc:
-        raise CommandError(f"{exc}: install the kiosk's libraries with pip install 'antrian-mpp[kiosk]'") from None
-    data = TicketData.sample(config, args.service, number=args.number, priority=args.priority, ahead=args.ahead,
-                             wait_min=args.wait)
-    lay = layout(data, PAPERS[profile])
-    image = render(lay, scale=args.scale)
-    try:
-        image.save(args.png)
-    except (OSError, ValueError) as exc:
-        raise CommandError(f"cannot write {args.png}: {exc}") from None
-    print(lay.text())
-    print(f"{args.png}: {profile} ({PAPERS[profile].width_mm} mm paper), {image.width}x{image.height} px")
-    if args.print:
-        if settings is None:
-            raise CommandError("--print needs a kiosk device with a printer in the site file")
-        from kiosk.printer import PrinterError, TicketPrinter
-
-        try:
-            TicketPrinter(settings.printer).print(lay)
-        except PrinterError as exc:
-            raise CommandError(f"printer of {device.id}: {exc}") from None
-        print(f"printed on the printer of {device.id} ({settings.printer.where})")
-    return 0
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -568,50 +376,6 @@ def build_parser() -> argparse.ArgumentParser:
                         "writing tickets to files (needs a display)")
     p.set_defaults(func=cmd_up)
 
-    p = sub.add_parser("morning", help="run a scripted morning headless on the real pieces, into one folder")
-    p.add_argument("--config", required=True)
-    p.add_argument("--out", default="morning", help="output folder (default: ./morning)")
-    p.set_defaults(func=cmd_morning)
-
-    p = sub.add_parser("panel", help="run a counter panel: GPIO call buttons, LEDs, USB keypads")
-    _device_arguments(p, "panel")
-    p.set_defaults(func=cmd_panel)
-
-    p = sub.add_parser("display", help="run a waiting-hall TV board with its announcer")
-    _device_arguments(p, "board", window="")
-    p.add_argument("--state-dir", help="folder for the last call spoken (default: ~/.local/state/antrian/SITE-ID)")
-    p.add_argument("--size", metavar="WxH", help="window size in pixels, e.g. 1280x720 or 1080x1920")
-    p.set_defaults(func=cmd_display)
-
-    p = sub.add_parser("say", help="write a call announcement, chime included, to a WAV file")
-    p.add_argument("--config", required=True)
-    p.add_argument("number", help="ticket number, e.g. B-012")
-    p.add_argument("counter", help="counter id or name, e.g. loket3 or 'Loket 3'")
-    p.add_argument("--wav", required=True, help="the WAV file to write")
-    p.add_argument("--device", help="use this display's voice settings (default: the first display)")
-    p.add_argument("--repeat", type=int, choices=range(1, 6), default=1, metavar="N",
-                   help="say the sentence N times (default 1)")
-    p.set_defaults(func=cmd_say)
-
-    p = sub.add_parser("kiosk", help="run the touch kiosk that prints queue tickets")
-    _device_arguments(p, "kiosk", window="1280x800")
-    p.add_argument("--size", metavar="WxH", help="window size in pixels, e.g. 1280x800 or 800x1280")
-    p.set_defaults(func=cmd_kiosk)
-
-    p = sub.add_parser("ticket", help="draw a sample ticket of a service to a PNG (and print it with --print)")
-    p.add_argument("--config", required=True)
-    p.add_argument("--service", required=True, help="service code, e.g. KTP")
-    p.add_argument("--png", required=True, help="the PNG file to write")
-    p.add_argument("--device", help="the kiosk whose printer profile to use (default: the first kiosk)")
-    p.add_argument("--profile", choices=sorted(PAPER_PROFILES), help="printer profile (overrides the kiosk's)")
-    p.add_argument("--number", type=int, default=12, help="the sample's sequence number (default 12)")
-    p.add_argument("--priority", help="a priority group id, e.g. lansia")
-    p.add_argument("--ahead", type=int, default=4, help="people ahead on the sample (default 4)")
-    p.add_argument("--wait", type=int, default=32, help="estimated wait in minutes on the sample (default 32)")
-    p.add_argument("--scale", type=int, choices=range(1, 5), default=2, metavar="1-4",
-                   help="pixels per printer dot (default 2)")
-    p.add_argument("--print", action="store_true", help="also print it on the kiosk's printer")
-    p.set_defaults(func=cmd_ticket)
 
     p = sub.add_parser("report", help="daily report from the database: CSV files, charts and an HTML page")
     p.add_argument("--config", required=True)
@@ -658,6 +422,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="user name")
     p.add_argument("--remove", action="store_true", help="delete the user instead")
     p.set_defaults(func=cmd_dashboard_user)
+    # Each wing adds its own subcommands (kiosk, display, say, panel, ticket, morning, ...).
+    for wing in wings.registry().wings.values():
+        if wing.commands is not None:
+            wing.commands(sub)
     return parser
 
 

@@ -1,0 +1,49 @@
+"""The hardware wing's subcommands: the counter panel (`antrian panel`).
+
+Added to the `antrian` command through the registry (antrian/wings.py, hardware/wing.py).
+The device libraries are imported inside the handlers, so listing the commands loads
+none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from antrian.cli.main import _device_arguments, _device_config
+from antrian.errors import CommandError
+
+log = logging.getLogger("antrian")
+
+
+def cmd_panel(args: argparse.Namespace) -> int:
+    """A counter Pi's call buttons, LEDs and keypads (the code lives in hardware/)."""
+    config, host, port = _device_config(args, "panel")
+    try:
+        from hardware.gpio import GPIOError
+        from hardware.panel import Panel
+    except ImportError as exc:
+        raise CommandError(f"{exc}: install the panel's libraries with pip install 'antrian-mpp[panel]'") from None
+    # Handlers first, so a SIGTERM during start-up still stops the panel cleanly.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    panel = Panel(config, args.device)
+    try:
+        panel.start(host, port)
+    except GPIOError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        stop.wait()
+    finally:
+        panel.close()
+    return 0
+
+
+def add(sub: argparse._SubParsersAction) -> None:
+    """Add this wing's subcommands to the `antrian` command."""
+    p = sub.add_parser("panel", help="run a counter panel: GPIO call buttons, LEDs, USB keypads")
+    _device_arguments(p, "panel")
+    p.set_defaults(func=cmd_panel)
