@@ -1,7 +1,9 @@
 """The waiting-hall board: what the people waiting see and hear.
 
-- ``app`` + ``board.kv``: the Kivy board (``antrian display``); with ``kivy_env`` (settings made
-  before Kivy starts) the only modules that import Kivy.
+- ``app`` + ``board.kv``: the Kivy board (``antrian display``), the only modules that import Kivy;
+  ``kivy_env`` sets the board's window choices before Kivy starts (antrian/adapters/kivy_env.py).
+- ``wing``, ``options``, ``commands``: the board's place in the registry, its site-file options
+  (checked without Kivy or a speech library) and its subcommands (``display``, ``say``).
 - ``link``: the board's MQTT side -- board, call and dispatcher status in, its own status out.
 - ``view``: pure view logic -- the texts, lists and banner the board shows for a Board payload.
 - ``announcer``: one call at a time, in seq order, chime first, never the same seq twice.

@@ -6,6 +6,8 @@
 - keypad: USB numeric keypads (Linux input devices, or stdin for testing)
 - gpio: the one gpiozero adapter (pin factory, buttons, LEDs, buzzers)
 - panel: the program run by ``antrian panel --config FILE --device ID``
+- wing, pinmap, commands: the panel's place in the registry, its pin map in the site file
+  (checked without gpiozero) and its subcommand
 
 Wiring, a pin table and the systemd unit: WIRING.md and antrian-panel@.service here.
 Only gpio and panel import gpiozero; ``antrian/`` never does.

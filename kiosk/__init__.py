@@ -14,6 +14,8 @@ Layers, fastest to test first:
                 request with retries under one id, printing, the problems
 - `app`, `widgets`, `screens/`  the Kivy app, one .kv file per screen
 - `run`         `antrian kiosk`: Kivy settings that must precede its import, then the app
+- `wing`, `options`, `commands`  the kiosk's place in the registry, its site-file
+                options (checked without Kivy or escpos) and its subcommands
 
 Only `app`, `widgets`, `screens` and `run` import Kivy.
 """
