@@ -176,12 +176,18 @@ class Dispatcher:
                 batch.outgoing = [self._internal(t, p) if stored else (t, p, False)
                                   for t, p, stored in batch.outgoing]
                 batch.events = []
-        sent = [(t, p) for t, p, _ in batch.outgoing if p]
-        for topic, payload in sent:
+        # Calls go out first (the hall waits for them), replies last: a device that has its
+        # reply and then reads a retained state must find the state the reply speaks of.
+        call_topic = protocol.call(self.site)
+        calls = [(t, p) for t, p, _ in batch.outgoing if p and t == call_topic]
+        replies = [(t, p) for t, p, _ in batch.outgoing if p and t != call_topic]
+        for topic, payload in calls:
             self._publish_raw(topic, payload)
-        sent += self._publish_state(now, force=republish, changed=bool(batch.events),
-                                    quota_hit=any(self._last_of_quota(e) for e in batch.events))
-        return sent
+        states = self._publish_state(now, force=republish, changed=bool(batch.events),
+                                     quota_hit=any(self._last_of_quota(e) for e in batch.events))
+        for topic, payload in replies:
+            self._publish_raw(topic, payload)
+        return calls + states + replies
 
     def _handle(self, batch: _Batch, topic: str, payload: bytes, now: dt.datetime) -> None:
         parsed = protocol.parse_topic(self.site, topic)

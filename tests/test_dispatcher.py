@@ -116,6 +116,22 @@ def test_call_next_publishes_reply_call_state_and_board(site):
     assert set(board) == {"seq", "business_day", "counters", "recent", "waiting", "updated_at"}
 
 
+def test_a_reply_comes_after_the_retained_state_it_speaks_of(site, mqtt_client):
+    """A device that has its reply and then subscribes finds the new retained state."""
+    mid = uuid.uuid4().hex
+    site.command("loket1", "pause", mid=mid, reason="Istirahat")
+    topics = [m.topic for m in site.rec.messages]
+    reply_at = next(i for i, m in enumerate(site.rec.messages)
+                    if m.topic == protocol.counter_reply(SITE, "loket1") and m.json().get("id") == mid)
+    paused_at = next(i for i, m in enumerate(site.rec.messages)
+                     if m.topic == protocol.counter_state(SITE, "loket1") and m.json()["status"] == "paused")
+    assert paused_at < reply_at, topics
+    late = mqtt_client(topics=[protocol.counter_state(SITE, "loket1"), protocol.board(SITE)])
+    assert late.wait_for(protocol.counter_state(SITE, "loket1"), lambda m: m.retain).json()["status"] == "paused"
+    board = late.wait_for(protocol.board(SITE), lambda m: m.retain).json()
+    assert next(c for c in board["counters"] if c["counter"] == "loket1")["status"] == "paused"
+
+
 def test_retained_state_reaches_a_late_subscriber(site, mqtt_client):
     number = site.request("KTP")["ticket"]["number"]
     site.command("loket1", "call_next")
