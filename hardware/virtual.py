@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
-import tempfile
-from pathlib import Path
+
+from antrian.adapters.kivy_env import prepare
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     host, port = parse_address(args.broker)
     width, _, height = args.size.partition("x")
 
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
-    os.environ.setdefault("KIVY_HOME", str(Path(tempfile.gettempdir()) / f"antrian-kivy-{os.getuid()}"))
-    from kivy.config import Config as KivyConfig
-
+    prepare(config={"input": {"mouse": "mouse,disable_multitouch"},
+                    "graphics": {"fullscreen": "0", "width": width, "height": height}})
     logging.getLogger("kivy").setLevel(logging.WARNING)
-    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
-    KivyConfig.set("graphics", "fullscreen", "0")
-    KivyConfig.set("graphics", "width", width)
-    KivyConfig.set("graphics", "height", height)
 
     from gpiozero import Device
     from gpiozero.pins.mock import MockFactory
