@@ -11,8 +11,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from antrian.cli.main import _config, _device_arguments, _device_config
+from antrian.cli import common
 from antrian.errors import CommandError
+from antrian.site import Config
 
 log = logging.getLogger("antrian")
 
@@ -41,7 +42,7 @@ def cmd_display(args: argparse.Namespace) -> int:
     """The waiting-hall board: Kivy screen and announcer (the code lives in display/)."""
     from display.options import read
 
-    config, host, port = _device_config(args, "display")
+    config, host, port = common.device_config(args, "display")
     options = read(config, args.device)
     size = _window_size(args.size)
     state_dir = _display_state_dir(args, config, args.device)
@@ -67,7 +68,7 @@ def cmd_say(args: argparse.Namespace) -> int:
     from display.options import DisplayOptions, read
     from antrian.queue.engine import normalize_number
 
-    config = _config(args.config)
+    config = common.read_config(args.config)
     displays = [d.id for d in config.devices.values() if d.role == "display"]
     device = args.device or (displays[0] if displays else None)
     options = read(config, device) if device else DisplayOptions()
@@ -107,7 +108,7 @@ def cmd_say(args: argparse.Namespace) -> int:
 def add(sub: argparse._SubParsersAction) -> None:
     """Add this wing's subcommands to the `antrian` command."""
     p = sub.add_parser("display", help="run a waiting-hall TV board with its announcer")
-    _device_arguments(p, "board", window="")
+    common.device_arguments(p, "board", window="")
     p.add_argument("--state-dir", help="folder for the last call spoken (default: ~/.local/state/antrian/SITE-ID)")
     p.add_argument("--size", metavar="WxH", help="window size in pixels, e.g. 1280x720 or 1080x1920")
     p.set_defaults(func=cmd_display)

@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 
-from antrian.cli.main import _device_arguments, _device_config
+from antrian.cli import common
 from antrian.errors import CommandError
 
 log = logging.getLogger("antrian")
@@ -20,7 +20,7 @@ log = logging.getLogger("antrian")
 
 def cmd_panel(args: argparse.Namespace) -> int:
     """A counter Pi's call buttons, LEDs and keypads (the code lives in hardware/)."""
-    config, host, port = _device_config(args, "panel")
+    config, host, port = common.device_config(args, "panel")
     try:
         from hardware.gpio import GPIOError
         from hardware.panel import Panel
@@ -45,5 +45,5 @@ def cmd_panel(args: argparse.Namespace) -> int:
 def add(sub: argparse._SubParsersAction) -> None:
     """Add this wing's subcommands to the `antrian` command."""
     p = sub.add_parser("panel", help="run a counter panel: GPIO call buttons, LEDs, USB keypads")
-    _device_arguments(p, "panel")
+    common.device_arguments(p, "panel")
     p.set_defaults(func=cmd_panel)

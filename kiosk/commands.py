@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from antrian.cli.main import _config, _device_arguments, _device_config
+from antrian.cli import common
 from antrian.errors import CommandError
 from kiosk.options import PAPERS as PAPER_PROFILES
 
@@ -21,7 +21,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     """The touch kiosk: service picker and ticket printer (the code lives in kiosk/)."""
     import importlib.util
 
-    config, host, port = _device_config(args, "kiosk")
+    config, host, port = common.device_config(args, "kiosk")
     missing = [m for m in ("kivy", "escpos", "qrcode") if importlib.util.find_spec(m) is None]
     if missing:
         raise CommandError(f"missing {', '.join(missing)}: install the kiosk's libraries with "
@@ -42,7 +42,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
     """A sample ticket of a service as a PNG preview, drawn from the same layout the printer gets."""
     from kiosk.options import PAPERS, kiosk_settings
 
-    config = _config(args.config)
+    config = common.read_config(args.config)
     if args.service not in config.services:
         raise CommandError(f"unknown service {args.service!r} (known: {', '.join(config.services)})")
     groups = [g.id for g in config.priority_groups]
@@ -83,7 +83,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
 def add(sub: argparse._SubParsersAction) -> None:
     """Add this wing's subcommands to the `antrian` command."""
     p = sub.add_parser("kiosk", help="run the touch kiosk that prints queue tickets")
-    _device_arguments(p, "kiosk", window="1280x800")
+    common.device_arguments(p, "kiosk", window="1280x800")
     p.add_argument("--size", metavar="WxH", help="window size in pixels, e.g. 1280x800 or 800x1280")
     p.set_defaults(func=cmd_kiosk)
 

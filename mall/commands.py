@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from antrian.cli.main import _config
+from antrian.cli import common
 from antrian.errors import CommandError
 
 log = logging.getLogger("antrian")
@@ -20,7 +20,7 @@ def cmd_morning(args: argparse.Namespace) -> int:
     """A scripted, headless morning on the real pieces, into one folder (antrian/morning.py)."""
     from mall.morning import MorningError, main
 
-    _config(args.config)  # a ConfigError before anything starts
+    common.read_config(args.config)  # a ConfigError before anything starts
     if not args.verbose:  # the whole log goes to OUT/morning.log; the terminal gets warnings
         for handler in logging.getLogger().handlers:
             handler.setLevel(logging.WARNING)
