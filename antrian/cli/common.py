@@ -49,12 +49,9 @@ def broker_address(args: argparse.Namespace, config: Config) -> tuple[str, int]:
 
 def check_credentials(config: Config, user: str) -> None:
     """A one-line error now if this device's broker password or CA file cannot be used."""
-    from antrian.adapters.mqtt import CredentialsError, check_credentials
+    from antrian.adapters.mqtt import check_credentials
 
-    try:
-        check_credentials(config, user)
-    except CredentialsError as exc:
-        raise CommandError(str(exc)) from None
+    check_credentials(config, user)
 
 
 def device_config(args: argparse.Namespace, role: str) -> tuple[Config, str, int]:
@@ -81,13 +78,10 @@ def wait_for_signal() -> None:
 
 
 def open_store(args: argparse.Namespace, config: Config, default: Path):
-    from antrian.adapters.store import Store, StoreError
+    from antrian.adapters.store import Store
 
     path = Path(args.db) if args.db else default
-    try:
-        return Store(path, config.tz)
-    except StoreError as exc:
-        raise CommandError(str(exc)) from None
+    return Store(path, config.tz)
 
 
 def parse_date(text: str, option: str):

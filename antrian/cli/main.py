@@ -2,8 +2,10 @@
 
 Each subcommand exits 0 on success and non-zero with a one-line reason on error; a
 technician should never see a traceback for a typo in the site file or a busy port.
-The core's subcommands live in antrian/cli/tools.py (run once) and antrian/cli/serve.py
-(run until Ctrl-C); each wing adds its own through the registry (antrian/wings.py).
+Every error of the project is an AntrianError (antrian/errors.py), so a subcommand lets
+it through and :func:`main` prints it. The core's subcommands live in antrian/cli/tools.py
+(run once) and antrian/cli/serve.py (run until Ctrl-C); each wing adds its own through the
+registry (antrian/wings.py).
 """
 
 from __future__ import annotations

@@ -32,20 +32,17 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
-    from antrian.adapters.mosquitto import BrokerError, run_foreground
+    from antrian.adapters.mosquitto import run_foreground
 
-    try:
-        return run_foreground(args.port, args.data_dir, args.bind)
-    except BrokerError as exc:
-        raise CommandError(str(exc)) from None
+    return run_foreground(args.port, args.data_dir, args.bind)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     """The whole MPP on one machine: the project's Mosquitto and the dispatcher."""
-    from antrian.adapters.mosquitto import BrokerError, LocalBroker
+    from antrian.adapters.mosquitto import LocalBroker
     from antrian.dispatcher import Dispatcher
 
-    from antrian.tools.broker_files import BrokerFilesError, site_renderer
+    from antrian.tools.broker_files import site_renderer
 
     config = common.site_config(args)
     if getattr(args, "whole", False):
@@ -56,17 +53,11 @@ def cmd_up(args: argparse.Namespace) -> int:
         # The site's secured broker: its users, ACL and TLS, made by `antrian broker-files`.
         common.check_credentials(config, common.dispatcher_id(config))
         tls = config.broker.tls
-        try:
-            render = site_renderer(config, config.broker.credentials_dir, tls_port=tls.port if tls else None,
-                                   bridge=False)
-        except BrokerFilesError as exc:
-            raise CommandError(str(exc)) from None
+        render = site_renderer(config, config.broker.credentials_dir, tls_port=tls.port if tls else None,
+                               bridge=False)
     store = common.open_store(args, config, data / f"{config.site.id}.db")
     broker = LocalBroker(port=port, data_dir=data / "broker", bind=args.bind, render=render)
-    try:
-        broker.start()
-    except BrokerError as exc:
-        raise CommandError(str(exc)) from None
+    broker.start()
     dispatcher = Dispatcher(config, store, device_id=common.dispatcher_id(config))
     dispatcher.start(broker.host, config.broker.tls.port if render and config.broker.tls else broker.port)
     print(f"Antrian MPP for {config.site.name} is running.")
@@ -89,8 +80,6 @@ def _up_whole(args: argparse.Namespace, config: Config) -> int:
     import importlib.util
     import os
 
-    from antrian.adapters.mosquitto import BrokerError
-
     if config.broker.credentials_dir:
         raise CommandError("--whole runs the devices on a local broker without passwords; "
                            "use a site file without broker.credentials_dir")
@@ -102,23 +91,17 @@ def _up_whole(args: argparse.Namespace, config: Config) -> int:
         raise CommandError(f"missing {', '.join(missing)}: pip install -e '.[test]'")
     run = wings.registry().service("whole")
 
-    try:
-        return run(args.config, args.data_dir, port=args.port, bind=args.bind, always_open=args.always_open)
-    except BrokerError as exc:
-        raise CommandError(str(exc)) from None
+    return run(args.config, args.data_dir, port=args.port, bind=args.bind, always_open=args.always_open)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """The MPP head's live dashboard: a read-only web page behind a login (antrian/dashboard/)."""
-    from antrian.dashboard.server import Dashboard, DashboardError, parse_listen
+    from antrian.dashboard.server import Dashboard, parse_listen
 
     config = common.read_config(args.config)
     host, port = common.broker_address(args, config)
     common.check_credentials(config, "dashboard")
-    try:
-        dashboard = Dashboard(config, args.users, parse_listen(args.listen)).start(host, port)
-    except DashboardError as exc:
-        raise CommandError(str(exc)) from None
+    dashboard = Dashboard(config, args.users, parse_listen(args.listen)).start(host, port)
     web_host, web_port = dashboard.address
     print(f"Dashboard of {config.site.name} on http://{web_host}:{web_port}/ (broker {host}:{port}); "
           "Ctrl-C stops it", flush=True)
@@ -131,17 +114,14 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def cmd_dashboard_user(args: argparse.Namespace) -> int:
     """Add a dashboard user or change its password (read from stdin); --remove deletes it."""
-    from antrian.dashboard.server import DashboardError, read_password, remove_user, set_user
+    from antrian.dashboard.server import read_password, remove_user, set_user
 
-    try:
-        if args.remove:
-            remove_user(args.file, args.name)
-            print(f"{args.file}: removed {args.name}")
-        else:
-            new = set_user(args.file, args.name, read_password())
-            print(f"{args.file}: {'added' if new else 'changed the password of'} {args.name}")
-    except DashboardError as exc:
-        raise CommandError(str(exc)) from None
+    if args.remove:
+        remove_user(args.file, args.name)
+        print(f"{args.file}: removed {args.name}")
+    else:
+        new = set_user(args.file, args.name, read_password())
+        print(f"{args.file}: {'added' if new else 'changed the password of'} {args.name}")
     return 0
 
 
