@@ -56,8 +56,13 @@ class FakePrinter:
 
     # -- staging ----------------------------------------------------------------
 
-    def set_status(self, *, paper_out: bool = False, cover_open: bool = False, offline: bool = False) -> None:
-        """What the next DLE EOT queries answer (a real printer goes offline for both problems)."""
+    def set_status(self, *, paper_out: bool = False, cover_open: bool = False, offline: bool = False,
+                   garbage: bool = False) -> None:
+        """What the next DLE EOT queries answer (a real printer goes offline for both problems);
+        `garbage`: bytes that are no status at all, as a clone or a device that is no printer sends."""
+        if garbage:
+            self.status = {n: 0xFF for n in (1, 2, 3, 4)}
+            return
         off = offline or paper_out or cover_open
         self.status = {1: 0x12 | (0x08 if off else 0),
                        2: 0x12 | (0x04 if cover_open else 0) | (0x20 if paper_out else 0),

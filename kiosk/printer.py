@@ -41,12 +41,13 @@ __all__ = ["MESSAGES", "PROBLEMS", "PrinterError", "TicketPrinter", "escpos_byte
 
 log = logging.getLogger(__name__)
 
-PROBLEMS = ("printer_offline", "paper_out", "cover_open")
+PROBLEMS = ("printer_offline", "paper_out", "cover_open", "printer_status_unknown")
 # What a citizen reads on the kiosk for each problem.
 MESSAGES = {
     "printer_offline": "Printer tiket tidak dapat dihubungi. Silakan hubungi petugas.",
     "paper_out": "Kertas tiket habis. Silakan hubungi petugas.",
     "cover_open": "Penutup printer tiket terbuka. Silakan hubungi petugas.",
+    "printer_status_unknown": "Printer tiket tidak dapat diperiksa. Silakan hubungi petugas.",
 }
 DLE_EOT = b"\x10\x04"
 _FIXED_MASK, _FIXED_BITS = 0x93, 0x12  # bits 0, 1, 4, 7 of every status byte
@@ -66,8 +67,12 @@ logging.getLogger().addFilter(_QuietEscposInfo())
 def status_problems(printer: int | None, cause: int | None, paper: int | None) -> list[str]:
     """Problems from the answers to DLE EOT 1, 2 and 4 (None: no answer), pure.
 
-    A byte without the fixed bits is not a status answer (a clone printer's reply or
-    stray data) and is ignored rather than guessed at.
+    Every status byte has bits 1 and 4 set and bits 0 and 7 clear. A byte without
+    them is not a status answer (a clone printer's reply, stray data, a device that
+    is not a printer): what it would say about paper or cover is unknown, and an
+    unknown printer is not a healthy one, so it is `printer_status_unknown` (a printer
+    that cannot answer DLE EOT is set up with ``status: false``). Problems read from
+    the bytes that are valid are still reported.
     """
     if printer is None:
         return ["printer_offline"]
@@ -75,7 +80,8 @@ def status_problems(printer: int | None, cause: int | None, paper: int | None) -
     def valid(b: int | None) -> int | None:
         return b if b is not None and b & _FIXED_MASK == _FIXED_BITS else None
 
-    printer, cause, paper = valid(printer), valid(cause), valid(paper)
+    answers = (printer, cause, paper)
+    printer, cause, paper = (valid(b) for b in answers)
     problems = []
     if (paper is not None and paper & 0x60) or (cause is not None and cause & 0x20):
         problems.append("paper_out")
@@ -83,6 +89,8 @@ def status_problems(printer: int | None, cause: int | None, paper: int | None) -
         problems.append("cover_open")
     if not problems and printer is not None and printer & 0x08:
         problems.append("printer_offline")
+    if None in (printer, cause, paper):
+        problems.append("printer_status_unknown")
     return problems
 
 
@@ -201,6 +209,8 @@ class TicketPrinter:
         finally:
             _close(device)
         self.detail = f"{self.settings.where}: status {', '.join(problems)}" if problems else ""
+        if "printer_status_unknown" in problems:
+            self.detail += " (its DLE EOT answer is no status byte; a printer that cannot answer needs status: false)"
         return problems
 
     def print(self, lay: Layout) -> None:

@@ -139,8 +139,9 @@ def test_printer_hanging_up_mid_job_shows_the_issued_number(kiosk, printer, mqtt
 
 
 @pytest.mark.parametrize("fault,problem", [({"paper_out": True}, "paper_out"),
-                                           ({"cover_open": True}, "cover_open")])
-def test_dle_eot_paper_out_or_cover_open_means_no_ticket(kiosk, printer, mqtt_client, fault, problem):
+                                           ({"cover_open": True}, "cover_open"),
+                                           ({"garbage": True}, "printer_status_unknown")])
+def test_dle_eot_paper_out_cover_open_or_garbage_means_no_ticket(kiosk, printer, mqtt_client, fault, problem):
     watch = mqtt_client(topics=[STATUS, REQUEST])
     k = kiosk()
     printer.set_status(**fault)

@@ -204,7 +204,12 @@ def test_antrian_ticket_writes_a_png_preview(tmp_path):
     (0x1A, 0x12, 0x12, ["printer_offline"]),
     (0x1A, 0x36, 0x7E, ["paper_out", "cover_open"]),
     (0x72, 0x72, 0x72, ["paper_out"]),  # one byte for every query, as a simple printer answers
-    (0xFF, 0xFF, 0xFF, []),  # not status bytes at all: ignored, not guessed at
+    # not status bytes at all: unknown, never healthy
+    (0xFF, 0xFF, 0xFF, ["printer_status_unknown"]),
+    (0x00, 0x00, 0x00, ["printer_status_unknown"]),
+    (ord("O"), ord("K"), ord("\n"), ["printer_status_unknown"]),
+    (0x12, 0x12, 0xFF, ["printer_status_unknown"]),  # paper unknown: not healthy
+    (0x12, 0x36, 0xFF, ["paper_out", "cover_open", "printer_status_unknown"]),  # what is known still says
 ])
 def test_status_bytes(printer, cause, paper, problems):
     assert status_problems(printer, cause, paper) == problems
