@@ -1,0 +1,79 @@
+"""Who may do what on the broker: the users of a site (its devices, the dashboard, the
+technician's monitor) and the ACL file that gives each one exactly its own topics.
+
+A device's topics come from the wing that owns its role (antrian/wings.py); every topic
+is built by antrian.protocol.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from antrian import protocol, wings
+from antrian.errors import BrokerFilesError
+from antrian.site import Config
+
+DASHBOARD_USER = "dashboard"
+# A technician's read-only user for mosquitto_sub. Its own, because the broker makes the
+# user name the client id: watching as the dispatcher would throw the dispatcher off.
+MONITOR_USER = "monitor"
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    name: str
+    role: str  # dispatcher, kiosk, display, panel or dashboard
+
+
+def dispatcher_ids(config: Config) -> list[str]:
+    """The dispatcher's broker user(s): its device id in the site file, else ``dispatcher``."""
+    return config.dispatcher_ids()
+
+
+def users(config: Config) -> list[User]:
+    """Every broker user of the site, in site-file order, then the dashboard and the monitor."""
+    found = [User(d.id, d.role) for d in config.devices.values()]
+    if not any(u.role == "dispatcher" for u in found):
+        found.insert(0, User("dispatcher", "dispatcher"))
+    for name in (DASHBOARD_USER, MONITOR_USER):
+        if any(u.name == name for u in found):
+            raise BrokerFilesError(f"{config.source}: the device id {name!r} is a broker user of the project "
+                                   "(the dashboard's, the technician's monitor); give that device another id")
+    return found + [User(DASHBOARD_USER, "dashboard"), User(MONITOR_USER, "monitor")]
+
+
+def topics_of(config: Config, user: User) -> list[tuple[str, str]]:
+    """``(access, topic filter)`` pairs of one user, besides its own status topic.
+
+    A device's topics come from the wing that owns its role (its ``acl``, made from
+    what that part really subscribes to and publishes); the dashboard's and the
+    monitor's are the core's own."""
+    site = config.site.id
+    if user.role == "dashboard":
+        return [("read", protocol.board(site)), ("read", protocol.catalog(site)),
+                ("read", protocol.counter_state(site, "+")), ("read", protocol.status(site, "+")),
+                ("read", protocol.kiosk_reply(site, "+"))]
+    if user.role == "monitor":
+        # Everything of the site and the broker's own state (the bridge's connection), read only.
+        return [("read", protocol.site_filter(site)), ("read", "$SYS/#")]
+    role = wings.registry().role(user.role)
+    if role is None or role.acl is None:
+        raise BrokerFilesError(f"no broker topics for role {user.role!r}{wings.registry().missing()}")
+    return role.acl(config, user.name)
+
+
+def acl_text(config: Config) -> str:
+    site = config.site.id
+    lines = [
+        f"# Mosquitto ACL of site {site!r}, made by `antrian broker-files` from {config.source}.",
+        "# Do not edit: change the site file and run antrian broker-files again.",
+        "# Anything not granted here is refused: a publish is dropped (MQTT 5: PUBACK 'not",
+        "# authorized'), a subscription delivers nothing.",
+        "",
+        "# Every user: its own retained status, which is also the topic of its will.",
+        f"pattern readwrite {protocol.status(site, '%u')}",
+    ]
+    for user in users(config):
+        lines += ["", f"# {user.role}", f"user {user.name}"]
+        lines += [f"topic {access} {topic}" for access, topic in topics_of(config, user)]
+    return "\n".join(lines) + "\n"
