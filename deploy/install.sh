@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install Antrian MPP on a Raspberry Pi OS (Bookworm, 64-bit) or Debian machine for one role.
 #
-#   sudo deploy/install.sh ROLE [DEVICE] [--site FILE] [--password FILE] [--ca FILE] [--dry-run]
+#   sudo deploy/install.sh ROLE [DEVICE] [--site FILE] [--password FILE] [--ca FILE]
+#                          [--time-server HOST] [--dry-run]
 #
 # ROLE
 #   server           the broker and the dispatcher (and the dashboard with --dashboard)
@@ -16,18 +17,22 @@
 #   --ca FILE        the broker's CA certificate, copied to the broker.tls.ca path
 #                    the site file names (devices, when the site uses TLS)
 #   --dashboard      server: also the dashboard on port 8080
+#   --time-server HOST  devices: the LAN's time server (default: the site file's
+#                    broker.host, the server Pi)
 #   --dry-run        print what would be done, change nothing (no root needed)
 #
 # What it does: installs the Debian packages of the role, makes the service user
 # "antrian", copies this checkout to /opt/antrian with its venv in /opt/antrian/.venv
 # (only the role's Python extras), puts the site file in /etc/antrian, the broker
 # files or this device's password in the site's credentials_dir, then installs and
-# enables the role's systemd unit (Restart=always) and starts it. Running it again
-# updates the code and keeps the site file, the passwords and the database.
+# enables the role's systemd unit (Restart=always) and starts it. The clock: chrony
+# on every Pi; the server (and a dispatcher Pi) serves time to the LAN from its own
+# clock when the internet is away, the devices take their time from it. Running it
+# again updates the code and keeps the site file, the passwords and the database.
 # docs/operations.md has the whole procedure, updates, backups and password rotation.
 set -euo pipefail
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 die() { echo "install.sh: $*" >&2; exit 1; }
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -57,24 +62,37 @@ case "$role" in
 esac
 [ "$role" = board ] && role=display
 
-site_file="" password_file="" ca_file="" dashboard=0 dry=0
+site_file="" password_file="" ca_file="" time_server="" dashboard=0 dry=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --site) site_file=${2:?--site needs a file}; shift 2 ;;
         --password) password_file=${2:?--password needs a file}; shift 2 ;;
         --ca) ca_file=${2:?--ca needs a file}; shift 2 ;;
+        --time-server) time_server=${2:?--time-server needs a host}; shift 2 ;;
         --dashboard) dashboard=1; shift ;;
         --dry-run) dry=1; shift ;;
         *) die "unknown option '$1'" ;;
     esac
 done
 
-# Every change goes through run, so --dry-run shows the whole plan.
+# Every change goes through run (or write), so --dry-run shows the whole plan.
 run() {
     if [ "$dry" = 1 ]; then
         printf '+ %s\n' "$*"
     else
         "$@"
+    fi
+}
+# write FILE LINE...: FILE holds exactly these lines (mode 0644).
+write() {
+    local file=$1
+    shift
+    if [ "$dry" = 1 ]; then
+        printf '+ write %s: %s\n' "$file" "$(printf '%s; ' "$@")"
+    else
+        install -d -m 0755 "$(dirname "$file")"
+        printf '%s\n' "$@" >"$file"
+        chmod 0644 "$file"
     fi
 }
 
@@ -91,7 +109,7 @@ for f in "$password_file" "$ca_file"; do
 done
 
 # -- packages -------------------------------------------------------------------------
-apt_packages=(python3 python3-venv python3-pip rsync)
+apt_packages=(python3 python3-venv python3-pip rsync chrony)
 extras=""
 units=()
 case "$role" in
@@ -187,11 +205,11 @@ try:
 except ConfigError as exc:
     sys.exit(str(exc))
 b = config.broker
-print(b.credentials_dir or "-", b.tls.ca if b.tls else "-", b.tls.key or "-" if b.tls else "-")' \
+print(b.credentials_dir or "-", b.tls.ca if b.tls else "-", b.tls.key or "-" if b.tls else "-", b.host)' \
         "$check_site" "$device" "$role") || exit 1
-    read -r creds ca key <<< "$found"
+    read -r creds ca key broker_host <<< "$found"
 else
-    creds=- ca=- key=-
+    creds=- ca=- key=- broker_host=-
 fi
 [ "$creds" = - ] && echo "note: the site file names no broker.credentials_dir: devices connect without passwords" >&2
 
@@ -237,6 +255,45 @@ if [ -n "$ca_file" ]; then
     [ "$ca" != - ] || die "--ca given, but the site file has no broker.tls.ca"
     run install -D -m 0644 "$ca_file" "$ca"
 fi
+
+# -- the clock -------------------------------------------------------------------------
+# The business day and the ticket numbers follow the server's clock, and a Pi has no
+# battery clock: one time for the whole LAN, kept by the server even with the internet
+# away for days (docs/operations.md, "Time on the LAN"). chrony replaces Debian's
+# systemd-timesyncd; a fitted RTC keeps the time across a power cut (chrony's rtcsync,
+# on in Debian's chrony.conf).
+case "$role" in
+    server|dispatcher)
+        say "time server for the LAN (chrony)"
+        write /etc/chrony/conf.d/antrian.conf \
+            "# Antrian MPP: this Pi is the LAN's time server (deploy/install.sh)." \
+            "allow 10.0.0.0/8" "allow 172.16.0.0/12" "allow 192.168.0.0/16" \
+            "# With no internet source, serve this Pi's own clock rather than nothing." \
+            "local stratum 10"
+        ;;
+    *)
+        if [ -z "$time_server" ]; then
+            case "$broker_host" in
+                -|127.*|localhost|::1) ;;
+                *) time_server=$broker_host ;;
+            esac
+        fi
+        if [ -n "$time_server" ]; then
+            say "time from $time_server (chrony)"
+            write /etc/chrony/sources.d/antrian.sources \
+                "# Antrian MPP: the LAN's time server, the server Pi (deploy/install.sh)." \
+                "server $time_server iburst prefer"
+        else
+            echo "note: no time server: the site file's broker.host is this machine; give --time-server HOST" >&2
+        fi
+        ;;
+esac
+# Step a clock more than a second off at any time, not only in the first three updates:
+# a Pi that reaches its time server an hour after boot must not slew for a day. (Debian's
+# chrony.conf sets makestep after its conf.d, so the line itself is changed.)
+run sed -i 's/^makestep .*/makestep 1 -1/' /etc/chrony/chrony.conf
+run systemctl enable chrony.service
+run systemctl restart chrony.service
 
 # -- the units -------------------------------------------------------------------------
 say "systemd units: ${units[*]}"

@@ -105,3 +105,32 @@ def test_install_refuses_a_device_the_site_file_does_not_have(deployed_site):
     result = subprocess.run(["bash", str(ROOT / "deploy" / "install.sh"), "kiosk", "kiosk9", "--site",
                              str(deployed_site), "--dry-run"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode != 0 and "no kiosk device 'kiosk9' (known: kiosk1, kiosk2)" in result.stderr
+
+
+def test_the_server_serves_time_to_the_lan_and_devices_take_it_from_it(deployed_site, tmp_path):
+    server = plan("server", "--site", str(deployed_site))
+    assert "chrony" in server[1].split()
+    conf = next(s for s in server if s.startswith("write /etc/chrony/conf.d/antrian.conf: "))
+    assert "allow 192.168.0.0/16; " in conf and "allow 10.0.0.0/8; " in conf
+    assert "local stratum 10; " in conf  # its own clock when the internet is away
+    assert "sed -i s/^makestep .*/makestep 1 -1/ /etc/chrony/chrony.conf" in server
+    assert server.index("systemctl restart chrony.service") < server.index(
+        "systemctl restart antrian-broker.service antrian-dispatcher.service")
+    assert not any(s.startswith("write /etc/chrony/sources.d/") for s in server)
+    secret = tmp_path / "kiosk1.password"
+    secret.write_text("x" * 32 + "\n")
+    kiosk = plan("kiosk", "kiosk1", "--site", str(deployed_site), "--password", str(secret))
+    assert "write /etc/chrony/sources.d/antrian.sources: " in "\n".join(kiosk)
+    source = next(s for s in kiosk if s.startswith("write /etc/chrony/sources.d/antrian.sources: "))
+    assert "server 192.168.10.2 iburst prefer; " in source  # the site file's broker host
+    assert not any(s.startswith("write /etc/chrony/conf.d/") for s in kiosk)  # a kiosk serves no time
+    other = plan("panel", "panel1", "--site", str(deployed_site), "--time-server", "10.0.0.5")
+    assert any("server 10.0.0.5 iburst prefer; " in s for s in other)
+
+
+def test_a_device_on_a_site_file_with_a_loopback_broker_says_it_has_no_time_server():
+    result = subprocess.run(["bash", str(ROOT / "deploy" / "install.sh"), "kiosk", "kiosk1", "--site", str(BUTON),
+                             "--dry-run"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "note: no time server" in result.stderr and "--time-server HOST" in result.stderr
+    assert "write /etc/chrony/sources.d" not in result.stdout
