@@ -28,7 +28,7 @@ from conftest import BUTON, ROOT
 pytest.importorskip("gpiozero")
 pytest.importorskip("escpos")
 
-# What the script does, in the order it must come out (see mall/morning.py):
+# What the script does, in the order it must come out (see mall/morning/script.py):
 # loket1 serves KTP and KIA, loket2 KTP and KK; priority_streak is 2.
 EXPECTED_CALLS = [
     ("A-004", "loket1", False),  # the lansia ticket before the three older KTP ones
