@@ -28,7 +28,7 @@ from antrian.queue.engine import Engine, Event, Outcome, QueueError
 from antrian.adapters.mqtt import Connection, device_client
 from antrian.adapters.store import Reply, Store, StoreError
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("antrian.dispatcher")  # one name for the whole package
 
 MAX_BATCH = 500
 TICK_SECONDS = 1.0
