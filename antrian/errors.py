@@ -62,6 +62,21 @@ class StoreError(AntrianError, OSError):
     """The database cannot be opened, read or written."""
 
 
+# The exit status of a dispatcher that stops on a database it must not touch. The
+# systemd unit lists it in RestartPreventExitStatus: restarting cannot fix the file,
+# and a restart loop would hide the one line that says what is wrong.
+EXIT_DATABASE = 65  # EX_DATAERR of sysexits.h
+
+
+class DatabaseUnusable(StoreError):
+    """A database the dispatcher refuses to run on, and will not overwrite: truncated or
+    random bytes, a foreign or empty file (unless told to start a new one), a newer
+    schema, an unknown event kind or a row it cannot read. The message names the file
+    (and the row); the command exits with `exit_status`."""
+
+    exit_status = EXIT_DATABASE
+
+
 class CredentialsError(AntrianError, ValueError):
     """A device's broker password or CA file is missing or unreadable."""
 

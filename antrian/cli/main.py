@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         # Any error of the project is one line: a refused command, a store, a printer, a
         # simulation that cannot run; only a bug shows a traceback.
         print(f"antrian {args.command}: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_status", 1)
     except KeyboardInterrupt:
         return 130
 
