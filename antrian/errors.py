@@ -40,7 +40,8 @@ class ProtocolError(AntrianError, ValueError):
 # The error codes of the wire contract's Reply (docs/protocol.md). A QueueError can only
 # carry one of them, so the engine cannot invent a code no client knows.
 ERROR_CODES = ("bad_request", "unknown_service", "unknown_counter", "quota_exhausted", "service_closed",
-               "counter_closed", "queue_empty", "not_serving", "recall_limit", "internal")
+               "counter_closed", "queue_empty", "not_serving", "recall_limit", "internal", "rate_limited",
+               "expired")
 
 
 class QueueError(AntrianError, ValueError):

@@ -9,6 +9,7 @@ the sender's id when one could be read, so the dispatcher can answer `bad_reques
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from typing import Any
 
@@ -108,6 +109,7 @@ class Request:
     id: str
     service: str
     priority: str | None
+    at: dt.datetime | None = None  # when the citizen pressed (the kiosk's clock), if it says
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,9 +183,36 @@ def _score(value: Any, key: str, mid: str) -> int:
     return value
 
 
+def _time(obj: dict[str, Any], key: str, mid: str) -> dt.datetime | None:
+    """An optional ISO 8601 time with its UTC offset (``2026-11-23T09:15:02+08:00``)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError(value)
+        at = dt.datetime.fromisoformat(value)
+        if at.utcoffset() is None:
+            raise ValueError(value)
+    except ValueError:
+        raise ProtocolError(f"Kolom '{key}' harus berupa waktu ISO 8601 dengan zona waktu, "
+                            "mis. 2026-11-23T09:15:02+08:00", mid) from None
+    return at
+
+
 def parse_request(obj: dict[str, Any]) -> Request:
     mid = _id(obj)
-    return Request(mid, _text(obj, "service", mid), _text(obj, "priority", mid, optional=True))
+    return Request(mid, _text(obj, "service", mid), _text(obj, "priority", mid, optional=True),
+                   _time(obj, "at", mid))
+
+
+def request(msg_id: str, service: str, priority: str | None, at: dt.datetime | None = None) -> dict[str, Any]:
+    """A kiosk's Request; `at`, when the citizen pressed, lets the dispatcher answer
+    `expired` to one that arrives after the citizen has gone."""
+    body: dict[str, Any] = {"id": msg_id, "service": service, "priority": priority}
+    if at is not None:
+        body["at"] = at.isoformat(timespec="seconds")
+    return body
 
 
 def parse_command(obj: dict[str, Any]) -> Command:

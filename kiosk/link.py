@@ -112,7 +112,9 @@ class Link:
             attempts: int) -> dict[str, Any] | None:
         """The dispatcher's reply to this request id, asking up to `attempts` times; None if
         none came (broker or dispatcher down): the caller may ask again with the same id."""
-        request = {"id": request_id, "service": service, "priority": priority}
+        # `at`: when the citizen asked, so a request that reaches the dispatcher after they
+        # have gone (it waited in a queue) is answered `expired`, not issued.
+        request = protocol.request(request_id, service, priority, dt.datetime.now(self.config.tz))
         for attempt in range(attempts):
             with self._cond:
                 if request_id in self._replies:

@@ -27,6 +27,7 @@ from antrian.site import Config
 from antrian.queue.engine import Engine, Event, Outcome, QueueError
 from antrian.adapters.mqtt import Connection, device_client
 from antrian.adapters.store import Reply, Store, StoreError
+from antrian.dispatcher.guard import Guard
 
 log = logging.getLogger("antrian.dispatcher")  # one name for the whole package
 
@@ -72,6 +73,10 @@ class Dispatcher:
         self._catalog_checked = 0.0
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
+        # Retained, flooding or stale messages (guard.py); clearing a retained one takes an
+        # empty retained publish, which _publish_raw would skip.
+        self.guard = Guard(config, clear=lambda topic: self.connection.client.publish(
+            topic, b"", qos=protocol.QOS, retain=True))
         self.engine = self._rebuild()
 
     # -- state ----------------------------------------------------------------
@@ -120,7 +125,12 @@ class Dispatcher:
             self.connection.close()
 
     def _on_message(self, client, userdata, msg) -> None:
-        self.inbox.put((msg.topic, msg.payload, msg.mid, msg.qos))
+        payload = self.guard.intake(msg.topic, msg.payload, msg.retain)
+        if payload is None:  # retained, empty, or a flood's excess: refused here, nothing to store
+            if msg.qos > 0:
+                client.ack(msg.mid, msg.qos)
+            return
+        self.inbox.put((msg.topic, payload, msg.mid, msg.qos))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -176,6 +186,7 @@ class Dispatcher:
                 batch.outgoing = [self._internal(t, p) if stored else (t, p, False)
                                   for t, p, stored in batch.outgoing]
                 batch.events = []
+        self.guard.report(self._set_problem, self._clear_problem)
         # Calls go out first (the hall waits for them), replies last: a device that has its
         # reply and then reads a retained state must find the state the reply speaks of.
         call_topic = protocol.call(self.site)
@@ -225,6 +236,14 @@ class Dispatcher:
             log.info("dispatcher: repeated id %r from %s answered with its first reply", msg.id, sender)
             if seen.topic:
                 batch.outgoing.append((seen.topic, seen.payload.encode("utf-8"), False))
+            return
+        refusal = self.guard.refusal(sender, payload, msg, now)
+        if refusal is not None:  # past the sender's limit, or a request the citizen gave up on
+            if reply_topic:
+                encoded = protocol.encode(protocol.reply_error(msg.id, refusal.code, refusal.message))
+                if refusal.remember:
+                    self._remember(batch, key, reply_topic, encoded)
+                batch.outgoing.append((reply_topic, encoded, refusal.remember))
             return
 
         if parsed.kind == "survey":

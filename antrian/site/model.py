@@ -146,12 +146,36 @@ class Agency:
 
 
 @dataclasses.dataclass(frozen=True)
+class Limits:
+    """What one sender may ask of the dispatcher (antrian/dispatcher/guard.py): a token
+    bucket of `burst` messages, refilled at `per_minute`; past it the answer is
+    `rate_limited` and nothing is spent. A kiosk's request whose `at` is more than
+    `max_age_seconds` old is answered `expired` (the citizen has gone)."""
+
+    per_minute: float = 20.0
+    burst: int = 10
+    max_age_seconds: float = 120.0
+
+
+# A kiosk (its requests, and its surveys in a bucket of their own): a thermal printer
+# prints and cuts a ticket in 1-2 s and a citizen needs a few seconds to tap and tear it
+# off, so a real kiosk issues at most one ticket every 3 s; a burst of 10 covers a family
+# taking tickets one after another and the kiosk's retries.
+DEVICE_LIMITS = Limits()
+# A counter (its commands, whoever sends them): a call is about 4 s of speech, so nobody
+# can hear more than 15 calls a minute; each may come with a finish, a recall or a
+# no-show, hence 30 commands a minute, and a burst of 15 for a flurry of presses.
+COUNTER_LIMITS = Limits(per_minute=30.0, burst=15)
+
+
+@dataclasses.dataclass(frozen=True)
 class Counter:
     id: str
     name: str
     services: tuple[str, ...]
     agency: str | None
     open_at_start: bool = True
+    limits: Limits | None = None  # None: COUNTER_LIMITS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,6 +184,7 @@ class Device:
     role: str
     name: str
     options: Mapping[str, Any]
+    limits: Limits | None = None  # None: DEVICE_LIMITS
 
 
 @dataclasses.dataclass(frozen=True)
