@@ -9,10 +9,11 @@ entry-point group ``antrian.wings`` (setup.cfg):
 
 and that object says what the wing brings:
 
-- `roles`: the device roles it provides, each with the check of its options in the
-  site file (run by ``check-config`` on any Pi, so the module that holds it imports no
-  Kivy, gpiozero, escpos or pyttsx3) and the topics its broker user may use (the ACL
-  that ``antrian broker-files`` writes);
+- `roles`: the device roles it provides, each with the schema of its options in the
+  site file (a `Section` of the field kit, antrian/site/schema.py: checked by
+  ``check-config`` on any Pi and written into docs/site-file.md, so the module that
+  holds it imports no Kivy, gpiozero, escpos or pyttsx3) and the topics its broker user
+  may use (the ACL that ``antrian broker-files`` writes);
 - `commands`: a function that adds its subcommands to the ``antrian`` command;
 - `services`: named things other parts start by name, as ``"module:attribute"``
   strings loaded only when asked for (``antrian up --whole`` asks for ``whole``).
@@ -32,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from antrian.errors import WingError
 
+from antrian.site.schema import Section
+
 if TYPE_CHECKING:  # only for the annotations: the site model imports nothing of this
     import argparse
 
@@ -40,21 +43,26 @@ if TYPE_CHECKING:  # only for the annotations: the site model imports nothing of
 GROUP = "antrian.wings"
 log = logging.getLogger(__name__)
 
-Report = Callable[[str, str], None]
-# check(options, path, config, report): report(path, message) once per problem
-OptionCheck = Callable[[Mapping[str, Any], str, "Config", Report], None]
 # acl(config, user) -> [(access, topic filter)]: read, write or readwrite
+Report = Callable[[str, str], None]
+# check(options, path, config, report): the old hand-written check, until every wing has a schema
+OptionCheck = Callable[[Mapping[str, Any], str, "Config", Report], None]
 AclRule = Callable[["Config", str], list[tuple[str, str]]]
 
 
 @dataclasses.dataclass(frozen=True)
 class Role:
-    """A kind of device in the site file (``role: kiosk``)."""
+    """A kind of device in the site file (``role: kiosk``).
+
+    `schema` describes the options a device of this role may have besides id, role and
+    name; its rules find the site's `Config` as ``context["config"]``. None: any options
+    pass unchecked."""
 
     name: str
     summary: str
-    check: OptionCheck | None = None
+    schema: Section | None = None
     acl: AclRule | None = None
+    check: OptionCheck | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,7 +134,9 @@ def _core_acl(config: "Config", user: str) -> list[tuple[str, str]]:
 
 
 CORE = Wing("core", "the queue's own service",
-            roles=(Role("dispatcher", "the service that owns the queue (antrian dispatcher)", acl=_core_acl),))
+            roles=(Role("dispatcher", "the service that owns the queue (antrian dispatcher)",
+                        schema=Section({}, "the dispatcher has no options of its own", what="a dispatcher"),
+                        acl=_core_acl),))
 
 _default: Registry | None = None
 

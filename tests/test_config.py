@@ -371,7 +371,7 @@ CASES = [
     ("unknown_device_role", put("devices[3].role", "tv"),
      [("devices[3].role", "'tv' is not one of dispatcher, display, kiosk, panel")]),
     ("missing_device_role", drop("devices[0].role"),
-     [("devices[0].role", "None is not one of dispatcher, display, kiosk, panel")]),
+     [("devices[0].role", "required")]),
     ("duplicate_device", put("devices[2].id", "kiosk1"),
      [("devices[2].id", "duplicate device 'kiosk1'")]),
     ("duplicate_counter", put("counters[7].id", "loket7"),
