@@ -1,5 +1,5 @@
 """The kiosk wing in the registry (antrian/wings.py): the ``kiosk`` role, its option
-check and its broker topics. Imports no Kivy and no printer library."""
+schema and its broker topics. Imports no Kivy and no printer library."""
 
 from __future__ import annotations
 
@@ -23,5 +23,5 @@ def _commands(sub) -> None:
 
 
 WING = Wing("kiosk", "the touch kiosk that prints queue tickets",
-            roles=(Role("kiosk", "a touch kiosk with a ticket printer", check=options.check, acl=acl),),
+            roles=(Role("kiosk", "a touch kiosk with a ticket printer", schema=options.SCHEMA, acl=acl),),
             commands=_commands)

@@ -52,7 +52,7 @@ def kiosk_problems(**kiosk):
     ({"printer": {"connection": "network", "host": "10.0.0.5", "port": 70000, "profile": "TM-T20II"}},
      "printer.port: 70000 is out of range 1..65535"),
     ({"printer": {"connection": "network", "host": "10.0.0.5", "profile": "TM-XYZ"}},
-     "printer.profile: 'TM-XYZ' is not a known printer profile"),
+     "printer.profile: 'TM-XYZ' is not one of POS-5890, ZJ-5870, TM-T20II"),
     ({"printer": {"connection": "usb", "vendor_id": "zz", "product_id": 0x0E15, "profile": "TM-T20II"}},
      "printer.vendor_id: 'zz' is not a USB id"),
     ({"printer": {"connection": "file", "path": "/dev/usb/lp0", "host": "x", "profile": "POS-5890"}},
@@ -83,7 +83,7 @@ def test_check_config_names_a_bad_printer_option(tmp_path):
                             capture_output=True, text=True, cwd=ROOT, timeout=30)
     assert result.returncode == 2
     index = [d["id"] for d in raw["devices"]].index("kiosk1")
-    assert f"{path}: devices[{index}].printer.port: must be a whole number, not '9100x'" in result.stderr.splitlines()
+    assert f"{path}: devices[{index}].printer.port: must be a whole number, not the text '9100x'" in result.stderr.splitlines()
 
 
 def test_settings_fill_in_defaults(buton):
