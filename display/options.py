@@ -1,8 +1,10 @@
 """The options of a ``role: display`` device (a waiting-hall TV board) in the site file.
 
-Pure: no Kivy, no audio library. `check` is registered with the site-file validator,
-so `antrian check-config` reports a bad voice setting or a missing word clip with its
-place in the file; `read` gives the board the same options as a frozen object.
+Pure: no Kivy, no audio library. `SCHEMA` describes these options with the site
+file's field kit (antrian/site/schema.py); it is the ``display`` role's schema, so
+`antrian check-config` reports a bad voice setting or a missing word clip with its
+place in the file and docs/site-file.md lists every key; `read` gives the board the
+same options as a frozen object.
 
     - id: board1
       role: display
@@ -24,12 +26,12 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
-from typing import Any, Callable, Mapping
 
 from antrian import bahasa
 from antrian.site import Config, ConfigError
+from antrian.site.schema import Choice, Field, Flag, Number, Problems, Report, Section, Text, Whole, check, join
 
-__all__ = ["DisplayOptions", "check", "clip_words", "missing_clips", "needed_clips", "read", "resolve_path"]
+__all__ = ["SCHEMA", "DisplayOptions", "clip_words", "missing_clips", "needed_clips", "read", "resolve_path"]
 
 SPEECH_ENGINES = ("pyttsx3", "espeak-ng", "clips")
 AUDIO_OUTPUTS = ("auto", "alsa", "wav", "none")
@@ -70,10 +72,6 @@ class DisplayOptions:
     speech_timeout: float = 10.0
 
 
-_FIELDS = {f.name for f in dataclasses.fields(DisplayOptions)}
-Report = Callable[[str, str], None]
-
-
 def resolve_path(config: Config, value: str) -> Path:
     """A path from the site file: relative ones start at the site file's folder."""
     path = Path(value).expanduser()
@@ -84,113 +82,67 @@ def resolve_path(config: Config, value: str) -> Path:
     return path.resolve()
 
 
-def _kind(value: Any) -> str:
-    """A value as the site-file checks name it: "the text 'x'", "float 1.5", "true"."""
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    return f"{type(value).__name__} {value!r}"
+def _clips_present(options: dict, path: str, report: Report, context: dict) -> None:
+    """with speech: clips, the clips folder is given, exists and holds a recording of
+    every word a call of this site can say."""
+    if options.get("speech") != "clips":
+        return
+    config = context["config"]
+    if options.get("clips") is None:
+        report(join(path, "clips"), "required with speech: clips (the folder of word recordings)")
+        return
+    for problem in clip_problems(resolve_path(config, options["clips"]), config):
+        report(join(path, "clips"), problem)
 
 
-def _parse(options: Mapping[str, Any], path: str, config: Config, report: Report) -> DisplayOptions:
-    d = DisplayOptions()
-    values: dict[str, Any] = {}
-
-    for key in options:
-        if key not in _FIELDS:
-            report(f"{path}.{key}", f"unknown key for a display (allowed: {', '.join(sorted(_FIELDS))})")
-
-    def choice(key: str, allowed: tuple[str, ...]) -> None:
-        value = options.get(key)
-        if value is None:
-            return
-        if value not in allowed:
-            report(f"{path}.{key}", f"{_kind(value)} is not one of {', '.join(allowed)}")
-        else:
-            values[key] = value
-
-    def number(key: str, low: float, high: float, whole: bool = False) -> None:
-        value = options.get(key)
-        if value is None:
-            return
-        ok_type = int if whole else (int, float)
-        if isinstance(value, bool) or not isinstance(value, ok_type):
-            report(f"{path}.{key}", f"must be a {'whole number' if whole else 'number'}, not {_kind(value)}")
-        elif not low <= value <= high:
-            report(f"{path}.{key}", f"{value} is out of range {low:g}..{high:g}")
-        else:
-            values[key] = value if whole else float(value)
-
-    def flag(key: str) -> None:
-        value = options.get(key)
-        if value is None:
-            return
-        if not isinstance(value, bool):
-            report(f"{path}.{key}", f"must be true or false, not {_kind(value)}")
-        else:
-            values[key] = value
-
-    def text(key: str, pattern: re.Pattern[str], hint: str) -> str | None:
-        value = options.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not pattern.match(value):
-            report(f"{path}.{key}", f"{_kind(value)} is not valid: {hint}")
-            return None
-        values[key] = value
-        return value
-
-    choice("speech", SPEECH_ENGINES)
-    choice("audio", AUDIO_OUTPUTS)
-    choice("orientation", ORIENTATIONS)
-    text("voice", _VOICE, "an espeak-ng voice such as 'id' (Indonesian) or 'mb-id1'")
-    text("alsa_device", _ALSA_DEVICE, "an ALSA device such as 'default' or 'plughw:1,0'")
-    number("rate", 60, 300, whole=True)
-    number("volume", 0.0, 1.0)
-    number("repeat", 1, 5, whole=True)
-    number("min_call_seconds", 0, 60)
-    number("catch_up_seconds", 0, 3600)
-    number("speech_timeout", 1, 120)
-    flag("chime")
-    flag("fullscreen")
-
-    for key in ("clips", "wav_dir"):
-        value = options.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, str) or not value.strip():
-            report(f"{path}.{key}", f"must be a folder name, not {_kind(value)}")
-        else:
-            values[key] = str(resolve_path(config, value))
-
-    speech = values.get("speech", d.speech)
-    if speech == "clips":
-        if "clips" not in values:
-            if options.get("clips") is None:
-                report(f"{path}.clips", "required with speech: clips (the folder of word recordings)")
-        else:
-            for problem in clip_problems(Path(values["clips"]), config):
-                report(f"{path}.clips", problem)
-    return dataclasses.replace(d, **values)
-
-
-def check(options: Mapping[str, Any], path: str, config: Config, report: Report) -> None:
-    """The validator registered for role display: report every problem with its path."""
-    _parse(options, path, config, report)
+_D = DisplayOptions
+SECONDS = "seconds"
+SCHEMA = Section({
+    "speech": Field(Choice(SPEECH_ENGINES), "the speech engine: pyttsx3 or espeak-ng (Indonesian voices), or "
+                    "clips (recordings of single words, joined)", default=_D.speech, example="espeak-ng"),
+    "voice": Field(Text(_VOICE, "an espeak-ng voice such as 'id' (Indonesian) or 'mb-id1'"),
+                   "the voice: id (Indonesian) or mb-id1 (MBROLA, if installed)", default=_D.voice, example="id"),
+    "rate": Field(Whole(60, 300), "words per minute", default=_D.rate, example=140),
+    "volume": Field(Number(0, 1), "the speech's loudness (set the sound card's with alsamixer)",
+                    default=_D.volume, example=1.0),
+    "repeat": Field(Whole(1, 5), "how many times each call is said", default=_D.repeat, example=2),
+    "min_call_seconds": Field(Number(0, 60, SECONDS), "a new call stays large on screen at least this long, so "
+                              "calls made together do not flash by", default=_D.min_call_seconds, example=5),
+    "chime": Field(Flag(), "the ding-dong before every call", default=_D.chime, example=True),
+    "clips": Field(Text(), "with speech: clips, the folder of word recordings (nomor.wav, antrean.wav, a.wav, "
+                   "be.wav, satu.wav, belas.wav, ...); check-config lists any that are missing. A relative "
+                   "folder is read from the site file's folder", example="suara"),
+    "audio": Field(Choice(AUDIO_OUTPUTS), "where the sound goes: auto (ALSA when there is a sound card, else "
+                   "WAV files), alsa, wav (files in wav_dir: a board without speakers) or none",
+                   default=_D.audio, example="alsa"),
+    "alsa_device": Field(Text(_ALSA_DEVICE, "an ALSA device such as 'default' or 'plughw:1,0'"),
+                         "the sound card; none: the system's default", example="plughw:1,0"),
+    "wav_dir": Field(Text(), "with audio: wav, the folder the calls are written to as WAV files",
+                     example="/var/lib/antrian/wav"),
+    "orientation": Field(Choice(ORIENTATIONS), "portrait for a TV hung upright whose picture the OS does not "
+                         "rotate", default=_D.orientation, example="portrait"),
+    "fullscreen": Field(Flag(), "false for a window on a laptop", default=_D.fullscreen, example=True),
+    "catch_up_seconds": Field(Number(0, 3600, SECONDS), "a call made while the board was offline is still said "
+                              "after the reconnect if it is at most this old", default=_D.catch_up_seconds,
+                              example=30),
+    "speech_timeout": Field(Number(1, 120, SECONDS), "a speech engine that has not answered after this long is "
+                            "restarted", default=_D.speech_timeout, example=10),
+}, "a TV board that shows and says the calls", what="a display", rule=_clips_present)
 
 
 def read(config: Config, device_id: str) -> DisplayOptions:
-    """The options of display device *device_id* (ConfigError if there is no such display)."""
+    """The options of display device *device_id*, defaults filled in, folders absolute
+    (ConfigError if there is no such display)."""
     device = config.device(device_id, "display")
-    problems: list[tuple[str, str]] = []
+    problems = Problems()
     index = list(config.devices).index(device_id)
-    options = _parse(device.options, f"devices[{index}]", config, lambda p, m: problems.append((p, m)))
-    if problems:  # only when the file changed since it was loaded
+    options = check(SCHEMA, device.options, f"devices[{index}]", problems, {"config": config})
+    if problems:  # only for a Config that did not come through load()
         raise ConfigError(config.source, problems)
-    return options
+    for key in ("clips", "wav_dir"):
+        if options[key] is not None:
+            options[key] = str(resolve_path(config, options[key]))
+    return DisplayOptions(**options)
 
 
 # ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The display wing in the registry (antrian/wings.py): the ``display`` role (a
-waiting-hall board), its option check and its broker topics. Imports no Kivy and no
+waiting-hall board), its option schema and its broker topics. Imports no Kivy and no
 speech library."""
 
 from __future__ import annotations
@@ -24,5 +24,5 @@ def _commands(sub) -> None:
 
 
 WING = Wing("display", "the waiting-hall board and its announcer",
-            roles=(Role("display", "a TV board that shows and says the calls", check=options.check, acl=acl),),
+            roles=(Role("display", "a TV board that shows and says the calls", schema=options.SCHEMA, acl=acl),),
             commands=_commands)

@@ -36,16 +36,16 @@ def test_the_example_boards_read_as_documented():
 
 
 @pytest.mark.parametrize("options,message", [
-    ({"speech": "festival"}, "speech: the text 'festival' is not one of pyttsx3, espeak-ng, clips"),
+    ({"speech": "festival"}, "speech: 'festival' is not one of pyttsx3, espeak-ng, clips"),
     ({"rate": 1000}, "rate: 1000 is out of range 60..300"),
     ({"rate": 150.5}, "rate: must be a whole number, not float 150.5"),
     ({"volume": 2}, "volume: 2 is out of range 0..1"),
     ({"repeat": True}, "repeat: must be a whole number, not true"),
     ({"min_call_seconds": -1}, "min_call_seconds: -1 is out of range 0..60"),
     ({"chime": "ya"}, "chime: must be true or false, not the text 'ya'"),
-    ({"voice": "id; rm -rf /"}, "voice: the text 'id; rm -rf /' is not valid"),
-    ({"audio": "bluetooth"}, "audio: the text 'bluetooth' is not one of auto, alsa, wav, none"),
-    ({"orientation": "upside-down"}, "orientation: the text 'upside-down' is not one of auto, landscape, portrait"),
+    ({"voice": "id; rm -rf /"}, "voice: 'id; rm -rf /' is not valid"),
+    ({"audio": "bluetooth"}, "audio: 'bluetooth' is not one of auto, alsa, wav, none"),
+    ({"orientation": "upside-down"}, "orientation: 'upside-down' is not one of auto, landscape, portrait"),
     ({"speech": "clips"}, "clips: required with speech: clips"),
     ({"speech": "clips", "clips": "no/such/folder"}, "clips: folder"),
     ({"voise": "id"}, "voise: unknown key for a display"),
