@@ -44,9 +44,6 @@ GROUP = "antrian.wings"
 log = logging.getLogger(__name__)
 
 # acl(config, user) -> [(access, topic filter)]: read, write or readwrite
-Report = Callable[[str, str], None]
-# check(options, path, config, report): the old hand-written check, until every wing has a schema
-OptionCheck = Callable[[Mapping[str, Any], str, "Config", Report], None]
 AclRule = Callable[["Config", str], list[tuple[str, str]]]
 
 
@@ -62,7 +59,6 @@ class Role:
     summary: str
     schema: Section | None = None
     acl: AclRule | None = None
-    check: OptionCheck | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 A panel is one Raspberry Pi beside a few counters. Its entry in ``devices:`` names
 its buttons, status LEDs, optional buzzers and USB keypads; this module checks that
-part of the site file -- pure data, no gpiozero -- so ``antrian check-config``
-reports a pin used twice or an unknown action with its path, before any Pi starts::
+part of the site file as `SCHEMA` (the field kit of antrian/site/schema.py; pure data,
+no gpiozero), the ``panel`` role's schema, so ``antrian check-config`` reports a pin
+used twice or an unknown action with its path before any Pi starts, and
+docs/site-file.md lists every key::
 
     - id: panel1
       role: panel
@@ -19,17 +21,20 @@ reports a pin used twice or an unknown action with its path, before any Pi start
         - {counter: loket1, device: /dev/input/by-id/usb-04d9_1203-event-kbd}
 
 Pins are BCM GPIO numbers (2..27 on a Pi 4/5 header), never header pin numbers.
-:func:`panel_map` turns a checked device into a frozen :class:`PinMap` for
-``hardware.panel``. Importing :mod:`antrian.site` registers the check.
+:func:`panel_map` turns a device's options into a frozen :class:`PinMap` for
+``hardware.panel``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from antrian.site import Config, ConfigError, Device
+from antrian.site.schema import (INVALID, Choice, Field, ListOf, MapOf, Number, Problems, Ref, Report, Rule, Section,
+                                 Text, Whole, check, join)
 
 # Counter actions a button or a key can send on its own. `transfer` and `call_number`
 # need an argument (a service, a number) that a button cannot give; a keypad sends
@@ -48,9 +53,7 @@ TYPING_KEYS = tuple("0123456789") + ("backspace", "esc")
 DEFAULT_KEYS: Mapping[str, str] = MappingProxyType({"+": "call_next", "*": "recall", "-": "no_show", "/": "finish"})
 STDIN = "stdin"
 
-PANEL_KEYS = {"buttons", "leds", "buzzers", "keypads", "hold_time", "debounce_time", "max_press_age"}
-
-Report = Callable[[str, str], None]
+_INPUT_DEVICE = re.compile(rf"^({STDIN}$|/dev/input/.)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,215 +103,150 @@ class PinMap:
         return tuple(seen)
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return f"{type(value).__name__} {value!r}"
+class Pin(Whole):
+    """A BCM GPIO number, never a header pin number."""
 
-
-class _Check:
-    """One panel's options checked against the config; every problem goes to `report`."""
-
-    def __init__(self, options: Mapping[str, Any], path: str, config: Config, report: Report):
-        self.config = config
-        self.path = path
-        self.report = report
-        self.pins: dict[int, str] = {}
-        self.ok = True
-
-    def problem(self, path: str, message: str) -> None:
-        self.ok = False
-        self.report(path, message)
-
-    def mapping(self, value: Any, path: str, allowed: set[str], required: set[str]) -> Mapping[str, Any] | None:
-        if not isinstance(value, Mapping):
-            self.problem(path, f"must be a mapping, not {_kind(value)}")
-            return None
-        for key in value:
-            if key not in allowed:
-                self.problem(f"{path}.{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        for key in sorted(required - set(value)):
-            self.problem(f"{path}.{key}", "required")
-        return value
-
-    def items(self, options: Mapping[str, Any], key: str) -> list[tuple[str, Any]]:
-        value = options.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, (list, tuple)):
-            self.problem(f"{self.path}.{key}", f"must be a list, not {_kind(value)}")
-            return []
-        return [(f"{self.path}.{key}[{i}]", item) for i, item in enumerate(value)]
-
-    def seconds(self, options: Mapping[str, Any], key: str, limits: tuple[float, float, float]) -> float:
-        default, low, high = limits
-        value = options.get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.problem(f"{self.path}.{key}", f"must be a number of seconds, not {_kind(value)}")
-            return default
-        if not low <= value <= high:
-            self.problem(f"{self.path}.{key}", f"{value} is out of range {low:g}..{high:g} seconds")
-            return default
-        return float(value)
-
-    def pin(self, item: Mapping[str, Any], path: str) -> int | None:
-        value = item.get("pin")
-        if value is None:
-            return None  # reported as required
+    def check(self, value, path, walk):
         if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(f"{path}.pin", f"must be a whole number (a BCM GPIO number), not {_kind(value)}")
-            return None
-        if not PIN_MIN <= value <= PIN_MAX:
-            self.problem(f"{path}.pin", f"GPIO {value} does not exist: use a BCM number {PIN_MIN}..{PIN_MAX} "
-                                        "(not the header pin number)")
-            return None
-        if value in self.pins:
-            self.problem(f"{path}.pin", f"pin {value} is already used by {self.pins[value]}")
-            return None
-        self.pins[value] = path
-        return value
-
-    def counter(self, item: Mapping[str, Any], path: str) -> str | None:
-        value = item.get("counter")
-        if value is None:
-            return None
-        if not isinstance(value, str) or value not in self.config.counters:
-            self.problem(f"{path}.counter", f"unknown counter {value!r}")
-            return None
-        return value
-
-    def action(self, value: Any, path: str) -> str | None:
-        if not isinstance(value, str) or value not in BUTTON_ACTIONS:
-            self.problem(path, f"{value!r} is not a button action ({', '.join(BUTTON_ACTIONS)})")
-            return None
+            return self.wrong(value, "a whole number (a BCM GPIO number)", path, walk)
+        if not self.low <= value <= self.high:
+            walk.report(path, f"GPIO {value} does not exist: use a BCM number {self.limits()} "
+                              "(not the header pin number)")
+            return INVALID
         return value
 
 
-def check_panel(options: Mapping[str, Any], path: str, config: Config, report: Report) -> PinMap | None:
-    """Check a panel's options; report every problem and return the PinMap if there were none."""
-    c = _Check(options, path, config, report)
-    for key in options:
-        if key not in PANEL_KEYS:
-            c.problem(f"{path}.{key}", f"unknown key (allowed: {', '.join(sorted(PANEL_KEYS))})")
-    hold_time = c.seconds(options, "hold_time", HOLD_TIME)
-    debounce_time = c.seconds(options, "debounce_time", DEBOUNCE_TIME)
-    max_press_age = c.seconds(options, "max_press_age", MAX_PRESS_AGE)
+class KeyName(Choice):
+    """A key of a USB numeric keypad that can carry an action; cleaned to lower case."""
 
-    button_items, keypad_items = c.items(options, "buttons"), c.items(options, "keypads")
-    if not button_items and not keypad_items and isinstance(options.get("buttons", []), (list, tuple)) \
-            and isinstance(options.get("keypads", []), (list, tuple)):
-        c.problem(path, "a panel needs buttons or keypads")
-    buttons = []
-    for item_path, raw in button_items:
-        item = c.mapping(raw, item_path, {"pin", "counter", "press", "hold"}, {"pin", "counter", "press"})
-        if item is None:
-            continue
-        pin, counter = c.pin(item, item_path), c.counter(item, item_path)
-        press = c.action(item["press"], f"{item_path}.press") if "press" in item else None
-        hold = c.action(item["hold"], f"{item_path}.hold") if item.get("hold") is not None else None
-        if pin is not None and counter and press:
-            buttons.append(Button(pin, counter, press, hold, item_path))
-
-    outputs: dict[str, list[Output]] = {"leds": [], "buzzers": []}
-    for key, what in (("leds", "an LED"), ("buzzers", "a buzzer")):
-        owner: dict[str, str] = {}
-        for item_path, raw in c.items(options, key):
-            item = c.mapping(raw, item_path, {"pin", "counter"}, {"pin", "counter"})
-            if item is None:
-                continue
-            pin, counter = c.pin(item, item_path), c.counter(item, item_path)
-            if counter in owner:
-                c.problem(f"{item_path}.counter", f"counter {counter!r} already has {what} ({owner[counter]})")
-                continue
-            if counter:
-                owner[counter] = item_path
-            if pin is not None and counter:
-                outputs[key].append(Output(pin, counter, item_path))
-
-    keypads = []
-    devices: dict[str, str] = {}
-    for item_path, raw in keypad_items:
-        item = c.mapping(raw, item_path, {"counter", "device", "service", "keys"}, {"counter", "device"})
-        if item is None:
-            continue
-        counter = c.counter(item, item_path)
-        device = item.get("device")
-        if device is not None:
-            if not isinstance(device, str) or not (device == STDIN or device.startswith("/dev/input/")):
-                c.problem(f"{item_path}.device", f"{device!r} is not an input device: give a path under "
-                                                 f"/dev/input/ (e.g. /dev/input/by-id/...-event-kbd) or '{STDIN}'")
-                device = None
-            elif device in devices:
-                c.problem(f"{item_path}.device", f"{device} is already read by {devices[device]}")
-                device = None
-            else:
-                devices[device] = item_path
-        prefix = _keypad_prefix(c, item, item_path, counter)
-        keys = _keypad_keys(c, item.get("keys"), f"{item_path}.keys")
-        if counter and device and prefix and keys is not None:
-            keypads.append(Keypad(counter, device, prefix, keys, item_path))
-
-    if not c.ok:
-        return None
-    return PinMap("", tuple(buttons), tuple(outputs["leds"]), tuple(outputs["buzzers"]), tuple(keypads),
-                  hold_time, debounce_time, max_press_age)
-
-
-def _keypad_prefix(c: _Check, item: Mapping[str, Any], path: str, counter: str | None) -> str | None:
-    """The prefix a typed number gets: that of `service`, or of the counter's first service."""
-    if counter is None:
-        return None
-    served = c.config.counters[counter].services
-    code = item.get("service", served[0] if served else None)
-    if not isinstance(code, str) or code not in served:
-        c.problem(f"{path}.service", f"counter {counter!r} does not serve {code!r} (it serves {', '.join(served)})")
-        return None
-    return c.config.services[code].prefix
-
-
-def _keypad_keys(c: _Check, raw: Any, path: str) -> Mapping[str, str] | None:
-    if raw is None:
-        return MappingProxyType(dict(DEFAULT_KEYS))
-    if not isinstance(raw, Mapping):
-        c.problem(path, f"must be a mapping of key to action, not {_kind(raw)}")
-        return None
-    keys, ok = {}, True
-    for key, action in raw.items():
-        name = str(key).lower()
+    def check(self, value, path, walk):
+        name = str(value).lower()
         if name in TYPING_KEYS:
-            c.problem(f"{path}.{key}", "digits, backspace and esc are for typing a ticket number; "
-                                       "they cannot carry an action")
-            ok = False
-        elif name not in KEY_NAMES:
-            c.problem(f"{path}.{key}", f"unknown key (allowed: {', '.join(KEY_NAMES)})")
-            ok = False
-        elif c.action(action, f"{path}.{key}") is None:
-            ok = False
-        else:
-            keys[name] = action
-    return MappingProxyType(keys) if ok else None
+            walk.report(path, "digits, backspace and esc are for typing a ticket number; they cannot carry an action")
+            return INVALID
+        return super().check(name, path, walk)
 
 
-def check_role(options: Mapping[str, Any], path: str, config: Config, report: Report) -> None:
-    check_panel(options, path, config, report)
+def _pin_once(pin: int, path: str, report: Report, context: dict) -> None:
+    """a pin is used once per panel (buttons, LEDs and buzzers together)."""
+    pins = context.setdefault("pins", {})
+    if pin in pins:
+        report(path, f"pin {pin} is already used by {pins[pin]}")
+    else:
+        pins[pin] = path.rpartition(".")[0]
+
+
+def _known_counter(counter: Any, path: str, report: Report, context: dict) -> None:
+    """counter is one of the site's counters."""
+    if not isinstance(counter, str) or counter not in context["config"].counters:
+        report(path, f"unknown counter {counter!r}")
+
+
+def _one_each(what: str) -> Rule:
+    def rule(items: list, path: str, report: Report, context: dict) -> None:
+        owner: dict[str, str] = {}
+        for i, item in enumerate(items):
+            counter = item.get("counter") if isinstance(item, dict) else None
+            if not isinstance(counter, str):
+                continue
+            if counter in owner:
+                report(f"{path}[{i}].counter", f"counter {counter!r} already has {what} ({owner[counter]})")
+            else:
+                owner[counter] = f"{path}[{i}]"
+    rule.__doc__ = f"a counter has at most {what}."
+    return rule
+
+
+def _read_once(device: str, path: str, report: Report, context: dict) -> None:
+    """no two keypads read the same input device."""
+    devices = context.setdefault("input devices", {})
+    if device in devices:
+        report(path, f"{device} is already read by {devices[device]}")
+    else:
+        devices[device] = path.rpartition(".")[0]
+
+
+def _service_served(keypad: dict, path: str, report: Report, context: dict) -> None:
+    """a keypad's service is one its counter serves."""
+    counters = context["config"].counters
+    counter = keypad.get("counter")
+    if not isinstance(counter, str) or counter not in counters:
+        return
+    served = counters[counter].services
+    code = keypad.get("service") or (served[0] if served else None)
+    if not isinstance(code, str) or code not in served:
+        report(join(path, "service"), f"counter {counter!r} does not serve {code!r} (it serves {', '.join(served)})")
+
+
+def _has_inputs(panel: dict, path: str, report: Report, context: dict) -> None:
+    """a panel has buttons or keypads."""
+    if "buttons" in panel and "keypads" in panel and not panel["buttons"] and not panel["keypads"]:
+        report(path, "a panel needs buttons or keypads")
+
+
+PIN = Field(Pin(PIN_MIN, PIN_MAX), "the BCM GPIO number (not the header pin number)", True, example=17,
+            rule=_pin_once)
+COUNTER = Field(Ref("a counter id"), "the counter it belongs to", True, example="loket1", rule=_known_counter)
+ACTION = Choice(BUTTON_ACTIONS)
+BUTTON = Section({
+    "pin": PIN,
+    "counter": COUNTER,
+    "press": Field(ACTION, "the action of a short press", True, example="call_next"),
+    "hold": Field(ACTION, "the action of a long press (held hold_time); a button with one sends its press "
+                  "action when released sooner", example="no_show"),
+}, "a call button, between its GPIO and GND (internal pull-up)")
+OUTPUT = Section({"pin": PIN, "counter": COUNTER}, "an LED (through 330 ohm to GND) or a buzzer of one counter")
+KEYPAD = Section({
+    "counter": COUNTER,
+    "device": Field(Text(_INPUT_DEVICE, "a path under /dev/input/ (e.g. /dev/input/by-id/...-event-kbd) "
+                                        f"or '{STDIN}'"),
+                    f"its stable name under /dev/input/by-id/ (ls there after plugging it in), or {STDIN} to "
+                    "type on the terminal for a test", True,
+                    example="/dev/input/by-id/usb-SEM_USB_Keyboard-event-kbd", rule=_read_once),
+    "service": Field(Ref("a service code"), "the service whose prefix a typed number gets (12 Enter -> G-012); "
+                     "default: the counter's first", example="BAYAR"),
+    "keys": Field(MapOf(KeyName(KEY_NAMES), ACTION), "key -> action; digits then Enter call that number out of "
+                  "turn, Backspace or Esc clear them", default=DEFAULT_KEYS, example=dict(DEFAULT_KEYS)),
+}, "a USB numeric keypad of one counter", rule=_service_served)
+_SECONDS = "seconds"
+SCHEMA = Section({
+    "hold_time": Field(Number(*HOLD_TIME[1:], _SECONDS), "how long a button is held for its hold action",
+                       default=HOLD_TIME[0], example=2),
+    "debounce_time": Field(Number(*DEBOUNCE_TIME[1:], _SECONDS), "a second press within this is the same "
+                           "press", default=DEBOUNCE_TIME[0], example=0.3),
+    "max_press_age": Field(Number(*MAX_PRESS_AGE[1:], _SECONDS), "how long a press may wait while the broker is "
+                           "unreachable; older ones are dropped and the LED says so", default=MAX_PRESS_AGE[0],
+                           example=10),
+    "buttons": Field(ListOf(BUTTON), "its call buttons", default=()),
+    "leds": Field(ListOf(OUTPUT), "status LEDs, one per counter at most", default=(), rule=_one_each("an LED")),
+    "buzzers": Field(ListOf(OUTPUT), "buzzers that beep when a press is accepted, one per counter at most",
+                     default=(), rule=_one_each("a buzzer")),
+    "keypads": Field(ListOf(KEYPAD), "USB numeric keypads", default=()),
+}, "a counter Pi with call buttons, LEDs and keypads", what="a panel", rule=_has_inputs)
 
 
 def panel_map(config: Config, device_id: str) -> PinMap:
-    """The checked pin map of a panel device (ConfigError if there is no such panel)."""
+    """The pin map of a panel device (ConfigError if there is no such panel, or if its
+    options are wrong: only for a Config that did not come through load())."""
     device: Device = config.device(device_id, "panel")
-    index = list(config.devices).index(device_id)
-    problems: list[tuple[str, str]] = []
-    pins = check_panel(device.options, f"devices[{index}]", config, lambda p, m: problems.append((p, m)))
-    if pins is None:  # load() already refused such a file; a Config built by hand may not have been
+    path = f"devices[{list(config.devices).index(device_id)}]"
+    problems = Problems()
+    panel = check(SCHEMA, device.options, path, problems, {"config": config})
+    if problems:
         raise ConfigError(config.source, problems)
-    return dataclasses.replace(pins, device=device_id)
+
+    def outputs(key: str) -> tuple[Output, ...]:
+        return tuple(Output(o["pin"], o["counter"], f"{path}.{key}[{i}]") for i, o in enumerate(panel[key]))
+
+    def prefix(keypad: dict) -> str:
+        code = keypad["service"] or config.counters[keypad["counter"]].services[0]
+        return config.services[code].prefix
+
+    return PinMap(
+        device_id,
+        tuple(Button(b["pin"], b["counter"], b["press"], b["hold"], f"{path}.buttons[{i}]")
+              for i, b in enumerate(panel["buttons"])),
+        outputs("leds"), outputs("buzzers"),
+        tuple(Keypad(k["counter"], k["device"], prefix(k), MappingProxyType(dict(k["keys"])), f"{path}.keypads[{i}]")
+              for i, k in enumerate(panel["keypads"])),
+        panel["hold_time"], panel["debounce_time"], panel["max_press_age"])

@@ -1,5 +1,5 @@
 """The hardware wing in the registry (antrian/wings.py): the ``panel`` role (a counter
-Pi's buttons, LEDs and keypads), its pin-map check and its broker topics. Imports no
+Pi's buttons, LEDs and keypads), its pin-map schema and its broker topics. Imports no
 gpiozero."""
 
 from __future__ import annotations
@@ -30,5 +30,5 @@ def _commands(sub) -> None:
 
 
 WING = Wing("hardware", "counter panels: GPIO call buttons, LEDs and USB keypads",
-            roles=(Role("panel", "a counter Pi with call buttons", check=pinmap.check_role, acl=acl),),
+            roles=(Role("panel", "a counter Pi with call buttons", schema=pinmap.SCHEMA, acl=acl),),
             commands=_commands)

@@ -23,7 +23,7 @@ EXAMPLE = ROOT / "examples" / "buton.yaml"
 SOURCE = "buton.yaml"
 P1, P2 = "devices[5]", "devices[6]"  # panel1 and panel2 of the example
 ACTIONS = "call_next, recall, no_show, finish, pause, open, close"
-PANEL_KEYS = "buttons, buzzers, debounce_time, hold_time, keypads, leds, max_press_age"
+PANEL_KEYS = "buttons, buzzers, debounce_time, hold_time, id, keypads, leds, max_press_age, name, role"
 
 
 @pytest.fixture(scope="module")
@@ -148,21 +148,21 @@ CASES = [
     ("unknown_counter_of_an_led", both(panel(5, leds=[{"pin": 22, "counter": "Loket1"}])),
      [(f"{P1}.leds[0].counter", "unknown counter 'Loket1'")]),
     ("unknown_press_action", button(0, press="next"),
-     [(f"{P1}.buttons[0].press", f"'next' is not a button action ({ACTIONS})")]),
+     [(f"{P1}.buttons[0].press", f"'next' is not one of {ACTIONS}")]),
     ("unknown_hold_action", button(0, hold="skip"),
-     [(f"{P1}.buttons[0].hold", f"'skip' is not a button action ({ACTIONS})")]),
+     [(f"{P1}.buttons[0].hold", f"'skip' is not one of {ACTIONS}")]),
     ("transfer_needs_a_service", button(1, press="transfer"),
-     [(f"{P1}.buttons[1].press", f"'transfer' is not a button action ({ACTIONS})")]),
+     [(f"{P1}.buttons[1].press", f"'transfer' is not one of {ACTIONS}")]),
     ("call_number_needs_a_number", button(1, hold="call_number"),
-     [(f"{P1}.buttons[1].hold", f"'call_number' is not a button action ({ACTIONS})")]),
+     [(f"{P1}.buttons[1].hold", f"'call_number' is not one of {ACTIONS}")]),
     ("missing_press", drop(5, "buttons", 1, "press"),
-     [(f"{P1}.buttons[1].press", "required")]),
+     [(f"{P1}.buttons[1].press", f"required: one of {ACTIONS}")]),
     ("missing_pin", drop(5, "buttons", 4, "pin"),
      [(f"{P1}.buttons[4].pin", "required")]),
     ("misspelt_button_key", button(0, hlod="no_show"),
      [(f"{P1}.buttons[0].hlod", "unknown key (allowed: counter, hold, pin, press)")]),
     ("misspelt_panel_key", panel(5, hold=2),
-     [(f"{P1}.hold", f"unknown key (allowed: {PANEL_KEYS})")]),
+     [(f"{P1}.hold", f"unknown key for a panel (allowed: {PANEL_KEYS})")]),
     ("hold_time_too_short", panel(5, hold_time=0.1),
      [(f"{P1}.hold_time", "0.1 is out of range 0.5..10 seconds")]),
     ("hold_time_in_milliseconds", panel(5, hold_time=2000),
@@ -185,17 +185,17 @@ CASES = [
      [(f"{P2}.keypads[0].keys.5", "digits, backspace and esc are for typing a ticket number; "
                                   "they cannot carry an action")]),
     ("keypad_unknown_key", keypad(keys={"plus": "call_next"}),
-     [(f"{P2}.keypads[0].keys.plus", "unknown key (allowed: +, -, *, /, ., =, enter, tab)")]),
+     [(f"{P2}.keypads[0].keys.plus", "'plus' is not one of +, -, *, /, ., =, enter, tab")]),
     ("keypad_unknown_action", keypad(keys={"+": "panggil"}),
-     [(f"{P2}.keypads[0].keys.+", f"'panggil' is not a button action ({ACTIONS})")]),
+     [(f"{P2}.keypads[0].keys.+", f"'panggil' is not one of {ACTIONS}")]),
     ("keypad_keys_not_a_mapping", keypad(keys=["+", "call_next"]),
-     [(f"{P2}.keypads[0].keys", "must be a mapping of key to action, not a list")]),
+     [(f"{P2}.keypads[0].keys", "must be a mapping, not a list")]),
     ("keypad_service_not_served", keypad(service="KTP"),
      [(f"{P2}.keypads[0].service", "counter 'loket8' does not serve 'KTP' (it serves BAYAR, TAB)")]),
     ("keypad_unknown_counter", keypad(counter="loket0"),
      [(f"{P2}.keypads[0].counter", "unknown counter 'loket0'")]),
     ("keypad_device_not_an_input_device", keypad(device="/dev/ttyUSB0"),
-     [(f"{P2}.keypads[0].device", "'/dev/ttyUSB0' is not an input device: give a path under /dev/input/ "
+     [(f"{P2}.keypads[0].device", "'/dev/ttyUSB0' is not valid: a path under /dev/input/ "
                                   "(e.g. /dev/input/by-id/...-event-kbd) or 'stdin'")]),
     ("keypad_device_twice", panel(6, keypads=[{"counter": "loket7", "device": "stdin"},
                                               {"counter": "loket8", "device": "stdin"}]),

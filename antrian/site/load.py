@@ -79,11 +79,9 @@ def build(raw: Any, source: str) -> Config:
     # names counters, a board's word clips depend on the counters' names), so they come last.
     roles = wings.registry().roles
     for i, (entry, device) in enumerate(zip(raw.get("devices") or (), config.devices.values())):
-        role = roles[device.role]
-        if role.schema is not None:
-            check(device_schema(role.schema), entry, f"devices[{i}]", problems, {"config": config})
-        elif role.check is not None:
-            role.check(device.options, f"devices[{i}]", config, problems)
+        schema = roles[device.role].schema
+        if schema is not None:
+            check(device_schema(schema), entry, f"devices[{i}]", problems, {"config": config})
     if problems:
         raise ConfigError(source, problems)
     return config

@@ -296,8 +296,10 @@ class MapOf(Kind):
         for key, item in value.items():
             where = join(path, str(key))
             name = self.keys.check(key, where, walk)
+            if name is INVALID:  # its value is not checked: one problem per place
+                continue
             item = self.values.check(item, where, walk)
-            if name is not INVALID and item is not INVALID:
+            if item is not INVALID:
                 out[name] = item
         return out
 
