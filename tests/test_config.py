@@ -295,7 +295,7 @@ def add_pbb_twice(raw):
 
 
 SERVICE_KEYS = "code, completion, fee, name, prefix, quota, requirements, schedule, service_min, target_wait_min"
-TOP_KEYS = "agencies, announcement, broker, counters, devices, holidays, priority_groups, queue, schedules, site"
+TOP_KEYS = "agencies, announcement, broker, counters, devices, holidays, limits, priority_groups, queue, schedules, site"
 ID_HINT = "lower-case letters, digits, '-' or '_'"
 
 CASES = [

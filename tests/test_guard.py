@@ -255,7 +255,8 @@ def test_a_retry_of_an_issued_request_gets_its_ticket_even_past_the_limit(run_di
     assert ask("k-over")["error"]["code"] == "rate_limited"
     tick.t += ANSWER_EVERY_SECONDS  # a whole token again
     assert ask("k-over")["ok"] is True
-    assert dispatcher.engine.issued_count("KTP") == 2 and dispatcher.engine.issued_count("KK") == DEVICE_LIMITS.burst - 1
+    assert dispatcher.engine.issued_count("KTP") == 2
+    assert dispatcher.engine.issued_count("KK") == DEVICE_LIMITS.burst - 1
 
 
 # -- 3. expired -------------------------------------------------------------------------------
@@ -370,3 +371,37 @@ def test_retained_is_refused_cleared_every_time_and_logged_once_per_topic(guard,
 
 def test_the_new_codes_are_wire_codes():
     assert {"rate_limited", "expired"} <= set(ERROR_CODES)
+
+
+def test_the_site_file_sets_limits_per_role_per_device_and_per_counter(tmp_path):
+    import yaml
+
+    from antrian.site import build
+
+    from conftest import BUTON
+
+    raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
+    raw["limits"] = {"kiosk": {"burst": 3}, "counter": {"per_minute": 600}}
+    raw["counters"][0]["limits"] = {"burst": 2}  # loket1
+    kiosk = next(d for d in raw["devices"] if d["role"] == "kiosk")
+    kiosk["limits"] = {"max_age_seconds": 30}
+    config = build(raw, "site.yaml")
+    guard = Guard(config, clear=lambda topic: None)
+    assert guard.limits_of("kiosk_request", kiosk["id"]) == DEVICE_LIMITS.__class__(20, 3, 30)
+    assert guard.limits_of("kiosk_request", "kiosk-not-in-the-file").burst == 3
+    assert guard.limits_of("survey", "panel-not-in-the-file") == DEVICE_LIMITS
+    assert guard.limits_of("counter_command", "loket1") == COUNTER_LIMITS.__class__(600, 2)
+    assert guard.limits_of("counter_command", "loket2") == COUNTER_LIMITS.__class__(600, COUNTER_LIMITS.burst)
+    # The kiosk's own max_age_seconds decides `expired`.
+    request = protocol.parse_request({"id": "a", "service": "KTP", "at": "2026-11-16T09:59:00+08:00"})
+    refusal = guard.refusal(f"kiosk/{kiosk['id']}", b"{}", request, MONDAY)
+    assert refusal is not None and refusal.code == "expired" and refusal.remember
+    assert guard.refusal("kiosk/kiosk-not-in-the-file", b"{}", request, MONDAY) is None
+    # Nonsense is one clear line per key.
+    raw["limits"] = {"kiosk": {"burst": 0, "rate": 5}, "counter": {"per_minute": "fast"}}
+    with pytest.raises(Exception) as caught:
+        build(raw, "site.yaml")
+    message = str(caught.value)
+    assert "limits.kiosk.burst: 0 is out of range" in message
+    assert "limits.kiosk.rate: unknown key" in message
+    assert "limits.counter.per_minute: must be a number" in message

@@ -10,16 +10,16 @@
   payload (the dispatcher's broker user may write every topic of its site). An empty
   payload, which is what the broker echoes back of that clearing, is dropped unanswered.
 - **Limits**: each sender (``kiosk/<id>``, ``counter/<id>``, ``survey/<id>``) has a token
-  bucket (`antrian.site.model.Limits`, per device or counter in the site file, with the
-  model's defaults). A message past it is refused on paho's network thread, before it
-  costs a JSON decode, a database look-up or a place in the worker's batch: it is
-  acknowledged at once and, but for one a second per sender, dropped unanswered. That
-  one goes to the worker as a `Limited` payload, which answers it from the exactly-once
-  memory when its id was seen (a retry of an accepted request still gets its ticket),
-  else with `rate_limited`; neither is stored, nothing is issued, no quota spent. A
-  device without its answer asks again after its timeout, as for any lost reply. While a
-  sender is over its limit, and a minute after, the dispatcher's status carries the
-  problem ``rate_limited:<sender>``.
+  bucket (`antrian.site.model.Limits`: the device's or the counter's own ``limits:`` in the
+  site file, else its role's, ``limits:`` at the top, else the model's defaults). A
+  message past it is refused on paho's network thread, before it costs a JSON decode, a
+  database look-up or a place in the worker's batch: it is acknowledged at once and,
+  but for one a second per sender, dropped unanswered. That one goes to the worker as a
+  `Limited` payload, which answers it from the exactly-once memory when its id was seen
+  (a retry of an accepted request still gets its ticket), else with `rate_limited`;
+  neither is stored, nothing is issued, no quota spent. A device without its answer asks
+  again after its timeout, as for any lost reply. While a sender is over its limit, and
+  a minute after, the dispatcher's status carries the problem ``rate_limited:<sender>``.
 - **Expiry**: a kiosk request carries `at`, when the citizen pressed. One older than its
   kiosk's ``max_age_seconds`` (a request that waited in a queue while the broker or the
   dispatcher was away, or a kiosk whose clock is behind) is answered `expired` instead of
@@ -37,7 +37,7 @@ from typing import Any, Callable
 
 from antrian import protocol
 from antrian.site import Config
-from antrian.site.model import COUNTER_LIMITS, DEVICE_LIMITS, Limits
+from antrian.site.model import Limits
 
 log = logging.getLogger("antrian.dispatcher")
 
@@ -167,11 +167,12 @@ class Guard:
 
     def limits_of(self, kind: str, entity: str | None) -> Limits:
         """The limits of the sender of a message on a `kind` topic (parse_topic's kinds)."""
+        roles = self.config.limits
         if kind == "counter_command":
             counter = self.config.counters.get(entity)
-            return getattr(counter, "limits", None) or COUNTER_LIMITS
+            return (counter and counter.limits) or roles.counter
         device = self.config.devices.get(entity)
-        return getattr(device, "limits", None) or DEVICE_LIMITS
+        return (device and device.limits) or (roles.kiosk if kind == "kiosk_request" else roles.survey)
 
     # -- the worker ----------------------------------------------------------------------
 

@@ -25,7 +25,8 @@ import yaml
 from antrian import wings
 from antrian.errors import ConfigError
 from antrian.site.model import (DEFAULT_PRIORITY_GROUPS, WEEKDAYS, Agency, Announcement, Broker, BrokerTLS, Central,
-                                Config, Counter, Device, Holiday, PriorityGroup, QueueRules, Schedule, Service, Site)
+                                Config, Counter, Device, Holiday, Limits, PriorityGroup, QueueRules, Schedule, Service,
+                                Site, SiteLimits)
 from antrian.site.reader import freeze
 from antrian.site.schema import Problems, Section, check
 from antrian.site.sections import DEVICE, ID, TOP  # noqa: F401  ID: the simulator's scenario names ids with it
@@ -95,8 +96,12 @@ def device_schema(options: Section) -> Section:
 
 def _config(top: dict, source: str) -> Config:
     agencies, services = _agencies(top["agencies"])
+    roles = top.get("limits") or {}
+    limits = SiteLimits(**{role: _limits(roles.get(role), getattr(SiteLimits, role))
+                           for role in ("kiosk", "counter", "survey")})
     counters = {c["id"]: Counter(c["id"], c["name"], tuple(c["services"]),
-                                 c["agency"] or services[c["services"][0]].agency, c["open_at_start"])
+                                 c["agency"] or services[c["services"][0]].agency, c["open_at_start"],
+                                 _limits(c["limits"], limits.counter) if c.get("limits") else None)
                 for c in top["counters"]}
     groups = top["priority_groups"]
     return Config(
@@ -109,7 +114,12 @@ def _config(top: dict, source: str) -> Config:
                           for name, week in top["schedules"].items()}),
         MappingProxyType({h["date"]: Holiday(h["date"], h["name"]) for h in top["holidays"]}),
         agencies, MappingProxyType(services), MappingProxyType(counters),
-        MappingProxyType({d["id"]: _device(d) for d in top["devices"]}))
+        MappingProxyType({d["id"]: _device(d, limits) for d in top["devices"]}), limits)
+
+
+def _limits(block: dict | None, base: Limits) -> Limits:
+    """A `limits:` block over `base`: the keys it leaves out keep base's values."""
+    return dataclasses.replace(base, **{k: v for k, v in (block or {}).items() if v is not None})
 
 
 def _broker(broker: dict | None, source: str) -> Broker:
@@ -142,6 +152,7 @@ def _agencies(items: list[dict]) -> tuple[tuple[Agency, ...], dict[str, Service]
     return tuple(agencies), services
 
 
-def _device(d: dict) -> Device:
+def _device(d: dict, limits: SiteLimits) -> Device:
+    own = _limits(d["limits"], limits.kiosk if d["role"] == "kiosk" else limits.survey) if d.get("limits") else None
     return Device(d["id"], d["role"], d["name"] or d["id"],
-                  MappingProxyType({k: freeze(v) for k, v in d.get("options", {}).items()}))
+                  MappingProxyType({k: freeze(v) for k, v in d.get("options", {}).items()}), own)

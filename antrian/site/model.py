@@ -169,6 +169,16 @@ COUNTER_LIMITS = Limits(per_minute=30.0, burst=15)
 
 
 @dataclasses.dataclass(frozen=True)
+class SiteLimits:
+    """The limits of every sender of a role (the site file's `limits:`), for the devices and
+    counters that have none of their own."""
+
+    kiosk: Limits = DEVICE_LIMITS  # a kiosk's requests
+    counter: Limits = COUNTER_LIMITS  # a counter's commands
+    survey: Limits = DEVICE_LIMITS  # a device's surveys
+
+
+@dataclasses.dataclass(frozen=True)
 class Counter:
     id: str
     name: str
@@ -201,6 +211,7 @@ class Config:
     services: Mapping[str, Service]
     counters: Mapping[str, Counter]
     devices: Mapping[str, Device]
+    limits: SiteLimits = SiteLimits()
 
     @property
     def tz(self) -> ZoneInfo:

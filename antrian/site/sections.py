@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from antrian import bahasa, wings
-from antrian.site.model import WEEKDAYS, Announcement, Broker, BrokerTLS, Central, QueueRules
+from antrian.site.model import WEEKDAYS, Announcement, Broker, BrokerTLS, Central, QueueRules, SiteLimits
 from antrian.site.schema import (Date, Field, Flag, ListOf, MapOf, Number, Ref, Report, Section, Span, Text, Whole,
                                  join)
 
@@ -302,6 +302,30 @@ AGENCY = Section({
 }, "an agency with a desk in the MPP")
 
 
+# --- limits (antrian/dispatcher/guard.py) -------------------------------------------------
+
+LIMIT = Section({
+    "per_minute": Field(Number(0.01, 1e6), "messages a minute it may send, on average", example=20),
+    "burst": Field(Whole(1, 1_000_000), "messages it may send at once before the rate applies", example=10),
+    "max_age_seconds": Field(Number(1, 86400), "a kiosk's request pressed longer ago than this (its 'at') is "
+                                               "answered expired", example=120),
+}, "what one sender may ask of the dispatcher; past it: rate_limited; a key left out keeps the role's value")
+
+
+def _role_limits(limits: Any) -> str:
+    return f"{limits.per_minute:g} a minute, a burst of {limits.burst}"
+
+
+LIMITS = Section({
+    "kiosk": Field(LIMIT, f"each kiosk's requests; default {_role_limits(SiteLimits.kiosk)}, "
+                          f"{SiteLimits.kiosk.max_age_seconds:g} s", example={"per_minute": 20, "burst": 10}),
+    "counter": Field(LIMIT, f"each counter's commands; default {_role_limits(SiteLimits.counter)}",
+                     example={"per_minute": 30, "burst": 15}),
+    "survey": Field(LIMIT, f"each device's surveys; default {_role_limits(SiteLimits.survey)}",
+                    example={"per_minute": 20, "burst": 10}),
+}, "the dispatcher's plausibility limits by role; a device or a counter may have its own")
+
+
 # --- counters ---------------------------------------------------------------------------
 
 
@@ -346,6 +370,8 @@ COUNTER = Section({
                     example="disdukcapil"),
     "open_at_start": Field(Flag(), "open when the day starts (false: opened from its panel)", default=True,
                            example=True),
+    "limits": Field(LIMIT, "this counter's own limits for its commands; default: limits.counter",
+                    example={"burst": 20}),
 }, "a desk where an officer calls tickets")
 
 
@@ -365,6 +391,8 @@ DEVICE = Section({
     "role": Field(Text(), "what the device is: dispatcher, kiosk, display, panel, ...",
                   True, example="kiosk", rule=_known_role),
     "name": Field(Text(), "a name for people; default: the id", example="Anjungan 1 (pintu masuk)"),
+    "limits": Field(LIMIT, "this device's own limits for its requests and its surveys; default: limits.kiosk, "
+                           "limits.survey", example={"per_minute": 30}),
 }, "one machine of the MPP; every other key is an option of its role (below)", rest="options")
 
 
@@ -384,4 +412,5 @@ TOP = Section({
                       rule=_counters_serve),
     "devices": Field(ListOf(DEVICE), "the machines: dispatcher, kiosks, boards, panels", default=(),
                      rule=_unique_ids("device")),
+    "limits": Field(LIMITS, "how much a kiosk, a counter or a survey device may ask of the dispatcher"),
 }, "the site file")
