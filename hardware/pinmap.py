@@ -187,7 +187,7 @@ def _has_inputs(panel: dict, path: str, report: Report, context: dict) -> None:
 PIN = Field(Pin(PIN_MIN, PIN_MAX), "the BCM GPIO number (not the header pin number)", True, example=17,
             rule=_pin_once)
 COUNTER = Field(Ref("a counter id"), "the counter it belongs to", True, example="loket1", rule=_known_counter)
-ACTION = Choice(BUTTON_ACTIONS)
+ACTION = Choice(BUTTON_ACTIONS, "button action")
 BUTTON = Section({
     "pin": PIN,
     "counter": COUNTER,
@@ -205,8 +205,9 @@ KEYPAD = Section({
                     example="/dev/input/by-id/usb-SEM_USB_Keyboard-event-kbd", rule=_read_once),
     "service": Field(Ref("a service code"), "the service whose prefix a typed number gets (12 Enter -> G-012); "
                      "default: the counter's first", example="BAYAR"),
-    "keys": Field(MapOf(KeyName(KEY_NAMES), ACTION), "key -> action; digits then Enter call that number out of "
-                  "turn, Backspace or Esc clear them", default=DEFAULT_KEYS, example=dict(DEFAULT_KEYS)),
+    "keys": Field(MapOf(KeyName(KEY_NAMES, "key name"), ACTION), "key -> action, actions as for a button: "
+                  f"{', '.join(BUTTON_ACTIONS)}; digits then Enter call that number out of turn, Backspace or Esc "
+                  "clear them", default=DEFAULT_KEYS, example={"enter": "call_next", "+": "recall"}),
 }, "a USB numeric keypad of one counter", rule=_service_served)
 _SECONDS = "seconds"
 SCHEMA = Section({

@@ -123,6 +123,9 @@ class UsbId(Kind):
     def limits(self) -> str:
         return "0x0000..0xFFFF"
 
+    def show(self, value: Any) -> Any:
+        return f"0x{value:02x}" if isinstance(value, int) else value
+
 
 _P = PrinterSettings
 _STATUS = Field(Flag(), "ask the printer for paper and cover before every ticket (DLE EOT); false for a "

@@ -13,17 +13,16 @@ import yaml
 
 from antrian import protocol
 from antrian import site as config
-
-
-from hardware import pinmap
 from antrian.site import ConfigError
+from antrian.site.sections import DEVICE
+from hardware import pinmap
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "buton.yaml"
 SOURCE = "buton.yaml"
 P1, P2 = "devices[5]", "devices[6]"  # panel1 and panel2 of the example
 ACTIONS = "call_next, recall, no_show, finish, pause, open, close"
-PANEL_KEYS = "buttons, buzzers, debounce_time, hold_time, id, keypads, leds, max_press_age, name, role"
+PANEL_KEYS = ", ".join(sorted({*DEVICE.fields, *pinmap.SCHEMA.fields}))  # a device's keys and a panel's
 
 
 @pytest.fixture(scope="module")
