@@ -2,11 +2,10 @@
 
 `TOP` is the whole file: site, broker, queue, announcement, priority_groups, schedules,
 holidays, agencies, counters, devices. The defaults are those of the model
-(antrian/site/model.py), so they are written once. The rules below the fields are
-the checks that no single field can make (a counter naming an unknown service, two
-services with one prefix, two broker listeners on one port); they run as the check
-passes their field, sharing what they learnt in the check's context (the schedules
-before the services, the services before the counters).
+(antrian/site/model.py), so they are written once. The checks that no single field can
+make (a counter naming an unknown service, two services with one prefix, two broker
+listeners on one port) are the rules of antrian/site/rules.py, named on their field or
+section here.
 
 A device's own options (printer, pins, voice) are not here: each role's wing
 describes them (`Role.schema` in antrian/wings.py) and antrian/site/load.py checks
@@ -17,12 +16,10 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from antrian import bahasa, wings
+from antrian.site import rules
 from antrian.site.model import WEEKDAYS, Announcement, Broker, BrokerTLS, Central, QueueRules, SiteLimits
-from antrian.site.schema import (Date, Field, Flag, ListOf, MapOf, Number, Ref, Report, Section, Span, Text, Whole,
-                                 join)
+from antrian.site.schema import Date, Field, Flag, ListOf, MapOf, Number, Ref, Section, Span, Text, Whole
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 ID_HINT = "lower-case letters, digits, '-' or '_'"
@@ -40,21 +37,13 @@ def _identifier(hint: str = ID_HINT) -> Text:
 # --- site ---------------------------------------------------------------------------
 
 
-def _time_zone(tz: str, path: str, report: Report, context: dict) -> None:
-    """timezone is a zone of the IANA database."""
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        report(path, f"unknown time zone {tz!r} (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)")
-
-
 SITE = Section({
     "id": Field(_identifier(), "the site's id, part of every MQTT topic (antrian/<id>/...)", True, example="buton"),
     "name": Field(Text(), "the name shown on the board and the ticket", True,
                   example="Mal Pelayanan Publik Kabupaten Buton"),
     "address": Field(Text(), "the address printed on the ticket", default="", example="Takawa, Pasarwajo"),
     "timezone": Field(Text(), "the IANA time zone of the site: WIB Asia/Jakarta, WITA Asia/Makassar, "
-                              "WIT Asia/Jayapura", True, example="Asia/Makassar", rule=_time_zone),
+                              "WIT Asia/Jayapura", True, example="Asia/Makassar", rule=rules.time_zone),
     "logo": Field(Text(), "an image file shown on the board and the kiosk", example="logo-buton.png"),
     "running_text": Field(Text(), "the line that scrolls along the bottom of the boards", default="",
                           example="Selamat datang di MPP Kabupaten Buton"),
@@ -68,31 +57,6 @@ NO_SECRETS = {key: "passwords do not belong in the site file: put the password i
                    "(credentials_dir, password_file)" for key in SECRET_KEYS}
 
 
-def _cert_with_key(tls: dict, path: str, report: Report, context: dict) -> None:
-    """cert and key are given together or not at all."""
-    if (tls.get("cert") is None) != (tls.get("key") is None):
-        report(path, "cert and key go together (the broker's certificate and its private key)")
-
-
-def _username_with_password(central: dict, path: str, report: Report, context: dict) -> None:
-    """password_file needs a username."""
-    if central.get("password_file") and not central.get("username"):
-        report(join(path, "username"), "required with password_file")
-
-
-def _ports_differ(broker: dict, path: str, report: Report, context: dict) -> None:
-    """port, tls.port and websocket_port are three different ports."""
-    tls = broker.get("tls") or {}
-    ports = [(join(path, "port"), broker.get("port")), (join(path, "tls.port"), tls.get("port")),
-             (join(path, "websocket_port"), broker.get("websocket_port"))]
-    seen: dict[int, str] = {}
-    for where, number in ports:
-        if number in seen:
-            report(where, f"port {number} is already used by {seen[number]}")
-        elif number is not None:
-            seen[number] = where
-
-
 TLS = Section({
     "ca": Field(Text(), "the CA certificate devices verify the broker with (broker-config/make-ca.sh)", True,
                 example="/etc/antrian/tls/ca.crt"),
@@ -101,7 +65,7 @@ TLS = Section({
                   example="/etc/antrian/tls/broker.crt"),
     "key": Field(Text(), "the broker's private key (with cert)", example="/etc/antrian/tls/broker.key"),
 }, "TLS between the devices and the broker; relative files are read from the site file's folder",
-    rule=_cert_with_key)
+    rule=rules.cert_with_key)
 
 CENTRAL = Section({
     "host": Field(Text(), "the central broker this site bridges its events out to", True, example="mqtt.example.go.id"),
@@ -110,7 +74,7 @@ CENTRAL = Section({
     "password_file": Field(Text(), "a file holding the centre's password (never the password itself)",
                            example="/etc/antrian/central.password"),
     "ca": Field(Text(), "the CA to verify the centre's TLS certificate with", example="/etc/antrian/central-ca.crt"),
-}, "the bridge to a central broker", refused=NO_SECRETS, rule=_username_with_password)
+}, "the bridge to a central broker", refused=NO_SECRETS, rule=rules.username_with_password)
 
 BROKER = Section({
     "host": Field(Text(), "where the devices find the MQTT broker", default=Broker.host, example="192.168.10.2"),
@@ -121,7 +85,7 @@ BROKER = Section({
     "tls": Field(TLS, "TLS for the devices' connections"),
     "websocket_port": Field(PORT, "a WebSocket listener for the dashboard", example=9001),
     "central": Field(CENTRAL, "bridge the site's events to a central broker"),
-}, "the MQTT broker every device connects to", refused=NO_SECRETS, rule=_ports_differ)
+}, "the MQTT broker every device connects to", refused=NO_SECRETS, rule=rules.ports_differ)
 
 
 # --- queue, announcement, priority groups ---------------------------------------------
@@ -138,30 +102,12 @@ QUEUE = Section({
 }, "the rules of the queue")
 
 
-def _template(template: str, path: str, report: Report, context: dict) -> None:
-    """template says {loket}, uses only {huruf}, {angka} and {loket}, each plain."""
-    for problem in bahasa.check_template(template):
-        report(path, problem)
-
-
 ANNOUNCEMENT = Section({
     "template": Field(Text(), "the sentence of a call, with {huruf}, {angka} and {loket}",
-                      default=Announcement.template, example=Announcement.template, rule=_template),
+                      default=Announcement.template, example=Announcement.template, rule=rules.template),
     "digits": Field(Flag(), "say the number digit by digit (nol satu dua) instead of in words",
                     default=Announcement.digits, example=False),
 }, "what the board says for a call")
-
-
-def _unique_ids(what: str) -> Any:
-    def rule(items: list, path: str, report: Report, context: dict) -> None:
-        seen: set = set()
-        for i, item in enumerate(items):
-            ident = item.get("id") if isinstance(item, dict) else None
-            if ident is not None and ident in seen:
-                report(f"{path}[{i}].id", f"duplicate {what} {ident!r}")
-            seen.add(ident)
-    rule.__doc__ = f"no two {what}s have the same id."
-    return rule
 
 
 PRIORITY_GROUP = Section({
@@ -174,45 +120,10 @@ PRIORITY_GROUP = Section({
 # --- schedules, holidays ---------------------------------------------------------------
 
 
-def _spans_in_order(spans: list, path: str, report: Report, context: dict) -> None:
-    """the spans of a day come in order and do not overlap."""
-    last = None
-    for j, span in enumerate(spans):
-        if not isinstance(span, tuple):
-            continue
-        if last is not None and span[0] < last:
-            report(f"{path}[{j}]", f"'{span_text(span)}' overlaps or comes before the previous span")
-        else:
-            last = span[1]
-
-
-def span_text(span: tuple) -> str:
-    end = "24:00" if span[1].hour == 23 and span[1].second == 59 else span[1].strftime("%H:%M")
-    return f"{span[0].strftime('%H:%M')}-{end}"
-
-
 SPANS = ListOf(Span())
 WEEK = Section({day: Field(SPANS, f"the opening spans on {day}; none: closed", default=(),
-                           example=["08:00-12:00", "13:00-15:00"], rule=_spans_in_order)
+                           example=["08:00-12:00", "13:00-15:00"], rule=rules.spans_in_order)
                 for day in WEEKDAYS}, "opening spans per weekday; a break is the gap between two spans")
-
-
-def _know_schedules(schedules: dict, path: str, report: Report, context: dict) -> None:
-    # Not a check: it tells the services' rule below which schedules exist.
-    context["schedules"] = list(schedules)
-
-
-def _holidays_once(items: list, path: str, report: Report, context: dict) -> None:
-    """no day is listed twice."""
-    seen: dict = {}
-    for i, item in enumerate(items):
-        day = item.get("date") if isinstance(item, dict) else None
-        if day is None:
-            continue
-        if day in seen:
-            report(f"{path}[{i}].date", f"{day} is listed twice (also as {seen[day]!r})")
-        else:
-            seen[day] = item.get("name")
 
 
 HOLIDAY = Section({
@@ -237,13 +148,6 @@ class Fee(Text):
         return super().check(value, path, walk)
 
 
-def _known_schedule(name: str, path: str, report: Report, context: dict) -> None:
-    """schedule names one of the schedules."""
-    known = context.get("schedules", [])
-    if name not in known:
-        report(path, f"unknown schedule {name!r} (known: {', '.join(known) or 'none'})")
-
-
 SERVICE = Section({
     "code": Field(Text(_CODE, "1-8 capital letters or digits"), "the service's code, in requests and reports",
                   True, example="KTP"),
@@ -252,7 +156,7 @@ SERVICE = Section({
     "name": Field(Text(), "the name the kiosk and the ticket show", True, example="Perekaman KTP-el"),
     "quota": Field(Whole(1, 9999), "tickets per day; none: no limit", example=200),
     "schedule": Field(Text(), "the name of its opening hours under schedules", True, example="reguler",
-                      rule=_known_schedule),
+                      rule=rules.known_schedule),
     "requirements": Field(ListOf(Text()), "what the citizen brings (printed on the ticket)", True,
                           example=["Fotokopi Kartu Keluarga (KK)"]),
     "completion": Field(Text(), "how long until it is done", True, example="Selesai di tempat"),
@@ -261,34 +165,6 @@ SERVICE = Section({
     "service_min": Field(Number(0.5, 480), "expected minutes per citizen, for the estimated wait", default=10.0,
                          example=8),
 }, "one service of an agency")
-
-
-def _agencies_apart(agencies: list, path: str, report: Report, context: dict) -> None:
-    """agency ids, service codes and ticket prefixes are unique across the file."""
-    # The services and agency ids found are kept for the counters' rule.
-    _unique_ids("agency")(agencies, path, report, context)
-    services: dict[str, str] = {}
-    prefixes: dict[str, str] = {}
-    for i, agency in enumerate(agencies):
-        if not isinstance(agency, dict):
-            continue
-        for j, svc in enumerate(agency.get("services") or ()):
-            if not isinstance(svc, dict) or "code" not in svc:
-                continue
-            code, prefix = svc["code"], svc.get("prefix")
-            where = f"{path}[{i}].services[{j}]"
-            if code in services:
-                report(f"{where}.code", f"duplicate service code {code!r}")
-                continue
-            if prefix in prefixes:
-                report(f"{where}.prefix", f"prefix {prefix!r} is already used by service {prefixes[prefix]!r}")
-            elif prefix is not None:
-                prefixes[prefix] = code
-            # Kept even with a clashing prefix, so counters serving it are not also
-            # reported as naming an unknown service.
-            services[code] = agency.get("id")
-    context["services"] = services
-    context["agencies"] = {a.get("id") for a in agencies if isinstance(a, dict)}
 
 
 AGENCY = Section({
@@ -329,38 +205,6 @@ LIMITS = Section({
 # --- counters ---------------------------------------------------------------------------
 
 
-def _counters_serve(counters: list, path: str, report: Report, context: dict) -> None:
-    """counter ids are unique; a counter's services and agency exist, each service is listed
-    once per counter, and every service is served by at least one counter."""
-    services = context.get("services", {})
-    agencies = context.get("agencies", set())
-    seen: set = set()
-    served: set = set()
-    for i, counter in enumerate(counters):
-        if not isinstance(counter, dict):
-            continue
-        where = f"{path}[{i}]"
-        if counter.get("id") is not None and counter["id"] in seen:
-            report(f"{where}.id", f"duplicate counter {counter['id']!r}")
-        seen.add(counter.get("id"))
-        codes: list = []
-        for j, code in enumerate(counter.get("services") or ()):
-            if not isinstance(code, str) or code not in services:  # a list or mapping is unhashable
-                report(f"{where}.services[{j}]", f"unknown service {code!r}")
-            elif code in codes:
-                report(f"{where}.services[{j}]", f"service {code!r} listed twice")
-            else:
-                codes.append(code)
-        agency = counter.get("agency")
-        if agency is not None and (not isinstance(agency, str) or agency not in agencies):
-            report(f"{where}.agency", f"unknown agency {agency!r}")
-        served.update(codes)
-    for code in services:
-        if code not in served:
-            # A ticket for a service no counter serves is a number nobody will call.
-            report(path, f"no counter serves service {code!r}")
-
-
 COUNTER = Section({
     "id": Field(_identifier(), "the counter's id, in its MQTT topics", True, example="loket1"),
     "name": Field(Text(), "the name the board shows and the call says", True, example="Loket 1"),
@@ -378,18 +222,10 @@ COUNTER = Section({
 # --- devices ----------------------------------------------------------------------------
 
 
-def _known_role(role: Any, path: str, report: Report, context: dict) -> None:
-    """role is one of the roles the installed wings bring (below)."""
-    registry = wings.registry()
-    roles = registry.roles
-    if role not in roles:
-        report(path, f"{role!r} is not one of {', '.join(sorted(roles))}{registry.missing()}")
-
-
 DEVICE = Section({
     "id": Field(_identifier(), "the device's id: its broker user and --device", True, example="kiosk1"),
     "role": Field(Text(), "what the device is: dispatcher, kiosk, display, panel, ...",
-                  True, example="kiosk", rule=_known_role),
+                  True, example="kiosk", rule=rules.known_role),
     "name": Field(Text(), "a name for people; default: the id", example="Anjungan 1 (pintu masuk)"),
     "limits": Field(LIMIT, "this device's own limits for its requests and its surveys; default: limits.kiosk, "
                            "limits.survey", example={"per_minute": 30}),
@@ -402,15 +238,15 @@ TOP = Section({
     "queue": Field(QUEUE, "the rules of the queue"),
     "announcement": Field(ANNOUNCEMENT, "what the board says for a call"),
     "priority_groups": Field(ListOf(PRIORITY_GROUP), "the groups served first; default: lansia, disabilitas, "
-                                                     "ibu_hamil, anak", rule=_unique_ids("priority group")),
+                                                     "ibu_hamil, anak", rule=rules.unique_ids("priority group")),
     "schedules": Field(MapOf(Text(), WEEK, min_items=1, too_few="at least one schedule is needed"),
-                       "opening hours by name, each with its spans per weekday", True, rule=_know_schedules),
-    "holidays": Field(ListOf(HOLIDAY), "days the MPP is closed", default=(), rule=_holidays_once),
+                       "opening hours by name, each with its spans per weekday", True, rule=rules.know_schedules),
+    "holidays": Field(ListOf(HOLIDAY), "days the MPP is closed", default=(), rule=rules.holidays_once),
     "agencies": Field(ListOf(AGENCY, 1, "at least one agency is needed"), "the agencies and their services",
-                      True, rule=_agencies_apart),
+                      True, rule=rules.agencies_apart),
     "counters": Field(ListOf(COUNTER, 1, "at least one counter is needed"), "the counters", True,
-                      rule=_counters_serve),
+                      rule=rules.counters_serve),
     "devices": Field(ListOf(DEVICE), "the machines: dispatcher, kiosks, boards, panels", default=(),
-                     rule=_unique_ids("device")),
+                     rule=rules.unique_ids("device")),
     "limits": Field(LIMITS, "how much a kiosk, a counter or a survey device may ask of the dispatcher"),
 }, "the site file")
