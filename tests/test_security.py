@@ -68,8 +68,8 @@ def grants(user: str) -> tuple[list[str], list[str]]:
         return (own + [protocol.counter_command(SITE, c) for c in counters],
                 own + [protocol.status(SITE, "dispatcher")]
                 + [t for c in counters for t in (protocol.counter_reply(SITE, c), protocol.counter_state(SITE, c))])
-    if user == "monitor":  # a technician's mosquitto_sub: everything, read only
-        return own, [f"antrian/{SITE}/#"]
+    if user == "monitor":  # a technician's mosquitto_sub: everything, read only, not even a status
+        return [], [f"antrian/{SITE}/#"]
     assert user == "dashboard"
     return own, own + [protocol.board(SITE), protocol.catalog(SITE), protocol.counter_state(SITE, "+"),
                        protocol.status(SITE, "+"), protocol.kiosk_reply(SITE, "+")]

@@ -54,7 +54,8 @@ def topics_of(config: Config, user: User) -> list[tuple[str, str]]:
                 ("read", protocol.counter_state(site, "+")), ("read", protocol.status(site, "+")),
                 ("read", protocol.kiosk_reply(site, "+"))]
     if user.role == "monitor":
-        # Everything of the site and the broker's own state (the bridge's connection), read only.
+        # Everything of the site and the broker's own state (the bridge's connection), read
+        # only: no status of its own either (acl_text), so it can publish nothing at all.
         return [("read", protocol.site_filter(site)), ("read", "$SYS/#")]
     role = wings.registry().role(user.role)
     if role is None or role.acl is None:
@@ -70,10 +71,13 @@ def acl_text(config: Config) -> str:
         "# Anything not granted here is refused: a publish is dropped (MQTT 5: PUBACK 'not",
         "# authorized'), a subscription delivers nothing.",
         "",
-        "# Every user: its own retained status, which is also the topic of its will.",
-        f"pattern readwrite {protocol.status(site, '%u')}",
+        "# Each user writes only its own retained status (also the topic of its will), named",
+        "# in its own section: a pattern with %u would give the read-only monitor one too,",
+        "# and a status of its own is as good as a fake device's status to a dashboard.",
     ]
     for user in users(config):
         lines += ["", f"# {user.role}", f"user {user.name}"]
+        if user.role != "monitor":
+            lines.append(f"topic readwrite {protocol.status(site, user.name)}")
         lines += [f"topic {access} {topic}" for access, topic in topics_of(config, user)]
     return "\n".join(lines) + "\n"
