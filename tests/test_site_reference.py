@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-import yaml
 
 from antrian import wings
 from antrian.site import reference
-from antrian.site.load import _Loader
+from antrian.site.reader import parse_yaml
 from antrian.site.schema import Field, ListOf, MapOf, Problems, Section, Tagged, check
 from antrian.site.sections import TOP
 
@@ -70,7 +69,7 @@ def test_every_key_is_described_and_its_example_is_accepted(path, field):
     assert field.example is not None, f"{path} has no example"
     # The example as the reference writes it, read back as the site file is read.
     written = reference.yaml_value(field.kind.show(field.example))
-    value = yaml.load(written, Loader=_Loader)
+    value = parse_yaml(written, path)
     problems = Problems()
     check(field.kind, value, path, problems, {})
     assert problems == [], (written, problems)

@@ -20,53 +20,24 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from antrian import wings
 from antrian.errors import ConfigError
 from antrian.site.model import (DEFAULT_PRIORITY_GROUPS, WEEKDAYS, Agency, Announcement, Broker, BrokerTLS, Central,
                                 Config, Counter, Device, Holiday, Limits, PriorityGroup, QueueRules, Schedule, Service,
                                 Site, SiteLimits)
-from antrian.site.reader import freeze
+from antrian.site.reader import freeze, parse_yaml, read_yaml
 from antrian.site.schema import Problems, Section, check
 from antrian.site.sections import DEVICE, ID, TOP  # noqa: F401  ID: the simulator's scenario names ids with it
 
 
 def load(path: str | Path) -> Config:
     """Read and validate a site file; raise ConfigError listing every problem."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(source, [("", f"cannot read the file: {exc.strerror}")]) from None
-    except UnicodeDecodeError:
-        raise ConfigError(source, [("", "the file is not UTF-8 text")]) from None
-    return parse(text, source)
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps an impossible date (``2026-02-30``) as text: yaml would
-    raise a bare ValueError with no place; the check reports it with its path."""
-
-    def construct_yaml_timestamp(self, node):
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+    return build(read_yaml(path), str(path))
 
 
 def parse(text: str, source: str = "<site file>") -> Config:
-    try:
-        raw = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(source, [(where, f"not valid YAML: {problem}")]) from None
-    return build(raw, source)
+    """Validate the text of a site file; raise ConfigError listing every problem."""
+    return build(parse_yaml(text, source), source)
 
 
 def build(raw: Any, source: str) -> Config:
