@@ -56,7 +56,15 @@ class QueueError(AntrianError, ValueError):
 
 
 class TransitionError(AntrianError, RuntimeError):
-    """An event the queue's state tables do not allow (a stored history that cannot be)."""
+    """An event the queue's state tables do not allow (a stored history that cannot be).
+    A replay sets `position`: the index of the refused event in what it replayed."""
+
+    position: int | None = None
+
+
+class EventError(AntrianError, ValueError):
+    """A stored row that is no event of the queue (antrian/queue/events.py): an unknown
+    kind, or data that does not fit its kind's class."""
 
 
 class StoreError(AntrianError, OSError):

@@ -27,6 +27,7 @@ import sites
 from antrian import protocol
 from antrian.adapters.mqtt import Connection, make_client
 from antrian.queue.engine import Engine, Outcome, QueueError
+from antrian.queue.events import DayStarted
 from antrian.site import Config
 
 
@@ -142,7 +143,8 @@ def local(tz: str, day: dt.date = MONDAY, hour: int = 8, minute: int = 0) -> dt.
 
 
 class Desk:
-    """An engine with a controlled clock; every step decides and then applies, like the dispatcher."""
+    """An engine with a controlled clock; every step opens the business day if the clock
+    has passed midnight, then decides and applies, like the dispatcher."""
 
     def __init__(self, config: Config, now: dt.datetime | None = None):
         self.engine = Engine(config)
@@ -152,8 +154,17 @@ class Desk:
     def wait(self, minutes: float) -> None:
         self.now += dt.timedelta(minutes=minutes)
 
+    def open_day(self) -> None:
+        """The dispatcher's simple rule: a local date after the engine's day opens it."""
+        today = self.now.astimezone(self.engine.tz).date()
+        if self.engine.day is None or today > self.engine.day:
+            opened = DayStarted(at=self.now, day=today)
+            self.engine.apply(opened)
+            self.events.append(opened)
+
     def run(self, decide: Callable[[], Outcome]) -> Outcome | str:
         """Apply what `decide` returns; the outcome, or the error code when it is refused."""
+        self.open_day()
         try:
             outcome = decide()
         except QueueError as exc:

@@ -10,6 +10,8 @@ import pytest
 from helpers import Desk, kinds, two_services
 from sites import counter, service, site
 
+from antrian.queue.events import CALLS, CounterStatus, CounterStatusChanged
+
 # -- call_next: who comes next --------------------------------------------------------
 
 
@@ -84,7 +86,7 @@ def test_call_next_finishes_the_ticket_being_served():
     assert kinds(first) == ["called"] and first.ticket == "A-001"
     second = desk.do("ca", "call_next")
     assert kinds(second) == ["served", "called"]
-    assert second.events[0].data["number"] == "A-001"
+    assert second.events[0].number == "A-001"
     assert desk.state("ca")["serving"]["number"] == "A-002"
     assert desk.state("ca")["waiting"] == 0
 
@@ -108,7 +110,7 @@ def test_call_next_on_a_paused_counter_resumes_it():
     assert desk.state("ca")["status"] == "paused"
     out = desk.do("ca", "call_next")
     assert kinds(out) == ["counter_status", "called"]
-    assert out.events[0].data == {"counter": "ca", "status": "open", "reason": None}
+    assert out.events[0] == CounterStatusChanged(at=desk.now, counter="ca", status=CounterStatus.OPEN, reason=None)
     assert desk.state("ca")["status"] == "open" and desk.state("ca")["reason"] is None
     # and on an empty queue it resumes too
     desk.do("ca", "pause")
@@ -167,7 +169,7 @@ def test_recall_limit(max_recalls, allowed):
     for i in range(allowed):
         out = desk.do("ca", "recall")
         assert kinds(out) == ["recalled"] and out.ticket == "A-001"
-        assert out.events[0].data["seq"] == i + 2
+        assert out.events[0].seq == i + 2
     assert desk.call("ca", "recall") == "recall_limit"
     assert desk.state("ca")["recalls"] == allowed
     assert desk.board()["seq"] == allowed + 1
@@ -196,7 +198,7 @@ def test_seq_grows_by_one_with_every_call_and_recall():
              ("ca", "call_next", {}), ("cab", "call_next", {}), ("ca2", "recall", {})]
     for cid, action, args in steps:
         assert not isinstance(desk.do(cid, action, **args), str), (cid, action)
-    seqs = [e.data["seq"] for e in desk.events if "seq" in e.data]
+    seqs = [e.seq for e in desk.events if isinstance(e, CALLS)]
     assert seqs == list(range(1, 10))
     assert desk.board()["seq"] == 9
     assert [c["seq"] for c in desk.board()["recent"]] == list(range(9, 0, -1))
@@ -263,7 +265,7 @@ def test_call_number_calls_a_waiting_ticket_out_of_turn(typed):
     desk.issue_many(3)
     out = desk.do("ca", "call_number", number=typed)
     assert out.ticket == "A-003" and kinds(out) == ["called"]
-    assert out.events[0].data["via"] == "number"
+    assert out.events[0].via == "number"
     assert desk.ticket("A-002")["ahead"] == 1
     assert desk.calls("ca", 3) == ["A-001", "A-002", "queue_empty"]
 
@@ -274,7 +276,7 @@ def test_call_number_finishes_the_ticket_being_served():
     desk.call("ca")
     out = desk.do("ca", "call_number", number="A-003")
     assert kinds(out) == ["served", "called"]
-    assert out.events[0].data["number"] == "A-001"
+    assert out.events[0].number == "A-001"
 
 
 @pytest.mark.parametrize("args, why", [

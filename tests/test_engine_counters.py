@@ -43,7 +43,7 @@ def test_transfer_keeps_the_number_and_joins_by_original_issue_time():
     desk.call("ca")
     out = desk.do("ca", "transfer", to_service="B")
     assert kinds(out) == ["transferred"] and out.ticket == "A-001"
-    assert out.events[0].data["from_service"] == "A" and out.events[0].data["to_service"] == "B"
+    assert out.events[0].from_service == "A" and out.events[0].to_service == "B"
     assert desk.state("ca")["serving"] is None
     moved = desk.ticket("A-001")
     assert (moved["number"], moved["service"], moved["ahead"]) == ("A-001", "B", 1)

@@ -150,6 +150,7 @@ FRIDAY, SATURDAY, SUNDAY, HOLIDAY = (MONDAY + dt.timedelta(days=d) for d in (4, 
 def test_issue_outside_opening_hours_is_refused_with_the_reason(day, hour, minute, reason):
     desk = office_desk()
     desk.now = local(WIB, day, hour, minute)
+    desk.open_day()
     with pytest.raises(QueueError) as refused:
         desk.engine.issue("A", None, desk.now)
     assert refused.value.code == "service_closed"

@@ -17,6 +17,7 @@ from antrian.queue.engine import (
     Engine,
     QueueError,
 )
+from antrian.queue.events import CALLS, DayStarted
 
 # -- decisions and replay -------------------------------------------------------------
 
@@ -130,12 +131,18 @@ def test_replaying_the_events_rebuilds_the_same_views():
     assert replayed.last_seq == desk.engine.last_seq > 20
 
     # and replaying only the latest business day after restoring last_seq, as the dispatcher does
-    today = [e for e in desk.events if e.at.astimezone(config.tz).date() == desk.now.date()]
-    before = desk.events[:len(desk.events) - len(today)]
+    opened = max(i for i, e in enumerate(desk.events) if isinstance(e, DayStarted))
+    before, today = desk.events[:opened], desk.events[opened:]
     restarted = Engine(config)
-    restarted.last_seq = max(e.data["seq"] for e in before if "seq" in e.data)
-    restarted.apply_all(today)
+    restarted.last_seq = max(e.seq for e in before if isinstance(e, CALLS))
+    restarted.replay(desk.now.date(), today)
     assert snapshot(restarted, desk.now) == snapshot(desk.engine, desk.now)
+
+    # a day stored before DayStarted existed: its events alone, the day told by the store
+    legacy = Engine(config)
+    legacy.last_seq = max(e.seq for e in before if isinstance(e, CALLS))
+    legacy.replay(desk.now.date(), today[1:])
+    assert snapshot(legacy, desk.now) == snapshot(desk.engine, desk.now)
 
 
 def test_views_give_times_with_the_site_offset_whatever_zone_the_clock_gives():
@@ -148,9 +155,15 @@ def test_views_give_times_with_the_site_offset_whatever_zone_the_clock_gives():
     assert board["updated_at"].endswith("+08:00") and board["recent"][0]["at"].endswith("+08:00")
 
 
-def test_views_on_a_new_day_start_it():
+def test_views_and_decisions_stay_on_the_business_day_until_a_day_is_opened():
     desk = Desk(site(timezone=WIB))
     desk.issue()
     next_day = desk.now + dt.timedelta(days=1)
+    assert desk.engine.board(next_day)["business_day"] == MONDAY.isoformat()
+    assert desk.engine.issue("A", None, next_day).ticket == "A-002"  # the clock alone opens no day
+    desk.now = next_day
+    assert desk.issue() == "A-001"  # the Desk opened it, as the dispatcher does
     assert desk.engine.board(next_day)["business_day"] == (MONDAY + dt.timedelta(days=1)).isoformat()
-    assert sum(desk.engine.board(next_day)["waiting"].values()) == 0
+    assert sum(desk.engine.board(next_day)["waiting"].values()) == 1
+
+

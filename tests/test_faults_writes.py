@@ -41,7 +41,8 @@ def test_the_same_request_five_times_issues_one_ticket(run_dispatcher, mqtt_clie
     assert len(presses) == 5 and len(set(presses)) == 1
     assert json.loads(presses[0])["ticket"]["number"] == "B-001"
     assert [m.json()["number"] for m in rec.messages if m.topic == protocol.call(SITE)] == ["B-001"]
-    assert rows(db, "SELECT kind, number FROM events ORDER BY id") == [("issued", "B-001"), ("called", "B-001")]
+    assert rows(db, "SELECT kind, number FROM events ORDER BY id") == [("day_started", None), ("issued", "B-001"),
+                                                                        ("called", "B-001")]
     assert rows(db, "SELECT COUNT(*) FROM replies") == [(2,)]
 
 
@@ -103,8 +104,8 @@ def test_unwritable_database_answers_internal_and_applies_nothing(broker, run_di
         loket1.close()
 
     events = rows(db, "SELECT kind, number FROM events ORDER BY id")
-    assert events == [("issued", "A-001"), ("issued", "A-002"), ("issued", "A-003"), ("issued", "A-004"),
-                      ("called", "A-001")]
+    assert events == [("day_started", None), ("issued", "A-001"), ("issued", "A-002"), ("issued", "A-003"),
+                      ("issued", "A-004"), ("called", "A-001")]
     stored = rows(db, "SELECT msg_id, payload FROM replies ORDER BY msg_id")
     assert [m for m, _ in stored] == ["p1", "r1", "r2", "r3", "r5"]
     assert not [p for _, p in stored if '"internal"' in p]

@@ -84,7 +84,7 @@ def test_it_exits_0_and_says_where_everything_is(morning):
 
 def test_tickets_are_called_in_the_right_order(events, morning):
     _, summary, _ = morning
-    calls = [(e.data["number"], e.data["counter"], e.kind == "recalled") for e in events
+    calls = [(e.number, e.counter, e.kind == "recalled") for e in events
              if e.kind in ("called", "recalled")]
     assert calls == EXPECTED_CALLS
     # What the boards received is what the store holds, seq by seq.
@@ -102,7 +102,7 @@ def test_priority_comes_first_within_the_streak_rule(events):
     serving: dict[str, tuple[int, str, bool]] = {}
     order = 0
     for e in events:
-        d = e.data
+        d = vars(e)  # the event's fields by name
         if e.kind == "issued":
             order += 1
             waiting[d["number"]] = (order, d["service"], bool(d["priority"]))
@@ -124,7 +124,7 @@ def test_priority_comes_first_within_the_streak_rule(events):
 def test_announcements_say_exactly_each_call(events, morning):
     config = load(BUTON)
     _, summary, _ = morning
-    expected = [bahasa.announcement(e.data["number"], config.counters[e.data["counter"]].name,
+    expected = [bahasa.announcement(e.number, config.counters[e.counter].name,
                                     template=config.announcement.template, digits=config.announcement.digits)
                 for e in events if e.kind in ("called", "recalled")]
     said = summary["announcements"]
@@ -141,7 +141,7 @@ def test_announcements_say_exactly_each_call(events, morning):
 
 def test_no_ticket_lost_or_doubled_across_the_broker_restart(events, morning):
     _, summary, _ = morning
-    issued = [e.data["number"] for e in events if e.kind == "issued"]
+    issued = [e.number for e in events if e.kind == "issued"]
     assert len(issued) == len(set(issued))
     by_prefix: dict[str, list[int]] = {}
     for number in issued:
@@ -162,7 +162,7 @@ def test_no_ticket_lost_or_doubled_across_the_broker_restart(events, morning):
     final = {}
     for e in events:
         if e.kind in ("served", "no_show", "transferred"):
-            final[e.data["number"]] = e.kind
+            final[e.number] = e.kind
     assert final[before] == "served" and final[after] == "served"
     assert sorted(final) == sorted(issued)  # every ticket reached an end, none twice issued
     assert Counter(final.values()) == {"served": len(issued) - 1, "no_show": 1}
@@ -195,7 +195,7 @@ def test_the_report_totals_add_up_and_match_the_store(events, morning):
                                   "serving_at_close", "waiting_at_close", "priority")}
     assert n["issued"] == kinds["issued"] and n["served"] == kinds["served"]
     assert n["transferred_in"] == n["transferred_out"] == kinds["transferred"] == 1
-    assert n["priority"] == sum(1 for e in events if e.kind == "issued" and e.data["priority"])
+    assert n["priority"] == sum(1 for e in events if e.kind == "issued" and e.priority)
     assert n["issued"] + n["transferred_in"] == (n["served"] + n["no_show"] + n["transferred_out"]
                                                  + n["serving_at_close"] + n["waiting_at_close"])
     assert dt.date.fromisoformat(summary["business_day"])

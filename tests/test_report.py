@@ -37,6 +37,7 @@ import yaml
 from antrian.tools.report import figures as report
 from antrian.site import build
 from antrian.queue.engine import Engine
+from antrian.queue.events import DayStarted
 from antrian.adapters.store import Store
 from conftest import ROOT
 
@@ -83,6 +84,7 @@ def seeded_day(config, store: Store) -> None:
     """Run the script above through the engine and commit every event to the store."""
     engine = Engine(config)
     start = dt.datetime.combine(DAY, dt.time(7), tzinfo=config.tz)
+    engine.apply(DayStarted(at=start, day=DAY))
     plan: list[tuple[int, int, tuple]] = []
 
     def at(minute: int, *step) -> None:
@@ -124,7 +126,7 @@ def seeded_day(config, store: Store) -> None:
             at(tb + 10, "cmd", "cb", "call_number", {"number": "B-005"}, "B-005")
             at(tb + 11, "cmd", "cb", "finish", {}, "B-005")
 
-    events = []
+    events = [DayStarted(at=start, day=DAY)]
     for minute, _, step in sorted(plan):
         now = start + dt.timedelta(minutes=minute)
         if step[0] == "issue":
@@ -390,6 +392,8 @@ def test_two_days_add_up(tmp_path: Path):
     events = []
     for day, n in ((DAY, 3), (DAY + dt.timedelta(days=1), 2)):
         now = dt.datetime.combine(day, dt.time(9), tzinfo=config.tz)
+        events.append(DayStarted(at=now, day=day))
+        engine.apply(events[-1])
         for _ in range(n):
             out = engine.issue("A", None, now)
             engine.apply_all(out.events)

@@ -94,7 +94,7 @@ def test_priority_citizens_go_first_within_the_engines_streak():
     result = simulate.run(simulate.Scenario.build(config, MONDAY, arrivals={
         "defaults": {"priority": 0.5, "no_show": 0},
         "services": {"A": {"per_hour": {8: 30}}}}), seed=2)
-    called = [e.data["number"] for e in result.events if e.kind == "called"]
+    called = [e.number for e in result.events if e.kind == "called"]
     priority = {n for n, p in result.tickets.items() if p.priority}
     streaks = [a in priority and b in priority for a, b in zip(called, called[1:])]
     assert priority and not all(streaks)
@@ -109,7 +109,7 @@ def test_priority_citizens_go_first_within_the_engines_streak():
 
 def test_same_seed_same_day_other_seed_other_day(buton):
     one, again, other = simulate_day(buton, seed=7), simulate_day(buton, seed=7), simulate_day(buton, seed=8)
-    assert [(e.kind, e.at, e.data) for e in one.events] == [(e.kind, e.at, e.data) for e in again.events]
+    assert one.events == again.events
     assert one.citizens != other.citizens
 
 
@@ -170,10 +170,10 @@ def test_one_service_first_come_first_served_no_citizen_waits_longer_with_more_c
 
 def test_a_shift_is_kept_and_the_citizen_at_the_counter_is_finished(buton):
     result = simulate_day(buton, "default,loket8@09-10:30")
-    mine = [e for e in result.events if e.data.get("counter") == "loket8"]
+    mine = [e for e in result.events if getattr(e, "counter", None) == "loket8"]
     calls = [e.at.time() for e in mine if e.kind == "called"]
     assert calls and all(dt.time(9) <= t <= dt.time(10, 30) for t in calls)
-    statuses = [(e.at.time(), e.data["status"]) for e in mine if e.kind == "counter_status"]
+    statuses = [(e.at.time(), e.status) for e in mine if e.kind == "counter_status"]
     assert statuses[0] == (dt.time(9), "open") and statuses[-1][1] == "closed" and statuses[-1][0] >= dt.time(10, 30)
     assert mine[-1].kind == "counter_status"  # its last citizen was served before the close
 

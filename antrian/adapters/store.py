@@ -18,8 +18,8 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable
 
-from antrian.queue.engine import Event
-from antrian.errors import StoreError
+from antrian.queue.events import DayStarted, Event, from_row, to_row
+from antrian.errors import DatabaseUnusable, EventError, StoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -88,9 +88,21 @@ class Store:
 
     def events(self, day: str | None = None) -> list[Event]:
         """The events of one business day (default: the latest one stored), oldest first."""
+        return [event for _, event in self.rows(day)]
+
+    def rows(self, day: str | None = None) -> list[tuple[int, Event]]:
+        """(row id, event) of one business day (default: the latest one stored), oldest
+        first; DatabaseUnusable, naming the file and the row, for a row that is no event
+        (antrian/queue/events.py decodes it)."""
         day = day or self.latest_day()
-        rows = self.db.execute("SELECT at, kind, data FROM events WHERE day = ? ORDER BY id", (day,))
-        return [Event(kind, dt.datetime.fromisoformat(at), json.loads(data)) for at, kind, data in rows]
+        out = []
+        for row_id, at, kind, data in self.db.execute(
+                "SELECT id, at, kind, data FROM events WHERE day = ? ORDER BY id", (day,)):
+            try:
+                out.append((row_id, from_row(kind, at, data)))
+            except EventError as exc:
+                raise DatabaseUnusable(f"{self.path}: events row {row_id}: {exc}") from None
+        return out
 
     def last_seq(self) -> int:
         return self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
@@ -108,18 +120,31 @@ class Store:
                               (day, sender, msg_id)).fetchone()
         return Reply(day, sender, msg_id, *row) if row else None
 
-    def day_of(self, at: dt.datetime) -> str:
-        return at.astimezone(self.tz).date().isoformat()
+    @staticmethod
+    def _event_rows(events: Iterable[Event], day: dt.date | None) -> list[tuple]:
+        """The rows of `events`: each in the business day of the latest DayStarted before
+        it, else in `day` (the engine's); never the date of its time."""
+        out = []
+        for e in events:
+            if isinstance(e, DayStarted):
+                day = e.day
+            if day is None:
+                raise StoreError(f"{e.kind} at {e.at.isoformat()} belongs to no business day")
+            kind, at, data = to_row(e)
+            out.append((day.isoformat(), at, kind, getattr(e, "number", None), getattr(e, "counter", None),
+                        getattr(e, "seq", None), data))
+        return out
 
-    def commit(self, events: Iterable[Event], replies: Iterable[Reply], surveys: Iterable[dict] = ()) -> None:
-        """Write one batch atomically; StoreError (and nothing written) if it fails."""
+    def commit(self, events: Iterable[Event], replies: Iterable[Reply], surveys: Iterable[dict] = (), *,
+               day: dt.date | None = None) -> None:
+        """Write one batch atomically; StoreError (and nothing written) if it fails.
+        `day`: the business day of the events before any DayStarted among them."""
+        rows = self._event_rows(events, day)
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 self.db.executemany(
-                    "INSERT INTO events(day, at, kind, number, counter, seq, data) VALUES (?,?,?,?,?,?,?)",
-                    [(self.day_of(e.at), e.at.isoformat(), e.kind, e.data.get("number"), e.data.get("counter"),
-                      e.data.get("seq"), json.dumps(e.data, ensure_ascii=False)) for e in events])
+                    "INSERT INTO events(day, at, kind, number, counter, seq, data) VALUES (?,?,?,?,?,?,?)", rows)
                 self.db.executemany(
                     "INSERT OR IGNORE INTO replies(day, sender, msg_id, topic, payload) VALUES (?,?,?,?,?)",
                     [(r.day, r.sender, r.msg_id, r.topic, r.payload) for r in replies])

@@ -24,7 +24,8 @@ from typing import Any, Callable
 
 from antrian import __version__, protocol
 from antrian.site import Config
-from antrian.queue.engine import Engine, Event, Outcome, QueueError
+from antrian.queue.engine import Engine, Outcome, QueueError
+from antrian.queue.events import CALLS, DayStarted, Event, Issued
 from antrian.adapters.mqtt import Connection, device_client
 from antrian.adapters.store import Reply, Store, StoreError
 from antrian.dispatcher.guard import Guard
@@ -85,8 +86,16 @@ class Dispatcher:
         """The engine as the store has it: the latest business day replayed."""
         engine = Engine(self.config)
         engine.last_seq = self.store.last_seq()
-        engine.apply_all(self.store.events())
+        day = self.store.latest_day()
+        if day is not None:
+            engine.replay(dt.date.fromisoformat(day), self.store.events(day))
         return engine
+
+    def _day_to_open(self, now: dt.datetime) -> dt.date | None:
+        """The business day to open before this batch, or None to stay on the current one.
+        Today's rule: the local date of `now`, when it is after the engine's day."""
+        today = now.astimezone(self.config.tz).date()
+        return today if self.engine.day is None or today > self.engine.day else None
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -165,8 +174,14 @@ class Dispatcher:
     def process(self, messages: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
         """Handle a batch of (topic, payload); returns what was published, in order."""
         now = self.clock()
-        republish = self.engine.roll(now)
         batch = _Batch()
+        # A new business day is decided before the batch, never by a decision inside it.
+        republish = False
+        if (day := self._day_to_open(now)) is not None:
+            opened = DayStarted(at=now, day=day)
+            self.engine.apply(opened)
+            batch.events.append(opened)
+            republish = True
         for topic, payload in messages:
             if topic == "__stop__":
                 continue
@@ -176,7 +191,7 @@ class Dispatcher:
             self._handle(batch, topic, payload, now)
         if batch.events or batch.replies or batch.surveys:
             try:
-                self.store.commit(batch.events, batch.replies, batch.surveys)
+                self.store.commit(batch.events, batch.replies, batch.surveys, day=self.engine.day)
                 self._clear_problem("database_error")
             except StoreError as exc:
                 log.error("dispatcher: %s; %d replies answered 'internal', nothing of them stored",
@@ -229,7 +244,7 @@ class Dispatcher:
                     protocol.reply_error(mid, "bad_request", exc.message)), False))
             return
 
-        day = self.engine.business_day(now).isoformat()
+        day = self.engine.day.isoformat()
         key = (day, sender, msg.id)
         seen = batch.pending.get(key) or self.store.reply(day, sender, msg.id)
         if seen is not None:
@@ -269,8 +284,8 @@ class Dispatcher:
         self._remember(batch, key, reply_topic, encoded)
         batch.outgoing.append((reply_topic, encoded, True))
         for event in outcome.events:
-            if "seq" in event.data:
-                call = self.engine.call_of(event.data["seq"])
+            if isinstance(event, CALLS):
+                call = self.engine.call_of(event.seq)
                 batch.outgoing.append((protocol.call(self.site), protocol.encode(call), True))
 
     @staticmethod
@@ -329,10 +344,10 @@ class Dispatcher:
         return sent
 
     def _last_of_quota(self, event: Event) -> bool:
-        if event.kind != "issued":
+        if not isinstance(event, Issued):
             return False
-        quota = self.config.services[event.data["service"]].quota
-        return quota is not None and self.engine.issued_count(event.data["service"]) >= quota
+        quota = self.config.services[event.service].quota
+        return quota is not None and self.engine.issued_count(event.service) >= quota
 
     def _status(self, now: dt.datetime) -> dict[str, Any]:
         return protocol.device_status(self.device_id, "dispatcher", True, self.problems, __version__,

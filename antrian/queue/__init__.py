@@ -1,5 +1,6 @@
 """The queue: tickets, services and counters under the rules of the site, pure.
 
 No I/O and no clock of its own: the caller passes the time and stores the events.
-engine.py decides and applies; see docs/architecture.md.
+events.py says what can happen, rules.py where it may, state.py applies it and
+engine.py decides it; see docs/architecture.md.
 """

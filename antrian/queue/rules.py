@@ -1,53 +1,44 @@
-"""The queue's rules as tables: the states, what each status allows, the events.
+"""The queue's rules as tables: what each status allows, and where each event is legal.
 
 Read these first (h11's `_state.py` is the model): every change of the queue is one
-of `EVENT_KINDS`, and an event is legal only where the tables below say so. The
-engine (engine.py) decides against the tables and `apply` refuses anything else with
-`TransitionError`, leaving the state as it was.
+of the event classes of events.py, and an event is legal only where the tables below
+say so. The engine (engine.py) decides against the tables and `apply` (state.py)
+refuses anything else with `TransitionError`, leaving the state as it was.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
 import re
-from typing import Any
 
 from antrian.errors import QueueError
 from antrian.protocol import ACTIONS
+from antrian.queue.events import (EVENT_KINDS, Called, CounterStatus, CounterStatusChanged, Event, Issued, NoShow,
+                                  Recalled, Served, TicketStatus, Transferred, Withdrawn)
 from antrian.site import Config, Service
 
-EVENT_KINDS = ("issued", "called", "recalled", "served", "no_show", "transferred", "counter_status")
+__all__ = ["COUNTER_ACTIONS", "COUNTER_EVENTS", "EVENT_KINDS", "TICKET_TRANSITIONS", "C", "CounterStatus", "Outcome",
+           "T", "TicketStatus", "availability", "format_number", "iso", "normalize_number"]
+
 _NUMBER = re.compile(r"^\s*([A-Za-z]{1,2})\s*-?\s*(\d{1,4})\s*$")
-
-
-class TicketStatus(enum.StrEnum):
-    WAITING = "waiting"
-    SERVING = "serving"
-    SERVED = "served"
-    NO_SHOW = "no_show"
-
-
-class CounterStatus(enum.StrEnum):
-    OPEN = "open"
-    PAUSED = "paused"
-    CLOSED = "closed"
-
 
 T, C = TicketStatus, CounterStatus
 
-# The life of a ticket: (status before, event kind) -> status after. None before
-# "issued": the ticket does not exist yet. A no-show comes back only through a call
+# The life of a ticket: (status before, event class) -> status after. None before
+# Issued: the ticket does not exist yet. A no-show comes back only through a call
 # (call_number, within the late tolerance, which the engine checks when deciding).
-TICKET_TRANSITIONS: dict[tuple[TicketStatus | None, str], TicketStatus] = {
-    (None, "issued"): T.WAITING,
-    (T.WAITING, "called"): T.SERVING,
-    (T.NO_SHOW, "called"): T.SERVING,
-    (T.SERVING, "recalled"): T.SERVING,
-    (T.SERVING, "served"): T.SERVED,
-    (T.SERVING, "no_show"): T.NO_SHOW,
-    (T.SERVING, "transferred"): T.WAITING,
+# Withdrawn ends a ticket whose service or counter left the site file.
+TICKET_TRANSITIONS: dict[tuple[TicketStatus | None, type[Event]], TicketStatus] = {
+    (None, Issued): T.WAITING,
+    (T.WAITING, Called): T.SERVING,
+    (T.NO_SHOW, Called): T.SERVING,
+    (T.SERVING, Recalled): T.SERVING,
+    (T.SERVING, Served): T.SERVED,
+    (T.SERVING, NoShow): T.NO_SHOW,
+    (T.SERVING, Transferred): T.WAITING,
+    (T.WAITING, Withdrawn): T.WITHDRAWN,
+    (T.SERVING, Withdrawn): T.WITHDRAWN,
 }
 
 # What an officer may ask of a counter in each status. A closed counter only finishes
@@ -61,20 +52,15 @@ COUNTER_ACTIONS: dict[CounterStatus, frozenset[str]] = {
 }
 
 # Events a counter takes part in, by its status: a call needs an open counter (the
-# engine opens a paused one with a counter_status event first); a closed one can still
-# end the ticket it was serving. counter_status is legal in every status.
-COUNTER_EVENTS: dict[CounterStatus, frozenset[str]] = {
-    C.OPEN: frozenset({"called", "recalled", "served", "no_show", "transferred", "counter_status"}),
-    C.PAUSED: frozenset({"recalled", "served", "no_show", "transferred", "counter_status"}),
-    C.CLOSED: frozenset({"served", "no_show", "counter_status"}),
+# engine opens a paused one with a CounterStatusChanged first); a closed one can still
+# end the ticket it was serving. CounterStatusChanged is legal in every status, and a
+# ticket withdrawn from a counter leaves it whatever its status.
+_ENDS = frozenset({Served, NoShow, CounterStatusChanged, Withdrawn})
+COUNTER_EVENTS: dict[CounterStatus, frozenset[type[Event]]] = {
+    C.OPEN: _ENDS | {Called, Recalled, Transferred},
+    C.PAUSED: _ENDS | {Recalled, Transferred},
+    C.CLOSED: _ENDS,
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class Event:
-    kind: str
-    at: dt.datetime
-    data: dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """What callers read of the queue: the wire payloads of DESIGN.md (Ticket,
 CounterState, Board, Call, Catalog) and a few counts, computed from the engine's
-state. Nothing here changes the state; outside the queue, read these, never the
-engine's attributes.
+state. Nothing here changes the state, and everything speaks of the engine's current
+business day (`day`), whatever the time passed in; outside the queue, read these,
+never the engine's attributes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from antrian.queue.rules import C, T, availability, iso
 
 if TYPE_CHECKING:
-    from antrian.queue.engine import Engine, _Ticket
+    from antrian.queue.engine import Engine
+    from antrian.queue.state import _Ticket
 
 
 class Views:
@@ -44,6 +46,13 @@ class Views:
         """When a ticket of today was last called."""
         return self.tickets[number].called_at
 
+    def knows_ticket(self: Engine, number: str) -> bool:
+        """Whether a ticket of today is in the queue (not kept aside, see state.py)."""
+        return number in self.tickets
+
+    def _day_iso(self: Engine) -> str | None:
+        """The current business day, ISO; None before the first DayStarted."""
+        return self.day.isoformat() if self.day else None
 
     def ahead(self: Engine, t: _Ticket) -> int:
         """Waiting tickets that will be called before `t` in its service."""
@@ -82,21 +91,13 @@ class Views:
         ahead = self.ahead(t)
         return {"number": t.number, "service": svc.code, "service_name": svc.name, "agency": agency.id,
                 "agency_name": agency.name, "priority": t.priority, "issued_at": iso(t.issued_at, self.tz),
-                "business_day": self.business_day(t.issued_at).isoformat(), "ahead": ahead,
+                "business_day": self._day_iso(), "ahead": ahead,
                 "estimated_wait_min": self.estimated_wait_min(t.service, ahead)}
-
-    def _call_payload(self: Engine, t: _Ticket, counter: str, seq: int, recall: bool, at: dt.datetime) -> dict[str, Any]:
-        svc = self.config.services[t.service]
-        return {"seq": seq, "number": t.number, "service": svc.code, "service_name": svc.name,
-                "counter": counter, "counter_name": self.config.counters[counter].name,
-                "recall": recall, "at": iso(at, self.tz)}
 
     def waiting_for(self: Engine, counter: str) -> int:
         return sum(self.waiting[s] for s in self.config.counters[counter].services)
 
     def counter_state(self: Engine, counter: str, now: dt.datetime) -> dict[str, Any]:
-        if (today := self._at(now)) is not self:
-            return today.counter_state(counter, now)
         c = self.counters[counter]
         serving = self.ticket(c.serving) if c.serving else None
         return {"counter": counter, "name": self.config.counters[counter].name, "status": c.status,
@@ -105,20 +106,16 @@ class Views:
                 "waiting": self.waiting_for(counter), "updated_at": iso(now, self.tz)}
 
     def board(self: Engine, now: dt.datetime) -> dict[str, Any]:
-        if (today := self._at(now)) is not self:
-            return today.board(now)
         counters = []
         for cid, c in self.counters.items():
             t = self.tickets[c.serving] if c.serving else None
             counters.append({"counter": cid, "name": self.config.counters[cid].name, "status": c.status,
                              "serving": t.number if t else None,
                              "service_name": self.config.services[t.service].name if t else None})
-        return {"seq": self.last_seq, "business_day": self.business_day(now).isoformat(), "counters": counters,
+        return {"seq": self.last_seq, "business_day": self._day_iso(), "counters": counters,
                 "recent": list(self.recent), "waiting": dict(self.waiting), "updated_at": iso(now, self.tz)}
 
     def catalog(self: Engine, now: dt.datetime) -> dict[str, Any]:
-        if (today := self._at(now)) is not self:
-            return today.catalog(now)
         cfg = self.config
         agencies = []
         for a in cfg.agencies:

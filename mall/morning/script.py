@@ -232,7 +232,7 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
         broker.stop()
 
     # -- the day's report ------------------------------------------------------------------
-    day = dispatcher.engine.business_day(dispatcher.clock())
+    day = dispatcher.engine.day
     report = from_store(config, store, day)
     report_files = write_report(report, out / "report", charts=True)
     store.close()

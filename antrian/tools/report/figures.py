@@ -9,7 +9,7 @@ The unit of counting is the *leg*: one ticket's stay with one service. A ticket 
 issued into its first leg; a transfer ends that leg (outcome ``transferred``) and opens
 a new one in the target service, with the same number. So per service
 
-    issued + transferred_in = served + no_show + transferred_out
+    issued + transferred_in = served + no_show + transferred_out + withdrawn
                               + serving_at_close + waiting_at_close
 
 always holds (`Figures.balanced`), and a transferred ticket counts under both services:
@@ -23,6 +23,11 @@ once as transferred out, once as transferred in. Definitions, per leg:
   officer's no-show press).
 - over target: waited longer than the service's ``target_wait_min``; a ticket never
   called counts as over when the day closed more than the target after its start.
+  A service the site file no longer has has no target: its legs are not judged.
+- withdrawn: taken out of the queue by the dispatcher because its service (or the
+  counter serving it) left the site file. The totals count such services and
+  counters; the per-service, per-agency and per-counter tables list the site file's
+  own, and a note names the others.
 - the day closes at the end of the latest opening span of the day, or at the last
   event if that is later.
 - counter utilisation: busy time (a ticket at the counter: call until served, no-show
@@ -44,6 +49,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from antrian.site import Config
 from antrian.errors import ReportError
+from antrian.queue.events import DayStarted
 
 if TYPE_CHECKING:
     from antrian.tools.ikm import IkmReport
@@ -133,6 +139,7 @@ class Figures:
     served: int
     no_show: int
     transferred_out: int
+    withdrawn: int
     serving_at_close: int
     waiting_at_close: int
     wait: Stats
@@ -152,7 +159,7 @@ class Figures:
 
     @property
     def left(self) -> int:
-        return (self.served + self.no_show + self.transferred_out + self.serving_at_close
+        return (self.served + self.no_show + self.transferred_out + self.withdrawn + self.serving_at_close
                 + self.waiting_at_close)
 
     @property
@@ -167,12 +174,14 @@ class Figures:
             count[leg.outcome] += 1
         peaks = [peak_queue(leg for leg in day.legs if keep(leg)) for day in days]
         peak, peak_at = max(peaks, key=lambda p: p[0], default=(0, None))  # the first day of the highest
-        judged = [leg.over_target(config.services[leg.service].target_wait_min, day.close) for day, leg in legs]
+        judged = [leg.over_target(config.services[leg.service].target_wait_min, day.close) for day, leg in legs
+                  if leg.service in config.services]
         return cls(
             issued=sum(1 for _, leg in legs if leg.via == "issued"),
             priority=sum(1 for _, leg in legs if leg.via == "issued" and leg.priority),
             transferred_in=sum(1 for _, leg in legs if leg.via == "transferred"),
             served=count["served"], no_show=count["no_show"], transferred_out=count["transferred"],
+            withdrawn=count["withdrawn"],
             serving_at_close=count["serving"], waiting_at_close=count["waiting"],
             wait=Stats.of(leg.wait_us for _, leg in legs if leg.first_call is not None),
             service=Stats.of(leg.service_us for _, leg in legs if leg.outcome == "served"),
@@ -185,6 +194,7 @@ class CounterFigures:
     served: int
     no_show: int
     transferred: int
+    withdrawn: int
     recalls: int
     serving_at_close: int
     service: Stats
@@ -197,8 +207,8 @@ class CounterFigures:
 
     @property
     def balanced(self) -> bool:
-        """Every call ends in a service, a no-show, a transfer, or is still going at close."""
-        return self.calls == self.served + self.no_show + self.transferred + self.serving_at_close
+        """Every call ends in a service, a no-show, a transfer, a withdrawal, or is still going at close."""
+        return self.calls == self.served + self.no_show + self.transferred + self.withdrawn + self.serving_at_close
 
     @classmethod
     def of(cls, cid: str, days: Sequence[Day]) -> CounterFigures:
@@ -207,7 +217,7 @@ class CounterFigures:
         opened = sum((c.open_min for c in cds), Fraction(0))
         serving = sum(1 for d in days for leg in d.legs if leg.outcome == "serving" and leg.counter == cid)
         return cls(sum(c.calls for c in cds), sum(c.served for c in cds), sum(c.no_show for c in cds),
-                   sum(c.transferred for c in cds), sum(c.recalls for c in cds), serving,
+                   sum(c.transferred for c in cds), sum(c.withdrawn for c in cds), sum(c.recalls for c in cds), serving,
                    Stats.of(t for c in cds for t in c.service_us), float(busy), float(opened))
 
 
@@ -250,7 +260,7 @@ def build(config: Config, days: Sequence[Day], *, surveys: Sequence[dict] = (), 
     arrivals: dict[str, dict[int, int]] = {code: defaultdict(int) for code in config.services}
     for day in days:
         for leg in day.legs:
-            if leg.via == "issued":
+            if leg.via == "issued" and leg.service in arrivals:
                 arrivals[leg.service][leg.start.astimezone(config.tz).hour] += 1
     queue: dict[str, dict[int, int]] = {}
     for a in config.agencies:
@@ -267,7 +277,22 @@ def build(config: Config, days: Sequence[Day], *, surveys: Sequence[dict] = (), 
         counters={cid: CounterFigures.of(cid, days) for cid in config.counters},
         daily={day.day: Figures.of(config, [day]) for day in days},
         arrivals={code: dict(v) for code, v in arrivals.items()}, queue=queue,
-        ikm=IkmReport.of(config, surveys, finals), title=title, notes=tuple(notes))
+        ikm=IkmReport.of(config, surveys, finals), title=title, notes=(*notes, *gone_notes(config, days)))
+
+
+def gone_notes(config: Config, days: Sequence[Day]) -> list[str]:
+    """A note for the services and counters the days speak of that the site file no
+    longer has: the totals count them, the tables of the site file do not."""
+    legs = [leg for day in days for leg in day.legs]
+    services = sorted({leg.service for leg in legs} - set(config.services))
+    counters = sorted({cid for day in days for cid in day.counters} - set(config.counters))
+    out = []
+    if services:
+        counted = ", ".join(f"{code} ({sum(1 for leg in legs if leg.service == code)} tiket)" for code in services)
+        out.append(f"Layanan yang tidak ada lagi di berkas situs, dihitung dalam jumlah saja: {counted}")
+    if counters:
+        out.append(f"Loket yang tidak ada lagi di berkas situs, dihitung dalam jumlah saja: {', '.join(counters)}")
+    return out
 
 
 # -- from the store ---------------------------------------------------------------------------
@@ -288,7 +313,7 @@ def from_store(config: Config, store, first: dt.date, last: dt.date | None = Non
     days = []
     for day in days_in(first, last or first):
         events = store.events(day.isoformat())
-        if events:
+        if any(not isinstance(e, DayStarted) for e in events):  # a day opened and nothing else is no day to report
             days.append(replay(config, day, events))
     if not days:
         span = first.isoformat() if not last or last == first else f"{first} .. {last}"

@@ -36,15 +36,15 @@ def _csv_share(x: float | None) -> str:
 
 # -- CSV ----------------------------------------------------------------------------------
 
-FIGURE_COLUMNS = ["issued", "priority", "transferred_in", "served", "no_show", "transferred_out", "serving_at_close",
-                  "waiting_at_close", "wait_n", "wait_mean_min", "wait_median_min", "wait_p90_min", "wait_max_min",
+FIGURE_COLUMNS = ["issued", "priority", "transferred_in", "served", "no_show", "transferred_out", "withdrawn",
+                  "serving_at_close", "waiting_at_close", "wait_n", "wait_mean_min", "wait_median_min", "wait_p90_min", "wait_max_min",
                   "judged", "over_target", "over_target_share", "service_n", "service_mean_min",
                   "service_median_min", "service_p90_min", "peak_queue", "peak_at"]
 
 
 def figure_cells(f: Figures) -> list[Any]:
-    return [f.issued, f.priority, f.transferred_in, f.served, f.no_show, f.transferred_out, f.serving_at_close,
-            f.waiting_at_close, f.wait.n, _csv_min(f.wait.mean), _csv_min(f.wait.median), _csv_min(f.wait.p90),
+    return [f.issued, f.priority, f.transferred_in, f.served, f.no_show, f.transferred_out, f.withdrawn,
+            f.serving_at_close, f.waiting_at_close, f.wait.n, _csv_min(f.wait.mean), _csv_min(f.wait.median), _csv_min(f.wait.p90),
             _csv_min(f.wait.max), f.judged, f.over_target, _csv_share(f.over_target_share), f.service.n,
             _csv_min(f.service.mean), _csv_min(f.service.median), _csv_min(f.service.p90), f.peak_queue,
             f.peak_at.isoformat() if f.peak_at else ""]
@@ -72,7 +72,7 @@ def write_csv(report: Report, out: Path) -> list[str]:
         [[a.id, a.name, *figure_cells(report.agencies[a.id])] for a in cfg.agencies]
         + [["", "Jumlah", *figure_cells(report.total)]])
     put("loket.csv", ["counter", "name", "agency", "services", "calls", "served", "no_show", "transferred",
-                      "recalls", "serving_at_close", "service_n", "service_mean_min", "service_median_min",
+                      "withdrawn", "recalls", "serving_at_close", "service_n", "service_mean_min", "service_median_min",
                       "service_p90_min", "busy_min", "open_min", "utilisation"],
         [[cid, c.name, c.agency or "", " ".join(c.services), *_counter_cells(report.counters[cid])]
          for cid, c in cfg.counters.items()])
@@ -107,7 +107,7 @@ def write_csv(report: Report, out: Path) -> list[str]:
 
 
 def _counter_cells(c: CounterFigures) -> list[Any]:
-    return [c.calls, c.served, c.no_show, c.transferred, c.recalls, c.serving_at_close, c.service.n,
+    return [c.calls, c.served, c.no_show, c.transferred, c.withdrawn, c.recalls, c.serving_at_close, c.service.n,
             _csv_min(c.service.mean), _csv_min(c.service.median), _csv_min(c.service.p90), _csv_min(c.busy_min),
             _csv_min(c.open_min), _csv_share(c.utilisation)]
 
@@ -225,7 +225,9 @@ def write_html(report: Report, out: Path, charts: dict[str, str]) -> str:
     ok = report.balanced
     parts.append(f"<p class=check>Tiket diambil {angka(t.issued)} + pindahan masuk {angka(t.transferred_in)} = "
                  f"dilayani {angka(t.served)} + tidak hadir {angka(t.no_show)} + dialihkan "
-                 f"{angka(t.transferred_out)} + masih dilayani {angka(t.serving_at_close)} + masih menunggu "
+                 f"{angka(t.transferred_out)}"
+                 + (f" + ditarik {angka(t.withdrawn)}" if t.withdrawn else "")
+                 + f" + masih dilayani {angka(t.serving_at_close)} + masih menunggu "
                  f"{angka(t.waiting_at_close)} <span class={'ok' if ok else 'bad'}>"
                  f"{'✔ cocok' if ok else '✘ TIDAK COCOK'}</span></p>")
 

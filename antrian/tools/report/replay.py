@@ -1,20 +1,25 @@
 """The replay of one business day for the report: the events of the store, through
 the real engine, into legs (one ticket's stay with one service) and counter days.
-The definitions are in the package's figures.py docstring."""
+The definitions are in the package's figures.py docstring.
+
+Events of a service or counter the site file no longer has stay in the report: their
+legs and counter days are kept (the engine keeps them aside, antrian/queue/state.py),
+and figures.py counts them in the totals and names them in a note.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import defaultdict
 from fractions import Fraction
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Iterable, Sequence
 
+from antrian.errors import ReportError, TransitionError
+from antrian.queue.engine import Engine
+from antrian.queue.events import (Called, CounterStatusChanged, DayStarted, Event, Issued, NoShow, Recalled, Served,
+                                  Transferred, Withdrawn)
 from antrian.site import Config
-from antrian.queue.engine import Engine, Event
-from antrian.errors import ReportError
-
-if TYPE_CHECKING:
-    pass
 
 
 _MICRO = dt.timedelta(microseconds=1)
@@ -58,7 +63,7 @@ class Leg:
     first_call: dt.datetime | None = None
     counter: str | None = None  # the counter of the latest call
     end: dt.datetime | None = None
-    outcome: str = "waiting"  # served | no_show | transferred | serving | waiting
+    outcome: str = "waiting"  # served | no_show | transferred | withdrawn | serving | waiting
     recalls: int = 0
     service_us: int | None = None  # service time in microseconds, once served
 
@@ -86,6 +91,7 @@ class CounterDay:
     served: int = 0
     no_show: int = 0
     transferred: int = 0
+    withdrawn: int = 0
     recalls: int = 0
     service_us: list[int] = dataclasses.field(default_factory=list)
     busy: list[tuple[dt.datetime, dt.datetime]] = dataclasses.field(default_factory=list)
@@ -128,11 +134,14 @@ def _union_minutes(intervals: Iterable[tuple[dt.datetime, dt.datetime]], lo: dt.
 def replay(config: Config, day: dt.date, events: Sequence[Event]) -> Day:
     """Walk one business day's events through a fresh engine and record every leg."""
     engine = Engine(config)
+    if events and not isinstance(events[0], DayStarted):  # a day stored before days were opened by an event
+        engine.apply(DayStarted(at=events[0].at, day=day))
     legs: list[Leg] = []
     current: dict[str, Leg] = {}
-    counters = {cid: CounterDay() for cid in config.counters}
+    last_call: dict[str, dt.datetime] = {}
+    counters: dict[str, CounterDay] = defaultdict(CounterDay)
     busy_since: dict[str, dt.datetime] = {}
-    status: dict[str, list[tuple[dt.datetime, str]]] = {cid: [] for cid in config.counters}
+    status: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
 
     def end_busy(cid: str, at: dt.datetime) -> None:
         since = busy_since.pop(cid, None)
@@ -140,47 +149,56 @@ def replay(config: Config, day: dt.date, events: Sequence[Event]) -> Day:
             counters[cid].busy.append((since, at))
 
     for event in events:
-        d, at = event.data, event.at
+        at = event.at
         try:
-            if event.kind == "issued":
-                leg = Leg(day, d["number"], d["service"], d["priority"], at, "issued")
-                legs.append(leg)
-                current[leg.number] = leg
-            elif event.kind == "called":
-                leg, c = current[d["number"]], d["counter"]
-                if engine.ticket_service(leg.number) != leg.service:
-                    raise ReportError(f"{day}: {leg.number} is in {engine.ticket_service(leg.number)} "
-                                      f"for the engine, in {leg.service} for the report")
-                end_busy(c, at)  # a counter calls only when free; this guards a broken log
-                busy_since[c] = at
-                counters[c].calls += 1
-                if leg.first_call is None:
-                    leg.first_call = at
-                leg.counter, leg.outcome, leg.end = c, "serving", None
-            elif event.kind == "recalled":
-                current[d["number"]].recalls += 1
-                counters[d["counter"]].recalls += 1
-            elif event.kind in ("served", "no_show", "transferred"):
-                leg, c = current[d["number"]], d["counter"]
-                end_busy(c, at)
-                leg.outcome, leg.end = event.kind, at
-                if event.kind == "served":
-                    leg.service_us = micros(at - engine.called_at(leg.number))
-                    counters[c].served += 1
-                    counters[c].service_us.append(leg.service_us)
-                elif event.kind == "no_show":
-                    counters[c].no_show += 1
-                else:
-                    counters[c].transferred += 1
-                    moved = Leg(day, leg.number, d["to_service"], leg.priority, at, "transferred")
-                    legs.append(moved)
-                    current[leg.number] = moved
-            elif event.kind == "counter_status":
-                status[d["counter"]].append((at, d["status"]))
+            match event:
+                case Issued(number=number, service=service, priority=priority):
+                    leg = Leg(day, number, service, priority, at, "issued")
+                    legs.append(leg)
+                    current[number] = leg
+                case Called(number=number, counter=c):
+                    leg = current[number]
+                    if engine.knows_ticket(number) and engine.ticket_service(number) != leg.service:
+                        raise ReportError(f"{day}: {number} is in {engine.ticket_service(number)} "
+                                          f"for the engine, in {leg.service} for the report")
+                    end_busy(c, at)  # a counter calls only when free; this guards a broken log
+                    busy_since[c] = at
+                    counters[c].calls += 1
+                    last_call[number] = at
+                    if leg.first_call is None:
+                        leg.first_call = at
+                    leg.counter, leg.outcome, leg.end = c, "serving", None
+                case Recalled(number=number, counter=c):
+                    current[number].recalls += 1
+                    counters[c].recalls += 1
+                case Served() | NoShow() | Transferred():
+                    leg, c = current[event.number], event.counter
+                    end_busy(c, at)
+                    leg.outcome, leg.end = event.kind, at
+                    if isinstance(event, Served):
+                        called = engine.called_at(leg.number) if engine.knows_ticket(leg.number) else None
+                        leg.service_us = micros(at - (called or last_call[leg.number]))
+                        counters[c].served += 1
+                        counters[c].service_us.append(leg.service_us)
+                    elif isinstance(event, NoShow):
+                        counters[c].no_show += 1
+                    else:
+                        counters[c].transferred += 1
+                        moved = Leg(day, leg.number, event.to_service, leg.priority, at, "transferred")
+                        legs.append(moved)
+                        current[leg.number] = moved
+                case Withdrawn(number=number):
+                    leg = current[number]
+                    if leg.outcome == "serving" and leg.counter is not None:
+                        end_busy(leg.counter, at)
+                        counters[leg.counter].withdrawn += 1
+                    leg.outcome, leg.end = "withdrawn", at
+                case CounterStatusChanged(counter=c, status=new):
+                    status[c].append((at, str(new)))
             engine.apply(event)
-        except KeyError as exc:
-            raise ReportError(f"{day}: the {event.kind} event at {at.isoformat()} names {exc} which the "
-                              f"site file or the day's earlier events do not know") from None
+        except (KeyError, TransitionError) as exc:
+            raise ReportError(f"{day}: the {event.kind} event at {at.isoformat()} does not fit the day's earlier "
+                              f"events ({exc})") from None
 
     span = opening(config, config.services, day)
     ends = [events[-1].at] if events else []
@@ -188,10 +206,13 @@ def replay(config: Config, day: dt.date, events: Sequence[Event]) -> Day:
     close = max(ends, default=_at(day, dt.time.max, config.tz))
     for cid in list(busy_since):  # still serving when the day closed
         end_busy(cid, close)
-    for cid, cday in counters.items():
+    for cid in config.counters:
+        cday = counters[cid]
         cday.busy_min = sum((minutes(b - a) for a, b in cday.busy), Fraction(0))
         cday.open_min = _open_minutes(config, cid, day, cday, status[cid])
-    return Day(day, close, legs, counters)
+    for cid in set(counters) - set(config.counters):  # a counter gone from the site file: busy time only
+        counters[cid].busy_min = sum((minutes(b - a) for a, b in counters[cid].busy), Fraction(0))
+    return Day(day, close, legs, dict(counters))
 
 
 def _open_minutes(config: Config, cid: str, day: dt.date, cday: CounterDay,

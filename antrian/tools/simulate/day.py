@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 
-from antrian.queue.engine import Engine, Event, QueueError
+from antrian.queue.engine import Engine, QueueError
+from antrian.queue.events import DayStarted, Event
 from antrian.tools.simulate.scenario import HARD_STOP, MIN_SERVICE_MIN, NO_SHOW_WAIT_MIN, Scenario, open_pieces
 
 
@@ -94,7 +95,8 @@ def run(scenario: Scenario, seed: int = 1) -> Result:
     cfg, day = scenario.config, scenario.day
     midnight = dt.datetime.combine(day, dt.time(0), tzinfo=cfg.tz)
     engine = Engine(cfg)
-    events: list[Event] = []
+    events: list[Event] = [DayStarted(at=midnight, day=day)]
+    engine.apply(events[0])
     people = citizens(scenario, seed)
     tickets: dict[str, Citizen] = {}
     refused: dict[str, dict[str, int]] = {code: {} for code in cfg.services}
