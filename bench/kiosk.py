@@ -57,9 +57,11 @@ PICKS = [("disdukcapil", "KTP"), ("bapenda", "PBB"), ("bank_sultra", "BAYAR"), (
 
 
 def site_file(folder: Path, printer_port: int) -> Path:
-    """examples/buton.yaml with no quotas, kiosk1 on the fake printer (the dispatcher opens
-    it round the clock with --always-open)."""
+    """examples/buton.yaml with no quotas and no plausibility limits (the bench's citizens
+    tap faster than people), kiosk1 on the fake printer (the dispatcher opens it round the
+    clock with --always-open)."""
     raw = yaml.safe_load((ROOT / "examples" / "buton.yaml").read_text(encoding="utf-8"))
+    raw["limits"] = {role: {"per_minute": 1e6, "burst": 1_000_000} for role in ("kiosk", "counter", "survey")}
     for agency in raw["agencies"]:
         for service in agency["services"]:
             service.pop("quota", None)

@@ -78,13 +78,20 @@ def write_site(path: Path, raw: dict[str, Any]) -> Path:
     return path
 
 
+# Limits no scripted device reaches: tests drive kiosks and panels at machine speed, which
+# the dispatcher's plausibility limits would refuse as a flood (tests/test_guard.py tests them).
+NO_LIMITS = {role: {"per_minute": 1e6, "burst": 1_000_000} for role in ("kiosk", "counter", "survey")}
+
+
 def allday_site(tmp_path: Path, **changes: Any) -> Path:
     """The Buton example, open round the clock every day with no holidays, so tests
-    that run a real dispatcher on the real clock never meet a closed service.
-    `changes` replace top-level sections (e.g. queue={...})."""
+    that run a real dispatcher on the real clock never meet a closed service, and
+    with `NO_LIMITS`. `changes` replace top-level sections (e.g. queue={...};
+    limits=None: the dispatcher's default limits)."""
     import yaml
 
     raw = always_open_raw(yaml.safe_load(BUTON.read_text(encoding="utf-8")))
+    raw["limits"] = NO_LIMITS
     raw.update(changes)
     return write_site(tmp_path / "site.yaml", raw)
 

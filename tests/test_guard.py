@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import BUTON, allday_site
 from helpers import SITE, STATUS, rows, settle
 
 from antrian import protocol
@@ -58,6 +59,12 @@ class Running:
             dispatcher.stop()
             store.close()
             self.current = None
+
+
+@pytest.fixture
+def site_file(tmp_path: Path) -> Path:
+    """The all-day site with the dispatcher's default limits (conftest's lifts them)."""
+    return allday_site(tmp_path, limits=None)
 
 
 @pytest.fixture
@@ -377,8 +384,6 @@ def test_the_site_file_sets_limits_per_role_per_device_and_per_counter(tmp_path)
     import yaml
 
     from antrian.site import build
-
-    from conftest import BUTON
 
     raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
     raw["limits"] = {"kiosk": {"burst": 3}, "counter": {"per_minute": 600}}
