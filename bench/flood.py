@@ -18,10 +18,11 @@ on the Buton example with its quotas. For each flood size it
   3. counts the flood's replies by code and the tickets the store holds, and what was
      left of the quotas.
 
-The counters press at a person's pace per counter (every counter about every PRESS_GAP
-x 8 seconds), so the site file's limits never refuse them; their replies are the figure.
-Figures are printed, never asserted; the exit status is 1 only when a counter's press
-got no reply at all (the run would then measure nothing).
+To have enough samples the counters press faster than officers do (each of the 8 every
+0.4 s), so the bench's site file raises the counters' limits (`limits: counter:`); the
+kiosks keep the dispatcher's defaults, which is what the flood meets. Figures are printed,
+never asserted; the exit status is 1 only when a counter's press got no reply at all (the
+run would then measure nothing).
 """
 
 from __future__ import annotations
@@ -191,6 +192,7 @@ def run(sizes: list[int], seconds: float, directory: Path) -> dict[str, Any]:
     raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
     for counter in raw["counters"]:
         counter["open_at_start"] = True
+    raw["limits"] = {"counter": {"per_minute": 1e6, "burst": 1_000_000}}
     site = directory / "site.yaml"
     site.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     services = [s["code"] for a in raw["agencies"] for s in a["services"]]
