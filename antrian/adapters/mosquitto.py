@@ -2,7 +2,9 @@
 
 The configuration comes from the template ``broker-config/mosquitto.conf`` in the
 repository checkout: :func:`render_config` fills its ``@PORT@``, ``@BIND@``,
-``@DATA_DIR@`` and ``@USER@`` placeholders. :class:`LocalBroker` runs it in the
+``@DATA_DIR@``, ``@USER@`` and ``@LIMITS@`` placeholders. The limits (:func:`limit_lines`:
+packet size, each client's queue, the broker's heap) are written here once, for this
+configuration and for the deployed one of ``antrian broker-files``. :class:`LocalBroker` runs it in the
 background (tests, fault tests, local demos) and :func:`run_foreground` runs it
 until Ctrl-C or SIGTERM (the ``antrian broker`` command).
 
@@ -34,6 +36,10 @@ __all__ = [
     "DEFAULT_TEMPLATE",
     "BrokerError",
     "LocalBroker",
+    "MAX_PACKET_SIZE",
+    "MAX_QUEUED_BYTES",
+    "MAX_QUEUED_MESSAGES",
+    "MEMORY_LIMIT",
     "find_mosquitto",
     "free_port",
     "render_config",
@@ -53,6 +59,29 @@ _POLL_INTERVAL = 0.01
 _LOG_TAIL_LINES = 15
 _CONF_NAME = "mosquitto.conf"
 _LOG_NAME = "mosquitto.log"
+
+# What one client can make the broker hold (docs/operations.md, "The broker's limits").
+# The largest legitimate message is the retained catalog: 89 KB for 40 agencies with 200
+# services and 40 counters (bench/broker_limits.py); the board of that site is 10 KB.
+# A PUBLISH over MAX_PACKET_SIZE (the whole packet) gets its sender disconnected before
+# the broker reads its body, so a 512 KiB limit leaves the catalog a margin of about 6.
+MAX_PACKET_SIZE = 512 * 1024
+# A client's queue of QoS 1 messages not yet delivered: the dispatcher's persistent
+# session while it is down, a slow board, the bridge while the centre is away. A request
+# is about 200 bytes, so 5,000 of them are 1 MB; the byte limit stops a device that sends
+# big payloads. Past either limit Mosquitto drops the newest messages for that client.
+MAX_QUEUED_MESSAGES = 5000
+MAX_QUEUED_BYTES = 8 * 1024 * 1024
+# The broker's heap, a last guard for what the limits above do not bound (a client that
+# subscribes to a million topics, hundreds of half-sent packets): past it the message is
+# dropped and its sender disconnected, instead of the Pi running out of memory.
+MEMORY_LIMIT = 128 * 1024 * 1024
+
+
+def limit_lines() -> str:
+    """The limit settings of mosquitto.conf (global settings, one a line)."""
+    return "\n".join([f"max_packet_size {MAX_PACKET_SIZE}", f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+                      f"max_queued_bytes {MAX_QUEUED_BYTES}", f"memory_limit {MEMORY_LIMIT}"])
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -113,6 +142,7 @@ def render_config(
         raise BrokerError(f"broker config template not found: {path}") from None
     for name, value in values.items():
         text = text.replace(f"@{name}@", value)
+    text = text.replace("@LIMITS@", limit_lines())
     # A misspelt placeholder would reach mosquitto as a literal value.
     unknown = sorted(set(re.findall(r"@[A-Z_]+@", text)))
     if unknown:
@@ -208,6 +238,11 @@ class LocalBroker:
         if self._log_path is not None:
             return self._log_path
         return self._data_dir / _LOG_NAME if self._data_dir is not None else None
+
+    @property
+    def pid(self) -> int | None:
+        """The broker process's id while it runs (for its memory in /proc/PID/status)."""
+        return self._proc.pid if self.running else None
 
     @property
     def running(self) -> bool:

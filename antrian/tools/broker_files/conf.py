@@ -1,6 +1,8 @@
 """The broker's mosquitto.conf for a site: no anonymous clients, the password file and
-ACL, the LAN listener, the optional TLS and WebSocket listeners, persistence, logging,
-and the bridge to a central broker when the site file names one."""
+ACL, the LAN listener, the optional TLS and WebSocket listeners, persistence, the limits
+on what one client can make the broker hold (antrian/adapters/mosquitto.py limit_lines,
+shared with the local configuration), logging, and the bridge to a central broker when
+the site file names one."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from antrian import protocol
+from antrian.adapters.mosquitto import limit_lines
 from antrian.errors import BrokerFilesError
 from antrian.site import Config
 
@@ -28,7 +31,8 @@ def bridge_section(config: Config) -> str:
         "# -- Bridge to the central broker -----------------------------------------------",
         "# Everything of this site goes out (never in: the centre cannot command the site).",
         "# While the centre is unreachable the site works on; messages for the centre wait",
-        "# in this broker's queue for the bridge (up to max_queued_messages) and go out",
+        "# in this broker's queue for the bridge (up to max_queued_messages and"
+        "# max_queued_bytes; past them the newest are dropped) and go out",
         "# after the reconnect. Retry after 2 s, backing off to 60 s.",
         f"connection antrian-{site}-central",
         f"address {central.host}:{central.port}",
@@ -118,7 +122,11 @@ def mosquitto_conf(
         f"persistence_location {data}",
         "persistence_file mosquitto.db",
         "autosave_interval 60",
-        "max_queued_messages 5000",
+        "",
+        "# What one client can make the broker hold: the largest packet (a bigger one",
+        "# disconnects its sender), each client's queue of undelivered QoS 1 messages in",
+        "# messages and bytes (past them the newest are dropped), the broker's heap.",
+        limit_lines(),
         "",
         "# To the journal (journalctl -u antrian-broker).",
         "log_dest stderr",
