@@ -63,8 +63,9 @@ _LOG_NAME = "mosquitto.log"
 # What one client can make the broker hold (docs/operations.md, "The broker's limits").
 # The largest legitimate message is the retained catalog: 89 KB for 40 agencies with 200
 # services and 40 counters (bench/broker_limits.py); the board of that site is 10 KB.
-# A PUBLISH over MAX_PACKET_SIZE (the whole packet) gets its sender disconnected before
-# the broker reads its body, so a 512 KiB limit leaves the catalog a margin of about 6.
+# A packet over MAX_PACKET_SIZE (Mosquitto 2.0.11 counts it without the bytes of its
+# length field) gets its sender disconnected before the broker reads its body, so it is
+# never held; 512 KiB leaves the catalog a margin of about 6.
 MAX_PACKET_SIZE = 512 * 1024
 # A client's queue of QoS 1 messages not yet delivered: the dispatcher's persistent
 # session while it is down, a slow board, the bridge while the centre is away. A request

@@ -31,7 +31,7 @@ def bridge_section(config: Config) -> str:
         "# -- Bridge to the central broker -----------------------------------------------",
         "# Everything of this site goes out (never in: the centre cannot command the site).",
         "# While the centre is unreachable the site works on; messages for the centre wait",
-        "# in this broker's queue for the bridge (up to max_queued_messages and"
+        "# in this broker's queue for the bridge (up to max_queued_messages and",
         "# max_queued_bytes; past them the newest are dropped) and go out",
         "# after the reconnect. Retry after 2 s, backing off to 60 s.",
         f"connection antrian-{site}-central",
