@@ -30,7 +30,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from antrian.errors import ConfigError
 
-# A 40-counter, 40-agency site file is about 100 KB; the limits are far above any real
+# A 40-counter, 40-agency site file is about 65 KB; the limits are far above any real
 # file and far below what hurts a Raspberry Pi (time, memory, the recursion limit).
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 50
