@@ -64,6 +64,39 @@ class Reply:
         self.day, self.sender, self.msg_id, self.topic, self.payload = day, sender, msg_id, topic, payload
 
 
+def _latest_day(db: sqlite3.Connection) -> str | None:
+    row = db.execute("SELECT day FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def _rows(db: sqlite3.Connection, path: str, day: str | None) -> list[tuple[int, Event]]:
+    out = []
+    for row_id, at, kind, data in db.execute("SELECT id, at, kind, data FROM events WHERE day = ? ORDER BY id",
+                                             (day,)):
+        try:
+            out.append((row_id, from_row(kind, at, data)))
+        except EventError as exc:
+            raise DatabaseUnusable(f"{path}: events row {row_id}: {exc}") from None
+    return out
+
+
+def latest_events(path: str | Path) -> tuple[str | None, list[Event]]:
+    """The latest business day of the database at `path` and its events, read without
+    writing anything, not even a journal (check-config --db, before a site-file edit is
+    deployed). StoreError if it cannot be read; DatabaseUnusable for a row that is no event."""
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the database {path}: {exc}") from exc
+    try:
+        day = _latest_day(db)
+        return day, [event for _, event in _rows(db, str(path), day)] if day else []
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the database {path}: {exc}") from exc
+    finally:
+        db.close()
+
+
 class Store:
     def __init__(self, path: str | Path, tz: dt.tzinfo):
         self.path = str(path)
@@ -83,8 +116,7 @@ class Store:
         self.db.close()
 
     def latest_day(self) -> str | None:
-        row = self.db.execute("SELECT day FROM events ORDER BY id DESC LIMIT 1").fetchone()
-        return row[0] if row else None
+        return _latest_day(self.db)
 
     def events(self, day: str | None = None) -> list[Event]:
         """The events of one business day (default: the latest one stored), oldest first."""
@@ -94,15 +126,7 @@ class Store:
         """(row id, event) of one business day (default: the latest one stored), oldest
         first; DatabaseUnusable, naming the file and the row, for a row that is no event
         (antrian/queue/events.py decodes it)."""
-        day = day or self.latest_day()
-        out = []
-        for row_id, at, kind, data in self.db.execute(
-                "SELECT id, at, kind, data FROM events WHERE day = ? ORDER BY id", (day,)):
-            try:
-                out.append((row_id, from_row(kind, at, data)))
-            except EventError as exc:
-                raise DatabaseUnusable(f"{self.path}: events row {row_id}: {exc}") from None
-        return out
+        return _rows(self.db, self.path, day or self.latest_day())
 
     def last_seq(self) -> int:
         return self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]

@@ -23,7 +23,33 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"  counters  {len(config.counters)}")
     print(f"  devices   {', '.join(f'{n} {r}' for r, n in sorted(roles.items())) or 'none'}")
     print(f"  holidays  {len(config.holidays)}")
+    if args.db:
+        for line in _against_db(config, args.db):
+            print(line)
     return 0
+
+
+def _against_db(config, db: str) -> list[str]:
+    """What the site file lacks that the database's latest business day has events for.
+    A warning, not an error: the edit is legal, and the dispatcher keeps those events in
+    the history and withdraws the tickets they strand (docs/operations.md)."""
+    from antrian.adapters.store import latest_events
+    from antrian.queue.events import named
+
+    if not Path(db).is_file():
+        return [f"  database  {db}: none yet, nothing to compare"]
+    day, events = latest_events(db)
+    if day is None:
+        return [f"  database  {db}: no events yet"]
+    services, counters = named(events)
+    lines = [f"  database  {db}: latest business day {day}, {len(events)} events"]
+    if gone := sorted(services - set(config.services)):
+        lines.append(f"  warning   services with events on {day} are not in this site file: {', '.join(gone)}; "
+                     f"the dispatcher withdraws their waiting tickets at start, the report keeps them")
+    if gone := sorted(counters - set(config.counters)):
+        lines.append(f"  warning   counters with events on {day} are not in this site file: {', '.join(gone)}; "
+                     f"a ticket still being served there is withdrawn at start, the report keeps them")
+    return lines
 
 
 def cmd_broker_files(args: argparse.Namespace) -> int:
@@ -106,6 +132,8 @@ def add_commands(sub) -> None:
     """Add this module's subcommands to the `antrian` parser."""
     p = sub.add_parser("check-config", help="validate a site file and print a summary")
     p.add_argument("file")
+    p.add_argument("--db", help="the dispatcher's SQLite file: warn when its latest business day has events of "
+                                "services or counters this site file lacks (read only)")
     p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser("report", help="daily report from the database: CSV files, charts and an HTML page")

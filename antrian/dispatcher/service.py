@@ -28,6 +28,7 @@ from antrian.queue.engine import Engine, Outcome, QueueError
 from antrian.queue.events import CALLS, DayStarted, Event, Issued
 from antrian.adapters.mqtt import Connection, device_client
 from antrian.adapters.store import Reply, Store, StoreError
+from antrian.dispatcher import history
 from antrian.dispatcher.guard import Guard
 
 log = logging.getLogger("antrian.dispatcher")  # one name for the whole package
@@ -79,17 +80,16 @@ class Dispatcher:
         self.guard = Guard(config, clear=lambda topic: self.connection.client.publish(
             topic, b"", qos=protocol.QOS, retain=True))
         self.engine = self._rebuild()
+        self._withdraw_stranded()
 
     # -- state ----------------------------------------------------------------
 
     def _rebuild(self) -> Engine:
-        """The engine as the store has it: the latest business day replayed."""
-        engine = Engine(self.config)
-        engine.last_seq = self.store.last_seq()
-        day = self.store.latest_day()
-        if day is not None:
-            engine.replay(dt.date.fromisoformat(day), self.store.events(day))
-        return engine
+        """The engine as the store has it (history.py): DatabaseUnusable if it cannot be."""
+        return history.rebuild(self.config, self.store)
+
+    def _withdraw_stranded(self) -> None:
+        history.withdraw_stranded(self.engine, self.store, self.clock())
 
     def _day_to_open(self, now: dt.datetime) -> dt.date | None:
         """The business day to open before this batch, or None to stay on the current one.

@@ -15,7 +15,7 @@ import datetime as dt
 import enum
 import json
 import typing
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterable
 
 from antrian.errors import EventError
 
@@ -132,6 +132,16 @@ EVENT_KINDS: tuple[str, ...] = tuple(BY_KIND)
 CALLS = (Called, Recalled)
 
 
+def named(events: Iterable[Event]) -> tuple[set[str], set[str]]:
+    """The services and the counters these events name."""
+    services, counters = set(), set()
+    for e in events:
+        services.update(getattr(e, name) for name in ("service", "to_service") if hasattr(e, name))
+        if hasattr(e, "counter"):
+            counters.add(e.counter)
+    return services, counters
+
+
 def _fields(cls: type[Event]) -> dict[str, Any]:
     """The data fields of a class (all but `at`) and their types."""
     hints = typing.get_type_hints(cls)
@@ -179,7 +189,11 @@ def _value(name: str, kind: Any, value: Any) -> Any:
     elif kind is str:
         if isinstance(value, str):
             return value
-    raise EventError(f"{name} is {value!r}, which is not a {getattr(kind, '__name__', kind)}")
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        noun = f"one of {', '.join(m.value for m in kind)}"
+    else:
+        noun = {dt.date: "an ISO date", int: "a whole number", str: "text"}.get(kind, "text or null")
+    raise EventError(f"{name} is {value!r}, not {noun}")
 
 
 def from_row(kind: str, at: str, data: str) -> Event:
