@@ -83,6 +83,20 @@ def test_a_row_that_does_not_fit_its_class_is_refused_with_the_reason(kind, data
         from_row(kind, AT.isoformat(), data)
 
 
+def test_the_store_keeps_every_class_in_the_business_day_never_the_date_of_its_time(tmp_path):
+    from antrian.adapters.store import Store
+
+    store = Store(tmp_path / "antrian.db", AT.tzinfo)
+    after_midnight = AT + dt.timedelta(days=1)  # a stamp past midnight still belongs to the open day
+    late = Served(at=after_midnight, number="A-001", counter="loket1")
+    store.commit(ONE_OF_EACH, [])
+    store.commit([late], [], day=dt.date(2026, 11, 23))
+    assert store.latest_day() == "2026-11-23"
+    assert store.events("2026-11-23") == [*ONE_OF_EACH, late]
+    assert [row_id for row_id, _ in store.rows()] == list(range(1, len(ONE_OF_EACH) + 2))
+    store.close()
+
+
 @pytest.mark.parametrize("at", ["yesterday", "2026-11-23T09:15:02", None])
 def test_a_row_whose_time_is_no_time_with_an_offset_is_refused(at):
     with pytest.raises(EventError, match="time"):

@@ -77,7 +77,6 @@ def press(counter: Endpoint, tag: str, action: str = "call_next") -> dict:
     return counter.ask({"id": f"{tag}-{action}", "action": action})
 
 
-@pytest.mark.slow
 def test_a_service_and_a_counter_removed_mid_day(field, site_file, tmp_path):
     dispatcher, db, ends, watch = field
     kiosk, loket1, loket7 = ends["kiosk1"], ends["loket1"], ends["loket7"]
