@@ -97,7 +97,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         store.close()
     t = report.total
     print(f"{out / HTML_NAME}: {len(report.days)} day(s), {t.issued} tickets issued, {t.served} served, "
-          f"{t.no_show} no-show, {t.waiting_at_close} still waiting at close; {len(files)} files")
+          f"{t.no_show} no-show, " + (f"{t.withdrawn} withdrawn, " if t.withdrawn else "")
+          + f"{t.waiting_at_close} still waiting at close; {len(files)} files")
     return 0
 
 
