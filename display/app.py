@@ -34,6 +34,7 @@ from kivy.uix.label import Label
 from kivy.uix.stencilview import StencilView
 
 from antrian import bahasa
+from antrian.adapters.link import DispatcherView
 from antrian.site import Config
 from display.options import DisplayOptions, resolve_path
 
@@ -195,7 +196,7 @@ class BoardApp(App):
         Clock.schedule_interval(self._tick, TICK_SECONDS)
 
     def on_stop(self) -> None:
-        self.link.stop()
+        self.link.close()
         self.announcer.stop()
 
     # -- from other threads --------------------------------------------------------
@@ -206,9 +207,8 @@ class BoardApp(App):
         self._pending_board = board
         self._board_trigger()
 
-    def _on_dispatcher(self, status: dict[str, Any]) -> None:
-        online = status.get("online")
-        self._dispatcher_online = online if isinstance(online, bool) else None
+    def _on_dispatcher(self, view: DispatcherView) -> None:
+        self._dispatcher_online = view.online
 
     @mainthread
     def _on_show(self, call: dict[str, Any], spoken: bool) -> None:

@@ -15,7 +15,8 @@ wire contract of DESIGN.md:
 - while the broker, or the dispatcher by its retained status, is unreachable, the LEDs
   blink and presses wait; see hardware.outbox for what happens to them then;
 - ``antrian/{site}/status/{device}`` says the panel is online (retained), with a will
-  that says it is not, and its problems (``mock_pins``, ``keypad_missing``).
+  that says it is not, and its problems (``mock_pins``, ``keypad_missing``): the core's
+  device link (antrian.adapters.link.DeviceLink), which also follows the dispatcher's.
 
 Threads: gpiozero calls the button callbacks on its own threads (on the mock, the one
 that drives the pin; ``when_held`` on a background thread), paho calls the MQTT ones
@@ -31,16 +32,16 @@ the LEDs and buzzers. All shared state is behind one lock, ``Panel._lock``.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 import sys
 import threading
 import time
 from typing import Any, Callable, TextIO
 
-from antrian import __version__, protocol
+from antrian import protocol
+from antrian.adapters.link import DeviceLink, DispatcherView
+from antrian.adapters.mqtt import Connection
 from antrian.site import Config
-from antrian.adapters.mqtt import Connection, device_client
 from hardware.pinmap import STDIN, panel_map
 
 from . import gpio
@@ -82,13 +83,14 @@ class Panel:
         self.lamps = {counter: Lamp() for counter in self.pins.counters}
         self.beepers = {counter: Beeper() for counter in self.pins.counters}
         self.signals: list[tuple[str, str]] = []  # (counter, pattern) played, for logs and tests
-        self.problems: list[str] = []
-        self.dispatchers = sorted({d.id for d in config.devices.values() if d.role == "dispatcher"} | {"dispatcher"})
+        # The site file's dispatcher and the default id, as the panel's ACL allows (hardware.wing).
+        self.dispatchers = sorted(set(config.dispatcher_ids()) | {"dispatcher"})
+        self.link: DeviceLink | None = None
         self.connection: Connection | None = None
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._mqtt_up = False
-        self._offline_dispatchers: set[str] = set()
+        self._dispatcher_down = False
         self._buttons: list[_Button] = []
         self._leds: dict[str, Any] = {}
         self._buzzers: dict[str, Any] = {}
@@ -101,23 +103,22 @@ class Panel:
 
     def start(self, host: str, port: int) -> Panel:
         """Set up the pins (GPIOError on a pin problem), then connect in the background."""
+        topics = []
+        for counter in self.pins.counters:
+            topics += [protocol.counter_state(self.site, counter), protocol.counter_reply(self.site, counter)]
+        # Its broker user, TLS and will; subscribed before anything is published, so no
+        # reply can come before the subscription.
+        self.link = DeviceLink(self.config, self.device_id, "panel", topics=topics, dispatchers=self.dispatchers,
+                               on_dispatcher=self._on_dispatcher)
+        self.connection = self.link.connection
         try:
             self._open_pins()
         except gpio.GPIOError:
             self._close_pins()
             raise
-        client = device_client(self.config, self.device_id, "panel")  # its broker user, TLS and will
-        self.connection = Connection(client)
-        client.on_message = self._on_message
-        # Connection has no "disconnected" hook: chain ours after its handler.
-        connection_lost = client.on_disconnect
-
-        def on_disconnect(*args: Any) -> None:
-            connection_lost(*args)
-            self._link_changed(mqtt_up=False)
-
-        client.on_disconnect = on_disconnect
-        self.connection.on_connected(self._on_connected)
+        self.link.client.on_message = self._on_message
+        self.connection.on_connected(lambda client: self._link_changed(mqtt_up=True))
+        self.connection.on_disconnected(lambda: self._link_changed(mqtt_up=False))
         self._thread(self._run_lamps, "panel-lamps")
         for keypad in self.pins.keypads:
             self._start_keypad(keypad)
@@ -132,12 +133,8 @@ class Panel:
         self._stop.set()
         with self._changed:
             self._changed.notify_all()
-        if self.connection is not None:
-            if self.connection.connected:
-                info = self.connection.publish_json(self._status_topic, protocol.device_will(self.device_id, "panel"),
-                                                    retain=True)
-                info.wait_for_publish(timeout=2)
-            self.connection.close()
+        if self.link is not None:
+            self.link.close()
         for thread in self._threads:
             if thread.name != "panel-keypad-stdin":  # blocked in readline; a daemon
                 thread.join(timeout=2)
@@ -151,7 +148,7 @@ class Panel:
     def _open_pins(self) -> None:
         self._factory, self._owns_factory = gpio.pin_factory()
         if gpio.is_mock(self._factory):
-            self.problems.append("mock_pins")
+            self._set_problem("mock_pins", True)
         for spec in self.pins.buttons:
             device = gpio.make_button(self._factory, spec, self.pins.hold_time)
             button = _Button(spec, device, Debouncer(self.pins.debounce_time, clock=self.clock))
@@ -244,7 +241,11 @@ class Panel:
     def link_up(self) -> bool:
         """The broker is connected and no dispatcher says it is offline."""
         with self._lock:
-            return self._mqtt_up and not self._offline_dispatchers
+            return self._mqtt_up and not self._dispatcher_down
+
+    @property
+    def problems(self) -> list[str]:
+        return self.link.problems if self.link is not None else []
 
     def send(self, counter: str, action: str, args: dict[str, Any] | None = None) -> Press:
         """Make a press: published now if the link is up, else it waits (hardware.outbox)."""
@@ -277,26 +278,16 @@ class Panel:
 
     # -- MQTT in (paho's network thread) --------------------------------------------------
 
-    @property
-    def _status_topic(self) -> str:
-        return protocol.status(self.site, self.device_id)
+    def _on_dispatcher(self, view: DispatcherView) -> None:
+        self._link_changed(dispatcher_down=view.online is False)
 
-    def _on_connected(self, client: Any) -> None:
-        topics = [protocol.status(self.site, d) for d in self.dispatchers]
-        for counter in self.pins.counters:
-            topics += [protocol.counter_state(self.site, counter), protocol.counter_reply(self.site, counter)]
-        # Subscribed before anything is published, so no reply can come before it.
-        client.subscribe([(t, protocol.QOS) for t in topics])
-        self._publish_status()
-        self._link_changed(mqtt_up=True)
-
-    def _link_changed(self, *, mqtt_up: bool | None = None, offline: set[str] | None = None) -> None:
+    def _link_changed(self, *, mqtt_up: bool | None = None, dispatcher_down: bool | None = None) -> None:
         with self._lock:
             was = self.link_up
             if mqtt_up is not None:
                 self._mqtt_up = mqtt_up
-            if offline is not None:
-                self._offline_dispatchers = offline
+            if dispatcher_down is not None:
+                self._dispatcher_down = dispatcher_down
             if self.link_up and not was:
                 self._flush()
             elif was and not self.link_up and not self._stop.is_set():
@@ -320,14 +311,6 @@ class Panel:
             with self._lock:
                 self.lamps[topic.entity].serving = obj.get("serving") is not None
                 self._changed.notify_all()
-        elif topic.kind == "status" and topic.entity in self.dispatchers:
-            with self._lock:
-                offline = set(self._offline_dispatchers)
-                if obj.get("online") is False:
-                    offline.add(topic.entity)
-                else:
-                    offline.discard(topic.entity)
-                self._link_changed(offline=offline)
 
     def _on_reply(self, counter: str, obj: dict[str, Any]) -> None:
         with self._lock:
@@ -347,25 +330,9 @@ class Panel:
 
     # -- status and lamps ----------------------------------------------------------------
 
-    def _publish_status(self) -> None:
-        if self.connection is None:
-            return
-        with self._lock:
-            problems = list(self.problems)
-        self.connection.publish_json(self._status_topic, protocol.device_status(
-            self.device_id, "panel", True, problems, __version__,
-            dt.datetime.now(self.config.tz).isoformat(timespec="seconds")), retain=True)
-
     def _set_problem(self, problem: str, present: bool) -> None:
-        with self._lock:
-            if present == (problem in self.problems):
-                return
-            if present:
-                self.problems.append(problem)
-            else:
-                self.problems.remove(problem)
-        if self.connection is not None and self.connection.connected:
-            self._publish_status()
+        if self.link is not None:
+            self.link.set_problem(problem, present)
 
     def _signal(self, counter: str, pattern: str) -> None:
         with self._lock:

@@ -10,9 +10,9 @@ id with its first reply, and a reply that arrives late is kept, so a retry finds
 without asking again. Nothing is published while the broker is unreachable: paho
 would queue it and send it after the reconnect, issuing a ticket nobody is waiting for.
 
-The retained DeviceStatus (``problems``: printer_offline, paper_out, cover_open) is
-published on every (re)connect and whenever the problems change; the will says
-``online: false`` when the kiosk dies or loses its network.
+The kiosk's retained DeviceStatus (``problems``: printer_offline, paper_out,
+cover_open), its will and the dispatcher's status (``link.dispatcher``, for the
+technician line) are the core's device link (antrian.adapters.link.DeviceLink).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import logging
 import threading
 from typing import Any, Callable
 
-from antrian import __version__, protocol
+from antrian import protocol
+from antrian.adapters.link import DeviceLink
 from antrian.site import Config
-from antrian.adapters.mqtt import Connection, device_client
 
 __all__ = ["Link"]
 
@@ -35,46 +35,22 @@ log = logging.getLogger(__name__)
 KEEP_REPLIES = 64  # late replies remembered for a retry
 
 
-class Link:
+class Link(DeviceLink):
+    """A kiosk's link: the catalog and its replies in, requests and surveys out."""
+
     def __init__(self, config: Config, device: str, *,
                  on_catalog: Callable[[dict[str, Any]], None] | None = None):
-        self.config = config
-        self.site = config.site.id
         self.device = device
         self.on_catalog = on_catalog
         self.catalog: dict[str, Any] | None = None
-        self.problems: list[str] = []
         self._replies: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
         self._cond = threading.Condition()
-        self._reply_topic = protocol.kiosk_reply(self.site, device)
-        self._catalog_topic = protocol.catalog(self.site)
-        self._status_topic = protocol.status(self.site, device)
-        client = device_client(config, device, "kiosk")  # its broker user, TLS and will
-        self.connection = Connection(client)
-        client.message_callback_add(self._reply_topic, self._on_reply)
-        client.message_callback_add(self._catalog_topic, self._on_catalog)
-        self.connection.on_connected(self._on_connected)
-
-    # -- lifecycle -----------------------------------------------------------------
-
-    def start(self, host: str, port: int) -> None:
-        self.connection.connect(host, port)
-
-    def close(self) -> None:
-        """Say offline (a clean disconnect does not fire the will) and disconnect."""
-        if self.connection.connected:
-            info = self.connection.publish_json(self._status_topic, protocol.device_will(self.device, "kiosk"),
-                                                retain=True)
-            info.wait_for_publish(timeout=2)
-        self.connection.close()
-
-    @property
-    def connected(self) -> bool:
-        return self.connection.connected
-
-    def _on_connected(self, client) -> None:
-        client.subscribe([(self._reply_topic, protocol.QOS), (self._catalog_topic, protocol.QOS)])
-        self._publish_status()
+        self._reply_topic = protocol.kiosk_reply(config.site.id, device)
+        self._catalog_topic = protocol.catalog(config.site.id)
+        # Its broker user, TLS and will; the status after the subscriptions on every (re)connect.
+        super().__init__(config, device, "kiosk", topics=[self._reply_topic, self._catalog_topic])
+        self.client.message_callback_add(self._reply_topic, self._on_reply)
+        self.client.message_callback_add(self._catalog_topic, self._on_catalog)
 
     # -- incoming ------------------------------------------------------------------
 
@@ -137,16 +113,3 @@ class Link:
             return False
         self.connection.publish_json(protocol.survey(self.site, self.device), survey)
         return True
-
-    def set_problems(self, problems: list[str]) -> None:
-        """Publish the retained status if the problems changed."""
-        if problems != self.problems:
-            self.problems = list(problems)
-            self._publish_status()
-
-    def _publish_status(self) -> None:
-        if not self.connected and not self.connection.client.is_connected():
-            return  # sent by _on_connected after the reconnect
-        now = dt.datetime.now(self.config.tz).isoformat(timespec="seconds")
-        self.connection.publish_json(self._status_topic, protocol.device_status(
-            self.device, "kiosk", True, self.problems, __version__, now), retain=True)

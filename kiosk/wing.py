@@ -10,8 +10,10 @@ from kiosk import options
 
 def acl(config, user: str) -> list[tuple[str, str]]:
     site = config.site.id
-    return [("write", protocol.kiosk_request(site, user)), ("read", protocol.kiosk_reply(site, user)),
-            ("write", protocol.survey(site, user)), ("read", protocol.catalog(site))]
+    pairs = [("write", protocol.kiosk_request(site, user)), ("read", protocol.kiosk_reply(site, user)),
+             ("write", protocol.survey(site, user)), ("read", protocol.catalog(site))]
+    # The technician line shows what the dispatcher's status reports (antrian.adapters.link).
+    return pairs + [("read", protocol.status(site, d)) for d in config.dispatcher_ids()]
 
 
 def _commands(sub) -> None:

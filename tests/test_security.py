@@ -57,9 +57,9 @@ def grants(user: str) -> tuple[list[str], list[str]]:
     own = [protocol.status(SITE, user)]
     if user == "dispatcher":
         return [f"antrian/{SITE}/#"], [f"antrian/{SITE}/#"]
-    if user in KIOSKS:
+    if user in KIOSKS:  # the dispatcher's status for the technician line
         return (own + [protocol.kiosk_request(SITE, user), protocol.survey(SITE, user)],
-                own + [protocol.kiosk_reply(SITE, user), protocol.catalog(SITE)])
+                own + [protocol.kiosk_reply(SITE, user), protocol.catalog(SITE), protocol.status(SITE, "dispatcher")])
     if user in BOARDS:
         return own, own + [protocol.board(SITE), protocol.call(SITE), protocol.catalog(SITE),
                            protocol.status(SITE, "+")]
@@ -508,7 +508,7 @@ def test_every_part_works_with_its_own_credentials_and_nothing_legitimate_is_den
     finally:
         panel.close()
         kiosk.close()
-        board.stop()
+        board.close()
         hub.close()
         dispatcher.stop()
         store.close()

@@ -12,7 +12,7 @@
 - :class:`Connection` runs the client's network thread, survives a broker that
   is down at start or restarts, re-runs the ``on_connected`` callbacks after
   every (re)connect so subscriptions and retained "online" statuses come back,
-  and logs a refused or lost connection once per change instead of per retry.
+  runs the ``on_disconnected`` ones when the connection ends, and logs a refused or lost connection once per change instead of per retry.
 """
 
 from __future__ import annotations
@@ -222,6 +222,7 @@ class Connection:
         self.client = client
         self.address = ""
         self._callbacks: list[OnConnected] = []
+        self._lost_callbacks: list[Callable[[], None]] = []
         self._connected = threading.Event()
         # The last state logged ("connecting", a problem, or None once
         # connected), so retries of the same failure stay quiet.
@@ -248,6 +249,12 @@ class Connection:
         Register before connect(). It runs on paho's network thread.
         """
         self._callbacks.append(callback)
+        return callback
+
+    def on_disconnected(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Run *callback()* whenever the connection ends or an attempt is refused; usable
+        as a decorator. It runs on paho's network thread."""
+        self._lost_callbacks.append(callback)
         return callback
 
     def connect(self, host: str, port: int = 1883, keepalive: int = 30) -> None:
@@ -335,6 +342,11 @@ class Connection:
                 "MQTT client %r lost its connection to %s (%s); reconnecting",
                 self.client_id, self.address, reason,
             )
+        for callback in list(self._lost_callbacks):
+            try:
+                callback()
+            except Exception:
+                log.exception("MQTT client %r: on_disconnected callback %r failed", self.client_id, callback)
 
     def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
         tls = _WHO.get(self.client, {}).get("tls")

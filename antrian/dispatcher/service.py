@@ -22,10 +22,11 @@ import threading
 import time
 from typing import Any, Callable
 
-from antrian import __version__, protocol
+from antrian import protocol
 from antrian.site import Config
 from antrian.queue.engine import Engine, Outcome, QueueError
 from antrian.queue.events import CALLS, DayStarted, Event, Issued
+from antrian.adapters.link import DeviceStatus
 from antrian.adapters.mqtt import Connection, device_client
 from antrian.adapters.store import Reply, Store, StoreError
 from antrian.dispatcher import history
@@ -68,7 +69,7 @@ class Dispatcher:
         self.clock = clock or (lambda: dt.datetime.now(config.tz))
         self.device_id = device_id
         self.inbox: queue.Queue = queue.Queue()
-        self.problems: list[str] = []
+        self.device_status = DeviceStatus(config, device_id, "dispatcher", clock=self.clock)  # problems, payload
         self.connection: Connection | None = None
         self._published: dict[str, dict[str, Any]] = {}
         self._catalog_at = 0.0
@@ -127,10 +128,7 @@ class Dispatcher:
             self._worker.join(timeout=10)
         if self.connection is not None:
             # A clean disconnect does not fire the will: say "offline" ourselves.
-            info = self._publish(protocol.status(self.site, self.device_id),
-                                 protocol.device_will(self.device_id, "dispatcher"), retain=True)
-            if info is not None and self.connection.connected:
-                info.wait_for_publish(timeout=2)
+            self.device_status.say_offline(self.connection)
             self.connection.close()
 
     def _on_message(self, client, userdata, msg) -> None:
@@ -349,19 +347,20 @@ class Dispatcher:
         quota = self.config.services[event.service].quota
         return quota is not None and self.engine.issued_count(event.service) >= quota
 
-    def _status(self, now: dt.datetime) -> dict[str, Any]:
-        return protocol.device_status(self.device_id, "dispatcher", True, self.problems, __version__,
-                                      now.isoformat(timespec="seconds"))
+    @property
+    def problems(self) -> list[str]:
+        return self.device_status.problems
 
-    def _set_problem(self, problem: str) -> None:
-        if problem not in self.problems:
-            self.problems.append(problem)
-            self._publish(protocol.status(self.site, self.device_id), self._status(self.clock()), retain=True)
+    def _status(self, now: dt.datetime) -> dict[str, Any]:
+        return self.device_status.payload(now)
+
+    def _set_problem(self, problem: str, present: bool = True) -> None:
+        """Report *problem* in the retained status (or with ``present=False`` clear it)."""
+        if self.device_status.set(problem, present) and self.connection is not None:
+            self.device_status.publish(self.connection.client, self.clock())
 
     def _clear_problem(self, problem: str) -> None:
-        if problem in self.problems:
-            self.problems.remove(problem)
-            self._publish(protocol.status(self.site, self.device_id), self._status(self.clock()), retain=True)
+        self._set_problem(problem, False)
 
 
 def _openings(catalog: dict[str, Any]) -> list[tuple[str, bool, Any]]:
