@@ -1,9 +1,9 @@
 """The button panel: the program on a counter Pi that turns presses into counter commands.
 
 ``antrian panel --config FILE --device panel1`` runs a :class:`Panel`. It reads the
-panel's pin map from the site file (hardware.pinmap), builds gpiozero buttons, LEDs
-and buzzers (hardware.gpio), reads USB keypads (hardware.keypad), and speaks the
-wire contract of DESIGN.md:
+panel's pin map from the site file (hardware.pinmap), opens its gpiozero buttons, LEDs
+and buzzers (hardware.buttons, over hardware.gpio), reads USB keypads
+(hardware.keypad), and speaks the wire contract of DESIGN.md:
 
 - a press publishes ``{"id", "action"}`` on ``antrian/{site}/counter/{counter}/command``
   (QoS 1). A button with a hold action sends its press action on release and its
@@ -31,7 +31,6 @@ the LEDs and buzzers. All shared state is behind one lock, ``Panel._lock``.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import sys
 import threading
@@ -45,7 +44,7 @@ from antrian.site import Config
 from hardware.pinmap import STDIN, panel_map
 
 from . import gpio
-from .debounce import Debouncer, Release
+from .buttons import Pins
 from .feedback import Beeper, Lamp, pattern_for
 from .keypad import BadEntry, KeyDecoder, read_input_device, read_stream
 from .outbox import Outbox, Press
@@ -53,14 +52,6 @@ from .outbox import Outbox, Press
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-
-
-@dataclasses.dataclass(eq=False)
-class _Button:
-    spec: Any  # hardware.pinmap.Button
-    device: Any  # gpiozero.Button
-    debounce: Debouncer
-    held: bool = False
 
 
 class Panel:
@@ -91,11 +82,7 @@ class Panel:
         self._changed = threading.Condition(self._lock)
         self._mqtt_up = False
         self._dispatcher_down = False
-        self._buttons: list[_Button] = []
-        self._leds: dict[str, Any] = {}
-        self._buzzers: dict[str, Any] = {}
-        self._factory: Any = None
-        self._owns_factory = False
+        self.io = Pins(self.pins, lock=self._lock, send=self.send, clock=clock)  # buttons, LEDs, buzzers
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -112,10 +99,12 @@ class Panel:
                                on_dispatcher=self._on_dispatcher)
         self.connection = self.link.connection
         try:
-            self._open_pins()
+            self.io.open()
         except gpio.GPIOError:
-            self._close_pins()
+            self.io.close()
             raise
+        if self.io.mock:
+            self._set_problem("mock_pins", True)
         self.link.client.on_message = self._on_message
         self.connection.on_connected(lambda client: self._link_changed(mqtt_up=True))
         self.connection.on_disconnected(lambda: self._link_changed(mqtt_up=False))
@@ -124,7 +113,7 @@ class Panel:
             self._start_keypad(keypad)
         self.connection.connect(host, port)
         log.info("panel %s: %d buttons, %d LEDs, %d buzzers, %d keypads for %s; broker %s:%d", self.device_id,
-                 len(self._buttons), len(self._leds), len(self._buzzers), len(self.pins.keypads),
+                 len(self.io.buttons), len(self.io.leds), len(self.io.buzzers), len(self.pins.keypads),
                  ", ".join(self.pins.counters), host, port)
         return self
 
@@ -138,76 +127,12 @@ class Panel:
         for thread in self._threads:
             if thread.name != "panel-keypad-stdin":  # blocked in readline; a daemon
                 thread.join(timeout=2)
-        self._close_pins()
+        self.io.close()
 
     def _thread(self, target: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         self._threads.append(thread)
         thread.start()
-
-    def _open_pins(self) -> None:
-        self._factory, self._owns_factory = gpio.pin_factory()
-        if gpio.is_mock(self._factory):
-            self._set_problem("mock_pins", True)
-        for spec in self.pins.buttons:
-            device = gpio.make_button(self._factory, spec, self.pins.hold_time)
-            button = _Button(spec, device, Debouncer(self.pins.debounce_time, clock=self.clock))
-            self._buttons.append(button)
-            device.when_pressed = lambda b=button: self._pressed(b)
-            device.when_released = lambda b=button: self._released(b)
-            if spec.hold:
-                device.when_held = lambda b=button: self._held(b)
-        for spec in self.pins.leds:
-            self._leds[spec.counter] = gpio.make_led(self._factory, spec)
-        for spec in self.pins.buzzers:
-            self._buzzers[spec.counter] = gpio.make_buzzer(self._factory, spec)
-
-    def _close_pins(self) -> None:
-        for output in list(self._leds.values()) + list(self._buzzers.values()):
-            output.off()  # a stopped panel shows nothing rather than a stale "serving"
-        for device in [b.device for b in self._buttons] + list(self._leds.values()) + list(self._buzzers.values()):
-            device.close()
-        self._buttons, self._leds, self._buzzers = [], {}, {}
-        if self._owns_factory and self._factory is not None:
-            self._factory.close()
-        self._factory = None
-
-    # -- buttons (gpiozero's threads) ----------------------------------------------------
-
-    def _pressed(self, b: _Button) -> None:
-        with self._lock:
-            if not b.debounce.press():
-                return
-            b.held = False
-            if b.spec.hold is None:
-                self.send(b.spec.counter, b.spec.press)
-
-    def _released(self, b: _Button) -> None:
-        with self._lock:
-            result = b.debounce.release()
-            if result is Release.END:
-                self._press_ended(b)
-            elif result is Release.BOUNCE:
-                timer = threading.Timer(b.debounce.settle, self._settled, (b,))
-                timer.daemon = True
-                timer.start()
-
-    def _settled(self, b: _Button) -> None:
-        with self._lock:
-            if b.device.closed:
-                return
-            if b.debounce.settled(b.device.is_pressed):
-                self._press_ended(b)
-
-    def _press_ended(self, b: _Button) -> None:
-        if b.spec.hold is not None and not b.held:
-            self.send(b.spec.counter, b.spec.press)
-
-    def _held(self, b: _Button) -> None:
-        with self._lock:
-            if b.debounce.is_down and not b.held:
-                b.held = True
-                self.send(b.spec.counter, b.spec.hold)
 
     # -- keypads ----------------------------------------------------------------------
 
@@ -349,8 +274,8 @@ class Panel:
                 wake = 1.0  # at least once a second: old unanswered presses are forgotten
                 for counter, lamp in self.lamps.items():
                     lamp.set_link_down(down, now)
-                    wake = self._write(self._leds.get(counter), lamp.level(now), wake)
-                    wake = self._write(self._buzzers.get(counter), self.beepers[counter].level(now), wake)
+                    wake = self._write(self.io.leds.get(counter), lamp.level(now), wake)
+                    wake = self._write(self.io.buzzers.get(counter), self.beepers[counter].level(now), wake)
                 for press in self.outbox.forget_old():
                     log.warning("press %s (%s %s) never answered; forgotten", press.id, press.counter, press.action)
                 self._changed.notify_all()
@@ -368,7 +293,7 @@ class Panel:
     def lit(self, counter: str) -> bool:
         """Whether the counter's LED is on right now."""
         with self._lock:
-            return bool(self._leds[counter].value)
+            return bool(self.io.leds[counter].value)
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
         """Wait until predicate() holds; it is checked after every change and lamp update."""

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from antrian.dashboard import server as dashboard_module
+from antrian.dashboard import users as users_module
 from antrian import protocol
 from antrian.adapters.mosquitto import free_port
 from antrian.site import load
@@ -55,7 +55,7 @@ def site_file(tmp_path: Path) -> Path:
 def users_file(tmp_path: Path, monkeypatch) -> Path:
     # A cheaper scrypt for the servers of these tests (~2 ms instead of ~60 ms a hash);
     # the real cost is checked in test_passwords_are_salted_scrypt_and_checked_in_constant_time.
-    monkeypatch.setattr(dashboard_module, "_SCRYPT", {"n": 2**10, "r": 8, "p": 1})
+    monkeypatch.setattr(users_module, "_SCRYPT", {"n": 2**10, "r": 8, "p": 1})
     path = tmp_path / "dasbor-users"
     set_user(path, USER, PASSWORD)
     return path

@@ -186,7 +186,7 @@ def test_five_edges_within_50_ms_call_exactly_one_ticket(kiosk, start_panel, pin
     bounce(NEXT1)  # sent when the press ends (NEXT has a hold action)
     serving(kiosk, "loket1", numbers[0])
     # The settle check has run (the press ended), so nothing more can come from it.
-    assert panel.wait_until(lambda: not any(b.debounce.is_down for b in panel._buttons))
+    assert panel.wait_until(lambda: not any(b.debounce.is_down for b in panel.io.buttons))
     clock.offset += 1.0
     bounce(RECALL1)  # sent on the first closing
     kiosk.rec.wait_for(protocol.call(SITE), lambda m: m.json()["recall"])
