@@ -283,7 +283,7 @@ class BoardApp(App):
         screen.banner_text = view.banner(
             connected=connected, offline_for=mono - (self._offline_since or mono) if not connected else 0.0,
             have_board=board is not None, waited_for_board=mono - self._started,
-            dispatcher_online=self._dispatcher_online,
+            dispatcher_online=self._dispatcher_online, dispatcher_notice=self.link.dispatcher.notice,
             board_day=board.get("business_day") if board else None, now=now)
 
 

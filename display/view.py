@@ -111,11 +111,13 @@ def grid_columns(count: int, width: float, height: float, aspect: float = 1.6) -
 
 
 def banner(*, connected: bool, offline_for: float, have_board: bool, waited_for_board: float,
-           dispatcher_online: bool | None, board_day: str | None, now: dt.datetime) -> str:
+           dispatcher_online: bool | None, board_day: str | None, now: dt.datetime,
+           dispatcher_notice: str = "") -> str:
     """The warning across the board, or "" when the data on screen can be trusted.
 
     *offline_for* and *waited_for_board* are seconds; *board_day* is the Board's
-    ``business_day``; *now* the site's local time.
+    ``business_day``; *now* the site's local time; *dispatcher_notice* a problem the
+    dispatcher reports, in words (``DeviceLink.dispatcher.notice``: its clock is behind).
     """
     if not connected:
         return BANNER["offline"] if offline_for >= GRACE_SECONDS else ""
@@ -123,6 +125,9 @@ def banner(*, connected: bool, offline_for: float, have_board: bool, waited_for_
         return BANNER["dispatcher"]
     if not have_board:
         return BANNER["waiting"] if waited_for_board >= GRACE_SECONDS else ""
+    # A dispatcher whose clock is behind keeps the stored day: say why, not "old day".
+    if dispatcher_notice:
+        return dispatcher_notice
     # The dispatcher starts the new day within a second of midnight; give it a minute.
     if board_day is not None and board_day < now.date().isoformat() and (now.hour, now.minute) >= (0, 1):
         return BANNER["old_day"]

@@ -52,6 +52,9 @@ class KioskApp(App):
     online = BooleanProperty(False)
     problems = ListProperty([])
     alert = StringProperty("")  # the banner: broker down or a printer problem
+    # The technician line: a problem the dispatcher's status reports, in words
+    # (antrian.adapters.link.NOTICES: its clock is behind).
+    tech_line = StringProperty("")
     clock_text = StringProperty("")
     u = NumericProperty(8)  # 1 % of the window's shorter side, in pixels
     touch = NumericProperty(56)  # TOUCH_MM in pixels
@@ -131,6 +134,7 @@ class KioskApp(App):
             self.alert = MESSAGES[self.problems[0]]
         else:
             self.alert = ""
+        self.tech_line = self.link.dispatcher.notice if self.online else ""
         self._idle_check()
 
     def _idle_check(self) -> None:

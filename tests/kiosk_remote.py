@@ -214,6 +214,7 @@ class _Driver:
         return {"pid": os.getpid(), "screen": app.sm.current if app.sm else None,
                 "moving": bool(app.sm and app.sm.transition.is_active), "online": app.online,
                 "problems": list(app.problems), "busy": app.busy, "message": app.message, "alert": app.alert,
+                "tech_line": app.sm.get_screen("home").ids.tech_line.text if app.sm else None,
                 "can_retry": app.can_retry, "catalog": app.catalog is not None,
                 "order": app.order.id if app.order else None,
                 "outcome": result.outcome if result else None,

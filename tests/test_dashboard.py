@@ -292,6 +292,29 @@ def test_the_page_says_when_the_broker_is_gone_and_carries_on_after_it(dashboard
     wait(browser, lambda d: css(d, '#tiket [data-ticket="B-001"]'), timeout=2)
 
 
+def test_the_page_says_in_words_that_the_dispatchers_clock_is_behind(dashboard, browser, site):
+    login(browser, dashboard.url)
+    wait(browser, lambda d: css(d, "#sambungan.live") and css(d, '[data-device="dispatcher"]'))
+    assert not css(browser, "#banner:not([hidden])")
+    # The dispatcher's retained status, as it publishes it when its clock is behind the store.
+    status = protocol.status(SITE, "dispatcher")
+    behind = protocol.device_status("dispatcher", "dispatcher", True, ["clock_behind", "database_error"], "test",
+                                    "2026-11-23T09:00:00+08:00")
+    site.rec.publish_json(status, behind, retain=True).wait_for_publish(5)
+    words = "Jam server tertinggal — hubungi teknisi"
+    wait(browser, lambda d: text(d, "#banner:not([hidden])") == words)
+    assert text(browser, '[data-device="dispatcher"] .problem') == f"{words}, Basis data bermasalah"
+    assert dashboard.hub.snapshot()["dispatcher"] == {"online": True, "problems": ["clock_behind", "database_error"],
+                                                      "notice": words}
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot(browser, ARTIFACTS / "dashboard-clock-behind.png")
+    # A browser that comes later gets it in its snapshot.
+    browser.refresh()
+    wait(browser, lambda d: text(d, "#banner:not([hidden])") == words)
+    site.rec.publish_json(status, {**behind, "problems": []}, retain=True).wait_for_publish(5)
+    wait(browser, lambda d: css(d, "#banner[hidden]"))
+
+
 # -- HTTP without a browser -----------------------------------------------------------------
 
 

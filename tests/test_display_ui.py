@@ -216,6 +216,24 @@ def test_banner_when_the_broker_stops_and_gone_when_it_returns(desk, board, brok
     watcher.wait_for(protocol.status(SITE, "board1"), lambda m: m.json().get("online") is False, timeout=60)
 
 
+def test_the_banner_says_in_words_that_the_dispatchers_clock_is_behind(desk, board, mqtt_client):
+    shown = board("1280x720")
+    shown.wait(connected=True, have_board=True, banner="")
+    # The dispatcher's retained status, as it publishes it when its clock is behind the store.
+    status = protocol.status(SITE, "dispatcher")
+    behind = protocol.device_status("dispatcher", "dispatcher", True, ["clock_behind"], "test",
+                                    "2026-11-23T09:00:00+08:00")
+    publisher = mqtt_client(topics=[])
+    publisher.publish_json(status, behind, retain=True).wait_for_publish(5)
+    shown.wait(banner="Jam server tertinggal — hubungi teknisi", timeout=10)
+    shown.shot("board-clock-behind-1280x720.png")
+    publisher.publish_json(status, {**behind, "problems": []}, retain=True).wait_for_publish(5)
+    shown.wait(banner="", timeout=10)
+    # Offline outranks it: the hall first needs to know nothing moves.
+    publisher.publish_json(status, protocol.device_will("dispatcher", "dispatcher"), retain=True).wait_for_publish(5)
+    shown.wait(banner=view.BANNER["dispatcher"], timeout=10)
+
+
 def test_the_date_line_is_the_bahasa_date():
     # The board shows bahasa.tanggal verbatim; this pins the format the UI test matches.
     import datetime as dt

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 import yaml
 
+from antrian.adapters.link import NOTICES
 from antrian.site import ConfigError, build, load
 from display.options import DisplayOptions, clip_words, needed_clips, read
 from display import view
@@ -114,6 +115,9 @@ NOON = dt.datetime(2026, 11, 22, 12, 0, tzinfo=WITA)
     ({"connected": False, "offline_for": 1.0}, ""),  # a blip is not worth a red banner
     ({"connected": False, "offline_for": 5.0}, view.BANNER["offline"]),
     ({"dispatcher_online": False}, view.BANNER["dispatcher"]),
+    ({"dispatcher_notice": NOTICES["clock_behind"]}, "Jam server tertinggal — hubungi teknisi"),
+    ({"dispatcher_notice": NOTICES["clock_behind"], "board_day": "2026-11-21"}, NOTICES["clock_behind"]),
+    ({"dispatcher_notice": NOTICES["clock_behind"], "dispatcher_online": False}, view.BANNER["dispatcher"]),
     ({"have_board": False, "waited_for_board": 1.0}, ""),
     ({"have_board": False, "waited_for_board": 3.0}, view.BANNER["waiting"]),
     ({"board_day": "2026-11-21"}, view.BANNER["old_day"]),

@@ -94,6 +94,8 @@ def test_take_a_ticket_by_touch(open_kiosk, run_dispatcher, printer, mqtt_client
     assert state["outcome"] == "printed" and state["number"] == "A-001"
     shot(kiosk, "1280x800", "done")
     requests = [m.json() for m in watch.messages if m.topic == REQUEST]
+    # `at`: when the citizen pressed, by the kiosk's clock (docs/protocol.md, Request).
+    assert [dt.datetime.fromisoformat(r.pop("at")).tzinfo is not None for r in requests] == [True]
     assert requests == [{"id": state["order"], "service": "KTP", "priority": "lansia"}]
 
     job = printer.wait_for_jobs(1)[0]
@@ -205,6 +207,25 @@ def test_printer_and_broker_failures_on_screen_then_recovery(open_kiosk, run_dis
     state = kiosk.wait(screen="done", busy=False)
     assert state["outcome"] == "printed" and state["number"] == "A-002"
     assert len(printer.jobs) == 2
+
+
+def test_the_technician_line_says_in_words_that_the_dispatchers_clock_is_behind(open_kiosk, run_dispatcher,
+                                                                                  mqtt_client):
+    run_dispatcher()
+    kiosk = open_kiosk()
+    state = kiosk.wait(screen="home", online=True, catalog=True)
+    assert state["tech_line"] == ""
+    # The dispatcher's retained status, as it publishes it when its clock is behind the store.
+    status = protocol.status(SITE, "dispatcher")
+    behind = protocol.device_status("dispatcher", "dispatcher", True, ["clock_behind"], "test",
+                                    "2026-11-23T09:00:00+08:00")
+    publisher = mqtt_client(topics=[])
+    publisher.publish_json(status, behind, retain=True).wait_for_publish(5)
+    state = kiosk.wait(tech_line="Jam server tertinggal — hubungi teknisi", timeout=5)
+    assert state["alert"] == ""  # the citizen's banner stays for what stops a ticket
+    shot(kiosk, "1280x800", "home-clock-behind")
+    publisher.publish_json(status, {**behind, "problems": []}, retain=True).wait_for_publish(5)
+    kiosk.wait(tech_line="", timeout=5)
 
 
 def test_other_screen_sizes(open_kiosk, run_dispatcher):

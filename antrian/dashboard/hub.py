@@ -4,7 +4,10 @@
 states and device statuses, and the kiosks' replies (the tickets issued while it
 runs). It keeps the latest of each and hands every change to the browsers that listen
 (one bounded queue each, :class:`Listener`): a ``snapshot`` when one joins, then one
-update per MQTT message. It never publishes and never opens the database.
+update per MQTT message. The dispatcher's status is also read the way every device
+reads it (antrian.adapters.link.DispatcherWatch), so the page says its problems in
+the same words as the board and the kiosk. It never publishes and never opens the
+database.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections import deque
 from typing import Any
 
 from antrian import protocol
+from antrian.adapters.link import DispatcherWatch
 from antrian.adapters.mqtt import Connection, device_client
 from antrian.site import Config
 
@@ -58,6 +62,7 @@ class Hub:
         self.board: dict[str, Any] | None = None
         self.counters: dict[str, dict[str, Any]] = {}
         self.statuses: dict[str, dict[str, Any]] = {}
+        self.dispatcher = DispatcherWatch(config.dispatcher_ids())
         self.tickets: deque[dict[str, Any]] = deque(maxlen=RECENT_TICKETS)
         self.broker_connected = False
         self.connection: Connection | None = None
@@ -135,7 +140,8 @@ class Hub:
 
     def _snapshot(self) -> dict[str, Any]:
         return {"catalog": self.catalog, "board": self.board, "counters": self.counters,
-                "status": self.statuses, "tickets": list(self.tickets), "broker": self.broker_connected}
+                "status": self.statuses, "tickets": list(self.tickets), "broker": self.broker_connected,
+                "dispatcher": self.dispatcher.view.as_dict()}
 
     def _broadcast(self, kind: str, key: str | None, data: Any) -> None:
         event = protocol.encode({"kind": kind, "key": key, "data": data})
@@ -180,6 +186,8 @@ class Hub:
             elif parsed.kind == "status":
                 self._store(self.statuses, parsed.entity, data)
                 self._broadcast("status", parsed.entity, data)
+                if data is not None and parsed.entity in self.dispatcher.ids:
+                    self._broadcast("dispatcher", None, self.dispatcher.update(parsed.entity, data).as_dict())
             elif parsed.kind == "kiosk_reply":
                 ticket = _issued(data, parsed.entity)
                 if ticket is None or any(t["number"] == ticket["number"] for t in self.tickets):

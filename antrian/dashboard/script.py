@@ -3,14 +3,20 @@
 It opens the ``/peristiwa`` event stream, keeps the state from the snapshot and the
 updates, and draws every part of the page from it. Every element is built with
 textContent, never innerHTML: names come from the site file and the broker, and must
-not become markup.
+not become markup. The words for the dispatcher's problems come from the core's device
+link (antrian.adapters.link.NOTICES), the same words the board and the kiosk show.
 """
 
-JS = r"""
+import json
+
+from antrian.adapters.link import NOTICES
+
+_JS = r"""
 "use strict";
 (function () {
   // live: null while the first connection is being made, then true/false.
-  const S = {catalog: null, board: null, counters: {}, status: {}, tickets: [], broker: false, live: null};
+  const S = {catalog: null, board: null, counters: {}, status: {}, tickets: [], broker: false, live: null,
+             dispatcher: {online: null, problems: [], notice: ""}};
   const arrived = {};          // ticket number -> when this page saw it (for the highlight)
   const FRESH_MS = 10000;
   const HARI = ["Minggu", "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu"];
@@ -21,7 +27,7 @@ JS = r"""
                  panel: "Panel tombol loket"};
   const URUT_PERAN = {dispatcher: 0, kiosk: 1, display: 2, panel: 3};
   const MASALAH = {printer_offline: "Printer tidak tersambung", paper_out: "Kertas habis",
-                   database_error: "Basis data bermasalah"};
+                   database_error: "Basis data bermasalah", ...@NOTICES@};
   const LOKET = {open: ["Buka", "ok"], paused: ["Istirahat", "warn"], closed: ["Tutup", "off"]};
 
   function h(tag, attrs, ...kids) {
@@ -118,6 +124,8 @@ JS = r"""
       text = "Sambungan ke broker antrean terputus: data di bawah mungkin tidak terbaru. Menyambung ulang…";
     } else if (S.live && dispatcher && dispatcher.online === false) {
       text = "Server antrean (dispatcher) luring: antrean tidak berjalan dan data tidak diperbarui.";
+    } else if (S.live && S.dispatcher.notice) {
+      text = S.dispatcher.notice;   // e.g. its clock is behind: the same words as the board's banner
     }
     banner.hidden = !text;
     banner.textContent = text;
@@ -262,6 +270,7 @@ JS = r"""
       case "counter": if (u.data) S.counters[u.key] = u.data; else delete S.counters[u.key]; break;
       case "status": if (u.data) S.status[u.key] = u.data; else delete S.status[u.key]; break;
       case "broker": S.broker = !!(u.data && u.data.connected); break;
+      case "dispatcher": S.dispatcher = u.data; break;
       case "tickets": S.tickets = u.data || []; break;
       case "ticket":
         S.tickets = [u.data, ...S.tickets.filter((t) => t.number !== u.data.number)].slice(0, 20);
@@ -277,6 +286,7 @@ JS = r"""
       const snap = JSON.parse(e.data);
       S.catalog = snap.catalog; S.board = snap.board; S.counters = snap.counters || {};
       S.status = snap.status || {}; S.tickets = snap.tickets || []; S.broker = !!snap.broker; S.live = true;
+      S.dispatcher = snap.dispatcher || S.dispatcher;
       schedule();
     });
     es.addEventListener("update", (e) => { apply(JSON.parse(e.data)); schedule(); });
@@ -291,3 +301,6 @@ JS = r"""
   connect();
 })();
 """
+
+# The problem words as a JS object literal (JSON is one); no "</script>" can come out of it.
+JS = _JS.replace("@NOTICES@", json.dumps(NOTICES, ensure_ascii=False).replace("</", "<\\/"))
