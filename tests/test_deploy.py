@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from antrian.errors import EXIT_DATABASE
 from conftest import BUTON, ROOT
 
 SCRIPTS = ["broker-config/make-ca.sh", "deploy/install.sh"]
@@ -40,6 +41,8 @@ def test_the_units_restart_always_and_parse(tmp_path):
         result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(unit)], capture_output=True, text=True)
         problems = [line for line in result.stderr.splitlines() if "is not executable" not in line]
         assert not problems, (name, problems)
+    # A database the dispatcher refuses (exit 65, antrian/errors.py) is not restarted in a loop.
+    assert f"RestartPreventExitStatus={EXIT_DATABASE}" in (ROOT / "deploy" / "antrian-dispatcher.service").read_text().splitlines()
     for name in ("antrian-kiosk@.service", "antrian-display@.service"):
         text = (ROOT / "deploy" / name).read_text()
         for line in ("TTYPath=/dev/tty1", "PAMName=login", "Environment=SDL_VIDEODRIVER=kmsdrm",

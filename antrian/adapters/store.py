@@ -1,5 +1,8 @@
 """The durable record: an SQLite event log (WAL) plus the replies already given.
 
+The file itself -- checked before use, its schema version and migrations, when a new
+one is started -- is antrian/adapters/store_file.py; this module reads and writes rows.
+
 Every queue change is an event row; the dispatcher commits a batch of events together
 with the replies they produce *before* it publishes those replies, so whatever a
 kiosk or panel was told survives kill -9 and a power cut. At start the queue state is
@@ -15,53 +18,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Iterable
 
 from antrian.queue.events import DayStarted, Event, from_row, to_row
+from antrian.adapters import store_file
 from antrian.errors import DatabaseUnusable, EventError, StoreError
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id      INTEGER PRIMARY KEY,
-    day     TEXT NOT NULL,
-    at      TEXT NOT NULL,
-    kind    TEXT NOT NULL,
-    number  TEXT,
-    counter TEXT,
-    seq     INTEGER,
-    data    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_day ON events(day);
-CREATE UNIQUE INDEX IF NOT EXISTS events_seq ON events(seq) WHERE seq IS NOT NULL;
-CREATE TABLE IF NOT EXISTS replies (
-    day     TEXT NOT NULL,
-    sender  TEXT NOT NULL,
-    msg_id  TEXT NOT NULL,
-    topic   TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    PRIMARY KEY (day, sender, msg_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS surveys (
-    id      INTEGER PRIMARY KEY,
-    day     TEXT NOT NULL,
-    at      TEXT NOT NULL,
-    device  TEXT NOT NULL,
-    ticket  TEXT,
-    counter TEXT,
-    score   INTEGER,
-    answers TEXT
-);
-"""
+# How long a reply is remembered under (sender, id): a retry sent before midnight and
+# answered after it still finds its first reply. Older ones are pruned (events never).
+REPLY_WINDOW = dt.timedelta(hours=36)
 
 
 class Reply:
-    """A reply to remember: who asked (`sender`, `msg_id`) and what was published where."""
+    """A reply to remember: who asked (`sender`, `msg_id`), what was published where, and
+    when (`at`, the dispatcher's time: the window of REPLY_WINDOW counts from it)."""
 
-    __slots__ = ("day", "sender", "msg_id", "topic", "payload")
+    __slots__ = ("sender", "msg_id", "topic", "payload", "at")
 
-    def __init__(self, day: str, sender: str, msg_id: str, topic: str, payload: str):
-        self.day, self.sender, self.msg_id, self.topic, self.payload = day, sender, msg_id, topic, payload
+    def __init__(self, sender: str, msg_id: str, topic: str, payload: str, at: dt.datetime):
+        self.sender, self.msg_id, self.topic, self.payload, self.at = sender, msg_id, topic, payload, at
 
 
 def _latest_day(db: sqlite3.Connection) -> str | None:
@@ -98,18 +75,19 @@ def latest_events(path: str | Path) -> tuple[str | None, list[Event]]:
 
 
 class Store:
-    def __init__(self, path: str | Path, tz: dt.tzinfo):
+    def __init__(self, path: str | Path, tz: dt.tzinfo, *, new: bool = False):
+        """Open the database at `path`, checked and migrated (store_file.py): a path that does
+        not exist is a new database; `new` also starts one in a zero-byte or table-less file.
+        DatabaseUnusable for a file it refuses; `meta` holds the meta table as read at open."""
         self.path = str(path)
         self.tz = tz
+        self.db = store_file.open_database(self.path, new=new, now=time.time())
         try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA busy_timeout=5000")
-            self.db.executescript(SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
+            self.meta: dict[str, str | int | float] = dict(self.db.execute("SELECT key, value FROM meta"))
+        except sqlite3.Error as exc:
+            self.db.close()
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
 
     def close(self) -> None:
@@ -139,10 +117,15 @@ class Store:
                  "answers": json.loads(answers) if answers else None}
                 for day, at, device, ticket, counter, score, answers in rows]
 
-    def reply(self, day: str, sender: str, msg_id: str) -> Reply | None:
-        row = self.db.execute("SELECT topic, payload FROM replies WHERE day = ? AND sender = ? AND msg_id = ?",
-                              (day, sender, msg_id)).fetchone()
-        return Reply(day, sender, msg_id, *row) if row else None
+    def reply(self, sender: str, msg_id: str, now: dt.datetime) -> Reply | None:
+        """The reply given to (`sender`, `msg_id`) within REPLY_WINDOW before `now`, whatever
+        the business day (or after `now`, if the clock went back since)."""
+        row = self.db.execute("SELECT topic, payload, given_at FROM replies WHERE sender = ? AND msg_id = ? "
+                              "AND given_at >= ?", (sender, msg_id, (now - REPLY_WINDOW).timestamp())).fetchone()
+        if row is None:
+            return None
+        topic, payload, given = row
+        return Reply(sender, msg_id, topic, payload, dt.datetime.fromtimestamp(given, self.tz))
 
     @staticmethod
     def _event_rows(events: Iterable[Event], day: dt.date | None) -> list[tuple]:
@@ -160,22 +143,35 @@ class Store:
         return out
 
     def commit(self, events: Iterable[Event], replies: Iterable[Reply], surveys: Iterable[dict] = (), *,
-               day: dt.date | None = None) -> None:
+               day: dt.date | None = None, meta: dict[str, str | int | float | None] | None = None) -> None:
         """Write one batch atomically; StoreError (and nothing written) if it fails.
-        `day`: the business day of the events before any DayStarted among them."""
+        `day`: the business day of the events before any DayStarted among them. `meta`:
+        keys of the meta table to set (None removes one), in the same transaction.
+        Replies older than REPLY_WINDOW before the batch's newest are pruned with it."""
         rows = self._event_rows(events, day)
+        reply_rows = [(r.sender, r.msg_id, r.at.timestamp(), r.topic, r.payload) for r in replies]
+        meta = meta or {}
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 self.db.executemany(
                     "INSERT INTO events(day, at, kind, number, counter, seq, data) VALUES (?,?,?,?,?,?,?)", rows)
+                # REPLACE: a row still there for the same id is older than the window (the
+                # dispatcher looked it up first), so this reply is the one to remember.
                 self.db.executemany(
-                    "INSERT OR IGNORE INTO replies(day, sender, msg_id, topic, payload) VALUES (?,?,?,?,?)",
-                    [(r.day, r.sender, r.msg_id, r.topic, r.payload) for r in replies])
+                    "INSERT OR REPLACE INTO replies(sender, msg_id, given_at, topic, payload) VALUES (?,?,?,?,?)",
+                    reply_rows)
+                if reply_rows:
+                    newest = max(given for _, _, given, _, _ in reply_rows)
+                    self.db.execute("DELETE FROM replies WHERE given_at < ?",
+                                    (newest - REPLY_WINDOW.total_seconds(),))
                 self.db.executemany(
                     "INSERT INTO surveys(day, at, device, ticket, counter, score, answers) VALUES (?,?,?,?,?,?,?)",
                     [(s["day"], s["at"], s["device"], s.get("ticket"), s.get("counter"), s.get("score"),
                       json.dumps(s["answers"]) if s.get("answers") is not None else None) for s in surveys])
+                self.db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                                    [(k, v) for k, v in meta.items() if v is not None])
+                self.db.executemany("DELETE FROM meta WHERE key = ?", [(k,) for k, v in meta.items() if v is None])
                 self.db.execute("COMMIT")
             except BaseException:
                 # SQLite has already rolled back by itself after some errors (SQLITE_FULL:
@@ -186,3 +182,8 @@ class Store:
                 raise
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to the database {self.path}: {exc}") from exc
+        for key, value in meta.items():
+            if value is None:
+                self.meta.pop(key, None)
+            else:
+                self.meta[key] = value

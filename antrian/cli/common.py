@@ -78,10 +78,12 @@ def wait_for_signal() -> None:
 
 
 def open_store(args: argparse.Namespace, config: Config, default: Path):
+    """The store at --db (else `default`), checked and migrated; with --new (the commands
+    that have it) a new database may also start in a zero-byte or table-less file."""
     from antrian.adapters.store import Store
 
     path = Path(args.db) if args.db else default
-    return Store(path, config.tz)
+    return Store(path, config.tz, new=getattr(args, "new", False))
 
 
 def parse_date(text: str, option: str):

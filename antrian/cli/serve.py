@@ -125,6 +125,13 @@ def cmd_dashboard_user(args: argparse.Namespace) -> int:
     return 0
 
 
+# A path that does not exist yet is always a new database; an existing empty file is
+# refused without --new, since it usually means the real database was lost
+# (antrian/adapters/store_file.py, docs/operations.md).
+NEW_HELP = ("start a new database (numbering from 001) in an empty file: a zero-byte file or an SQLite file "
+            "without tables; never touches a file with anything in it")
+
+
 def add_commands(sub) -> None:
     """Add this module's subcommands to the `antrian` parser."""
     p = sub.add_parser("dispatcher", help="run the service that owns the queue")
@@ -132,6 +139,7 @@ def add_commands(sub) -> None:
     p.add_argument("--db", help="SQLite file (default: SITE.db in the current directory)")
     p.add_argument("--broker", metavar="HOST:PORT", help="override the broker address of the site file")
     p.add_argument("--always-open", action="store_true", help=common.ALWAYS_OPEN_HELP)
+    p.add_argument("--new", action="store_true", help=NEW_HELP)
     p.set_defaults(func=cmd_dispatcher)
 
     p = sub.add_parser("broker", help="run the project's Mosquitto in the foreground")
@@ -147,6 +155,7 @@ def add_commands(sub) -> None:
     p.add_argument("--data-dir", default="var", help="folder for the database and broker files")
     p.add_argument("--db", help="SQLite file (default: DATA_DIR/SITE.db)")
     p.add_argument("--always-open", action="store_true", help=common.ALWAYS_OPEN_HELP)
+    p.add_argument("--new", action="store_true", help=NEW_HELP)
     p.add_argument("--whole", action="store_true",
                    help="also open the kiosk, the board and a virtual counter panel in windows, with a printer "
                         "writing tickets to files (needs a display)")

@@ -8,9 +8,10 @@ one transaction, and only then publishes the replies, the calls, the counter sta
 that changed and the board. One fsync per batch instead of per ticket is what lets
 a Raspberry Pi keep up with a morning rush.
 
-Exactly once: every reply is remembered under (business day, sender, id); a repeated
-id -- a QoS 1 redelivery, a double press, a retry after a power cut -- gets the first
-reply again and changes nothing.
+Exactly once: every reply is remembered under (sender, id) for 36 hours (the store's
+REPLY_WINDOW), not for the business day; a repeated id -- a QoS 1 redelivery, a double
+press, a retry after a power cut or across midnight -- gets the first reply again and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class _Batch:
         self.surveys: list[dict[str, Any]] = []
         # (topic, payload, stored): `stored` marks what only holds if the commit does
         self.outgoing: list[tuple[str, bytes, bool]] = []
-        self.pending: dict[tuple[str, str, str], Reply] = {}
+        self.pending: dict[tuple[str, str], Reply] = {}
 
 
 class Dispatcher:
@@ -243,8 +244,8 @@ class Dispatcher:
             return
 
         day = self.engine.day.isoformat()
-        key = (day, sender, msg.id)
-        seen = batch.pending.get(key) or self.store.reply(day, sender, msg.id)
+        key = (sender, msg.id)
+        seen = batch.pending.get(key) or self.store.reply(sender, msg.id, now)
         if seen is not None:
             log.info("dispatcher: repeated id %r from %s answered with its first reply", msg.id, sender)
             if seen.topic:
@@ -255,14 +256,14 @@ class Dispatcher:
             if reply_topic:
                 encoded = protocol.encode(protocol.reply_error(msg.id, refusal.code, refusal.message))
                 if refusal.remember:
-                    self._remember(batch, key, reply_topic, encoded)
+                    self._remember(batch, key, reply_topic, encoded, now)
                 batch.outgoing.append((reply_topic, encoded, refusal.remember))
             return
 
         if parsed.kind == "survey":
             batch.surveys.append({"day": day, "at": now.isoformat(), "device": parsed.entity, "ticket": msg.ticket,
                                   "counter": msg.counter, "score": msg.score, "answers": msg.answers})
-            self._remember(batch, key, "", b"")
+            self._remember(batch, key, "", b"", now)
             return
 
         try:
@@ -279,7 +280,7 @@ class Dispatcher:
         else:
             body = protocol.reply_ok(msg.id, self.engine.ticket(outcome.ticket) if outcome.ticket else None)
         encoded = protocol.encode(body)
-        self._remember(batch, key, reply_topic, encoded)
+        self._remember(batch, key, reply_topic, encoded, now)
         batch.outgoing.append((reply_topic, encoded, True))
         for event in outcome.events:
             if isinstance(event, CALLS):
@@ -287,8 +288,8 @@ class Dispatcher:
                 batch.outgoing.append((protocol.call(self.site), protocol.encode(call), True))
 
     @staticmethod
-    def _remember(batch: _Batch, key: tuple[str, str, str], topic: str, payload: bytes) -> None:
-        reply = Reply(*key, topic, payload.decode("utf-8"))
+    def _remember(batch: _Batch, key: tuple[str, str], topic: str, payload: bytes, now: dt.datetime) -> None:
+        reply = Reply(*key, topic, payload.decode("utf-8"), now)
         batch.pending[key] = reply
         batch.replies.append(reply)
 
