@@ -34,6 +34,7 @@ APPLICATION_ID = 0x416E7472  # "Antr": PRAGMA application_id of every database t
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 RESTORE = "keep the file and restore the database from a backup (docs/operations.md)"
+CHECK_LINES = 20  # of PRAGMA integrity_check: enough to tell a technician, bounded on a ruin
 
 # Version 0: the layout written before schema versions existed. Frozen: a new database
 # starts from it and goes through every migration, so new and migrated files are alike.
@@ -119,8 +120,9 @@ def open_database(path: str, *, new: bool = False, now: float) -> sqlite3.Connec
     if not file.exists():
         wal = Path(f"{path}-wal")
         if wal.exists() and wal.stat().st_size:
-            raise DatabaseUnusable(f"{path}: missing, but its write-ahead log {wal.name} is there: "
-                                   f"the database file was lost; {RESTORE}")
+            raise DatabaseUnusable(f"{path}: missing, but its write-ahead log {wal.name} is there: the database "
+                                   f"file was lost; keep the log and restore the database from a backup "
+                                   f"(docs/operations.md)")
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -164,20 +166,23 @@ def inspect(path: str) -> int | None:
 
 
 def _check_length(path: str, header: bytes, size: int) -> None:
-    """A file cut short: not whole pages, or fewer pages than its header counts. The
-    header's count is only trusted with no write-ahead log beside it: while a checkpoint
-    copies the log into the file, page 1 (the header) may be there before the rest."""
+    """A file cut short: not whole pages, or fewer pages than its header counts. Only
+    judged here with no write-ahead log beside it: a checkpoint cut off by a power cut may
+    leave page 1 (the header) or part of a page in the file before the rest, and the log,
+    which still has them all, mends that at the next open. With a log, SQLite judges."""
     page = int.from_bytes(header[16:18], "big")
     page = 65536 if page == 1 else page
     if page < 512 or page & (page - 1):
         raise DatabaseUnusable(f"{path}: damaged: its header gives a page size of {page}; {RESTORE}")
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size:
+        return
     if size % page:
         raise DatabaseUnusable(f"{path}: truncated: {size} bytes is not a whole number of {page}-byte pages; "
                                f"{RESTORE}")
     pages = int.from_bytes(header[28:32], "big")
     counted = header[24:28] == header[92:96]  # the count is valid only when these match
-    wal = Path(f"{path}-wal")
-    if counted and pages * page > size and not (wal.exists() and wal.stat().st_size):
+    if counted and pages * page > size:
         raise DatabaseUnusable(f"{path}: truncated: {size} bytes where its header counts {pages} pages of "
                                f"{page} bytes ({pages * page} bytes); {RESTORE}")
 
@@ -195,7 +200,7 @@ def _read(path: str) -> int | None:
         app, version = (db.execute(f"PRAGMA {p}").fetchone()[0] for p in ("application_id", "user_version"))
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                   if not name.startswith("sqlite_")}
-        problems = [line for (line,) in db.execute("PRAGMA integrity_check(20)")]
+        problems = [line for (line,) in db.execute(f"PRAGMA integrity_check({CHECK_LINES})")]
     except sqlite3.DatabaseError as exc:
         raise DatabaseUnusable(f"{path}: damaged, SQLite cannot read it ({exc}); {RESTORE}") from None
     finally:
@@ -212,8 +217,9 @@ def _read(path: str) -> int | None:
 
 def _judge(path: str, app: int, version: int, tables: set[str], problems: list[str]) -> int | None:
     if problems != ["ok"]:
-        raise DatabaseUnusable(f"{path}: damaged, SQLite's integrity check says: {problems[0]}"
-                               f"{f' (and {len(problems) - 1} more)' if len(problems) > 1 else ''}; {RESTORE}")
+        more = "" if len(problems) == 1 else \
+            f" (and {'at least ' if len(problems) >= CHECK_LINES else ''}{len(problems) - 1} more)"
+        raise DatabaseUnusable(f"{path}: damaged, SQLite's integrity check says: {problems[0]}{more}; {RESTORE}")
     if app not in (0, APPLICATION_ID) or (app == 0 and version != 0):
         raise DatabaseUnusable(f"{path}: the database of another program (application_id {app:#x}, version "
                                f"{version}), not Antrian's; nothing was written: give Antrian's with --db")
