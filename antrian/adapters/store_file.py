@@ -127,7 +127,7 @@ def open_database(path: str, *, new: bool = False, now: float) -> sqlite3.Connec
             file.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
-        log.info("store: %s does not exist: a new database", path)
+        log.warning("store: %s does not exist: a new database", path)
         return _create(_connect(path), now)
     version = inspect(path)
     if version is None:
