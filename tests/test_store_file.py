@@ -440,3 +440,20 @@ def test_a_retry_across_midnight_gets_its_first_reply_for_36_hours(run_dispatche
         {request["id"], "later", "much-later"}
     assert rows(tmp_path / "antrian.db", "SELECT count(*) FROM events WHERE kind = 'issued'") == [(5,)]
 
+
+
+@pytest.mark.parametrize("make", [random_bytes, newer, zero_bytes])
+def test_check_config_reads_the_database_as_the_dispatcher_would_and_writes_nothing(site_file, tmp_path, make):
+    db = tmp_path / "data" / "antrian.db"
+    db.parent.mkdir()
+    make(db, site_file)
+    before = fingerprint(db)
+    proc = subprocess.run([sys.executable, "-m", "antrian.cli", "check-config", str(site_file), "--db", str(db)],
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    assert fingerprint(db) == before
+    if make is zero_bytes:
+        assert proc.returncode == 0 and f"database  {db}: no events yet" in proc.stdout, proc
+    else:
+        assert proc.returncode == EXIT_DATABASE, proc
+        assert proc.stderr.splitlines() == [proc.stderr.strip()] and \
+            proc.stderr.startswith(f"antrian check-config: {db}: "), proc.stderr

@@ -60,7 +60,10 @@ def _rows(db: sqlite3.Connection, path: str, day: str | None) -> list[tuple[int,
 def latest_events(path: str | Path) -> tuple[str | None, list[Event]]:
     """The latest business day of the database at `path` and its events, read without
     writing anything, not even a journal (check-config --db, before a site-file edit is
-    deployed). StoreError if it cannot be read; DatabaseUnusable for a row that is no event."""
+    deployed). StoreError if it cannot be read; DatabaseUnusable for a file the dispatcher
+    would refuse (store_file.inspect) or a row that is no event."""
+    if store_file.inspect(str(path)) is None:  # an empty file: nothing stored yet
+        return None, []
     try:
         db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
