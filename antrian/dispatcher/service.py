@@ -31,6 +31,7 @@ from antrian.adapters.link import DeviceStatus
 from antrian.adapters.mqtt import Connection, device_client
 from antrian.adapters.store import Reply, Store, StoreError
 from antrian.dispatcher import history
+from antrian.dispatcher.clock import DayClock, Steady, remembered, system_steady
 from antrian.dispatcher.guard import Guard
 
 log = logging.getLogger("antrian.dispatcher")  # one name for the whole package
@@ -63,10 +64,16 @@ class _Batch:
 
 class Dispatcher:
     def __init__(self, config: Config, store: Store, *, clock: Clock | None = None,
-                 device_id: str = "dispatcher"):
+                 steady: Callable[[], Steady] | None = None, device_id: str = "dispatcher"):
+        """`clock`: the wall clock (default: now in the site's zone); `steady`: a clock that
+        does not step, to tell a step of the wall clock from the passage of time (default:
+        the machine's, when `clock` is not given too; with `clock` alone the wall clock is
+        trusted as it moves). See clock.py."""
         self.config = config
         self.site = config.site.id
         self.store = store
+        if clock is None:
+            steady = steady or system_steady()
         self.clock = clock or (lambda: dt.datetime.now(config.tz))
         self.device_id = device_id
         self.inbox: queue.Queue = queue.Queue()
@@ -82,6 +89,8 @@ class Dispatcher:
         self.guard = Guard(config, clear=lambda topic: self.connection.client.publish(
             topic, b"", qos=protocol.QOS, retain=True))
         self.engine = self._rebuild()
+        # The business day and the stamps never go back (clock.py); its memory is the store's.
+        self.days = DayClock(self.clock, steady, remembered(store.meta, self._latest_at()))
         self._withdraw_stranded()
 
     # -- state ----------------------------------------------------------------
@@ -91,13 +100,21 @@ class Dispatcher:
         return history.rebuild(self.config, self.store)
 
     def _withdraw_stranded(self) -> None:
-        history.withdraw_stranded(self.engine, self.store, self.clock())
+        stamp, stranded = self.days.stamp(), bool(self.engine.stranded())
+        history.withdraw_stranded(self.engine, self.store, stamp)
+        if stranded:
+            self.days.stamped(stamp)
 
-    def _day_to_open(self, now: dt.datetime) -> dt.date | None:
-        """The business day to open before this batch, or None to stay on the current one.
-        Today's rule: the local date of `now`, when it is after the engine's day."""
-        today = now.astimezone(self.config.tz).date()
-        return today if self.engine.day is None or today > self.engine.day else None
+    def _latest_at(self) -> dt.datetime | None:
+        """The time of the latest stored event: the clock's floor where the meta table has none."""
+        return max((event.at for event in self.store.events()), default=None)
+
+    def _busy(self) -> bool:
+        """Whether citizens of the current business day are waiting or being served."""
+        if self.engine.day is None:
+            return False
+        return any(self.engine.waiting_count(s) for s in self.config.services) or \
+            any(self.engine.serving(c) for c in self.config.counters)
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -172,11 +189,13 @@ class Dispatcher:
 
     def process(self, messages: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
         """Handle a batch of (topic, payload); returns what was published, in order."""
-        now = self.clock()
+        # One time for the whole batch, never before the last stored one, and the business
+        # day to open decided before the batch, never by a decision inside it (clock.py).
+        reading = self.days.read(self.engine.day, self._busy())
+        now = reading.stamp
         batch = _Batch()
-        # A new business day is decided before the batch, never by a decision inside it.
         republish = False
-        if (day := self._day_to_open(now)) is not None:
+        if (day := reading.open_day) is not None:
             opened = DayStarted(at=now, day=day)
             self.engine.apply(opened)
             batch.events.append(opened)
@@ -187,10 +206,13 @@ class Dispatcher:
             if topic == "__republish__":
                 republish = True
                 continue
-            self._handle(batch, topic, payload, now)
-        if batch.events or batch.replies or batch.surveys:
+            self._handle(batch, topic, payload, now, reading.wall)
+        stamped = bool(batch.events or batch.replies or batch.surveys)
+        if stamped or reading.must_store:
             try:
-                self.store.commit(batch.events, batch.replies, batch.surveys, day=self.engine.day)
+                self.store.commit(batch.events, batch.replies, batch.surveys, day=self.engine.day,
+                                  meta=self.days.meta(reading, stamped))
+                self.days.keep(reading, stamped, stored=True)
                 self._clear_problem("database_error")
             except StoreError as exc:
                 log.error("dispatcher: %s; %d replies answered 'internal', nothing of them stored",
@@ -200,6 +222,9 @@ class Dispatcher:
                 batch.outgoing = [self._internal(t, p) if stored else (t, p, False)
                                   for t, p, stored in batch.outgoing]
                 batch.events = []
+        else:
+            self.days.keep(reading, False, stored=False)
+        self._set_problem("clock_behind", reading.behind)
         self.guard.report(self._set_problem, self._clear_problem)
         # Calls go out first (the hall waits for them), replies last: a device that has its
         # reply and then reads a retained state must find the state the reply speaks of.
@@ -214,7 +239,10 @@ class Dispatcher:
             self._publish_raw(topic, payload)
         return calls + states + replies
 
-    def _handle(self, batch: _Batch, topic: str, payload: bytes, now: dt.datetime) -> None:
+    def _handle(self, batch: _Batch, topic: str, payload: bytes, now: dt.datetime,
+                wall: dt.datetime | None = None) -> None:
+        """`now`: the batch's stamp; `wall`: the wall clock, which a request's own time is
+        judged against (the kiosk's clock follows the server's wall clock, not its stamps)."""
         parsed = protocol.parse_topic(self.site, topic)
         if parsed is None or parsed.kind not in ("kiosk_request", "counter_command", "survey"):
             log.warning("dispatcher: ignored a message on unexpected topic %r", topic[:200])
@@ -251,7 +279,7 @@ class Dispatcher:
             if seen.topic:
                 batch.outgoing.append((seen.topic, seen.payload.encode("utf-8"), False))
             return
-        refusal = self.guard.refusal(sender, payload, msg, now)
+        refusal = self.guard.refusal(sender, payload, msg, wall or now)
         if refusal is not None:  # past the sender's limit, or a request the citizen gave up on
             if reply_topic:
                 encoded = protocol.encode(protocol.reply_error(msg.id, refusal.code, refusal.message))
