@@ -2,6 +2,7 @@
 
 service.py   the Dispatcher: inbox, batches, decide, commit, publish
 history.py   the queue from the store at start; tickets a site-file edit stranded, withdrawn
+clock.py     each batch's time and the business day to open: time only moves forward in the store
 """
 
 from antrian.dispatcher.service import Dispatcher
