@@ -23,7 +23,9 @@ batch and its boot id). After a reboot the time that passed is unknown and the w
 clock is trusted. A forward step across midnight while citizens of the current day are
 waiting or being served is a correction, not a new day: the day (its label and its
 numbering) goes on and the anchor moves to the corrected date, so the next day starts
-at the next midnight. docs/operations.md, "The clock", says the rule for technicians.
+at the next midnight. A midnight passed in real time opens the new day whoever waits
+(yesterday's leftovers; a service open round the clock). docs/operations.md, section 12
+"The clock", says the rule for technicians.
 
 What this needs kept lives in the store's `meta` table, written in the batch's
 transaction (`DayClock.meta`, keys `META_KEYS`).
@@ -57,7 +59,7 @@ META_KEYS = {"last": "clock_last", "anchor": "clock_anchor", "wall": "clock_wall
 @dataclasses.dataclass(frozen=True)
 class Steady:
     """A reading of a clock that does not step: `seconds` since `boot` (the boot id, or
-    a token of this process when the boot cannot be told; None: no such clock)."""
+    a token of this process when the boot cannot be told)."""
 
     boot: str
     seconds: float
