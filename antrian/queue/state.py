@@ -217,7 +217,10 @@ class State:
     def _on_served(self, e: Served) -> None:
         t = self._moved(e)
         if t is not None and t.called_at is not None:
-            self.durations[t.service].append((e.at - t.called_at).total_seconds() / 60)
+            # A day stored before stamps were kept from going back (a Pi's clock stepped
+            # back mid-service) can hold a negative duration: it counts as zero, never as
+            # a negative estimated wait.
+            self.durations[t.service].append(max(0.0, (e.at - t.called_at).total_seconds() / 60))
         self._free(e.counter, e.number)
 
     def _on_no_show(self, e: NoShow) -> None:

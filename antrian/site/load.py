@@ -27,7 +27,7 @@ from antrian.site.model import (DEFAULT_PRIORITY_GROUPS, WEEKDAYS, Agency, Annou
                                 Site, SiteLimits)
 from antrian.site.reader import freeze, parse_yaml, read_yaml
 from antrian.site.schema import Problems, Section, check
-from antrian.site.sections import DEVICE, ID, TOP  # noqa: F401  ID: the simulator's scenario names ids with it
+from antrian.site.sections import DEVICE, TOP
 
 
 def load(path: str | Path) -> Config:

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import yaml
 
 from antrian.site import Config, ConfigError, Counter
-from antrian.site.load import ID
+from antrian.site.sections import ID
 from antrian.site.reader import Reader
 from antrian.errors import SimulationError
 
