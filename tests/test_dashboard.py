@@ -240,7 +240,9 @@ def test_a_ticket_shows_within_a_second_and_a_call_shows_on_the_counter(dashboar
     site.command("loket7", "recall")
     site.command("loket4", "pause", reason="Istirahat salat")
     now = "2026-11-23T09:15:00+08:00"
-    for device, role, online, problems in [("kiosk1", "kiosk", True, []), ("kiosk2", "kiosk", True, ["paper_out"]),
+    # A problem that names a device after a colon (the dispatcher's limits) is said in words too.
+    for device, role, online, problems in [("kiosk1", "kiosk", True, ["rate_limited:kiosk/kiosk1"]),
+                                           ("kiosk2", "kiosk", True, ["paper_out"]),
                                            ("board1", "display", True, []), ("board2", "display", False, None),
                                            ("panel1", "panel", True, [])]:
         status = {"device": device, "role": role, "online": online}
@@ -250,6 +252,7 @@ def test_a_ticket_shows_within_a_second_and_a_call_shows_on_the_counter(dashboar
     wait(browser, lambda d: text(d, '[data-counter="loket4"] .pill') == "Istirahat"
          and text(d, '[data-service="PBG"] .pill') == "Tutup"
          and "Kertas habis" in (text(d, '[data-device="kiosk2"]') or "")
+         and "Permintaan terlalu sering dari kiosk/kiosk1" in (text(d, '[data-device="kiosk1"]') or "")
          and css(d, '[data-device="board2"].offline'))
     assert text(browser, '[data-counter="loket8"] .pill') == "Tutup"  # closed at start
     assert "Kuota hari ini sudah habis" in text(browser, '[data-service="PBG"]')

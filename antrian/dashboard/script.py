@@ -28,6 +28,14 @@ _JS = r"""
   const URUT_PERAN = {dispatcher: 0, kiosk: 1, display: 2, panel: 3};
   const MASALAH = {printer_offline: "Printer tidak tersambung", paper_out: "Kertas habis",
                    database_error: "Basis data bermasalah", ...@NOTICES@};
+  // The dispatcher's device limits name the device after a colon (rate_limited:kiosk/kiosk1).
+  const MASALAH_PERANGKAT = {rate_limited: "Permintaan terlalu sering dari",
+                             expired: "Permintaan kedaluwarsa (jam perangkat?) dari"};
+  function masalah(p) {
+    const [kode, perangkat] = p.split(/:(.*)/s);
+    if (perangkat && MASALAH_PERANGKAT[kode]) return `${MASALAH_PERANGKAT[kode]} ${perangkat}`;
+    return MASALAH[p] || p;
+  }
   const LOKET = {open: ["Buka", "ok"], paused: ["Istirahat", "warn"], closed: ["Tutup", "off"]};
 
   function h(tag, attrs, ...kids) {
@@ -245,7 +253,7 @@ _JS = r"""
       const st = d.st;
       const state = !st ? "unknown" : (st.online ? "online" : "offline");
       const text = !st ? "belum ada kabar" : (st.online ? "daring" : "luring");
-      const problems = st && st.online ? (st.problems || []).map((p) => MASALAH[p] || p) : [];
+      const problems = st && st.online ? (st.problems || []).map(masalah) : [];
       return h("div", {class: "device " + state, "data-device": d.device}, h("span", {class: "dot"}),
         h("div", null, h("div", {class: "name", text: d.device}),
           h("div", {class: "role", text: `${PERAN[d.role] || d.role || ""} · ${text}`}),
