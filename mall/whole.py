@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from antrian import protocol
+from antrian.slow import scaled
 
 log = logging.getLogger("antrian.whole")
 
-STOP_SECONDS = 8.0
+STOP_SECONDS = 8.0  # for a window to stop after SIGTERM, on the reference machine (antrian/slow.py)
 NUMBER = re.compile(rb"[A-Z]{1,2}-\d{3,4}")
 
 
@@ -134,14 +135,14 @@ def _stop_child(name: str, proc: subprocess.Popen) -> None:
     except ProcessLookupError:
         return
     try:
-        proc.wait(STOP_SECONDS)
+        proc.wait(scaled(STOP_SECONDS))
     except subprocess.TimeoutExpired:
-        log.warning("%s did not stop in %.0f s: killed", name, STOP_SECONDS)
+        log.warning("%s did not stop in %.0f s: killed", name, scaled(STOP_SECONDS))
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        proc.wait(5)
+        proc.wait(scaled(5))
 
 
 def run(config_path: str, data_dir: str, *, port: int, bind: str, always_open: bool,

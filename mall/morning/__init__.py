@@ -25,6 +25,10 @@ Everything lands in one folder (--out):
     morning.json                     what happened: tickets, calls, announcements, files
     morning.log                      the log of every piece
 
+What it promises and did not make (a ticket, a WAV, the report, a screenshot tried on a
+display) ends it with exit status 1 and one line naming each thing (script.missing).
+Its waits against a hang follow the machine (antrian/slow.py, ANTRIAN_SLOW).
+
 Where it lives: script.py (the script itself), pieces.py (its site file, the observer,
 the WAV sink, the board's speech and subscription), screens.py (the screenshots).
 """
@@ -34,6 +38,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from antrian.errors import MorningError
 from mall.morning.script import run
 
 __all__ = ["main", "run"]
@@ -65,4 +70,6 @@ def main(config: str, out: str) -> int:
     shots = summary["screenshots"]
     for name, where in shots.items():
         print(f"  {name + ' screen':<15}{where}")
+    if summary["missing"]:  # a morning that skipped part of what it promises is no success
+        raise MorningError(f"not made: {'; '.join(summary['missing'])} (see {folder / 'morning.log'})")
     return 0

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from antrian import protocol
 from antrian.errors import MorningError
+from antrian.slow import scaled
 
 log = logging.getLogger("antrian.morning")
 
@@ -37,7 +38,7 @@ def site_file(config_path: Path, out: Path, printer_port: int, *, hold_time: flo
             device.update(hold_time=hold_time, debounce_time=debounce, max_press_age=30)
         if device.get("role") == "kiosk":
             device["printer"] = {"connection": "network", "host": "127.0.0.1", "port": printer_port,
-                                 "profile": "TM-T20II", "timeout": 1.0}
+                                 "profile": "TM-T20II", "timeout": scaled(1.0)}
     raw.get("broker", {}).pop("credentials_dir", None)
     raw.get("broker", {}).pop("tls", None)
     path = out / "site.yaml"

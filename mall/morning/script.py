@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from antrian.errors import MorningError
+from antrian.slow import scaled
 from mall.morning.pieces import AnnouncerLink, Observer, WavSink, site_file, speech_engine, until
 from mall.morning.screens import Screens
 
@@ -24,7 +25,11 @@ TAP = 0.12  # a finger's press; more than the debounce time below
 DEBOUNCE = 0.05
 GAP = 0.25
 NEXT1, RECALL1, NEXT2 = 17, 27, 5  # examples/buton.yaml, panel1
+# Waits against a hang, as on the reference machine; each is scaled() to this one (antrian/slow.py).
 WAIT = 10.0
+RESULT_WAIT = 20.0  # a kiosk result: the desk may retry once
+RECONNECT_WAIT = 30.0
+ANNOUNCER_WAIT = 60.0
 
 
 def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dict[str, Any]:
@@ -80,7 +85,7 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
     kiosk_id = next(d.id for d in config.devices.values() if d.role == "kiosk")
     link = Link(config, kiosk_id)
     printer = TicketPrinter(PrinterSettings(connection="network", host=fake.host, port=fake.port,
-                                            profile="TM-T20II", timeout=1.0, check_seconds=60.0))
+                                            profile="TM-T20II", timeout=scaled(1.0), check_seconds=60.0))
     results: list[Any] = []
     results_cond = threading.Condition()
 
@@ -112,17 +117,17 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
     kiosk_log: list[dict[str, Any]] = []
     press_log: list[dict[str, Any]] = []
 
-    def take(service: str, priority: str | None = None) -> Any:
+    def take(service: str, priority: str | None = None, expect: str = "printed") -> Any:
         order = Order.new(service, priority)
         with results_cond:
             before = len(results)
-        until(lambda: desk.take(order), WAIT, "the kiosk desk")
+        until(lambda: desk.take(order), scaled(WAIT), "the kiosk desk")
         with results_cond:
-            if not results_cond.wait_for(lambda: len(results) > before, 20):
+            if not results_cond.wait_for(lambda: len(results) > before, scaled(RESULT_WAIT)):
                 raise MorningError(f"no kiosk result for {service}")
             result = results[-1]
         entry = {"service": service, "priority": priority, "outcome": result.outcome, "message": result.message,
-                 "number": result.ticket["number"] if result.ticket else None}
+                 "number": result.ticket["number"] if result.ticket else None, "expected": expect}
         kiosk_log.append(entry)
         if result.ticket:
             n = len(tickets) + 1
@@ -141,7 +146,7 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
         factory.pin(pin).drive_low()
         time.sleep(hold)
         factory.pin(pin).drive_high()
-        until(lambda: observer.count(counter) > before, WAIT, f"the reply to {what} at {counter}")
+        until(lambda: observer.count(counter) > before, scaled(WAIT), f"the reply to {what} at {counter}")
         reply = observer.last(counter)
         number = (reply.get("ticket") or {}).get("number")
         code = None if reply.get("ok") else (reply.get("error") or {}).get("code")
@@ -153,7 +158,7 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
     def command(counter: str, action: str, args: dict[str, Any]) -> dict[str, Any]:
         before = observer.count(counter)
         panel.send(counter, action, args)
-        until(lambda: observer.count(counter) > before, WAIT, f"the reply to {action} at {counter}")
+        until(lambda: observer.count(counter) > before, scaled(WAIT), f"the reply to {action} at {counter}")
         reply = observer.last(counter)
         press_log.append({"counter": counter, "what": action, "ok": bool(reply.get("ok")),
                           "number": (reply.get("ticket") or {}).get("number"), "args": args})
@@ -172,8 +177,8 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
         announcer_link.connection.connect(broker.host, broker.port)
         panel.start(broker.host, broker.port)
         desk.start()
-        until(everyone_connected, WAIT, "every piece to connect")
-        until(lambda: link.catalog is not None, WAIT, "the catalog at the kiosk")
+        until(everyone_connected, scaled(WAIT), "every piece to connect")
+        until(lambda: link.catalog is not None, scaled(WAIT), "the catalog at the kiosk")
         shots = Screens(out, broker.address, note)
         shots.start(config)
 
@@ -192,7 +197,7 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
         # -- the printer runs out of paper, and gets a new roll ---------------------------
         fake.set_status(paper_out=True)
         note("printer: out of paper")
-        take("KTP")
+        take("KTP", expect="printer_problem")
         fake.set_status()
         note("printer: paper back")
         take("KTP")
@@ -201,7 +206,7 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
         take("KIA")
         note("broker: restarting")
         broker.restart()
-        until(everyone_connected, 30, "every piece to reconnect after the broker restart")
+        until(everyone_connected, scaled(RECONNECT_WAIT), "every piece to reconnect after the broker restart")
         note("broker: back, every piece reconnected")
         take("KTP")
         take("KK", "disabilitas")
@@ -213,8 +218,8 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
             for _ in range(20):
                 if not press(pin, counter, "NEXT").get("ok"):
                     break
-        until(lambda: announcer.idle and len(shows) >= len(observer.calls), 60, "the announcer")
-        announcer.wait_idle(60)
+        until(lambda: announcer.idle and len(shows) >= len(observer.calls), scaled(ANNOUNCER_WAIT), "the announcer")
+        announcer.wait_idle(scaled(ANNOUNCER_WAIT))
         screenshots = shots.take()
     finally:
         if "shots" in locals():
@@ -252,6 +257,29 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
         "screenshots": screenshots,
         "notes": notes,
     }
+    summary["missing"] = missing(summary, sorted(observer.calls, key=lambda c: c["seq"]))
     (out / "morning.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str),
                                       encoding="utf-8")
     return summary
+
+
+def missing(summary: dict[str, Any], calls: list[dict[str, Any]]) -> list[str]:
+    """What the morning promised and did not make, one short phrase each: a kiosk outcome
+    other than the script's, a ticket's files, a call without its chime and sentence (or
+    not spoken), the report, a screenshot that was tried (there was a display) and not taken."""
+    gaps = [f"the kiosk's {k['service']} ticket ({k['outcome']}, expected {k['expected']})"
+            for k in summary["kiosk"] if k["outcome"] != k["expected"]]
+    gaps += [f"ticket {t['number']}'s {kind} file" for t in summary["tickets"] for kind in ("bin", "png")
+             if not Path(t[kind]).is_file()]
+    said = {a["seq"]: a for a in summary["announcements"]}
+    for call in calls:
+        a = said.get(call["seq"])
+        if a is None or not a["spoken"]:
+            gaps.append(f"the announcement of {call['number']} at {call['counter']}")
+        elif len([w for w in a["wav"] if Path(w).is_file()]) < 2:
+            gaps.append(f"the chime and sentence WAVs of {call['number']} at {call['counter']}")
+    if not (Path(summary["report"]["folder"]) / "laporan.html").is_file():
+        gaps.append("the report (report/laporan.html)")
+    gaps += [f"the {role} screenshot ({where})" for role, where in summary["screenshots"].items()
+             if where.startswith("not taken")]
+    return gaps
