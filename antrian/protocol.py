@@ -64,6 +64,11 @@ def catalog(site: str) -> str:
     return f"{ROOT}/{site}/catalog"
 
 
+def queue_list(site: str, service: str) -> str:
+    """The retained QueueList of one service: who waits, in call order (numbers only)."""
+    return f"{ROOT}/{site}/queue/{service}"
+
+
 def site_filter(site: str) -> str:
     """Every topic of a site: what the dispatcher owns and what a bridge carries out."""
     return f"{ROOT}/{site}/#"
@@ -99,6 +104,8 @@ def parse_topic(site: str, topic: str) -> Topic | None:
         return Topic(rest[0], None)
     if len(rest) == 2 and rest[0] in ("survey", "status") and rest[1]:
         return Topic(rest[0], rest[1])
+    if len(rest) == 2 and rest[0] == "queue" and rest[1]:
+        return Topic("queue_list", rest[1])
     if len(rest) == 3 and (rest[0], rest[2]) in _SHAPES and rest[1]:
         return Topic(_SHAPES[(rest[0], rest[2])], rest[1])
     return None

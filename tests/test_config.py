@@ -213,7 +213,7 @@ def test_devices(cfg):
     for dev in cfg.devices.values():
         roles.setdefault(dev.role, []).append(dev.id)
     assert roles == {"dispatcher": ["dispatcher"], "kiosk": ["kiosk1", "kiosk2"],
-                     "display": ["board1", "board2"], "panel": ["panel1", "panel2"]}
+                     "display": ["board1", "board2"], "panel": ["panel1", "panel2"], "web": ["web1", "publik1"]}
     assert cfg.device("kiosk1", "kiosk").options["printer"] == {
         "connection": "network", "host": "127.0.0.1", "port": 9100, "profile": "TM-T20II"}
     assert cfg.device("kiosk2").options["printer"]["path"] == "/tmp/antrian-kiosk2.bin"
@@ -369,7 +369,7 @@ CASES = [
     ("empty_requirement", put("agencies[2].services[0].requirements[1]", ""),
      [("agencies[2].services[0].requirements[1]", "must be a non-empty text, not the text ''")]),
     ("unknown_device_role", put("devices[3].role", "tv"),
-     [("devices[3].role", "'tv' is not one of dispatcher, display, kiosk, panel")]),
+     [("devices[3].role", "'tv' is not one of dispatcher, display, kiosk, panel, web")]),
     ("missing_device_role", drop("devices[0].role"),
      [("devices[0].role", "required")]),
     ("duplicate_device", put("devices[2].id", "kiosk1"),
@@ -423,7 +423,7 @@ def test_all_problems_reported_at_once(raw):
         ("agencies[0].services[0].qouta", f"unknown key (allowed: {SERVICE_KEYS})"),
         ("agencies[3].services[2].fee", "must be a non-empty text, not float 1.5"),
         ("counters[2].services[0]", "unknown service 'KTX'"),
-        ("devices[5].role", "'tombol' is not one of dispatcher, display, kiosk, panel"),
+        ("devices[5].role", "'tombol' is not one of dispatcher, display, kiosk, panel, web"),
     ]
     with pytest.raises(ConfigError) as info:
         config.build(raw, SOURCE)

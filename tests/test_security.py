@@ -33,14 +33,15 @@ KIOSKS = ["kiosk1", "kiosk2"]
 BOARDS = ["board1", "board2"]
 COUNTERS = [f"loket{i}" for i in range(1, 9)]
 PANEL_COUNTERS = {"panel1": COUNTERS[:4], "panel2": COUNTERS[4:]}
-DEVICES = ["dispatcher", *KIOSKS, *BOARDS, *PANEL_COUNTERS]
+DEVICES = ["dispatcher", *KIOSKS, *BOARDS, *PANEL_COUNTERS, "web1", "publik1"]
 USERS = [*DEVICES, "dashboard", "monitor"]
 NOT_AUTHORIZED = 135
 
 
 def every_topic() -> list[str]:
     """Every topic of the wire contract for this site's ids, some unknown ids, and others."""
-    topics = [protocol.board(SITE), protocol.call(SITE), protocol.catalog(SITE)]
+    topics = [protocol.board(SITE), protocol.call(SITE), protocol.catalog(SITE), protocol.queue_list(SITE, "KTP"),
+              protocol.queue_list(SITE, "XYZ")]
     for k in [*KIOSKS, "kiosk9"]:
         topics += [protocol.kiosk_request(SITE, k), protocol.kiosk_reply(SITE, k)]
     for c in [*COUNTERS, "loket9"]:
@@ -70,6 +71,13 @@ def grants(user: str) -> tuple[list[str], list[str]]:
                 + [t for c in counters for t in (protocol.counter_reply(SITE, c), protocol.counter_state(SITE, c))])
     if user == "monitor":  # a technician's mosquitto_sub: everything, read only, not even a status
         return [], [f"antrian/{SITE}/#"]
+    if user in ("web1", "publik1"):  # the browser apps: the staff app also lists issued tickets,
+        reads = own + [protocol.board(SITE), protocol.call(SITE), protocol.catalog(SITE),  # the public one
+                       protocol.counter_state(SITE, "+"), protocol.status(SITE, "+"),  # sends surveys
+                       protocol.queue_list(SITE, "+")]
+        if user == "web1":
+            return own, reads + [protocol.kiosk_reply(SITE, "+")]
+        return own + [protocol.survey(SITE, user)], reads
     assert user == "dashboard"
     return own, own + [protocol.board(SITE), protocol.catalog(SITE), protocol.counter_state(SITE, "+"),
                        protocol.status(SITE, "+"), protocol.kiosk_reply(SITE, "+")]

@@ -1,0 +1,38 @@
+"""The web wing in the registry (antrian/wings.py): the ``web`` role (one browser app,
+staff or public), its option schema and its broker topics. Imports no web library."""
+
+from __future__ import annotations
+
+from antrian import protocol
+from antrian.wings import Role, Wing
+from web import options
+
+
+def acl(config, user: str) -> list[tuple[str, str]]:
+    """What the app's Hub reads, and what its pages publish: the public app sends the
+    citizens' surveys; the staff app reads the kiosks' replies (the dashboard's list of
+    tickets issued)."""
+    site = config.site.id
+    public = bool(config.devices[user].options.get("public"))
+    topics = [("read", protocol.board(site)), ("read", protocol.call(site)), ("read", protocol.catalog(site)),
+              ("read", protocol.counter_state(site, "+")), ("read", protocol.status(site, "+")),
+              ("read", protocol.queue_list(site, "+"))]
+    if public:
+        topics.append(("write", protocol.survey(site, user)))
+    else:
+        topics.append(("read", protocol.kiosk_reply(site, "+")))
+    return topics
+
+
+def _commands(sub) -> None:
+    # Imported only when the `antrian` command is built: the dispatcher's site-file
+    # check loads this module and needs none of it.
+    from web import commands
+
+    commands.add(sub)
+
+
+WING = Wing("web", "the browser apps: the head's dashboard, the TV board for smart TVs, the citizen's live ticket",
+            roles=(Role("web", "a browser app: the staff app (login) or the public app (citizen pages)",
+                        schema=options.SCHEMA, acl=acl),),
+            commands=_commands)
