@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,21 @@ import pytest
 
 from antrian.adapters.mosquitto import LocalBroker
 from antrian.adapters.mqtt import parse_address
+from antrian.slow import ENV, factor, scaled
 from helpers import Recorder
+
+
+_GIVEN = ENV in os.environ
+
+
+def pytest_configure(config: Any) -> None:
+    """The machine's factor, measured here once (antrian/slow.py), so every child process
+    the tests start (windows, dispatchers) inherits it instead of measuring again."""
+    factor()
+
+
+def pytest_report_header(config: Any) -> str:
+    return f"{ENV}={factor():g} ({'given' if _GIVEN else 'measured'}): every wait against a hang is scaled by it"
 
 
 @pytest.fixture
@@ -116,7 +131,7 @@ def run_dispatcher(broker: LocalBroker, site_file: Path, tmp_path: Path):
         dispatcher = Dispatcher(config, store, **options)
         dispatcher.start(broker.host, broker.port)
         started.append((dispatcher, store))
-        assert dispatcher.connection.wait_connected(5)
+        assert dispatcher.connection.wait_connected(scaled(5))
         return dispatcher
 
     try:

@@ -1,6 +1,9 @@
 """Test helpers shared by the test files: an MQTT client that records what it receives
 (through conftest.py), the engine's hand-clocked `Desk` (test_engine_*.py) and the fault
-tests' field devices and checks (test_faults*.py)."""
+tests' field devices and checks (test_faults*.py).
+
+Every timeout given to these helpers is in seconds on the reference machine; they scale
+it to this one (antrian/slow.py, ANTRIAN_SLOW), so callers write the x86 figure."""
 
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from antrian.adapters.mqtt import Connection, make_client
 from antrian.queue.engine import Engine, Outcome, QueueError
 from antrian.queue.events import DayStarted
 from antrian.site import Config
+from antrian.slow import scaled
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,8 @@ class Recorder:
     def start(self, host: str, port: int, timeout: float = 5.0) -> Recorder:
         """Connect and return once connected and subscribed."""
         self.conn.connect(host, port)
-        if not self.conn.wait_connected(timeout):
-            raise AssertionError(f"{self.conn.client_id} not connected to {host}:{port} within {timeout} s")
+        if not self.conn.wait_connected(scaled(timeout)):
+            raise AssertionError(f"{self.conn.client_id} not connected to {host}:{port} within {scaled(timeout):g} s")
         self.wait_subscribed(1, timeout)
         return self
 
@@ -85,8 +89,9 @@ class Recorder:
         if not self.topics:
             return
         with self._cond:
-            if not self._cond.wait_for(lambda: self._subacks >= count, timeout):
-                raise AssertionError(f"{self.conn.client_id}: {self._subacks} of {count} SUBACKs within {timeout} s")
+            if not self._cond.wait_for(lambda: self._subacks >= count, scaled(timeout)):
+                raise AssertionError(f"{self.conn.client_id}: {self._subacks} of {count} SUBACKs "
+                                     f"within {scaled(timeout):g} s")
 
     def wait_for(
         self,
@@ -104,10 +109,10 @@ class Recorder:
             return None
 
         with self._cond:
-            found = self._cond.wait_for(find, timeout)
+            found = self._cond.wait_for(find, scaled(timeout))
             if found is None:
                 seen = sorted({m.topic for m in self._messages})
-                raise AssertionError(f"no message on {topic!r} within {timeout} s; topics seen: {seen}")
+                raise AssertionError(f"no message on {topic!r} within {scaled(timeout):g} s; topics seen: {seen}")
             return found
 
     def publish_json(self, topic: str, obj: Any, retain: bool = False, qos: int = 1) -> paho.MQTTMessageInfo:
@@ -259,7 +264,7 @@ class Endpoint:
         self.conn.client.on_subscribe = lambda *a: self._subscribed.set()
         self.conn.on_connected(lambda c: c.subscribe([(t, 1) for t in (reply_topic, *reply_topics)]))
         self.conn.connect(host, port)
-        assert self.conn.wait_connected(5) and self._subscribed.wait(5), f"{name} did not connect"
+        assert self.conn.wait_connected(scaled(5)) and self._subscribed.wait(scaled(5)), f"{name} did not connect"
 
     def _on_message(self, client, userdata, msg) -> None:
         try:
@@ -275,6 +280,7 @@ class Endpoint:
         """Publish until a reply to obj["id"] arrives and return it (replies that were
         there before this call, e.g. an `internal` one being retried, are skipped)."""
         payload, mid = protocol.encode(obj), obj["id"]
+        give_up = scaled(give_up)
         deadline = time.monotonic() + give_up
         with self.cond:
             earlier = len(self.replies[mid])
@@ -311,16 +317,16 @@ class DispatcherProcess:
 
     def kill(self) -> None:
         os.kill(self.proc.pid, signal.SIGKILL)
-        assert self.proc.wait(5) == -signal.SIGKILL
+        assert self.proc.wait(scaled(5)) == -signal.SIGKILL
 
     def stop(self) -> int:
         self.proc.terminate()
-        return self.proc.wait(10)
+        return self.proc.wait(scaled(10))
 
     def cleanup(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait(5)
+            self.proc.wait(scaled(5))
 
 
 def rows(db: Path, sql: str, *args: Any) -> list[tuple]:

@@ -19,7 +19,8 @@ in a window, and takes JSON-line commands on stdin, answering each on stdout:
 
 A window that fits the 1280x1024 screen of the test run's Xvfb uses it; a bigger one
 gets an Xvfb of its own. Time stamps are time.monotonic(), the same clock in every
-process.
+process. Timeouts are in seconds on the reference machine, scaled to this one
+(antrian/slow.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from antrian.slow import scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +67,7 @@ class KioskRemote:
                                      env=env, start_new_session=True)
         if log is not subprocess.DEVNULL:
             log.close()
-        self.call("state", timeout=timeout)  # answered once the app runs
+        self.call("state", timeout=timeout)  # answered once the app runs (scaled by call)
         return self
 
     @property
@@ -78,6 +81,7 @@ class KioskRemote:
         n = self._n
         self.proc.stdin.write((json.dumps({"n": n, "cmd": cmd, **args}) + "\n").encode())
         self.proc.stdin.flush()
+        timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         while True:
             while b"\n" in self._buffer:
@@ -89,7 +93,7 @@ class KioskRemote:
                     return reply
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"kiosk {cmd} {args}: no answer within {timeout} s ({self._tail()})")
+                raise AssertionError(f"kiosk {cmd} {args}: no answer within {timeout:g} s ({self._tail()})")
             ready, _, _ = select.select([self.proc.stdout], [], [], left)
             if ready:
                 chunk = os.read(self.proc.stdout.fileno(), 65536)
@@ -109,7 +113,7 @@ class KioskRemote:
         return self.call("tap", key=key, times=times)
 
     def wait(self, timeout: float = 5.0, **until: Any) -> dict[str, Any]:
-        return self.call("wait", timeout=timeout + 5, until=until, wait_seconds=timeout)
+        return self.call("wait", timeout=timeout + 5, until=until, wait_seconds=scaled(timeout))
 
     def shot(self, path: Path) -> Path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -128,13 +132,13 @@ class KioskRemote:
         try:
             if self.proc.poll() is None:
                 self.call("quit", timeout=5)
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=scaled(10))
         except (AssertionError, OSError, subprocess.TimeoutExpired):
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=scaled(5))
         finally:
             for stream in (self.proc.stdin, self.proc.stdout):
                 if stream is not None:
@@ -279,12 +283,12 @@ class _Driver:
         from kivy.core.window import Window
 
         Window.size = tuple(command["size"])
-        Clock.schedule_once(lambda _dt: self.reply(command, **self.state()), 0.2)
+        Clock.schedule_once(lambda _dt: self.reply(command, **self.state()), scaled(0.2))  # laid out again
 
     def cmd_wait(self, command) -> None:
         from kivy.clock import Clock
 
-        until, deadline = command["until"], time.monotonic() + command.get("wait_seconds", 5)
+        until, deadline = command["until"], time.monotonic() + command.get("wait_seconds", scaled(5))
 
         def check(_dt) -> bool:
             state = self.state()

@@ -8,6 +8,8 @@ from typing import Any
 import yaml
 from conftest import ROOT, allday_site
 
+from antrian.slow import scaled
+
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots kept for a look (git-ignored)
 
 
@@ -21,8 +23,9 @@ def kiosk_site(tmp_path: Path, printer_port: int, *, printer: dict[str, Any] | N
     path = allday_site(tmp_path)
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     device = next(d for d in raw["devices"] if d["id"] == "kiosk1")
+    # The printer's timeout guards against a hang of the fake printer in the test process: scaled.
     device["printer"] = {"connection": "network", "host": "127.0.0.1", "port": printer_port, "profile": "TM-T20II",
-                         "timeout": 0.5, "check_seconds": 1, **(printer or {})}
+                         "timeout": scaled(0.5), "check_seconds": 1, **(printer or {})}
     device.update(kiosk or {})
     if closed:
         raw["schedules"]["tutup"] = {}

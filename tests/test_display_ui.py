@@ -2,7 +2,8 @@
 
 Each board runs in its own process (one Kivy window per process) under its own Xvfb
 screen big enough for a portrait TV; tests/board_driver.py answers what it shows.
-Screenshots are kept in test-artifacts/ at the repository root.
+Screenshots are kept in test-artifacts/ at the repository root. Timeouts are in seconds
+on the reference machine, scaled to this one (antrian/slow.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from PIL import Image
 
 from antrian import bahasa, protocol
+from antrian.slow import scaled
 from conftest import ROOT
 from display import view
 
@@ -54,7 +56,7 @@ class Board:
         return answer
 
     def wait(self, timeout: float = 15, **until) -> dict:
-        return self.ask(cmd="wait", until=until, timeout=timeout)
+        return self.ask(cmd="wait", until=until, timeout=scaled(timeout))
 
     def shot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -65,19 +67,19 @@ class Board:
     def kill(self) -> None:
         """SIGKILL, as a power cut: the broker then publishes the board's will."""
         os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
+        self.proc.wait(scaled(10))
 
     def close(self) -> None:
         if self.proc.poll() is None:
             try:
                 self.proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
                 self.proc.stdin.flush()
-                self.proc.wait(10)
+                self.proc.wait(scaled(10))
             except (BrokenPipeError, subprocess.TimeoutExpired):
                 pass
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
+            self.proc.wait(scaled(10))
         self._log.close()
 
 
@@ -256,7 +258,7 @@ def test_antrian_display_runs_says_online_and_stops_cleanly_on_sigterm(broker, s
         assert set(online.json()) == {"device", "role", "online", "problems", "version", "at"}
         assert online.json()["problems"] == []
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        out, err = proc.communicate(timeout=scaled(20))
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -271,7 +273,7 @@ def test_antrian_display_runs_says_online_and_stops_cleanly_on_sigterm(broker, s
 def test_antrian_display_names_a_wrong_device_or_size(site_file):
     def run(*args):
         return subprocess.run([sys.executable, "-m", "antrian.cli", "display", "--config", str(site_file), *args],
-                              cwd=ROOT, capture_output=True, text=True, timeout=30)
+                              cwd=ROOT, capture_output=True, text=True, timeout=scaled(30))
 
     result = run("--device", "kiosk1")
     assert result.returncode == 2 and "no display device 'kiosk1' (known: board1, board2)" in result.stderr

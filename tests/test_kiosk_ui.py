@@ -2,7 +2,9 @@
 process, under Xvfb), touched through kiosk_remote, against a real Mosquitto, the real
 dispatcher and a fake network printer on 127.0.0.1.
 
-Every screen is kept as a screenshot in test-artifacts/ (kiosk-<size>-<what>.png)."""
+Every screen is kept as a screenshot in test-artifacts/ (kiosk-<size>-<what>.png).
+Waits and the kiosk's times are in seconds on the reference machine, scaled to this one
+(antrian/slow.py), so a slow machine's drawing does not outrun them."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from kiosk_remote import KioskRemote
 from kiosk_support import ARTIFACTS, kiosk_site
 
 from antrian import bahasa, protocol
+from antrian.slow import scaled
 from kiosk.fakeprinter import FakePrinter
 from kiosk.printer import MESSAGES
 from kiosk.texts import GANGGUAN
@@ -29,7 +32,8 @@ SITE = "buton"
 REQUEST = protocol.kiosk_request(SITE, "kiosk1")
 REPLY = protocol.kiosk_reply(SITE, "kiosk1")
 STATUS = protocol.status(SITE, "kiosk1")
-FAST = {"kiosk.desk.RECOVERY_SECONDS": 0.3, "kiosk.desk.REPLY_TIMEOUT": 1.0}
+FAST = {"kiosk.desk.RECOVERY_SECONDS": scaled(0.3), "kiosk.desk.REPLY_TIMEOUT": scaled(1.0),
+        "kiosk.app.DONE_SECONDS": scaled(12)}
 
 
 @pytest.fixture
@@ -104,7 +108,7 @@ def test_take_a_ticket_by_touch(open_kiosk, run_dispatcher, printer, mqtt_client
     assert "A-001" in paper.lines and "KTP Elektronik (perekaman, cetak," in paper.text
     assert bahasa.tanggal(dt.datetime.fromisoformat(ticket["issued_at"])) in paper.lines  # "..., pukul 09.15 WITA"
     assert "PRIORITAS: LANSIA (60 TAHUN KE ATAS)" in paper.text
-    time.sleep(0.3)
+    time.sleep(scaled(0.3))
     assert len(printer.jobs) == 1
 
     # The survey from home: nine questions, four answers each, sent on the survey topic.
@@ -118,7 +122,7 @@ def test_take_a_ticket_by_touch(open_kiosk, run_dispatcher, printer, mqtt_client
     for score in answers:
         kiosk.tap(f"answer:{score}")
     shot(kiosk, "1280x800", "survey-thanks")
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + scaled(5)
     rows = []
     while not rows and time.monotonic() < deadline:
         rows = sqlite3.connect(tmp_path / "antrian.db").execute("SELECT device, answers FROM surveys").fetchall()
@@ -128,7 +132,8 @@ def test_take_a_ticket_by_touch(open_kiosk, run_dispatcher, printer, mqtt_client
 
 
 def test_closed_service_full_quota_and_idle_reset(open_kiosk, run_dispatcher, printer, tmp_path):
-    site = kiosk_site(tmp_path, printer.port, kiosk={"idle_seconds": 4}, services={"KTP": {"quota": 1}},
+    idle = round(scaled(4))  # longer than drawing a screen takes, on this machine too
+    site = kiosk_site(tmp_path, printer.port, kiosk={"idle_seconds": idle}, services={"KTP": {"quota": 1}},
                       closed=("KK",))
     run_dispatcher(site)
     kiosk = open_kiosk(site=site)
@@ -139,7 +144,7 @@ def test_closed_service_full_quota_and_idle_reset(open_kiosk, run_dispatcher, pr
     assert cards["service:KK"]["available"] is False
     assert cards["service:KK"]["status"] == "Tidak dapat dipilih: Layanan ini tidak buka hari ini"
     kiosk.tap("service:KK")
-    time.sleep(0.3)
+    time.sleep(scaled(0.3))
     assert kiosk.state()["screen"] == "services"  # it cannot be picked
 
     kiosk.tap("back")
@@ -155,13 +160,13 @@ def test_closed_service_full_quota_and_idle_reset(open_kiosk, run_dispatcher, pr
     assert card["available"] is False and card["status"] == "Tidak dapat dipilih: Kuota hari ini sudah habis"
     shot(kiosk, "1280x800", "services-closed-and-quota")
     kiosk.tap("service:KTP")
-    time.sleep(0.3)
+    time.sleep(scaled(0.3))
     assert kiosk.state()["screen"] == "services"
 
     # Nobody touches it for idle_seconds: back home.
     idle_from = time.monotonic()
-    kiosk.wait(screen="home", timeout=8)
-    assert time.monotonic() - idle_from >= 3
+    kiosk.wait(screen="home", timeout=8)  # scaled by wait, as idle is
+    assert time.monotonic() - idle_from >= idle - scaled(1)
 
 
 def test_printer_and_broker_failures_on_screen_then_recovery(open_kiosk, run_dispatcher, broker, printer,
@@ -202,7 +207,7 @@ def test_printer_and_broker_failures_on_screen_then_recovery(open_kiosk, run_dis
     shot(kiosk, "1280x800", "confirm-broker-down")
     broker.restart()
     kiosk.wait(online=True, timeout=10)
-    time.sleep(0.5)  # the dispatcher is back too
+    time.sleep(scaled(0.5))  # the dispatcher is back too
     kiosk.tap("confirm")
     state = kiosk.wait(screen="done", busy=False)
     assert state["outcome"] == "printed" and state["number"] == "A-002"
@@ -264,6 +269,6 @@ def test_antrian_kiosk_runs_and_stops_cleanly(run_dispatcher, broker, site_file,
         assert online["problems"] == [] and online["role"] == "kiosk"
     finally:
         proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=20)
+        code = proc.wait(timeout=scaled(20))
     assert code == 0, (tmp_path / "kiosk.log").read_text()
     assert watch.wait_for(STATUS, lambda m: m.json() == {"device": "kiosk1", "role": "kiosk", "online": False})
