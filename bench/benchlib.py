@@ -1,4 +1,7 @@
-"""What every benchmark here shares: the Buton site made fit for a load run, and percentiles.
+"""What every benchmark here shares: the Buton site made fit for a load run, percentiles,
+and `scaled`: a wait against a hang (a connection, a reply, a process that stops, a
+settling pause) written for the reference machine, scaled to this one (antrian/slow.py,
+ANTRIAN_SLOW). The measured work itself (rates, press gaps, intervals) is never scaled.
 
 The bench scripts run as `python bench/NAME.py`, so this folder is on their import path.
 """
@@ -7,12 +10,18 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from antrian.slow import scaled  # noqa: E402
+
+__all__ = ["BUTON", "ROOT", "open_buton", "percentile", "scaled"]
 BUTON = ROOT / "examples" / "buton.yaml"
 
 

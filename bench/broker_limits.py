@@ -43,7 +43,7 @@ from typing import Any
 
 import yaml
 
-from benchlib import ROOT, open_buton
+from benchlib import ROOT, open_buton, scaled
 
 sys.path.insert(0, str(ROOT))
 
@@ -113,7 +113,7 @@ class Watcher:
         self.conn = Connection(client)
         self.conn.on_connected(lambda c: c.subscribe([(t, protocol.QOS) for t in topics]))
         self.conn.connect(host, port)
-        if not self.conn.wait_connected(10) or not subscribed.wait(10):
+        if not self.conn.wait_connected(scaled(10)) or not subscribed.wait(scaled(10)):
             raise RuntimeError("the watcher did not connect")
 
     def _on_message(self, client, userdata, msg) -> None:
@@ -130,7 +130,7 @@ class Watcher:
     def ask(self, topic: str, obj: dict, timeout: float = 20.0) -> dict:
         self.conn.publish_json(topic, obj)
         with self.cond:
-            if not self.cond.wait_for(lambda: obj["id"] in self.replies, timeout):
+            if not self.cond.wait_for(lambda: obj["id"] in self.replies, scaled(timeout)):
                 raise RuntimeError(f"no reply to {obj['id']} on {topic}")
             return self.replies[obj["id"]]
 
@@ -168,15 +168,15 @@ def largest_payloads(directory: Path) -> dict[str, Any]:
                             protocol.request(uuid.uuid4().hex[:12], code, None))
         for cid in config.counters:
             watcher.ask(protocol.counter_command(SITE, cid), {"id": uuid.uuid4().hex[:12], "action": "call_next"})
-        time.sleep(3)  # the board and the catalog are throttled
+        time.sleep(scaled(3))  # the board and the catalog are throttled
     finally:
         if watcher is not None:
             watcher.close()
         dispatcher.terminate()
-        dispatcher.wait(10)
+        dispatcher.wait(scaled(10))
     fresh = Watcher(broker.host, broker.port, [protocol.board(SITE), protocol.catalog(SITE),
                                                protocol.counter_state(SITE, "+")])
-    time.sleep(1)
+    time.sleep(scaled(1))
     fresh.close()
     broker.stop()
     sizes = {}
@@ -209,7 +209,7 @@ def raw_connect(host: str, port: int, user: str, password: str) -> socket.socket
     """An MQTT 3.1.1 connection on a bare socket: what a hostile device can send."""
     body = _field(b"MQTT") + bytes([4, 0xC2]) + (60).to_bytes(2, "big") + _field(b"") + _field(user.encode()) \
         + _field(password.encode())
-    sock = socket.create_connection((host, port), timeout=10)
+    sock = socket.create_connection((host, port), timeout=scaled(10))
     sock.sendall(b"\x10" + _varint(len(body)) + body)
     ack = sock.recv(4)
     if ack[:2] != b"\x20\x02" or ack[3] != 0:
@@ -255,9 +255,9 @@ def flood(directory: Path, site_file: Path, *, limits: bool) -> dict[str, Any]:
     password = (creds / "kiosk1.password").read_text().strip()
     result: dict[str, Any] = {"limits": limits}
     try:
-        time.sleep(3)  # connected, subscribed: the broker knows its persistent session
+        time.sleep(scaled(3))  # connected, subscribed: the broker knows its persistent session
         dispatcher.terminate()
-        dispatcher.wait(10)
+        dispatcher.wait(scaled(10))
         pid = broker.pid
         result["rss_before_kb"] = rss_kb(pid)
         topic = protocol.kiosk_request(SITE, "kiosk1")
@@ -302,10 +302,10 @@ def flood(directory: Path, site_file: Path, *, limits: bool) -> dict[str, Any]:
         conn = Connection(asker)
         conn.on_connected(lambda c: c.subscribe([(protocol.kiosk_reply(SITE, "kiosk1"), 1)]))
         conn.connect(broker.host, broker.port)
-        conn.wait_connected(10)
-        time.sleep(0.5)
+        conn.wait_connected(scaled(10))
+        time.sleep(scaled(0.5))
         sent = time.monotonic()
-        while not got.is_set() and time.monotonic() - sent < 120:
+        while not got.is_set() and time.monotonic() - sent < scaled(120):
             conn.publish_json(topic, protocol.request(mid, next(iter(config.services)), None))
             got.wait(2)
         result["served_after_seconds"] = round(time.monotonic() - sent, 1) if replies else None
@@ -315,7 +315,7 @@ def flood(directory: Path, site_file: Path, *, limits: bool) -> dict[str, Any]:
     finally:
         if dispatcher.poll() is None:
             dispatcher.terminate()
-            dispatcher.wait(10)
+            dispatcher.wait(scaled(10))
         log.close()
         broker.stop()
     result["address"] = address

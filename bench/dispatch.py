@@ -56,7 +56,7 @@ if str(ROOT) not in sys.path:  # `python bench/dispatch.py` from a checkout with
     sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
-from benchlib import open_buton, percentile  # noqa: E402
+from benchlib import open_buton, percentile, scaled  # noqa: E402
 
 from antrian import protocol  # noqa: E402
 from antrian.adapters.mosquitto import LocalBroker  # noqa: E402
@@ -114,10 +114,11 @@ def connect(client_id: str, host: str, port: int, topics: tuple[str, ...] = (), 
     if topics:
         conn.on_connected(lambda c: c.subscribe([(t, protocol.QOS) for t in topics]))
     conn.connect(host, port)
+    timeout = scaled(timeout)
     if not conn.wait_connected(timeout):
-        raise RuntimeError(f"{client_id}: not connected to {host}:{port} within {timeout} s")
+        raise RuntimeError(f"{client_id}: not connected to {host}:{port} within {timeout:g} s")
     if topics and not subscribed.wait(timeout):
-        raise RuntimeError(f"{client_id}: no SUBACK within {timeout} s")
+        raise RuntimeError(f"{client_id}: no SUBACK within {timeout:g} s")
     return conn
 
 
@@ -211,7 +212,7 @@ def kiosk_worker(host: str, port: int, kiosk: str, services: list[str], count: i
         go.wait()
         cpu0 = time.process_time()
         first = time.perf_counter()
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         for i in range(count):
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not slots.acquire(timeout=remaining):
@@ -248,19 +249,19 @@ def run_kiosks(host: str, port: int, services: list[str], per_kiosk: int, window
     for w in workers:
         w.start()
     for _ in workers:
-        kind, _who = out.get(timeout=60)
+        kind, _who = out.get(timeout=scaled(60))
         assert kind == "ready", kind
     cpu_before = {pid: cpu_seconds(pid) for pid in watch}
     busy_before = machine_busy_seconds()
     seen_before = observer.snapshot() if observer else Counter()
     go.set()
-    results = [out.get(timeout=timeout + 30)[1] for _ in workers]
+    results = [out.get(timeout=scaled(timeout + 30))[1] for _ in workers]
     cpu_after = {pid: cpu_seconds(pid) for pid in watch}
     busy = machine_busy_seconds() - busy_before
     time.sleep(0.05)  # the last batch's board and states follow its replies
     seen = (observer.snapshot() - seen_before) if observer else Counter()
     for w in workers:
-        w.join(timeout=30)
+        w.join(timeout=scaled(30))
     latencies = [x for r in results for x in r["latencies"]]
     ok = sum(r["ok"] for r in results)
     start = min(r["first"] for r in results)
@@ -351,13 +352,13 @@ class BoardWatcher:
 
     def wait_board(self, timeout: float = 10.0) -> dict[str, Any]:
         with self.cond:
-            if not self.cond.wait_for(lambda: self.board is not None, timeout):
+            if not self.cond.wait_for(lambda: self.board is not None, scaled(timeout)):
                 raise RuntimeError("no retained board from the dispatcher")
             return self.board
 
     def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
         """Wait until no board has arrived for `quiet` seconds (the last batch is out)."""
-        end = time.monotonic() + timeout
+        end = time.monotonic() + scaled(timeout)
         while time.monotonic() < end:
             with self.cond:
                 before = self.boards
@@ -372,12 +373,12 @@ class BoardWatcher:
 
     def wait_reply(self, timeout: float) -> dict[str, Any] | None:
         with self.cond:
-            self.cond.wait_for(lambda: self.reply is not None, timeout)
+            self.cond.wait_for(lambda: self.reply is not None, scaled(timeout))
             return self.reply
 
     def wait_target(self, timeout: float) -> float | None:
         with self.cond:
-            self.cond.wait_for(lambda: self.board_at is not None, timeout)
+            self.cond.wait_for(lambda: self.board_at is not None, scaled(timeout))
             return self.board_at
 
     def close(self) -> None:
@@ -417,7 +418,7 @@ class BackgroundKiosk(threading.Thread):
     def stop(self, timeout: float = 5.0) -> None:
         self.halt.set()
         self.join()
-        end = time.monotonic() + timeout
+        end = time.monotonic() + scaled(timeout)
         while time.monotonic() < end:
             with self.lock:
                 if self.ok + self.failed >= self.sent:
@@ -456,10 +457,10 @@ def pre_issue(host: str, port: int, raw: dict[str, Any], watcher: BoardWatcher, 
     for t in threads:
         t.start()
     for _ in threads:
-        out.get(timeout=60)
+        out.get(timeout=scaled(60))
     go.set()
     for _ in threads:
-        r = out.get(timeout=180)[1]
+        r = out.get(timeout=scaled(180))[1]
         if r["ok"] != r["sent"]:
             raise RuntimeError(f"pre-issue: {r['sent'] - r['ok']} tickets refused or lost: {r['errors']}")
         issued += r["ok"]
@@ -558,7 +559,7 @@ class DispatcherProcess:
 
         conn = connect("bench-wait-online", host, port, (protocol.status(SITE, "dispatcher"),), on_message)
         try:
-            end = time.monotonic() + timeout
+            end = time.monotonic() + scaled(timeout)
             while not online.wait(0.1):
                 if self.proc.poll() is not None or time.monotonic() > end:
                     raise RuntimeError(f"dispatcher did not come online (exit status {self.proc.poll()}); "
@@ -574,7 +575,7 @@ class DispatcherProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=20)
+                self.proc.wait(timeout=scaled(20))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -693,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
         dispatcher = DispatcherProcess(site, db, host, port, work / "dispatcher.log",
                                        Path(args.profile).resolve() if args.profile else None)
         dispatcher.wait_online(host, port)
-        time.sleep(0.5)  # let start-up settle (first catalog, imports done) before the baseline
+        time.sleep(scaled(0.5))  # let start-up settle (first catalog, imports done) before the baseline
         startup = dispatcher.memory()
         pids = {"dispatcher": dispatcher.pid, "broker": broker._proc.pid, "bench": os.getpid()}
         watch = tuple(pids.values())
@@ -765,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
             per = math.ceil(missing / len(KIOSKS))
             run = run_kiosks(host, port, services, per, args.window, "threads", f"{tag}-top")
             check(run, "(c) top-up")
-        time.sleep(0.5)
+        time.sleep(scaled(0.5))
         final = dispatcher.memory()
         rss = {"tickets": issued, "startup": startup, "final": final, "checkpoints": checkpoints}
 

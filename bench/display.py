@@ -56,7 +56,7 @@ if str(ROOT) not in sys.path:  # `python bench/display.py` from a checkout witho
     sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
-from benchlib import open_buton, percentile  # noqa: E402
+from benchlib import open_buton, percentile, scaled  # noqa: E402
 
 SITE = "buton"
 TARGET_P99_MS = 150.0
@@ -208,9 +208,9 @@ class Desk:
         self.conn.on_connected(lambda c: c.subscribe([(protocol.kiosk_reply(SITE, "+"), 1),
                                                       (protocol.counter_reply(SITE, "+"), 1)]))
         self.conn.connect(host, port)
-        if not self.conn.wait_connected(10):
+        if not self.conn.wait_connected(scaled(10)):
             raise SystemExit("bench: cannot connect to the broker")
-        time.sleep(0.2)  # the SUBACK
+        time.sleep(scaled(0.2))  # the SUBACK
 
     def tickets(self, count: int, services: list[str]) -> None:
         start = self.replies
@@ -266,7 +266,7 @@ def run_once(settings: dict[str, Any], workdir: Path, index: int) -> dict[str, A
         total = settings["latency_calls"] + settings["hour_calls"]
         # Twice the calls: counters serve different services, and none may run dry.
         desk.tickets(2 * total, services)
-        time.sleep(1.0)  # let the board settle after the burst of board updates
+        time.sleep(scaled(1.0))  # let the board settle after the burst of board updates
         rss_start = rss_mb(board)[0]
         own_before = cpu_seconds() + cpu_seconds(board) + (cpu_seconds(worker) if worker else 0)
         busy_before, wall_before = machine_busy_seconds(), time.monotonic()
@@ -304,7 +304,7 @@ def run_once(settings: dict[str, Any], workdir: Path, index: int) -> dict[str, A
         worker_rss = rss_mb(worker)[0] if worker else None
         child.stdin.write("quit\n")
         child.stdin.flush()
-        child.wait(60)
+        child.wait(scaled(60))
         data = json.loads(out.read_text())
     finally:
         if child.poll() is None:

@@ -43,7 +43,7 @@ from typing import Any
 
 import yaml
 
-from benchlib import BUTON, ROOT, percentile
+from benchlib import BUTON, ROOT, percentile, scaled
 
 sys.path.insert(0, str(ROOT))
 
@@ -67,7 +67,7 @@ def connect(client_id: str, host: str, port: int, topics: tuple[str, ...], on_me
     client.on_message = on_message
     conn.on_connected(lambda c: c.subscribe([(t, protocol.QOS) for t in topics]))
     conn.connect(host, port)
-    if not conn.wait_connected(10) or not subscribed.wait(10):
+    if not conn.wait_connected(scaled(10)) or not subscribed.wait(scaled(10)):
         raise RuntimeError(f"{client_id}: not connected and subscribed to {host}:{port}")
     return conn
 
@@ -115,7 +115,7 @@ class Counters:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        deadline = time.monotonic() + REPLY_TIMEOUT
+        deadline = time.monotonic() + scaled(REPLY_TIMEOUT)
         while time.monotonic() < deadline:
             with self.lock:
                 if not self.sent:
@@ -162,7 +162,7 @@ class Flooder:
         return time.perf_counter() - start
 
     def wait_quiet(self, quiet: float = 1.0, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while time.monotonic() < deadline:
             with self.lock:
                 if time.monotonic() - self.last_reply >= quiet:
@@ -212,7 +212,7 @@ def run(sizes: list[int], seconds: float, directory: Path) -> dict[str, Any]:
             try:
                 press = Counters(broker.host, broker.port, counters)
                 flooder = Flooder(broker.host, broker.port, services)
-                time.sleep(1.5)  # the dispatcher connects and subscribes
+                time.sleep(scaled(1.5))  # the dispatcher connects and subscribes
                 press.start()
                 time.sleep(3.0)
                 alone = press.stop()
@@ -229,7 +229,7 @@ def run(sizes: list[int], seconds: float, directory: Path) -> dict[str, Any]:
                 flooder.conn.close()
             finally:
                 proc.terminate()
-                proc.wait(10)
+                proc.wait(scaled(10))
     finally:
         log.close()
         broker.stop()

@@ -42,7 +42,7 @@ for path in (ROOT, ROOT / "tests"):
         sys.path.insert(0, str(path))
 
 import yaml  # noqa: E402
-from benchlib import percentile  # noqa: E402
+from benchlib import percentile, scaled  # noqa: E402
 from kiosk_remote import KioskRemote  # noqa: E402
 
 from antrian import protocol  # noqa: E402
@@ -67,7 +67,7 @@ def site_file(folder: Path, printer_port: int) -> Path:
             service.pop("quota", None)
     kiosk = next(d for d in raw["devices"] if d["id"] == "kiosk1")
     kiosk["printer"] = {"connection": "network", "host": "127.0.0.1", "port": printer_port, "profile": "TM-T20II",
-                        "timeout": 1.0}
+                        "timeout": scaled(1.0)}
     path = folder / "site.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -93,7 +93,7 @@ class Stamps:
         self.conn.client.on_message = on_message
         self.conn.on_connected(lambda c: c.subscribe([(t, 1) for t in topics]))
         self.conn.connect(host, port)
-        if not self.conn.wait_connected(5):
+        if not self.conn.wait_connected(scaled(5)):
             raise SystemExit("bench: the stamp subscriber cannot reach the broker")
 
 
@@ -132,12 +132,12 @@ def run(count: int, folder: Path) -> dict:
                 kiosk.tap(key)
                 kiosk.wait(screen=screen)
             tapped = kiosk.tap("confirm")["at"]
-            job = printer.wait_for_jobs(i + 1, timeout=15)[i]
+            job = printer.wait_for_jobs(i + 1, timeout=scaled(15))[i]
             done = kiosk.wait(screen="done", busy=False, timeout=15)
             if done["outcome"] != "printed":
                 raise SystemExit(f"bench: ticket {i + 1} not printed: {done}")
             order = done["order"]
-            deadline = time.monotonic() + 2
+            deadline = time.monotonic() + scaled(2)
             while (order not in stamps.request or order not in stamps.reply) and time.monotonic() < deadline:
                 time.sleep(0.005)
             rows.append({"number": done["number"], "total": job.last_byte_at - tapped,
@@ -153,7 +153,7 @@ def run(count: int, folder: Path) -> dict:
     finally:
         kiosk.close()
         dispatcher.terminate()
-        dispatcher.wait(timeout=10)
+        dispatcher.wait(timeout=scaled(10))
         stamps.conn.close()
         broker.stop()
         printer.stop()

@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:  # `python bench/panel.py` from a checkout without
     sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
-from benchlib import open_buton, percentile  # noqa: E402
+from benchlib import open_buton, percentile, scaled  # noqa: E402
 from gpiozero import Device  # noqa: E402
 from gpiozero.pins.mock import MockFactory  # noqa: E402
 
@@ -99,7 +99,7 @@ class Watcher:
         self.conn = Connection(client)
         self.conn.on_connected(lambda c: c.subscribe([(t, protocol.QOS) for t in topics]))
         self.conn.connect(host, port)
-        if not (self.conn.wait_connected(10) and subscribed.wait(10)):
+        if not (self.conn.wait_connected(scaled(10)) and subscribed.wait(scaled(10))):
             raise RuntimeError(f"bench watcher: not connected to {host}:{port}")
 
     def _on_message(self, client, userdata, msg) -> None:
@@ -120,7 +120,7 @@ class Watcher:
 
     def wait(self, predicate, timeout: float = TIMEOUT) -> bool:
         with self.cond:
-            return self.cond.wait_for(predicate, timeout)
+            return self.cond.wait_for(predicate, scaled(timeout))
 
     def close(self) -> None:
         self.conn.close()
@@ -166,7 +166,7 @@ def one_run(presses: int, directory: Path, log) -> dict[str, Any]:
             raise RuntimeError(f"the dispatcher did not come online; see {directory / 'dispatcher.log'}")
         kiosk = Connection(make_client(f"bench-kiosk-{os.getpid()}"))
         kiosk.connect(broker.host, broker.port)
-        kiosk.wait_connected(10)
+        kiosk.wait_connected(scaled(10))
         per_counter = math.ceil((presses + WARMUP) / len(COUNTERS)) + 1
         t = time.monotonic()
         tickets = issue_tickets(kiosk, watcher, per_counter, config)
@@ -191,7 +191,7 @@ def one_run(presses: int, directory: Path, log) -> dict[str, Any]:
             t0 = time.perf_counter()
             pin.drive_low()
             if not watcher.wait(lambda seq=seq: watcher.board_seq >= seq):
-                raise RuntimeError(f"press {i} on {COUNTERS[k]}: no board with seq {seq} within {TIMEOUT} s "
+                raise RuntimeError(f"press {i} on {COUNTERS[k]}: no board with seq {seq} within {scaled(TIMEOUT):g} s "
                                    f"(panel signals: {panel.signals[-3:]})")
             pin.drive_high()
             if i >= WARMUP:
@@ -214,7 +214,7 @@ def one_run(presses: int, directory: Path, log) -> dict[str, Any]:
         factory.close()
         dispatcher.terminate()
         try:
-            dispatcher.wait(10)
+            dispatcher.wait(scaled(10))
         except subprocess.TimeoutExpired:
             dispatcher.kill()
         broker.stop()
