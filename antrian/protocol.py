@@ -69,6 +69,11 @@ def queue_list(site: str, service: str) -> str:
     return f"{ROOT}/{site}/queue/{service}"
 
 
+def stats(site: str) -> str:
+    """The retained Stats: the business day's totals per service (the head's dashboard)."""
+    return f"{ROOT}/{site}/stats"
+
+
 def site_filter(site: str) -> str:
     """Every topic of a site: what the dispatcher owns and what a bridge carries out."""
     return f"{ROOT}/{site}/#"
@@ -100,7 +105,7 @@ def parse_topic(site: str, topic: str) -> Topic | None:
     if len(parts) < 3 or parts[0] != ROOT or parts[1] != site:
         return None
     rest = parts[2:]
-    if len(rest) == 1 and rest[0] in ("board", "call", "catalog"):
+    if len(rest) == 1 and rest[0] in ("board", "call", "catalog", "stats"):
         return Topic(rest[0], None)
     if len(rest) == 2 and rest[0] in ("survey", "status") and rest[1]:
         return Topic(rest[0], rest[1])

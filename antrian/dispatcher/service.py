@@ -27,6 +27,7 @@ from antrian import protocol
 from antrian.site import Config
 from antrian.queue.engine import Engine, Outcome, QueueError
 from antrian.queue.events import CALLS, DayStarted, Event, Issued
+from antrian.queue.stats import day_stats
 from antrian.adapters.link import DeviceStatus
 from antrian.adapters.mqtt import Connection, device_client
 from antrian.adapters.store import Reply, Store, StoreError
@@ -355,6 +356,7 @@ class Dispatcher:
             for counter in self.config.counters:
                 put(protocol.counter_state(self.site, counter), self.engine.counter_state(counter, now))
             put(protocol.board(self.site), self.engine.board(now))
+            put(protocol.stats(self.site), day_stats(self.engine, now))
         # The catalog changes with the clock (hours) and with quotas: look at it once a
         # second, and at once when a ticket was the last of its quota.
         if force or quota_hit or time.monotonic() - self._catalog_checked >= TICK_SECONDS:

@@ -40,6 +40,7 @@ class _Ticket:
     recalls: int = 0
     called_at: dt.datetime | None = None
     call_ordinal: int = 0
+    first_called_at: dt.datetime | None = None  # the day's totals: the wait before the first call
 
 
 @dataclasses.dataclass
@@ -199,6 +200,7 @@ class State:
             self.gone[e.number].counter = e.counter
             return
         t.counter, t.called_at, t.recalls = e.counter, e.at, 0
+        t.first_called_at = t.first_called_at or e.at
         self.calls_made[t.service] += 1
         t.call_ordinal = self.calls_made[t.service]
         if (c := self.counters.get(e.counter)) is not None:
