@@ -39,8 +39,8 @@ LISTENER_QUEUE = 500  # events a slow page may fall behind before it is dropped 
 
 @dataclasses.dataclass(frozen=True)
 class Event:
-    """One change: *kind* is board, call, catalog, counter, queue, status, ticket,
-    broker or dispatcher; *key* the counter, service or device it is about (None for
+    """One change: *kind* is board, call, catalog, counter, queue, stats, status,
+    ticket, broker or dispatcher; *key* the counter, service or device it is about (None for
     the site-wide ones); *data* the payload as decoded (None: the retained topic was
     cleared)."""
 
@@ -86,6 +86,7 @@ class Hub:
         self._listeners: set[Listener] = set()
         self.catalog: dict[str, Any] | None = None
         self.board: dict[str, Any] | None = None
+        self.stats: dict[str, Any] | None = None  # the day's totals (antrian/queue/stats.py)
         self.counters: dict[str, dict[str, Any]] = {}
         self.queues: dict[str, dict[str, Any]] = {}
         self.statuses: dict[str, dict[str, Any]] = {}
@@ -100,7 +101,8 @@ class Hub:
     def topics(self) -> list[str]:
         s = self.site
         return [protocol.board(s), protocol.call(s), protocol.catalog(s), protocol.counter_state(s, "+"),
-                protocol.status(s, "+"), protocol.kiosk_reply(s, "+"), protocol.queue_list(s, "+")]
+                protocol.status(s, "+"), protocol.kiosk_reply(s, "+"), protocol.queue_list(s, "+"),
+                protocol.stats(s)]
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -138,8 +140,8 @@ class Hub:
     def snapshot(self) -> dict[str, Any]:
         """Everything the hub knows, as plain data (copies of the containers)."""
         with self._lock:
-            return {"catalog": self.catalog, "board": self.board, "counters": dict(self.counters),
-                    "queues": dict(self.queues), "status": dict(self.statuses), "calls": list(self.calls),
+            return {"catalog": self.catalog, "board": self.board, "stats": self.stats,
+                    "counters": dict(self.counters), "queues": dict(self.queues), "status": dict(self.statuses), "calls": list(self.calls),
                     "tickets": list(self.tickets), "broker": self.broker_connected,
                     "dispatcher": self.dispatcher.as_dict()}
 
@@ -196,6 +198,9 @@ class Hub:
             elif kind == "catalog":
                 self.catalog = data
                 event = Event("catalog", None, data)
+            elif kind == "stats":
+                self.stats = data
+                event = Event("stats", None, data)
             elif kind == "counter_state":
                 _store(self.counters, key, data)
                 event = Event("counter", key, data)

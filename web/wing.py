@@ -16,7 +16,7 @@ def acl(config, user: str) -> list[tuple[str, str]]:
     public = bool(config.devices[user].options.get("public"))
     topics = [("read", protocol.board(site)), ("read", protocol.call(site)), ("read", protocol.catalog(site)),
               ("read", protocol.counter_state(site, "+")), ("read", protocol.status(site, "+")),
-              ("read", protocol.queue_list(site, "+"))]
+              ("read", protocol.queue_list(site, "+")), ("read", protocol.stats(site))]
     if public:
         topics.append(("write", protocol.survey(site, user)))
     else:
