@@ -141,8 +141,8 @@ class Hub:
         """Everything the hub knows, as plain data (copies of the containers)."""
         with self._lock:
             return {"catalog": self.catalog, "board": self.board, "stats": self.stats,
-                    "counters": dict(self.counters), "queues": dict(self.queues), "status": dict(self.statuses), "calls": list(self.calls),
-                    "tickets": list(self.tickets), "broker": self.broker_connected,
+                    "counters": dict(self.counters), "queues": dict(self.queues), "status": dict(self.statuses),
+                    "calls": list(self.calls), "tickets": list(self.tickets), "broker": self.broker_connected,
                     "dispatcher": self.dispatcher.as_dict()}
 
     def calls_after(self, seq: int) -> list[dict[str, Any]]:
