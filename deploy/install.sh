@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # Install Antrian MPP on a Raspberry Pi OS (Bookworm, 64-bit) or Debian machine for one role.
 #
-#   sudo deploy/install.sh ROLE [DEVICE] [--site FILE] [--password FILE] [--ca FILE]
-#                          [--time-server HOST] [--dry-run]
+#   sudo deploy/install.sh ROLE [DEVICE] [--site FILE] [--password FILE] [--secret FILE]
+#                          [--ca FILE] [--time-server HOST] [--dry-run]
 #
 # ROLE
-#   server           the broker and the dispatcher (and the dashboard with --dashboard)
+#   server           the broker and the dispatcher
 #   broker           the broker only          dispatcher   the dispatcher only
 #   kiosk DEVICE     a touch kiosk            display DEVICE   a TV board (also: board)
 #   panel DEVICE     a counter button panel
+#   web DEVICE       a browser app (role: web): the staff app (dashboard, TV boards in a
+#                    browser) or the public app (citizens' tickets), as the site file says
 # Options
 #   --site FILE      the site file to install as /etc/antrian/site.yaml (needed the
 #                    first time; later runs keep the installed one unless given)
 #   --password FILE  this device's broker password, the DEVICE.password that
 #                    `antrian broker-files` made on the server (devices only)
+#   --secret FILE    the site secret (site.secret, made by `antrian broker-files` on
+#                    the server; web apps and a dispatcher on its own Pi)
 #   --ca FILE        the broker's CA certificate, copied to the broker.tls.ca path
 #                    the site file names (devices, when the site uses TLS)
-#   --dashboard      server: also the dashboard on port 8080
 #   --time-server HOST  devices: the LAN's time server (default: the site file's
 #                    broker.host, the server Pi)
 #   --dry-run        print what would be done, change nothing (no root needed)
@@ -32,7 +35,7 @@
 # docs/operations.md has the whole procedure, updates, backups and password rotation.
 set -euo pipefail
 
-usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 die() { echo "install.sh: $*" >&2; exit 1; }
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -49,7 +52,7 @@ role=${1:-}
 shift
 device=""
 case "$role" in
-    kiosk|display|board|panel)
+    kiosk|display|board|panel|web)
         if [ $# -lt 1 ] || [ "${1#-}" != "$1" ]; then
             die "$role needs the device id from the site file, e.g. $role ${role}1"
         fi
@@ -58,18 +61,19 @@ case "$role" in
         ;;
     server|broker|dispatcher) ;;
     -h|--help) usage ;;
-    *) die "unknown role '$role' (server, broker, dispatcher, kiosk, display, panel)" ;;
+    *) die "unknown role '$role' (server, broker, dispatcher, kiosk, display, panel, web)" ;;
 esac
 [ "$role" = board ] && role=display
 
-site_file="" password_file="" ca_file="" time_server="" dashboard=0 dry=0
+site_file="" password_file="" secret_file="" ca_file="" time_server="" dry=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --site) site_file=${2:?--site needs a file}; shift 2 ;;
         --password) password_file=${2:?--password needs a file}; shift 2 ;;
+        --secret) secret_file=${2:?--secret needs a file}; shift 2 ;;
         --ca) ca_file=${2:?--ca needs a file}; shift 2 ;;
         --time-server) time_server=${2:?--time-server needs a host}; shift 2 ;;
-        --dashboard) dashboard=1; shift ;;
+        --dashboard) die "--dashboard is gone: the head's dashboard is the staff web app (install.sh web web1; docs/operations.md, \"Browser apps\")" ;;
         --dry-run) dry=1; shift ;;
         *) die "unknown option '$1'" ;;
     esac
@@ -104,7 +108,7 @@ if [ -n "$site_file" ]; then
 elif [ ! -f "$SITE" ] && [ "$dry" = 0 ]; then
     die "no $SITE yet: give the site file with --site FILE"
 fi
-for f in "$password_file" "$ca_file"; do
+for f in "$password_file" "$secret_file" "$ca_file"; do
     [ -z "$f" ] || [ -f "$f" ] || die "no file $f"
 done
 
@@ -116,7 +120,6 @@ case "$role" in
     server)
         apt_packages+=(mosquitto mosquitto-clients sqlite3 openssl)
         units=(antrian-broker.service antrian-dispatcher.service)
-        [ "$dashboard" = 1 ] && units+=(antrian-dashboard.service)
         ;;
     broker)
         apt_packages+=(mosquitto mosquitto-clients openssl)
@@ -140,6 +143,13 @@ case "$role" in
     panel)
         extras="panel"
         units=("antrian-panel@$device.service")
+        ;;
+    web)
+        # No Kivy, no display libraries: the pages are drawn by the browsers. espeak-ng:
+        # the staff app renders the boards' announcements (a public app never runs it).
+        apt_packages+=(espeak-ng)
+        extras="web"
+        units=("antrian-web@$device.service")
         ;;
 esac
 
@@ -197,19 +207,23 @@ fi
 if [ -x "$antrian" ] && [ -f "$check_site" ]; then
     "$antrian" check-config "$check_site" >/dev/null || die "$check_site has problems: $antrian check-config $check_site"
     # Where the site file says the credentials and the CA live; and is DEVICE one of its ROLE?
+    # A web app: is it the staff app, and where is its users file?
     found=$("$python" -c 'import sys; from antrian.site import load, ConfigError
 config = load(sys.argv[1])
 try:
-    if sys.argv[2]:
-        config.device(sys.argv[2], sys.argv[3])
+    device = config.device(sys.argv[2], sys.argv[3]) if sys.argv[2] else None
 except ConfigError as exc:
     sys.exit(str(exc))
 b = config.broker
-print(b.credentials_dir or "-", b.tls.ca if b.tls else "-", b.tls.key or "-" if b.tls else "-", b.host)' \
+app, users = "-", "-"
+if sys.argv[3] == "web":
+    app = "public" if device.options.get("public") else "staff"
+    users = device.options.get("users") or "-"
+print(b.credentials_dir or "-", b.tls.ca if b.tls else "-", b.tls.key or "-" if b.tls else "-", b.host, app, users)' \
         "$check_site" "$device" "$role") || exit 1
-    read -r creds ca key broker_host <<< "$found"
+    read -r creds ca key broker_host web_app users_file <<< "$found"
 else
-    creds=- ca=- key=- broker_host=-
+    creds=- ca=- key=- broker_host=- web_app=- users_file=-
 fi
 [ "$creds" = - ] && echo "note: the site file names no broker.credentials_dir: devices connect without passwords" >&2
 
@@ -222,9 +236,11 @@ case "$role" in
         run "$VENV/bin/antrian" broker-files --config "$SITE" --out "$creds"
         # The broker (user mosquitto) reads passwd, acl and its config; each secret stays 0600.
         run chgrp mosquitto "$creds/passwd" "$creds/acl" "$creds/mosquitto.conf"
-        for user in dispatcher dashboard; do
-            if [ "$dry" = 1 ] || [ -f "$creds/$user.password" ]; then
-                run chown "$USER_NAME" "$creds/$user.password"
+        # The dispatcher (user antrian) reads its password and the site secret (the
+        # tickets' links); a web app installed on this Pi too gets its own in the web role.
+        for file in dispatcher.password site.secret; do
+            if [ "$dry" = 1 ] || [ -f "$creds/$file" ]; then
+                run chown "$USER_NAME" "$creds/$file"
             fi
         done
         if [ "$key" != - ]; then
@@ -240,6 +256,13 @@ case "$role" in
         [ "$creds" = - ] || [ -f "$creds/dispatcher.password" ] || [ -n "$password_file" ] \
             || echo "note: no $creds/dispatcher.password: give it with --password" >&2
         ;;
+    web)
+        # On the server Pi, broker-files made this app's password there (root's, 0600).
+        if [ -z "$password_file" ] && [ "$creds" != - ] && [ -f "$creds/$device.password" ]; then
+            run chown "$USER_NAME:$USER_NAME" "$creds/$device.password"
+            run chmod 0600 "$creds/$device.password"
+        fi
+        ;;
 esac
 if [ -n "$password_file" ]; then
     [ "$creds" != - ] || die "--password given, but the site file names no broker.credentials_dir"
@@ -251,9 +274,44 @@ elif [ -n "$device" ] && [ "$creds" != - ] && [ ! -f "$creds/$device.password" ]
     echo "note: no $creds/$device.password yet: copy $device.password from the server's $creds" \
          "(made by antrian broker-files) and run again with --password FILE" >&2
 fi
+# The site secret: the citizens' ticket addresses are made from it (antrian/links.py).
+if [ -n "$secret_file" ]; then
+    [ "$creds" != - ] || die "--secret given, but the site file names no broker.credentials_dir"
+    say "site secret in $creds"
+    run install -d -m 0755 "$creds"
+    run install -o "$USER_NAME" -g "$USER_NAME" -m 0600 "$secret_file" "$creds/site.secret"
+elif [ "$role" = web ] || [ "$role" = dispatcher ]; then
+    if [ "$creds" != - ] && [ ! -f "$creds/site.secret" ]; then
+        echo "note: no $creds/site.secret yet: copy site.secret from the server's $creds" \
+             "(made by antrian broker-files) and run again with --secret FILE" >&2
+    elif [ "$role" = web ] && [ "$creds" != - ]; then
+        run chown "$USER_NAME" "$creds/site.secret"  # on the server Pi: the dispatcher's too
+    fi
+fi
 if [ -n "$ca_file" ]; then
     [ "$ca" != - ] || die "--ca given, but the site file has no broker.tls.ca"
     run install -D -m 0644 "$ca_file" "$ca"
+fi
+
+# -- the staff app's logins -------------------------------------------------------------------------
+# Only the staff app has users (`antrian web-user`); the file holds password hashes and
+# stays readable by the service user alone.
+if [ "$web_app" = staff ]; then
+    [ "$users_file" != - ] || die "$device is the staff app: give it 'users: web-users' in the site file" \
+        "(its logins, then $ETC/web-users; docs/operations.md, \"Browser apps\")"
+    case "$users_file" in
+        /*) ;;
+        *) users_file=$ETC/$users_file ;;  # relative to the installed site file's folder
+    esac
+    say "the staff app's users in $users_file"
+    if [ "$dry" = 1 ] || [ -f "$users_file" ]; then
+        run chown "$USER_NAME:$USER_NAME" "$users_file"
+        run chmod 0600 "$users_file"
+    fi
+    if [ ! -f "$users_file" ]; then
+        echo "note: no staff users yet: sudo $VENV/bin/antrian web-user --users $users_file add NAME --role kepala," \
+             "then run this again (it gives the file to $USER_NAME, mode 0600)" >&2
+    fi
 fi
 
 # -- the clock -------------------------------------------------------------------------
@@ -308,7 +366,4 @@ fi
 run systemctl daemon-reload
 run systemctl enable "${units[@]}"
 run systemctl restart "${units[@]}"
-if [ "$dashboard" = 1 ] && [ ! -f "$ETC/dashboard-users" ]; then
-    echo "note: add a dashboard user: sudo -u $USER_NAME $antrian dashboard-user $ETC/dashboard-users NAME" >&2
-fi
 say "done. Logs: journalctl -u ${units[0]%.service} -f"

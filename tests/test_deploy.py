@@ -28,8 +28,8 @@ def test_shell_scripts_parse_and_pass_shellcheck(script):
 
 
 def test_the_units_restart_always_and_parse(tmp_path):
-    assert {"antrian-broker.service", "antrian-dispatcher.service", "antrian-kiosk@.service",
-            "antrian-display@.service", "antrian-panel@.service"} <= set(UNITS)
+    assert set(UNITS) == {"antrian-broker.service", "antrian-dispatcher.service", "antrian-kiosk@.service",
+                          "antrian-display@.service", "antrian-panel@.service", "antrian-web@.service"}
     for name in UNITS:
         text = (ROOT / "deploy" / name).read_text()
         assert "Restart=always" in text and "StartLimitIntervalSec=0" in text, name
@@ -48,6 +48,19 @@ def test_the_units_restart_always_and_parse(tmp_path):
         for line in ("TTYPath=/dev/tty1", "PAMName=login", "Environment=SDL_VIDEODRIVER=kmsdrm",
                      "Environment=KIVY_WINDOW=sdl2", "Conflicts=getty@tty1.service"):
             assert line in text.splitlines(), (name, line)
+
+
+def test_the_web_unit_runs_one_app_hardened_and_bounded():
+    lines = (ROOT / "deploy" / "antrian-web@.service").read_text().splitlines()
+    assert ("ExecStart=/opt/antrian/.venv/bin/antrian web --config /etc/antrian/site.yaml --device %i") in lines
+    for line in ("User=antrian", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes",
+                 "CapabilityBoundingSet=", "MemoryMax=256M", "Restart=always",
+                 # it never opens the database, and sees only its own password and the site secret
+                 "InaccessiblePaths=-/var/lib/antrian", "TemporaryFileSystem=/etc/antrian/credentials:ro",
+                 "BindReadOnlyPaths=-/etc/antrian/credentials/%i.password -/etc/antrian/credentials/site.secret"):
+        assert line in lines, line
+    # A Pi: the bound leaves room for the broker and the dispatcher beside it.
+    assert not any(line.startswith(("MemoryMax=", "MemoryHigh=")) and line.endswith("G") for line in lines)
 
 
 def plan(*args: str) -> list[str]:
@@ -77,6 +90,7 @@ def test_install_plan_of_the_server(deployed_site):
     assert ("/opt/antrian/.venv/bin/antrian broker-files --config /etc/antrian/site.yaml "
             "--out /etc/antrian/credentials") in steps
     assert "chown antrian /etc/antrian/credentials/dispatcher.password" in steps
+    assert "chown antrian /etc/antrian/credentials/site.secret" in steps  # the tickets' links
     assert "chgrp mosquitto /etc/antrian/tls/server.key" in steps
     assert "systemctl disable --now mosquitto.service" in steps
     assert steps[-2:] == ["systemctl enable antrian-broker.service antrian-dispatcher.service",
@@ -102,6 +116,62 @@ def test_install_plan_of_a_device(deployed_site, tmp_path, role, device, extra, 
     assert f"systemctl enable antrian-{unit}@{device}.service" in steps
     assert f"install -m 0644 {ROOT}/deploy/antrian-{unit}@.service /etc/systemd/system/antrian-{unit}@.service" in steps
     assert ("systemctl disable getty@tty1.service" in steps) == (role != "panel")
+
+
+def test_install_plan_of_the_staff_web_app(deployed_site, tmp_path):
+    password, secret = tmp_path / "web1.password", tmp_path / "site.secret"
+    password.write_text("x" * 32 + "\n")
+    secret.write_text("s" * 64 + "\n")
+    result = subprocess.run(["bash", str(ROOT / "deploy" / "install.sh"), "web", "web1", "--site",
+                             str(deployed_site), "--password", str(password), "--secret", str(secret), "--dry-run"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    steps = [line[2:] for line in result.stdout.splitlines() if line.startswith("+ ")]
+    text = "\n".join(steps)
+    assert any(s.endswith("-e /opt/antrian[web]") for s in steps)
+    assert "kivy" not in text.lower() and "libgl1" not in text and "[display]" not in text
+    assert "espeak-ng" in steps[1].split()  # the staff app renders the boards' announcements
+    assert f"install -o antrian -g antrian -m 0600 {password} /etc/antrian/credentials/web1.password" in steps
+    assert f"install -o antrian -g antrian -m 0600 {secret} /etc/antrian/credentials/site.secret" in steps
+    # The users file (the site file's `users: web-users`, beside the installed site file)
+    assert "chown antrian:antrian /etc/antrian/web-users" in steps
+    assert "chmod 0600 /etc/antrian/web-users" in steps
+    assert f"install -m 0644 {ROOT}/deploy/antrian-web@.service /etc/systemd/system/antrian-web@.service" in steps
+    assert steps[-2:] == ["systemctl enable antrian-web@web1.service", "systemctl restart antrian-web@web1.service"]
+    assert "systemctl disable getty@tty1.service" not in steps  # no screen of its own
+    assert "note: no staff users yet: sudo /opt/antrian/.venv/bin/antrian web-user --users /etc/antrian/web-users" \
+        in result.stderr
+
+
+def test_install_plan_of_the_public_web_app_says_what_to_copy(deployed_site):
+    result = subprocess.run(["bash", str(ROOT / "deploy" / "install.sh"), "web", "publik1", "--site",
+                             str(deployed_site), "--dry-run"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "systemctl enable antrian-web@publik1.service" in result.stdout
+    assert "web-users" not in result.stdout  # no logins on the public app
+    assert "note: no /etc/antrian/credentials/publik1.password yet" in result.stderr
+    assert "note: no /etc/antrian/credentials/site.secret yet: copy site.secret" in result.stderr
+
+
+def test_install_refuses_a_web_app_that_is_not_one_and_the_old_dashboard(deployed_site):
+    def install(*args):
+        return subprocess.run(["bash", str(ROOT / "deploy" / "install.sh"), *args, "--site", str(deployed_site),
+                               "--dry-run"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    result = install("web", "kiosk1")
+    assert result.returncode != 0 and "no web device 'kiosk1'" in result.stderr
+    result = install("web")
+    assert result.returncode != 0 and "web needs the device id" in result.stderr
+    result = install("server", "--dashboard")
+    assert result.returncode != 0 and "the staff web app (install.sh web web1" in result.stderr
+    assert not (ROOT / "deploy" / "antrian-dashboard.service").exists()
+    raw = yaml.safe_load(deployed_site.read_text(encoding="utf-8"))
+    for device in raw["devices"]:
+        if device["id"] == "web1":
+            device.pop("users")
+    deployed_site.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    result = install("web", "web1")
+    assert result.returncode != 0 and "web1 is the staff app: give it 'users: web-users'" in result.stderr
 
 
 def test_install_refuses_a_device_the_site_file_does_not_have(deployed_site):
