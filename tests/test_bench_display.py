@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from antrian.slow import scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -13,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_display_bench_quick(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "display.py"), "--quick", "--json", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+                          cwd=ROOT, capture_output=True, text=True, timeout=scaled(180))
     assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-3000:]}"
     assert "(a) call received -> chime handed to the sink" in proc.stdout, proc.stdout
     assert "(b) board RSS after start" in proc.stdout, proc.stdout

@@ -16,6 +16,7 @@ import pytest
 
 from antrian.adapters.mosquitto import DEFAULT_TEMPLATE, BrokerError, LocalBroker, find_mosquitto, free_port, render_config
 from antrian.adapters.mqtt import Connection, encode_json, make_client, parse_address
+from antrian.slow import scaled
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -120,7 +121,7 @@ def test_refused_connection_is_logged_once_per_change(tmp_path, caplog):
         conn.connect(broker.host, broker.port)
         try:
             # Three refusals: the first attempt and two back-off retries.
-            assert counter.reached.wait(5)
+            assert counter.reached.wait(scaled(5))
             assert not conn.connected
         finally:
             conn.close()
@@ -197,7 +198,7 @@ def test_run_foreground_stops_cleanly_on_sigterm(tmp_path):
     code = f"import sys; from antrian.adapters.mosquitto import run_foreground; sys.exit(run_foreground({port}, {str(tmp_path)!r}))"
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + scaled(5)
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -206,7 +207,7 @@ def test_run_foreground_stops_cleanly_on_sigterm(tmp_path):
                 assert time.monotonic() < deadline, "run_foreground broker never accepted"
                 time.sleep(0.01)
         proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=10)
+        _, stderr = proc.communicate(timeout=scaled(10))
     finally:
         if proc.poll() is None:
             proc.kill()

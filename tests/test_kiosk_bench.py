@@ -7,12 +7,13 @@ import subprocess
 import sys
 
 from conftest import ROOT
+from antrian.slow import scaled
 
 
 def test_kiosk_bench_quick(tmp_path):
     out = tmp_path / "kiosk.json"
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "kiosk.py"), "--quick", "--json", str(out)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=180)
+                            capture_output=True, text=True, cwd=ROOT, timeout=scaled(180))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "confirm tap -> last byte at the printer" in result.stdout
     figures = json.loads(out.read_text())

@@ -22,6 +22,7 @@ import yaml
 
 from antrian import protocol
 from antrian.site import load
+from antrian.slow import scaled
 from conftest import ROOT, allday_site
 from test_dispatcher import SITE, Client
 
@@ -365,7 +366,7 @@ def test_antrian_panel_runs_a_keypad_and_stops_cleanly_on_sigterm(kiosk, site_fi
         serving(kiosk, "loket7", number, timeout=10)
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=15)
+        out, err = proc.communicate(timeout=scaled(15))
     assert proc.returncode == 0, err
     assert "running on mock pins (GPIOZERO_PIN_FACTORY=mock)" in err
     assert "Traceback" not in err
@@ -381,7 +382,7 @@ def test_antrian_panel_off_a_pi_runs_on_mock_pins_and_its_will_says_offline(site
         assert status["problems"] == ["mock_pins"]
     finally:
         proc.kill()  # no goodbye: the broker publishes the will
-        out, err = proc.communicate(timeout=15)
+        out, err = proc.communicate(timeout=scaled(15))
     assert "WARNING hardware.gpio: running on mock pins (no GPIO found)" in err
     will = watcher.wait_for(protocol.status(SITE, "panel1"), lambda m: m.json()["online"] is False).json()
     assert will == {"device": "panel1", "role": "panel", "online": False}

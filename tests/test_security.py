@@ -25,6 +25,7 @@ from antrian.tools import broker_files
 from antrian.adapters.mosquitto import free_port
 from antrian.site import ConfigError, load, parse
 from antrian.adapters.mqtt import Connection, CredentialsError, check_credentials, device_client
+from antrian.slow import scaled
 from conftest import BUTON, ROOT, allday_site
 from secure import Probe, make_ca
 
@@ -138,7 +139,7 @@ def test_running_again_keeps_passwords_and_rotate_renews_only_those_named(secure
 
     result = subprocess.run([sys.executable, "-m", "antrian.cli", "broker-files", "--config", str(site.path),
                              "--data-dir", str(tmp_path / "broker"), "--rotate", "kiosk1"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=30)
+                            capture_output=True, text=True, cwd=ROOT, timeout=scaled(30))
     assert result.returncode == 0, result.stderr
     assert "new password kiosk1" in result.stdout
     after = {p.name: p.read_bytes() for p in site.creds.iterdir()}
@@ -153,7 +154,7 @@ def test_running_again_keeps_passwords_and_rotate_renews_only_those_named(secure
     probe(site, "kiosk1").close()
 
     bad = subprocess.run([sys.executable, "-m", "antrian.cli", "broker-files", "--config", str(site.path),
-                          "--rotate", "kiosk7"], capture_output=True, text=True, cwd=ROOT, timeout=30)
+                          "--rotate", "kiosk7"], capture_output=True, text=True, cwd=ROOT, timeout=scaled(30))
     assert bad.returncode == 1 and "no broker user 'kiosk7'" in bad.stderr and "Traceback" not in bad.stderr
 
 
@@ -180,7 +181,8 @@ def test_a_device_without_its_password_file_is_one_clear_line(tmp_path):
     with pytest.raises(CredentialsError, match=r"no broker password for 'kiosk1': .*kiosk1\.password does not exist"):
         check_credentials(load(site), "kiosk1")
     result = subprocess.run([sys.executable, "-m", "antrian.cli", "dispatcher", "--config", str(site),
-                             "--db", str(tmp_path / "x.db")], capture_output=True, text=True, cwd=ROOT, timeout=30)
+                             "--db", str(tmp_path / "x.db")], capture_output=True, text=True, cwd=ROOT,
+                            timeout=scaled(30))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("antrian dispatcher: no broker password for 'dispatcher'")
     assert len(result.stderr.strip().splitlines()) == 1
@@ -205,7 +207,7 @@ def test_anonymous_unknown_and_wrong_password_clients_are_refused(secure_site):
         p.close()
     # MQTT 3.1.1 with mosquitto_sub, as an integrator would try it.
     result = subprocess.run(["mosquitto_sub", "-h", site.broker.host, "-p", str(site.broker.port), "-t", "#",
-                             "-C", "1", "-W", "3"], capture_output=True, text=True, timeout=10)
+                             "-C", "1", "-W", "3"], capture_output=True, text=True, timeout=scaled(10))
     assert result.returncode != 0 and "not authori" in result.stderr.lower()
 
 
@@ -235,7 +237,7 @@ def test_a_wrong_password_is_reported_once_naming_device_broker_and_file_and_ret
             f"board1:{broker_files.hash_password('a-wrong-password')}" if line.startswith("board1:") else line
             for line in lines_passwd) + "\n")
         site.reload()
-        assert conn.wait_connected(10)
+        assert conn.wait_connected(scaled(10))
         messages = [r.getMessage() for r in caplog.records if r.name == "antrian.adapters.mqtt"]
         assert len(messages) == 2 and "connected to" in messages[1]
     finally:
@@ -253,7 +255,7 @@ def test_a_refusal_that_lasts_is_reported_again_after_a_while_with_the_number_of
     conn.client.username_pw_set("kiosk2", "not-it")
     conn.connect(site.broker.host, site.broker.port)
     try:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + scaled(5)
         while conn.refusals < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         lines = [r.getMessage() for r in caplog.records if r.name == "antrian.adapters.mqtt"]
@@ -355,7 +357,7 @@ def test_a_device_cannot_overwrite_retained_state_plant_a_will_or_take_the_dispa
     lost = threading.Event()
     watcher = None
     try:
-        assert dispatcher.connection.wait_connected(5)
+        assert dispatcher.connection.wait_connected(scaled(5))
         watcher = probe(site, "board1")
         watcher.subscribe([protocol.board(SITE)])
         with watcher.cond:
@@ -401,7 +403,7 @@ def test_tls_listener_devices_verify_the_broker_and_need_their_password(secure_s
     conn = Connection(device_client(site.config, "kiosk1", "kiosk"))
     conn.connect("127.0.0.1", site.tls_port)
     try:
-        assert conn.wait_connected(5)
+        assert conn.wait_connected(scaled(5))
         assert "(TLS)" in conn.address
         assert conn.client.socket().version().startswith("TLS")
     finally:
@@ -429,7 +431,7 @@ def test_tls_listener_devices_verify_the_broker_and_need_their_password(secure_s
 
 def test_websocket_listener_takes_the_same_users(secure_site):
     site = secure_site(websocket=True)
-    deadline = time.monotonic() + 5  # libwebsockets listens a moment after the MQTT listener
+    deadline = time.monotonic() + scaled(5)  # libwebsockets listens a moment after the MQTT listener
     while True:
         try:
             socket.create_connection(("127.0.0.1", site.websocket_port), timeout=0.2).close()
@@ -445,7 +447,7 @@ def test_websocket_listener_takes_the_same_users(secure_site):
         client.on_connect = lambda c, u, f, reason, p: (got.append(reason.is_failure), done.set())
         client.connect("127.0.0.1", site.websocket_port)
         client.loop_start()
-        assert done.wait(5)
+        assert done.wait(scaled(5))
         client.disconnect()
         client.loop_stop()
     assert got == [False, True]
@@ -490,9 +492,9 @@ def test_every_part_works_with_its_own_credentials_and_nothing_legitimate_is_den
             part.start(host, port)
         panel.start(host, port)
         for conn in (dispatcher.connection, kiosk.connection, board.connection, panel.connection, hub.connection):
-            assert conn.wait_connected(5), conn.client_id
+            assert conn.wait_connected(scaled(5)), conn.client_id
         assert panel.wait_until(lambda: panel.link_up, 5)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + scaled(5)
         while kiosk.catalog is None and time.monotonic() < deadline:
             time.sleep(0.02)
         assert kiosk.catalog is not None
@@ -501,11 +503,11 @@ def test_every_part_works_with_its_own_credentials_and_nothing_legitimate_is_den
         assert kiosk.send_survey({"id": "s-1", "ticket": "A-001", "counter": None, "score": 4, "answers": None})
         panel.send("loket1", "call_next")
         assert panel.wait_until(lambda: panel.lit("loket1"), 5), "the LED says serving"
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + scaled(5)
         while (not calls or not boards or boards[-1]["seq"] < 1) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert calls[-1]["number"] == "A-001" and calls[-1]["counter"] == "loket1"
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + scaled(5)
         while (len(hub.statuses) < 4 or not hub.tickets) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert {"dispatcher", "kiosk1", "board1", "panel1"} <= set(hub.statuses)
@@ -537,15 +539,15 @@ def test_antrian_up_runs_the_secured_broker_once_the_files_exist(tmp_path):
     try:
         assert "is running" in proc.stdout.readline() + proc.stdout.readline()
         refused = subprocess.run(["mosquitto_sub", "-p", str(port), "-t", "#", "-C", "1", "-W", "3"],
-                                 capture_output=True, text=True, timeout=10)
+                                 capture_output=True, text=True, timeout=scaled(10))
         assert refused.returncode != 0
         board = subprocess.run(["mosquitto_sub", "-p", str(port), "-u", "dashboard", "-P",
                                 site.password("dashboard"), "-t", protocol.board(SITE), "-C", "1", "-W", "5"],
-                               capture_output=True, text=True, timeout=10)
+                               capture_output=True, text=True, timeout=scaled(10))
         assert board.returncode == 0 and json.loads(board.stdout)["seq"] == 0
     finally:
         proc.send_signal(2)
-        out, _ = proc.communicate(timeout=15)
+        out, _ = proc.communicate(timeout=scaled(15))
     assert proc.returncode == 0, out
     log = (tmp_path / "var" / "broker" / "mosquitto.log").read_text()
     assert " u'dispatcher'" in log

@@ -67,8 +67,8 @@ class Screens:
             left = started + scaled(OPEN_SECONDS) - time.monotonic()
             line = self._line(role, max(left, 0.1))
             if line != "ready":
-                self.failed[role] = (f"its window did not open: {line or f'nothing within {scaled(OPEN_SECONDS):.0f} s'}"
-                                     f" (see {role}-window.log)")
+                why = line or f"nothing within {scaled(OPEN_SECONDS):.0f} s"
+                self.failed[role] = f"its window did not open: {why} (see {role}-window.log)"
                 self.note(f"screenshots: the {role} window: {self.failed[role]}")
                 self._end(role)
             else:
