@@ -102,7 +102,7 @@ def test_take_a_ticket_by_touch(open_kiosk, run_dispatcher, printer, mqtt_client
     assert [dt.datetime.fromisoformat(r.pop("at")).tzinfo is not None for r in requests] == [True]
     assert requests == [{"id": state["order"], "service": "KTP", "priority": "lansia"}]
 
-    job = printer.wait_for_jobs(1)[0]
+    job = printer.wait_for_jobs(1, timeout=scaled(5))[0]
     paper = decode(bytes(job.data))
     ticket = watch.wait_for(REPLY).json()["ticket"]
     assert "A-001" in paper.lines and "KTP Elektronik (perekaman, cetak," in paper.text
