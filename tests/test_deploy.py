@@ -53,7 +53,7 @@ def test_the_units_restart_always_and_parse(tmp_path):
 def test_the_web_unit_runs_one_app_hardened_and_bounded():
     lines = (ROOT / "deploy" / "antrian-web@.service").read_text().splitlines()
     assert ("ExecStart=/opt/antrian/.venv/bin/antrian web --config /etc/antrian/site.yaml --device %i") in lines
-    for line in ("User=antrian", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes",
+    for line in ("User=antrian", "StateDirectory=antrian-web/%i", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes",
                  "CapabilityBoundingSet=", "MemoryMax=256M", "Restart=always",
                  # it never opens the database, and sees only its own password and the site secret
                  "InaccessiblePaths=-/var/lib/antrian", "TemporaryFileSystem=/etc/antrian/credentials:ro",
