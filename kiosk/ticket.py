@@ -13,8 +13,10 @@ character width, so both renderers break them at the same places. Everything pri
 is folded to ASCII: thermal printers have code pages, not Unicode, and an en dash or
 a curly quote would come out as '?'.
 
-The QR code holds ``antrian:{site}:{business day}:{number}`` (`qr_text`), enough for a
-counter's scanner to find the ticket of the day.
+The QR code holds the Ticket's ``link`` when it has one (the site's public app names a
+``public_url``: a phone that scans it opens the ticket's live page), else
+``antrian:{site}:{business day}:{number}`` (`qr_text`), enough for a counter's scanner
+to find the ticket of the day.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class TicketData:
     issued_at: dt.datetime  # aware, in the site's offset
     completion: str
     fee: str
+    link: str | None = None  # the ticket's live page (the Ticket's `link`), when the site has one
 
     @classmethod
     def from_reply(cls, ticket: Mapping[str, Any], catalog: Mapping[str, Any] | None) -> TicketData:
@@ -98,7 +101,8 @@ class TicketData:
             priority_name=names.get(priority, priority) if priority else None,
             ahead=int(ticket.get("ahead") or 0), estimated_wait_min=int(ticket.get("estimated_wait_min") or 0),
             issued_at=dt.datetime.fromisoformat(ticket["issued_at"]),
-            completion=service.get("completion", ""), fee=service.get("fee", ""))
+            completion=service.get("completion", ""), fee=service.get("fee", ""),
+            link=ticket.get("link") if isinstance(ticket.get("link"), str) else None)
 
     @classmethod
     def sample(cls, config: Config, service: str, *, number: int = 12, priority: str | None = None,
@@ -119,7 +123,7 @@ class TicketData:
 
     @property
     def qr(self) -> str:
-        return qr_text(self.site_id, self.business_day, self.number)
+        return self.link or qr_text(self.site_id, self.business_day, self.number)
 
 
 @dataclasses.dataclass(frozen=True)

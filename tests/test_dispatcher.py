@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 import threading
 import uuid
@@ -81,7 +82,10 @@ def test_kiosk_request_gets_a_ticket_with_the_contract_fields(site):
     ticket = reply["ticket"]
     assert ticket["number"] == "A-001"
     assert set(ticket) == {"number", "service", "service_name", "agency", "agency_name", "priority", "issued_at",
-                           "business_day", "ahead", "estimated_wait_min"}
+                           "business_day", "ahead", "estimated_wait_min", "link"}
+    # The Buton example's public app names a public_url: the link to the ticket's live page.
+    day = ticket["business_day"].replace("-", "")
+    assert re.fullmatch(rf"https://antrean\.butonkab\.go\.id/t/A-001-{day}-[a-z2-7]{{16}}", ticket["link"])
     assert ticket["agency"] == "disdukcapil" and ticket["service"] == "KTP"
     assert dt.datetime.fromisoformat(ticket["issued_at"]).utcoffset() == dt.timedelta(hours=8)
     second = site.request("KTP", priority="lansia")["ticket"]

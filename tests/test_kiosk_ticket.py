@@ -164,6 +164,20 @@ def test_ticket_from_a_reply_uses_the_catalog(buton):
     assert "PRIORITAS: IBU HAMIL" in text and "Tidak ada antrean di depan Anda" in text
 
 
+def test_the_qr_holds_the_ticket_s_link_when_it_has_one(buton):
+    from antrian.queue.engine import Engine
+
+    catalog = Engine(buton).catalog(AT)
+    ticket = {"number": "H-007", "service": "PBB", "service_name": "PBB-P2", "agency": "bapenda",
+              "agency_name": "Badan Pendapatan Daerah", "priority": None, "issued_at": "2026-11-23T09:15:02+08:00",
+              "business_day": "2026-11-23", "ahead": 0, "estimated_wait_min": 0,
+              "link": "https://antrean.butonkab.go.id/t/H-007-20261123-abcdefghijklmnop"}
+    data = TicketData.from_reply(ticket, catalog)
+    assert data.qr == ticket["link"]
+    printed = decode(escpos_bytes(layout(data, PAPERS["TM-T88III"])))
+    assert printed.qr == [ticket["link"]]
+
+
 def test_png_preview_draws_the_same_layout_inside_the_paper(buton):
     for profile, scale in (("POS-5890", 1), ("TM-T20II", 2)):
         lay = layout(ticket_data(buton, "PBG"), PAPERS[profile])

@@ -3,6 +3,7 @@
 service.py   the Dispatcher: inbox, batches, decide, commit, publish
 history.py   the queue from the store at start; tickets a site-file edit stranded, withdrawn
 clock.py     each batch's time and the business day to open: time only moves forward in the store
+queues.py    the retained queue lists (who waits, who can be called back) and the tickets' links
 """
 
 from antrian.dispatcher.service import Dispatcher

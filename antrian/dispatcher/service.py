@@ -31,7 +31,7 @@ from antrian.queue.stats import day_stats
 from antrian.adapters.link import DeviceStatus
 from antrian.adapters.mqtt import Connection, device_client
 from antrian.adapters.store import Reply, Store, StoreError
-from antrian.dispatcher import history
+from antrian.dispatcher import history, queues
 from antrian.dispatcher.clock import DayClock, Steady, remembered, system_steady
 from antrian.dispatcher.guard import Guard
 
@@ -89,6 +89,7 @@ class Dispatcher:
         # empty retained publish, which _publish_raw would skip.
         self.guard = Guard(config, clear=lambda topic: self.connection.client.publish(
             topic, b"", qos=protocol.QOS, retain=True))
+        self.queues = queues.QueueLists(config, store)  # the queue lists and the tickets' links
         self.engine = self._rebuild()
         # The business day and the stamps never go back (clock.py); its memory is the store's.
         self.days = DayClock(self.clock, steady, remembered(store.meta, self._latest_at()))
@@ -98,7 +99,7 @@ class Dispatcher:
 
     def _rebuild(self) -> Engine:
         """The engine as the store has it (history.py): DatabaseUnusable if it cannot be."""
-        return history.rebuild(self.config, self.store)
+        return self.queues.bind(history.rebuild(self.config, self.store))
 
     def _withdraw_stranded(self) -> None:
         stamp, stranded = self.days.stamp(), bool(self.engine.stranded())
@@ -234,7 +235,7 @@ class Dispatcher:
         replies = [(t, p) for t, p, _ in batch.outgoing if p and t != call_topic]
         for topic, payload in calls:
             self._publish_raw(topic, payload)
-        states = self._publish_state(now, force=republish, changed=bool(batch.events),
+        states = self._publish_state(now, force=republish, changed=self.queues.stored(batch.events),
                                      quota_hit=any(self._last_of_quota(e) for e in batch.events))
         for topic, payload in replies:
             self._publish_raw(topic, payload)
@@ -353,6 +354,7 @@ class Dispatcher:
                 sent.append((topic, data))
 
         if force or changed:
+            self.queues.publish(put, self.engine, now, force)  # before the states: queues.py
             for counter in self.config.counters:
                 put(protocol.counter_state(self.site, counter), self.engine.counter_state(counter, now))
             put(protocol.board(self.site), self.engine.board(now))

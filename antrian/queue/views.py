@@ -8,7 +8,7 @@ never the engine's attributes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from antrian.queue.rules import C, T, availability, iso
 
@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 class Views:
     """Mixed into Engine (engine.py), whose state the methods read."""
+
+    # (business day, number) -> the ticket's live page; set by the dispatcher when the
+    # site has a public app (antrian/dispatcher/queues.py), and then every Ticket has `link`.
+    links: Callable[[str, str], str] | None = None
 
     def call_of(self: Engine, seq: int) -> dict[str, Any] | None:
         """The Call payload of one of the recent calls, by its seq."""
@@ -92,7 +96,29 @@ class Views:
         return {"number": t.number, "service": svc.code, "service_name": svc.name, "agency": agency.id,
                 "agency_name": agency.name, "priority": t.priority, "issued_at": iso(t.issued_at, self.tz),
                 "business_day": self._day_iso(), "ahead": ahead,
-                "estimated_wait_min": self.estimated_wait_min(t.service, ahead)}
+                "estimated_wait_min": self.estimated_wait_min(t.service, ahead),
+                **({"link": self.links(self._day_iso(), t.number)} if self.links and self.day else {})}
+
+    def queue_lists(self: Engine, services: Iterable[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """Per service (of the site file): ``waiting``, its waiting tickets in call order
+        -- priority tickets first, then the others, each by issue (a transferred ticket
+        keeps the place of its issue), the order `ahead` counts -- as {number, priority,
+        issued_at}; ``recallable``, its no-shows an officer can still call back (fewer
+        than late_tolerance later calls of the service), called longest ago first."""
+        found = {s: ([], [], []) for s in services if s in self.config.services}
+        tolerance = self.config.queue.late_tolerance
+        for t in self.tickets.values():
+            lists = found.get(t.service)
+            if lists is None:
+                continue
+            if t.status == T.WAITING:
+                lists[0 if t.priority else 1].append(t)
+            elif t.status == T.NO_SHOW and self.calls_made[t.service] - t.call_ordinal < tolerance:
+                lists[2].append(t)
+        return {s: {"waiting": [{"number": t.number, "priority": t.priority, "issued_at": iso(t.issued_at, self.tz)}
+                                for t in sorted(prio, key=_order) + sorted(normal, key=_order)],
+                    "recallable": [{"number": t.number} for t in sorted(absent, key=lambda t: t.call_ordinal)]}
+                for s, (prio, normal, absent) in found.items()}
 
     def waiting_for(self: Engine, counter: str) -> int:
         return sum(self.waiting[s] for s in self.config.counters[counter].services)
@@ -139,3 +165,7 @@ class Views:
                              for c in cfg.counters.values()],
                 "devices": [{"device": d.id, "role": d.role} for d in cfg.devices.values()],
                 "priority_groups": [{"id": g.id, "name": g.name} for g in cfg.priority_groups]}
+
+
+def _order(t: _Ticket) -> int:
+    return t.order

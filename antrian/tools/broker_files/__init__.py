@@ -11,6 +11,9 @@ writes into OUT (by default the site file's ``broker.credentials_dir``):
   its own file from its ``credentials_dir`` (antrian.adapters.mqtt.credentials_for), so OUT is
   that folder on the broker's machine, and each device Pi gets a copy of its own file.
   Existing passwords are kept when the command runs again; ``--rotate`` makes new ones.
+- ``site.secret``: the site secret of the web addresses (antrian/links.py: the link to a
+  ticket's live page), random, mode 0600, kept when the command runs again (``--rotate``
+  too: a new one would turn the day's printed links into 404s).
 - ``passwd``: the Mosquitto 2 password file: PBKDF2-SHA512 hashes in the ``$7$``
   format that ``mosquitto_passwd`` writes (mode 0640).
 - ``acl``: each user's topics, least privilege, as DESIGN.md's Security section says

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
 from antrian.adapters.mqtt import PASSWORD_SUFFIX
 from antrian.errors import BrokerFilesError
+from antrian.links import MIN_SECRET, SECRET_NAME
 from antrian.site import Config
 from antrian.tools.broker_files.acl import acl_text, users
 from antrian.tools.broker_files.conf import ACL_NAME, CONF_NAME, DEFAULT_DATA_DIR, PASSWD_NAME, mosquitto_conf
@@ -24,6 +26,7 @@ class Summary:
     kept: list[str] = dataclasses.field(default_factory=list)
     rotated: list[str] = dataclasses.field(default_factory=list)
     stale: list[str] = dataclasses.field(default_factory=list)  # password files of users no longer in the site
+    secret: str = "kept"  # site.secret (antrian/links.py): "new" when this run made it
 
 
 def _write(path: Path, text: str, mode: int) -> None:
@@ -50,6 +53,18 @@ def _read_secret(path: Path) -> str | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise BrokerFilesError(f"cannot read {path}: {exc}") from None
     return text if text and not any(ch.isspace() for ch in text) else None
+
+
+def _site_secret(path: Path) -> str:
+    """The site secret of the web addresses (antrian/links.py), mode 0600: kept when it is
+    there, for a new one would make every ticket's link of the day a 404."""
+    text = _read_secret(path)
+    if text is not None and len(text) >= MIN_SECRET:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+        return "kept"
+    _write(path, secrets.token_hex(32) + "\n", 0o600)
+    return "new"
 
 
 def _read_passwd(path: Path) -> dict[str, str]:
@@ -122,6 +137,7 @@ def write(config: Config, out: str | os.PathLike[str] | None = None, *, rotate: 
                 stored = hash_password(password)
             lines.append(f"{name}:{stored}")
         _write(folder / PASSWD_NAME, "\n".join(lines) + "\n", 0o640)
+        summary.secret = _site_secret(folder / SECRET_NAME)
         _write(folder / ACL_NAME, acl, 0o640)
         _write(folder / CONF_NAME, conf, 0o640)
     except OSError as exc:
