@@ -8,7 +8,11 @@ What the other pages use:
   (``/api/...`` and event streams), 403 for a role not allowed (logged);
 - :func:`csrf_token` for a form's hidden ``csrf`` field and :func:`check_form`, which
   reads a posted form and refuses it (403, logged) without the right token or with an
-  Origin (or Referer) other than the app's own.
+  Origin (or Referer) other than the app's own. A page with a form needs the header
+  ``Referrer-Policy: same-origin`` (the app's default ``no-referrer`` makes a browser
+  send ``Origin: null`` with a form);
+- logging out: a form posting ``csrf`` to ``/keluar``, or a link to ``/keluar`` (a page
+  with that button).
 
 The session cookie holds a random session id signed with a key derived from the site
 secret (itsdangerous); the session itself is kept server-side (web/sessions.py: a
@@ -228,9 +232,9 @@ def _wait_text(seconds: float) -> str:
 
 
 def _page(web: Web, request: Request, status: int = 200, error: str = "", name: str = "",
-          lanjut: str | None = None) -> Response:
+          lanjut: str | None = None, user: StaffUser | None = None) -> Response:
     response = web.render(request, "masuk.html", status_code=status, csrf=csrf_token(web, request), error=error,
-                          name=name, lanjut=lanjut or "")
+                          name=name, lanjut=lanjut or "", user=user)
     response.headers["Referrer-Policy"] = "same-origin"  # so the browser sends Origin with the form
     response.headers["Cache-Control"] = "no-store"
     form_secret = getattr(request.state, "form_secret", None)
@@ -299,6 +303,13 @@ async def login(request: Request) -> Response:
     return response
 
 
+async def logout_page(request: Request) -> Response:
+    """A button to log out, for a page that only links to /keluar."""
+    web: Web = request.app.state.web
+    user = current_user(web, request)
+    return _page(web, request, user=user) if user else RedirectResponse("/masuk", 303)
+
+
 async def logout(request: Request) -> Response:
     web: Web = request.app.state.web
     await check_form(web, request)
@@ -327,4 +338,5 @@ def routes(web: Web) -> list[Route]:
 
         raise CommandError(str(exc)) from None
     return [Route("/masuk", login_page, methods=["GET"]), Route("/masuk", login, methods=["POST"]),
-            Route("/keluar", logout, methods=["POST"]), Route("/", home, methods=["GET"])]
+            Route("/keluar", logout_page, methods=["GET"]), Route("/keluar", logout, methods=["POST"]),
+            Route("/", home, methods=["GET"])]

@@ -6,7 +6,8 @@ a user, changing their role, counters or password, or logging out ends it. The t
 is written (atomically, 0600) at every login and logout and read when the app starts,
 so sessions survive a restart of the web process and an ended session stays ended. It
 holds SHA-256 digests of the ids, never the ids themselves. The file lives in
-systemd's ``$STATE_DIRECTORY`` when the unit sets one, else beside the users file;
+systemd's ``$STATE_DIRECTORY`` or ``$CACHE_DIRECTORY`` when the unit sets one (losing it
+only logs everyone out), else beside the users file;
 if it cannot be written, sessions are kept in memory only (a restart logs everyone out).
 """
 
@@ -52,9 +53,10 @@ def _digest(sid: str) -> str:
 
 
 def sessions_file(device: str, users_file: Path | None) -> Path | None:
-    state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
-    if state:
-        return Path(state) / f"web-sessions-{device}.json"
+    for variable in ("STATE_DIRECTORY", "CACHE_DIRECTORY"):  # systemd's, of this unit
+        folder = os.environ.get(variable, "").split(":")[0]
+        if folder:
+            return Path(folder) / f"web-sessions-{device}.json"
     if users_file is not None:
         return users_file.with_name(f".{users_file.name}.{device}.sessions")
     return None

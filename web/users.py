@@ -235,6 +235,7 @@ class Users:
         self._stamp: tuple[int, int, int] | None | str = "unread"
         self._users: dict[str, Entry] = {}
         self._dummy: str | None = None
+        self._rehash_failed = False
         self._refresh(first=True)
 
     def _stat(self) -> tuple[int, int, int] | None:
@@ -308,7 +309,10 @@ class Users:
         try:
             update(self.path, change)
         except UsersError as exc:
-            log.warning("%s: %s's password stays hashed as before", exc, entry.user.name)
+            if not self._rehash_failed:
+                log.warning("%s: old password hashes stay as they are (they still work; `antrian web-user add` "
+                            "sets a new password hashed with argon2id)", exc)
+            self._rehash_failed = True
             return False
         log.info("users file %s: %s's password rehashed with argon2id", self.path, entry.user.name)
         return True
