@@ -2,21 +2,22 @@
 
 Many offices use a cheap USB numeric keypad instead of wired buttons. The site file
 maps its keys to actions (``keys:``; by default ``+`` call_next, ``*`` recall,
-``-`` no_show, ``/`` finish). Typing digits and Enter calls that number out of turn
-(``call_number``), with the prefix of the keypad's service: ``12`` Enter on a KTP
-keypad calls A-012. Backspace or Esc clears what was typed; digits left alone for
-ENTRY_TIMEOUT seconds are forgotten.
+``-`` no_show, ``/`` finish, ``.`` open, NumLock close). Typing digits and Enter
+calls that number out of turn (``call_number``), with the prefix of the keypad's
+service: ``12`` Enter on a KTP keypad calls A-012. Backspace or Esc clears what
+was typed; digits left alone for ENTRY_TIMEOUT seconds are forgotten.
 
 Two readers feed the same :class:`KeyDecoder`:
 
 - :func:`read_input_device` reads a Linux input device (``/dev/input/by-id/...-event-kbd``)
   with the standard library: ``struct input_event`` records, key-down events only.
   It grabs the device (EVIOCGRAB), so the digits do not also go to a login console.
-  NumLock does not matter: the kernel reports keypad key codes either way. An
+  NumLock's state does not matter: the kernel reports keypad key codes either way
+  (the key itself is one the site file can map; it closes the counter by default). An
   unplugged keypad is retried every RETRY seconds.
 - :func:`read_stream` reads characters from a text stream (stdin, for testing at a
   desk): digits, ``+ - * / . =``, newline for Enter, Tab, Backspace (``\\b``, DEL)
-  and Esc.
+  and Esc (a terminal has no NumLock key: map another key to close to try it).
 
     decoder = KeyDecoder(keypad_spec)
     decoder.key("1"); decoder.key("2")
@@ -57,7 +58,7 @@ KEY_CODES = {
     82: "0", 79: "1", 80: "2", 81: "3", 75: "4", 76: "5", 77: "6", 71: "7", 72: "8", 73: "9",
     11: "0", 2: "1", 3: "2", 4: "3", 5: "4", 6: "5", 7: "6", 8: "7", 9: "8", 10: "9",
     96: "enter", 28: "enter", 78: "+", 74: "-", 55: "*", 98: "/", 83: ".", 121: ".", 117: "=", 13: "=",
-    12: "-", 15: "tab", 14: "backspace", 1: "esc",
+    12: "-", 15: "tab", 14: "backspace", 1: "esc", 69: "numlock",
 }
 STREAM_KEYS = {"\n": "enter", "\r": "enter", "\t": "tab", "\b": "backspace", "\x7f": "backspace", "\x1b": "esc",
                **{ch: ch for ch in "0123456789+-*/.="}}

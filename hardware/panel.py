@@ -12,16 +12,22 @@ and buzzers (hardware.buttons, over hardware.gpio), reads USB keypads
   LED pattern, an accepted press beeps the buzzer (hardware.feedback);
 - the retained ``.../counter/{counter}/state`` sets the LED (steady while serving),
   so the LED is right again after a reconnect or a reboot;
+- a counter's own display, if it has one, shows the number served and how many wait,
+  flashes on a recall and names a refusal in a word (hardware.screen, drawn by the
+  thread of hardware.luma_screen); a display that fails is ``display_error`` in the
+  status, and the buttons keep working;
 - while the broker, or the dispatcher by its retained status, is unreachable, the LEDs
   blink and presses wait; see hardware.outbox for what happens to them then;
 - ``antrian/{site}/status/{device}`` says the panel is online (retained), with a will
-  that says it is not, and its problems (``mock_pins``, ``keypad_missing``): the core's
+  that says it is not, and its problems (``mock_pins``, ``keypad_missing``,
+  ``display_error``): the core's
   device link (antrian.adapters.link.DeviceLink), which also follows the dispatcher's.
 
 Threads: gpiozero calls the button callbacks on its own threads (on the mock, the one
 that drives the pin; ``when_held`` on a background thread), paho calls the MQTT ones
-on its network thread, keypads have a reader thread each, and one lamp thread writes
-the LEDs and buzzers. All shared state is behind one lock, ``Panel._lock``.
+on its network thread, keypads have a reader thread each, one lamp thread writes
+the LEDs and buzzers and one screen thread the displays. All shared state is behind
+one lock, ``Panel._lock``.
 
     panel = Panel(load("site.yaml"), "panel1")
     panel.start("127.0.0.1", 1883)     # GPIOError if a pin is busy
@@ -47,7 +53,9 @@ from . import gpio
 from .buttons import Pins
 from .feedback import Beeper, Lamp, pattern_for
 from .keypad import BadEntry, KeyDecoder, read_input_device, read_stream
+from .luma_screen import Opener, Screens, open_device
 from .outbox import Outbox, Press
+from .screen import ScreenState
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +68,12 @@ class Panel:
     clock: monotonic seconds for debouncing and the age of waiting presses (tests pass
     their own); the lamps blink on the real clock.
     stdin: the stream a keypad with ``device: stdin`` reads (sys.stdin by default).
+    open_display: makes a display's luma device (hardware.luma_screen.open_device; on
+    mock pins, luma's dummy device).
     """
 
     def __init__(self, config: Config, device_id: str, *, clock: Clock = time.monotonic,
-                 stdin: TextIO | None = None) -> None:
+                 stdin: TextIO | None = None, open_display: Opener = open_device) -> None:
         self.config = config
         self.site = config.site.id
         self.device_id = device_id
@@ -74,6 +84,10 @@ class Panel:
         self.lamps = {counter: Lamp() for counter in self.pins.counters}
         self.beepers = {counter: Beeper() for counter in self.pins.counters}
         self.signals: list[tuple[str, str]] = []  # (counter, pattern) played, for logs and tests
+        self.screen_states = {d.counter: ScreenState(config.counters[d.counter].name, config.queue.max_recalls)
+                              for d in self.pins.displays}
+        self.screens: Screens | None = None
+        self._open_display = open_display
         # The site file's dispatcher and the default id, as the panel's ACL allows (hardware.wing).
         self.dispatchers = sorted(set(config.dispatcher_ids()) | {"dispatcher"})
         self.link: DeviceLink | None = None
@@ -105,6 +119,11 @@ class Panel:
             raise
         if self.io.mock:
             self._set_problem("mock_pins", True)
+        if self.pins.displays:
+            self.screens = Screens(self.pins.displays, self.screen_states, self._changed, lambda: self.link_up,
+                                   lambda failing: self._set_problem("display_error", failing), self._open_display,
+                                   dummy=self.io.mock)
+            self._thread(lambda: self.screens.run(self._stop), "panel-screens")
         self.link.client.on_message = self._on_message
         self.connection.on_connected(lambda client: self._link_changed(mqtt_up=True))
         self.connection.on_disconnected(lambda: self._link_changed(mqtt_up=False))
@@ -127,6 +146,8 @@ class Panel:
         for thread in self._threads:
             if thread.name != "panel-keypad-stdin":  # blocked in readline; a daemon
                 thread.join(timeout=2)
+        if self.screens is not None:
+            self.screens.close()
         self.io.close()
 
     def _thread(self, target: Callable[[], None], name: str) -> None:
@@ -145,7 +166,7 @@ class Panel:
                     command = decoder.key(name)
                 except BadEntry as exc:
                     log.info("keypad of %s: %s", keypad.counter, exc)
-                    self._signal(keypad.counter, "error")
+                    self._signal(keypad.counter, "error", "typing")
                     return
                 if command is not None:
                     self.send(keypad.counter, *command)
@@ -235,6 +256,8 @@ class Panel:
         elif topic.kind == "counter_state":
             with self._lock:
                 self.lamps[topic.entity].serving = obj.get("serving") is not None
+                if topic.entity in self.screen_states:
+                    self.screen_states[topic.entity].on_state(obj, time.monotonic())
                 self._changed.notify_all()
 
     def _on_reply(self, counter: str, obj: dict[str, Any]) -> None:
@@ -247,10 +270,12 @@ class Panel:
                 log.info("%s %s: ok%s", counter, press.action, f" ({ticket})" if ticket else "")
                 if counter in self.beepers:
                     self.beepers[counter].beep(time.monotonic())
+                if counter in self.screen_states:
+                    self.screen_states[counter].accepted()
             else:
                 error = obj.get("error") or {}
                 log.info("%s %s refused: %s (%s)", counter, press.action, error.get("code"), error.get("message"))
-                self._signal(counter, pattern_for(str(error.get("code"))))
+                self._signal(counter, pattern_for(str(error.get("code"))), str(error.get("code")))
             self._changed.notify_all()
 
     # -- status and lamps ----------------------------------------------------------------
@@ -259,10 +284,14 @@ class Panel:
         if self.link is not None:
             self.link.set_problem(problem, present)
 
-    def _signal(self, counter: str, pattern: str) -> None:
+    def _signal(self, counter: str, pattern: str, reason: str | None = None) -> None:
+        """Play an LED pattern; the counter's display names the reason (default: the pattern)."""
         with self._lock:
             self.signals.append((counter, pattern))
-            self.lamps[counter].play(pattern, time.monotonic())
+            now = time.monotonic()
+            self.lamps[counter].play(pattern, now)
+            if counter in self.screen_states:
+                self.screen_states[counter].refused(reason or pattern, now)
             self._changed.notify_all()
 
     def _run_lamps(self) -> None:

@@ -1,7 +1,7 @@
 """The pin map of a button panel: what the ``panel`` devices of the site file may say.
 
 A panel is one Raspberry Pi beside a few counters. Its entry in ``devices:`` names
-its buttons, status LEDs, optional buzzers and USB keypads; this module checks that
+its buttons, status LEDs, optional buzzers, USB keypads and displays; this module checks that
 part of the site file as `SCHEMA` (the field kit of antrian/site/schema.py; pure data,
 no gpiozero), the ``panel`` role's schema, so ``antrian check-config`` reports a pin
 used twice or an unknown action with its path before any Pi starts, and
@@ -19,8 +19,14 @@ docs/site-file.md lists every key::
       buzzers: [{pin: 12, counter: loket1}]
       keypads:
         - {counter: loket1, device: /dev/input/by-id/usb-04d9_1203-event-kbd}
+      displays:               # the counter's own small display (hardware.screen)
+        - {counter: loket1, kind: ssd1306, i2c_port: 1, i2c_address: 0x3c}
+        - {counter: loket2, kind: max7219, spi_port: 0, spi_device: 0}
 
-Pins are BCM GPIO numbers (2..27 on a Pi 4/5 header), never header pin numbers.
+Pins are BCM GPIO numbers (2..27 on a Pi 4/5 header), never header pin numbers. A
+display takes the pins of its bus (I2C bus 1: GPIO 2 and 3; SPI0: GPIO 7-11), which
+no button, LED or buzzer of the panel may use (hardware.screenmap).
+
 :func:`panel_map` turns a device's options into a frozen :class:`PinMap` for
 ``hardware.panel``.
 """
@@ -35,6 +41,7 @@ from typing import Any, Mapping
 from antrian.site import Config, ConfigError, Device
 from antrian.site.schema import (INVALID, Choice, Field, ListOf, MapOf, Number, Problems, Ref, Report, Rule, Section,
                                  Text, Whole, check, join)
+from hardware import screenmap
 
 # Counter actions a button or a key can send on its own. `transfer` and `call_number`
 # need an argument (a service, a number) that a button cannot give; a keypad sends
@@ -48,9 +55,12 @@ MAX_PRESS_AGE = (10.0, 1.0, 600.0)
 
 # Keys of a USB numeric keypad that can carry an action. The digits type a ticket
 # number and Enter sends it (call_number); Backspace and Esc clear what was typed.
-KEY_NAMES = ("+", "-", "*", "/", ".", "=", "enter", "tab")
+KEY_NAMES = ("+", "-", "*", "/", ".", "=", "enter", "tab", "numlock")
 TYPING_KEYS = tuple("0123456789") + ("backspace", "esc")
-DEFAULT_KEYS: Mapping[str, str] = MappingProxyType({"+": "call_next", "*": "recall", "-": "no_show", "/": "finish"})
+# A 17-key keypad has one key left after these, ".", which opens the counter; NumLock
+# (top left, of no other use here: the digits work either way) closes it.
+DEFAULT_KEYS: Mapping[str, str] = MappingProxyType({"+": "call_next", "*": "recall", "-": "no_show", "/": "finish",
+                                                    ".": "open", "numlock": "close"})
 STDIN = "stdin"
 
 _INPUT_DEVICE = re.compile(rf"^({STDIN}$|/dev/input/.)")
@@ -93,12 +103,13 @@ class PinMap:
     hold_time: float
     debounce_time: float
     max_press_age: float
+    displays: tuple[screenmap.Display, ...] = ()
 
     @property
     def counters(self) -> tuple[str, ...]:
         """Every counter this panel serves, in the order the site file names them."""
         seen: dict[str, None] = {}
-        for item in (*self.buttons, *self.leds, *self.buzzers, *self.keypads):
+        for item in (*self.buttons, *self.leds, *self.buzzers, *self.keypads, *self.displays):
             seen.setdefault(item.counter)
         return tuple(seen)
 
@@ -223,6 +234,8 @@ SCHEMA = Section({
     "buzzers": Field(ListOf(OUTPUT), "buzzers that beep when a press is accepted, one per counter at most",
                      default=(), rule=_one_each("a buzzer")),
     "keypads": Field(ListOf(KEYPAD), "USB numeric keypads", default=()),
+    # After the pins: a display's bus pins are checked against them.
+    "displays": screenmap.DISPLAYS,
 }, "a counter Pi with call buttons, LEDs and keypads", what="a panel", rule=_has_inputs)
 
 
@@ -250,4 +263,5 @@ def panel_map(config: Config, device_id: str) -> PinMap:
         outputs("leds"), outputs("buzzers"),
         tuple(Keypad(k["counter"], k["device"], prefix(k), MappingProxyType(dict(k["keys"])), f"{path}.keypads[{i}]")
               for i, k in enumerate(panel["keypads"])),
-        panel["hold_time"], panel["debounce_time"], panel["max_press_age"])
+        panel["hold_time"], panel["debounce_time"], panel["max_press_age"],
+        screenmap.displays(panel["displays"], path))

@@ -336,7 +336,8 @@ def test_a_pin_in_use_is_one_clear_line(broker, site_file, pins):
         panel = Panel(load(site_file), "panel1")
         with pytest.raises(GPIOError) as info:
             panel.start(broker.host, broker.port)
-        assert str(info.value) == ("GPIO 5 (devices[5].buttons[2]: loket2 call_next button) is already in use "
+        where = f"devices[{list(load(site_file).devices).index('panel1')}]"
+        assert str(info.value) == (f"GPIO 5 ({where}.buttons[2]: loket2 call_next button) is already in use "
                                    "by another device or program")
         # What it had set up is freed again.
         Button(NEXT1, pin_factory=pins).close()

@@ -219,7 +219,12 @@ def keypad(**keys):
 def test_default_keys():
     d = KeyDecoder(keypad(), clock=Clock())
     assert [d.key(k) for k in "+*-/"] == [("call_next", {}), ("recall", {}), ("no_show", {}), ("finish", {})]
-    assert d.key(".") is None and d.key("enter") is None
+    assert d.key("enter") is None and d.key("=") is None
+    # Open and close from the desk (issue 14, item 6): "." opens, NumLock closes.
+    assert d.key(".") == ("open", {}) and d.key("numlock") == ("close", {})
+    assert d.key("1") is None
+    with pytest.raises(BadEntry):  # a typed number, then open: a typing mistake, nothing sent
+        d.key(".")
 
 
 def test_typed_number_then_enter_calls_it():
@@ -301,6 +306,7 @@ def test_linux_input_device_reader(tmp_path):
         records = [event(4, 4, 0x70059), event(1, 79, 1), event(0, 0, 0), event(1, 79, 0),  # KP1 down, up
                    event(1, 80, 1), event(1, 80, 2), event(1, 80, 0),  # KP2 down, autorepeat, up
                    event(1, 78, 1), event(1, 30, 1),  # KP+, then A (no keypad key)
+                   event(1, 83, 1), event(1, 69, 1),  # KP. and NumLock: open and close by default
                    event(1, 96, 1)]  # KP Enter
         data = b"".join(records)
         device.write(data[:10])  # a record split across reads
@@ -309,7 +315,7 @@ def test_linux_input_device_reader(tmp_path):
     assert done.wait(5)
     stop.set()
     reader.join(5)
-    assert keys == ["1", "2", "+", "enter"]
+    assert keys == ["1", "2", "+", ".", "numlock", "enter"]
     assert missing[0] is False
     assert struct.calcsize("llHHi") == EVENT.size
 

@@ -20,7 +20,10 @@ from hardware import pinmap
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "buton.yaml"
 SOURCE = "buton.yaml"
-P1, P2 = "devices[5]", "devices[6]"  # panel1 and panel2 of the example
+# Where panel1 and panel2 are in the example's devices (other devices come and go before them).
+_IDS = [d["id"] for d in yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["devices"]]
+N1, N2 = _IDS.index("panel1"), _IDS.index("panel2")
+P1, P2 = f"devices[{N1}]", f"devices[{N2}]"
 ACTIONS = "call_next, recall, no_show, finish, pause, open, close"
 PANEL_KEYS = ", ".join(sorted({*DEVICE.fields, *pinmap.SCHEMA.fields}))  # a device's keys and a panel's
 
@@ -36,7 +39,7 @@ def raw(raw_example) -> dict:
 
 
 def test_example_panels_are_where_the_cases_think(raw_example):
-    assert [d["id"] for d in raw_example["devices"]][5:7] == ["panel1", "panel2"]
+    assert [d["id"] for d in raw_example["devices"]][N1:N2 + 1] == ["panel1", "panel2"]
 
 
 def test_button_actions_are_engine_actions_a_button_can_send():
@@ -51,7 +54,7 @@ def test_the_example_pin_maps():
     assert p1.device == "panel1"
     assert p1.counters == ("loket1", "loket2", "loket3", "loket4")
     assert (p1.hold_time, p1.debounce_time, p1.max_press_age) == (2.0, 0.3, 10.0)
-    assert p1.buttons[0] == pinmap.Button(17, "loket1", "call_next", "no_show", "devices[5].buttons[0]")
+    assert p1.buttons[0] == pinmap.Button(17, "loket1", "call_next", "no_show", f"{P1}.buttons[0]")
     assert p1.buttons[1].hold is None and p1.buttons[1].press == "recall"
     assert [(o.pin, o.counter) for o in p1.leds] == [(22, "loket1"), (13, "loket2"), (21, "loket3"), (25, "loket4")]
     assert [(o.pin, o.counter) for o in p1.buzzers] == [(12, "loket1")]
@@ -62,10 +65,10 @@ def test_the_example_pin_maps():
 
 
 def test_defaults(raw):
-    panel = raw["devices"][5]
+    panel = raw["devices"][N1]
     for key in ("hold_time", "debounce_time", "max_press_age"):
         panel.pop(key)
-    raw["devices"][6]["keypads"] = [{"counter": "loket6", "device": "stdin"}]
+    raw["devices"][N2]["keypads"] = [{"counter": "loket6", "device": "stdin"}]
     cfg = config.build(raw, SOURCE)
     p1 = pinmap.panel_map(cfg, "panel1")
     assert (p1.hold_time, p1.debounce_time, p1.max_press_age) == (2.0, 0.3, 10.0)
@@ -75,7 +78,7 @@ def test_defaults(raw):
 
 
 def test_a_keypad_only_panel(raw):
-    raw["devices"][6] = {"id": "panel2", "role": "panel",
+    raw["devices"][N2] = {"id": "panel2", "role": "panel",
                          "keypads": [{"counter": "loket5", "device": "stdin", "service": "BPHTB"}]}
     p2 = pinmap.panel_map(config.build(raw, SOURCE), "panel2")
     assert p2.buttons == () and p2.counters == ("loket5",) and p2.keypads[0].prefix == "J"
@@ -88,13 +91,13 @@ def test_panel_map_of_a_device_that_is_not_a_panel():
 
 
 # --- broken variants ------------------------------------------------------------------
-# Each case changes one thing in panel1 (devices[5]) or panel2 (devices[6]) of the
+# Each case changes one thing in panel1 (P1) or panel2 (P2) of the
 # example and lists the exact problems check-config reports.
 
 
 def button(i, **changes):
     def change(raw):
-        raw["devices"][5]["buttons"][i].update(changes)
+        raw["devices"][N1]["buttons"][i].update(changes)
     return change
 
 
@@ -106,7 +109,7 @@ def panel(n, **changes):
 
 def keypad(**changes):
     def change(raw):
-        raw["devices"][6]["keypads"][0].update(changes)
+        raw["devices"][N2]["keypads"][0].update(changes)
     return change
 
 
@@ -132,9 +135,9 @@ def drop(n, key, i=None, sub=None):
 CASES = [
     ("pin_used_twice_by_buttons", button(1, pin=17),
      [(f"{P1}.buttons[1].pin", f"pin 17 is already used by {P1}.buttons[0]")]),
-    ("pin_of_a_button_used_by_an_led", panel(5, leds=[{"pin": 27, "counter": "loket1"}]),
+    ("pin_of_a_button_used_by_an_led", panel(N1, leds=[{"pin": 27, "counter": "loket1"}]),
      [(f"{P1}.leds[0].pin", f"pin 27 is already used by {P1}.buttons[1]")]),
-    ("pin_of_an_led_used_by_a_buzzer", panel(5, buzzers=[{"pin": 22, "counter": "loket1"}]),
+    ("pin_of_an_led_used_by_a_buzzer", panel(N1, buzzers=[{"pin": 22, "counter": "loket1"}]),
      [(f"{P1}.buzzers[0].pin", f"pin 22 is already used by {P1}.leds[0]")]),
     ("header_pin_number_instead_of_bcm", button(0, pin=40),
      [(f"{P1}.buttons[0].pin", "GPIO 40 does not exist: use a BCM number 2..27 (not the header pin number)")]),
@@ -144,7 +147,7 @@ CASES = [
      [(f"{P1}.buttons[0].pin", "must be a whole number (a BCM GPIO number), not the text 'GPIO17'")]),
     ("unknown_counter", button(3, counter="loket9"),
      [(f"{P1}.buttons[3].counter", "unknown counter 'loket9'")]),
-    ("unknown_counter_of_an_led", both(panel(5, leds=[{"pin": 22, "counter": "Loket1"}])),
+    ("unknown_counter_of_an_led", both(panel(N1, leds=[{"pin": 22, "counter": "Loket1"}])),
      [(f"{P1}.leds[0].counter", "unknown counter 'Loket1'")]),
     ("unknown_press_action", button(0, press="next"),
      [(f"{P1}.buttons[0].press", f"'next' is not one of {ACTIONS}")]),
@@ -154,37 +157,37 @@ CASES = [
      [(f"{P1}.buttons[1].press", f"'transfer' is not one of {ACTIONS}")]),
     ("call_number_needs_a_number", button(1, hold="call_number"),
      [(f"{P1}.buttons[1].hold", f"'call_number' is not one of {ACTIONS}")]),
-    ("missing_press", drop(5, "buttons", 1, "press"),
+    ("missing_press", drop(N1, "buttons", 1, "press"),
      [(f"{P1}.buttons[1].press", f"required: one of {ACTIONS}")]),
-    ("missing_pin", drop(5, "buttons", 4, "pin"),
+    ("missing_pin", drop(N1, "buttons", 4, "pin"),
      [(f"{P1}.buttons[4].pin", "required")]),
     ("misspelt_button_key", button(0, hlod="no_show"),
      [(f"{P1}.buttons[0].hlod", "unknown key (allowed: counter, hold, pin, press)")]),
-    ("misspelt_panel_key", panel(5, hold=2),
+    ("misspelt_panel_key", panel(N1, hold=2),
      [(f"{P1}.hold", f"unknown key for a panel (allowed: {PANEL_KEYS})")]),
-    ("hold_time_too_short", panel(5, hold_time=0.1),
+    ("hold_time_too_short", panel(N1, hold_time=0.1),
      [(f"{P1}.hold_time", "0.1 is out of range 0.5..10 seconds")]),
-    ("hold_time_in_milliseconds", panel(5, hold_time=2000),
+    ("hold_time_in_milliseconds", panel(N1, hold_time=2000),
      [(f"{P1}.hold_time", "2000 is out of range 0.5..10 seconds")]),
-    ("hold_time_as_text", panel(5, hold_time="2s"),
+    ("hold_time_as_text", panel(N1, hold_time="2s"),
      [(f"{P1}.hold_time", "must be a number of seconds, not the text '2s'")]),
-    ("debounce_time_out_of_range", panel(5, debounce_time=0),
+    ("debounce_time_out_of_range", panel(N1, debounce_time=0),
      [(f"{P1}.debounce_time", "0 is out of range 0.05..2 seconds")]),
-    ("max_press_age_out_of_range", panel(6, max_press_age=3600),
+    ("max_press_age_out_of_range", panel(N2, max_press_age=3600),
      [(f"{P2}.max_press_age", "3600 is out of range 1..600 seconds")]),
-    ("second_led_for_a_counter", panel(5, leds=[{"pin": 22, "counter": "loket1"}, {"pin": 4, "counter": "loket1"}]),
+    ("second_led_for_a_counter", panel(N1, leds=[{"pin": 22, "counter": "loket1"}, {"pin": 4, "counter": "loket1"}]),
      [(f"{P1}.leds[1].counter", f"counter 'loket1' already has an LED ({P1}.leds[0])")]),
-    ("buttons_not_a_list", panel(5, buttons={"pin": 17}),
+    ("buttons_not_a_list", panel(N1, buttons={"pin": 17}),
      [(f"{P1}.buttons", "must be a list, not a mapping")]),
-    ("button_not_a_mapping", both(lambda raw: raw["devices"][5]["buttons"].__setitem__(0, 17)),
+    ("button_not_a_mapping", both(lambda raw: raw["devices"][N1]["buttons"].__setitem__(0, 17)),
      [(f"{P1}.buttons[0]", "must be a mapping, not int 17")]),
-    ("panel_without_inputs", both(drop(6, "buttons"), drop(6, "keypads")),
+    ("panel_without_inputs", both(drop(N2, "buttons"), drop(N2, "keypads")),
      [(P2, "a panel needs buttons or keypads")]),
     ("keypad_digit_mapped", keypad(keys={"5": "recall"}),
      [(f"{P2}.keypads[0].keys.5", "digits, backspace and esc are for typing a ticket number; "
                                   "they cannot carry an action")]),
     ("keypad_unknown_key", keypad(keys={"plus": "call_next"}),
-     [(f"{P2}.keypads[0].keys.plus", "'plus' is not one of +, -, *, /, ., =, enter, tab")]),
+     [(f"{P2}.keypads[0].keys.plus", "'plus' is not one of +, -, *, /, ., =, enter, tab, numlock")]),
     ("keypad_unknown_action", keypad(keys={"+": "panggil"}),
      [(f"{P2}.keypads[0].keys.+", f"'panggil' is not one of {ACTIONS}")]),
     ("keypad_keys_not_a_mapping", keypad(keys=["+", "call_next"]),
@@ -196,10 +199,10 @@ CASES = [
     ("keypad_device_not_an_input_device", keypad(device="/dev/ttyUSB0"),
      [(f"{P2}.keypads[0].device", "'/dev/ttyUSB0' is not valid: a path under /dev/input/ "
                                   "(e.g. /dev/input/by-id/...-event-kbd) or 'stdin'")]),
-    ("keypad_device_twice", panel(6, keypads=[{"counter": "loket7", "device": "stdin"},
+    ("keypad_device_twice", panel(N2, keypads=[{"counter": "loket7", "device": "stdin"},
                                               {"counter": "loket8", "device": "stdin"}]),
      [(f"{P2}.keypads[1].device", f"stdin is already read by {P2}.keypads[0]")]),
-    ("keypad_without_device", drop(6, "keypads", 0, "device"),
+    ("keypad_without_device", drop(N2, "keypads", 0, "device"),
      [(f"{P2}.keypads[0].device", "required")]),
 ]
 
@@ -213,7 +216,7 @@ def test_broken_variant(raw, change, expected):
 
 
 def test_every_panel_problem_at_once(raw):
-    for change in (button(1, pin=17), button(3, counter="loket9"), panel(5, hold_time=30), keypad(keys={"x": "y"})):
+    for change in (button(1, pin=17), button(3, counter="loket9"), panel(N1, hold_time=30), keypad(keys={"x": "y"})):
         change(raw)
     with pytest.raises(ConfigError) as info:
         config.build(raw, SOURCE)
