@@ -70,6 +70,8 @@ class DisplayOptions:
     catch_up_seconds: float = 30.0
     # A speech engine that has not answered after this long is restarted (the watchdog).
     speech_timeout: float = 10.0
+    # A smart TV's browser shows this board from the staff web app (/papan/<id>), no Pi.
+    browser: bool = False
 
 
 def resolve_path(config: Config, value: str) -> Path:
@@ -127,6 +129,9 @@ SCHEMA = Section({
                               example=30),
     "speech_timeout": Field(Number(1, 120, SECONDS), "a speech engine that has not answered after this long is "
                             "restarted", default=_D.speech_timeout, example=10),
+    "browser": Field(Flag(), "true: a smart TV's browser shows this board from the staff web app "
+                     "(/papan/<id>, docs/operations.md), with no Pi; its sound is made by the web app "
+                     "(speech pyttsx3 is made with espeak-ng there)", default=_D.browser, example=False),
 }, "a TV board that shows and says the calls", what="a display", rule=_clips_present)
 
 

@@ -25,4 +25,7 @@ def _commands(sub) -> None:
 
 WING = Wing("display", "the waiting-hall board and its announcer",
             roles=(Role("display", "a TV board that shows and says the calls", schema=options.SCHEMA, acl=acl),),
-            commands=_commands)
+            commands=_commands,
+            # For the web wing's browser board (/papan/<id>), which may not import this package.
+            services={"board_view": "display.webboard:board_view", "call_audio": "display.webboard:CallAudio",
+                      "call_view": "display.webboard:call_view", "display_options": "display.webboard:display_options"})

@@ -213,7 +213,7 @@ def test_devices(cfg):
     for dev in cfg.devices.values():
         roles.setdefault(dev.role, []).append(dev.id)
     assert roles == {"dispatcher": ["dispatcher"], "kiosk": ["kiosk1", "kiosk2"],
-                     "display": ["board1", "board2"], "panel": ["panel1", "panel2"], "web": ["web1", "publik1"]}
+                     "display": ["board1", "board2", "board3"], "panel": ["panel1", "panel2"], "web": ["web1", "publik1"]}
     assert cfg.device("kiosk1", "kiosk").options["printer"] == {
         "connection": "network", "host": "127.0.0.1", "port": 9100, "profile": "TM-T20II"}
     assert cfg.device("kiosk2").options["printer"]["path"] == "/tmp/antrian-kiosk2.bin"

@@ -1,7 +1,182 @@
-"""Placeholder: the pages of this module are being written (issue 13)."""
+"""The board for a smart TV: ``/papan/{device}`` in the staff app (issue 13, item 5).
+
+A TV box's browser shows what the Kivy board shows -- the latest call large with its
+flash, the counters, who waits, the earlier calls, the running text, the date and time
+in the site's zone -- and says each call with the sound the server makes.
+
+Routes (all of one board, all refused with the same plain 404 unless the device is a
+``role: display`` with ``browser: true`` and, on a site with credentials, the
+address carries its token ``?k=``: antrian/tools/broker_files/boards.py):
+
+- ``/papan/{device}``: the page (web/templates/papan.html, web/static/papan.js, .css);
+- ``/papan/{device}/aliran``: its server-sent events (web/stream.py): ``papan`` (the
+  board's texts, made by the display wing's ``board_view`` from the retained Board and
+  the site file; sent first and after every change of the board, the broker or the
+  dispatcher), ``call`` (one call, ``id`` = its ``seq``; after a reconnect the calls
+  after ``Last-Event-ID`` from the hub's memory) and ``jam`` (the keep-alive every
+  15 s, carrying the server's time: a TV box's own clock is often wrong, and a page
+  that hears nothing for long knows its stream is dead);
+- ``/papan/{device}/suara/{seq}.wav``: the announcement of call ``seq`` (web/papan_suara.py).
+
+What the page does with them -- one call at a time in ``seq`` order, each on screen
+at least ``min_call_seconds``, never a ``seq`` said twice, also across a reload -- is
+in web/static/papan.js.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import time
+from typing import TYPE_CHECKING, Any
 
-def routes(web) -> list:
-    return []
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from antrian import bahasa
+from antrian.tools.broker_files.boards import board_path, board_token_ok
+from antrian.wings import registry
+from web.hub import Event
+from web.papan_suara import Sounds
+from web.stream import Message, event_stream, message
+
+if TYPE_CHECKING:
+    from web.app import Web
+
+__all__ = ["routes"]
+
+KINDS = ("board", "call", "broker", "dispatcher")
+
+
+class Papan:
+    """The browser boards' shared state in one app: the display wing's services and the sounds."""
+
+    def __init__(self, web: Web) -> None:
+        self.web = web
+        self.config = web.config
+        self.sounds = Sounds(web.config)
+        self._options: dict[str, dict[str, Any] | None] = {}
+        self._services: dict[str, Any] = {}
+
+    def service(self, name: str) -> Any:
+        """A display wing's service (display/webboard.py), loaded once."""
+        if name not in self._services:
+            self._services[name] = registry().service(name)
+        return self._services[name]
+
+    def options(self, device: str) -> dict[str, Any] | None:
+        """The display options of *device* when it is a browser board, else None."""
+        if device not in self._options:
+            found = self.config.devices.get(device)
+            options = None
+            if found is not None and found.role == "display" and (found.options or {}).get("browser") is True:
+                options = self.service("display_options")(self.config, device)
+            self._options[device] = options
+        return self._options[device]
+
+    def board(self, request: Request) -> tuple[str, dict[str, Any]]:
+        """The board a request names, or the plain 404 that does not say what was wrong."""
+        device = request.path_params["device"]
+        options = self.options(device) if isinstance(device, str) and len(device) <= 64 else None
+        if options is None or not board_token_ok(self.config, self.web.secret, device, request.query_params.get("k")):
+            raise HTTPException(404)
+        return device, options
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(self.config.tz)
+
+    def view(self) -> dict[str, Any]:
+        hub = self.web.hub
+        with_time = self.now()
+        data = self.service("board_view")(self.config, hub.board, now=with_time, broker_connected=hub.broker_connected,
+                                offline_for=0.0 if hub.broker_connected else float("inf"),
+                                dispatcher=hub.dispatcher.as_dict())
+        data["now"] = int(with_time.timestamp() * 1000)
+        return data
+
+    def call(self, call: Any) -> dict[str, Any] | None:
+        """A Call as the page shows it, with its age; None for a malformed one."""
+        return self.service("call_view")(call, self.now())
+
+
+def _papan(web: Web) -> Papan:
+    papan = web.extra.get("papan")
+    if papan is None:
+        papan = web.extra["papan"] = Papan(web)
+    return papan
+
+
+def _page(web: Web):
+    async def page(request: Request) -> Response:
+        papan = _papan(web)
+        device, options = papan.board(request)
+        token = request.query_params.get("k") or ""
+        base = board_path(web.config, None, device)
+        suffix = f"?k={token}" if web.config.broker.credentials_dir is not None else ""
+        now = papan.now()
+        offset = now.utcoffset() or dt.timedelta(0)
+        data = {"device": device, "aliran": f"{base}/aliran{suffix}", "suara": f"{base}/suara/",
+                "k": token if suffix else "", "orientasi": options["orientation"],
+                "min-call": options["min_call_seconds"], "catch-up": options["catch_up_seconds"],
+                "zona": bahasa.zona(now), "offset": int(offset.total_seconds() // 60),
+                "hari": json.dumps(bahasa.HARI), "bulan": json.dumps(bahasa.BULAN), "now": int(time.time() * 1000)}
+        site = web.config.site
+        return web.render(request, "papan.html", data=data, running_text=" ".join(site.running_text.split()),
+                          device=device)
+
+    return page
+
+
+def _stream(web: Web):
+    async def stream(request: Request) -> Response:
+        papan = _papan(web)
+        device, _ = papan.board(request)
+
+        def first(last_id: str | None) -> list[Message]:
+            out = [message("papan", papan.view())]
+            if last_id is not None and last_id.isdigit():
+                for call in web.hub.calls_after(int(last_id)):
+                    shown = papan.call(call)
+                    if shown is not None:
+                        out.append(message("call", shown, id=shown["seq"]))
+            return out
+
+        def convert(event: Event) -> list[Message]:
+            if event.kind == "call":
+                shown = papan.call(event.data)
+                if shown is None:
+                    return []
+                papan.sounds.warm(device, event.data)
+                return [message("call", shown, id=shown["seq"])]
+            return [message("papan", papan.view())]
+
+        response = event_stream(web, request, kinds=KINDS, first=first, convert=convert)
+        # The keep-alive as an event the page can see (a comment is not), with the time.
+        response.ping_message_factory = lambda: message("jam", {"now": int(time.time() * 1000)})
+        return response
+
+    return stream
+
+
+def _sound(web: Web):
+    async def sound(request: Request) -> Response:
+        papan = _papan(web)
+        device, _ = papan.board(request)
+        seq = request.path_params["seq"]
+        call = next((c for c in web.hub.calls_after(seq - 1) if c["seq"] == seq), None)
+        if call is None or papan.call(call) is None:
+            raise HTTPException(404)
+        data = await papan.sounds.wav(device, call)
+        if data is None:
+            raise HTTPException(503)
+        return Response(data, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
+
+    return sound
+
+
+def routes(web: Web) -> list[Route]:
+    return [Route("/papan/{device}", _page(web)),
+            Route("/papan/{device}/aliran", _stream(web)),
+            Route("/papan/{device}/suara/{seq:int}.wav", _sound(web))]

@@ -68,6 +68,12 @@ def cmd_broker_files(args: argparse.Namespace) -> int:
     if summary.created or summary.rotated:
         print("Copy each device's <id>.password to its broker.credentials_dir (mode 0600), then restart the "
               "broker (docs/operations.md)")
+    from antrian.tools.broker_files.boards import board_paths, browser_boards
+
+    for path in board_paths(config):  # a TV's bookmark: the staff app's address, then this
+        print(f"  browser board {path}")
+    if browser_boards(config) and not board_paths(config):
+        print("  browser boards: their addresses need the site secret (site.secret in broker.credentials_dir)")
     return 0
 
 

@@ -1,0 +1,315 @@
+/* The board for a smart TV (web/papan.py): the stream in, the picture and the sound out.
+ *
+ * - The stream (/papan/<id>/aliran) brings `papan` (the board's texts), `call` (one
+ *   call; its id is the seq, so a reconnect resumes with Last-Event-ID) and `jam`
+ *   (the keep-alive with the server's time). The browser reconnects by itself; a
+ *   stream that ends for good, or stays silent past two keep-alives, is opened again
+ *   here with ?last=<seq>. While it is gone a banner says so.
+ * - Calls are shown one at a time in seq order, each at least min_call_seconds, like
+ *   display/announcer.py: a call is said (the server's WAV: chime and sentence) when
+ *   it is fresh (at most catch_up_seconds old) and its seq was never said on this TV
+ *   (localStorage, written before playing, so a reload never says one twice); an
+ *   older one is only shown, and of several only the newest.
+ * - Autoplay refused: a large "Ketuk untuk mengaktifkan suara"; the tap says the call
+ *   on screen.
+ * Every value from the stream goes into the page with textContent.
+ * window.papanLog records what happened ({seq, ev: shown|play|ended|error|blocked, t})
+ * for the tests and bench/web.py.
+ */
+(function () {
+  "use strict";
+  var layar = document.getElementById("layar");
+  var d = layar.dataset;
+  var cfg = {
+    device: d.device, aliran: d.aliran, suara: d.suara, k: d.k, orientasi: d.orientasi,
+    minCall: parseFloat(d.minCall) * 1000, catchUp: parseFloat(d.catchUp), zona: d.zona,
+    offset: parseInt(d.offset, 10), hari: JSON.parse(d.hari), bulan: JSON.parse(d.bulan)
+  };
+  var LOST = "Koneksi terputus \u2014 menyambung kembali\u2026";
+  var MEMORY = "antrian.papan." + cfg.device;
+  var audio = document.getElementById("suara");
+  var log = window.papanLog = [];
+  window.papanFlashes = 0;
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+  function note(seq, ev) { log.push({ seq: seq, ev: ev, t: performance.now() }); }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  /* -- the clock: the server's time in the site's zone (a TV box's own clock is often wrong) -- */
+  var skew = parseInt(d.now, 10) - Date.now();
+  function tick() {
+    var t = new Date(Date.now() + skew + cfg.offset * 60000);
+    $("tanggal").textContent = cfg.hari[(t.getUTCDay() + 6) % 7] + ", " + t.getUTCDate() + " " +
+      cfg.bulan[t.getUTCMonth()] + " " + t.getUTCFullYear() + ", pukul " + pad(t.getUTCHours()) + "." +
+      pad(t.getUTCMinutes()) + " " + cfg.zona;
+    banner();
+  }
+
+  /* -- the layout: --u is 1px on 1920x1080 or 1080x1920; turned when the TV hangs the other way -- */
+  var u = 1, portrait = false;
+  function layout() {
+    var W = window.innerWidth, H = window.innerHeight, s = layar.style;
+    var turn = cfg.orientasi !== "auto" && (W > H) !== (cfg.orientasi === "landscape");
+    s.width = (turn ? H : W) + "px";
+    s.height = (turn ? W : H) + "px";
+    s.transform = turn ? "translate(" + W + "px, 0) rotate(90deg)" : "";
+    if (turn) { var w = W; W = H; H = w; }
+    portrait = H > W;
+    u = portrait ? Math.min(W / 1080, H / 1920) : Math.min(W / 1920, H / 1080);
+    s.setProperty("--u", u + "px");
+    document.body.classList.toggle("tegak", portrait);
+    render();
+    marquee();
+  }
+
+  function gridColumns(count, width, height) {  // display/view.py grid_columns: tiles near 1.6:1
+    var best = null, bestCols = 1;
+    for (var cols = 1; cols <= count; cols++) {
+      var rows = Math.ceil(count / cols);
+      var shape = (width / cols) / Math.max(1, height / rows);
+      var score = Math.abs(shape - 1.6) / 1.6 + 0.02 * (cols * rows - count);
+      if (best === null || score < best) { best = score; bestCols = cols; }
+    }
+    return bestCols;
+  }
+
+  function fit() {
+    var card = $("terbaru"), cs = getComputedStyle(card);
+    var ch = card.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
+    var cw = card.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    layar.style.setProperty("--ch", ch + "px");
+    var n = $("nomor"), l = $("loket");
+    n.style.fontSize = Math.min(ch * 0.38, cw / (Math.max(3.5, n.textContent.length) * 0.6)) + "px";
+    l.style.fontSize = Math.min(ch * 0.17, cw / (Math.max(4, l.textContent.length) * 0.55)) + "px";
+    var p = $("petak"), count = p.children.length;
+    if (!count) { return; }
+    var gap = 8 * u, W = p.clientWidth, H = p.clientHeight;
+    var cols = gridColumns(count, W, H), rows = Math.ceil(count / cols);
+    p.style.gridTemplateColumns = "repeat(" + cols + ", minmax(0, 1fr))";
+    p.style.gridTemplateRows = "repeat(" + rows + ", minmax(0, 1fr))";
+    var th = (H - gap * (rows - 1)) / rows, tw = (W - gap * (cols - 1)) / cols;
+    layar.style.setProperty("--th", th + "px");
+    Array.prototype.forEach.call(p.querySelectorAll(".petak-nomor"), function (e) {
+      e.style.fontSize = Math.min(th * 0.36, tw / Math.max(3.5, e.textContent.length * 0.62)) + "px";
+    });
+  }
+
+  function marquee() {
+    var t = $("teks-berjalan"), cw = t.parentElement.clientWidth, tw = t.scrollWidth;
+    t.style.setProperty("--dari", cw + "px");
+    t.style.setProperty("--ke", -tw + "px");
+    t.style.animationDuration = ((cw + tw) / (130 * u)) + "s";
+  }
+
+  /* -- the board's texts (from the server's `papan` message) -- */
+  var view = null;
+  function render() {
+    if (view) {
+      $("petak").replaceChildren.apply($("petak"), view.tiles.map(function (t) {
+        var tile = el("div", t.status === "closed" ? "tutup" : (t.status === "paused" ? "istirahat" : ""));
+        tile.append(el("div", "petak-nama", t.name), el("div", "petak-nomor", t.number),
+                    el("div", "petak-rinci", t.detail || t.agency || "\u00a0"));
+        return tile;
+      }));
+      var rows = view.waiting[portrait ? "portrait" : "landscape"];
+      var m = $("menunggu");
+      m.replaceChildren.apply(m, rows.map(function (r) {
+        var chip = el("div");
+        chip.append(el("span", "chip-huruf", r.prefix), el("span", "chip-nama", r.name),
+                    el("span", "chip-jumlah", String(r.count)));
+        return chip;
+      }));
+      m.style.gridTemplateColumns = "repeat(" + (portrait ? (rows.length <= 8 ? 2 : 3) : (rows.length <= 12 ? 3 : 4)) +
+        ", minmax(0, 1fr))";
+      layar.style.setProperty("--wh", (portrait ? 64 : 70) * u + "px");
+    }
+    renderRecent();
+    fit();
+  }
+
+  function renderRecent() {
+    var list = $("sebelumnya"), limit = view ? view.recent_rows : 3;
+    var calls = (view ? view.recent : []).filter(function (c) { return c.seq < shownSeq; })
+      .sort(function (a, b) { return b.seq - a.seq; }).slice(0, limit);
+    var items = [];
+    for (var i = 0; i < limit; i++) {
+      var c = calls[i], li = el("li", c ? "" : "kosong");
+      li.append(el("b", "", c ? c.number : ""), el("span", "", c ? c.counter_name : ""));
+      items.push(li);
+    }
+    list.replaceChildren.apply(list, items);
+  }
+
+  /* -- the banner: the stream lost (at once), or the server's warning (after 2 s) -- */
+  var lost = false, lostSince = 0, warning = "", warningSince = 0;
+  function setLost(on) {
+    if (on && !lost) { lostSince = Date.now(); }
+    lost = on;
+    banner();
+  }
+  function banner() {
+    var text = lost && Date.now() - lostSince >= 1000 ? LOST
+      : (warning && Date.now() - warningSince >= 2000 ? warning : "");
+    var b = $("spanduk");
+    if (b.textContent !== text || b.hidden !== !text) {
+      b.textContent = text;
+      b.hidden = !text;
+      fit();
+    }
+  }
+
+  /* -- calls: one at a time, in seq order, never a seq said twice -- */
+  var queue = [], shownSeq = 0, shownAt = -Infinity, busy = 0, timer = null, watchdog = null, blocked = null;
+  var lastSeq = 0;
+
+  function memory() {
+    try { return JSON.parse(window.localStorage.getItem(MEMORY)); } catch (e) { return null; }
+  }
+  function said(call) {  // as display/announcer.py SpokenMemory
+    var m = memory();
+    if (!m || typeof m.seq !== "number" || call.seq > m.seq) { return false; }
+    // A lower seq made later: the dispatcher's sequence started again.
+    return !(call.seq < m.seq && call.at && m.at && Date.parse(call.at) > Date.parse(m.at));
+  }
+  function remember(call) {
+    try {
+      window.localStorage.setItem(MEMORY, JSON.stringify({ seq: call.seq, at: call.at, number: call.number }));
+    } catch (e) { /* no storage (a private window): the seq in memory still holds for this page */ }
+  }
+  function fresh(call) { return call.age === null || call.age <= cfg.catchUp; }
+
+  function push(call, speak) {
+    lastSeq = Math.max(lastSeq, call.seq);
+    if (call.seq <= shownSeq || queue.some(function (i) { return i.call.seq === call.seq; })) { return; }
+    queue.push({ call: call, speak: speak });
+    queue.sort(function (a, b) { return a.call.seq - b.call.seq; });
+    pump();
+  }
+
+  function pump() {
+    clearTimeout(timer);
+    timer = null;
+    if (busy) { return; }
+    // A call only to be shown is passed over when a later one waits: the hall sees the newest.
+    while (queue.length > 1 && !queue[0].speak) { queue.shift(); }
+    if (!queue.length) { return; }
+    var wait = shownAt + cfg.minCall - performance.now();
+    if (wait > 0) { timer = setTimeout(pump, wait); return; }
+    var item = queue.shift();
+    show(item.call);
+    if (item.speak && !said(item.call)) {
+      remember(item.call);
+      say(item.call);
+    } else {
+      pump();
+    }
+  }
+
+  function show(call) {
+    shownSeq = call.seq;
+    shownAt = performance.now();
+    $("nomor").textContent = call.number;
+    $("menuju").textContent = "silakan menuju";
+    $("loket").textContent = call.counter_name;
+    $("layanan").textContent = call.recall ? "Panggilan ulang" : call.service;
+    var card = $("terbaru");
+    card.classList.remove("kilat");
+    void card.offsetWidth;  // restarts the animation
+    card.classList.add("kilat");
+    window.papanFlashes += 1;
+    note(call.seq, "shown");
+    renderRecent();
+    fit();
+  }
+
+  function say(call) {
+    busy = call.seq;
+    audio.dataset.seq = String(call.seq);
+    audio.src = cfg.suara + call.seq + ".wav" + (cfg.k ? "?k=" + encodeURIComponent(cfg.k) : "");
+    watchdog = setTimeout(function () { note(call.seq, "timeout"); audio.pause(); done(call.seq); }, 60000);
+    var playing = audio.play();
+    if (playing && playing.catch) {
+      playing.catch(function (err) {
+        if (err && err.name === "NotAllowedError") {
+          note(call.seq, "blocked");
+          blocked = call;
+          $("aktifkan").hidden = false;
+          $("tombol-suara").focus();
+          done(call.seq);
+        }
+      });
+    }
+  }
+
+  function done(seq) {
+    if (busy !== seq) { return; }
+    clearTimeout(watchdog);
+    busy = 0;
+    pump();
+  }
+
+  ["play", "ended", "error"].forEach(function (name) {
+    audio.addEventListener(name, function () {
+      var seq = parseInt(audio.dataset.seq, 10);
+      note(seq, name);
+      if (name !== "play") { done(seq); }
+    });
+  });
+
+  $("tombol-suara").addEventListener("click", function () {
+    $("aktifkan").hidden = true;
+    var call = blocked;
+    blocked = null;
+    if (call && call.seq === shownSeq && !busy) { say(call); }  // the tap says the call on screen
+  });
+
+  /* -- the stream -- */
+  var source = null, heard = Date.now();
+  function onView(v) {
+    view = v;
+    skew = v.now - Date.now();
+    if (v.banner !== warning) { warning = v.banner; warningSince = Date.now(); }
+    v.recent.forEach(function (c) { if (c.seq > shownSeq) { push(c, fresh(c)); } });
+    render();
+    banner();
+  }
+  function listen(name, handle) {
+    source.addEventListener(name, function (e) {
+      heard = Date.now();
+      setLost(false);
+      handle(JSON.parse(e.data));
+    });
+  }
+  function connect() {
+    heard = Date.now();
+    var url = cfg.aliran + (lastSeq ? (cfg.aliran.indexOf("?") < 0 ? "?" : "&") + "last=" + lastSeq : "");
+    source = new EventSource(url);
+    listen("papan", onView);
+    listen("call", function (c) { push(c, fresh(c)); });
+    listen("jam", function (j) { skew = j.now - Date.now(); });
+    source.addEventListener("open", function () { heard = Date.now(); setLost(false); });
+    source.addEventListener("error", function () {
+      setLost(true);
+      if (source.readyState === EventSource.CLOSED) {  // an HTTP error ends it for good: open it again
+        source.close();
+        setTimeout(connect, 3000);
+      }
+    });
+  }
+  setInterval(function () {  // silent past two keep-alives: a dead connection nobody closed
+    if (Date.now() - heard > 40000) { source.close(); setLost(true); connect(); }
+  }, 5000);
+
+  window.addEventListener("resize", layout);
+  if (document.fonts && document.fonts.ready) { document.fonts.ready.then(layout); }
+  layout();
+  tick();
+  setInterval(tick, 1000);
+  connect();
+}());
