@@ -105,6 +105,7 @@ def test_a_morning_that_did_not_make_what_it_promises_exits_1_naming_it(tmp_path
         "report": {"folder": str(tmp_path / "report"), "issued": 2, "served": 0, "no_show": 0, "waiting_at_close": 2},
         "screenshots": {"board": "not taken: no answer from its window within 20 s (see board-window.log)",
                         "kiosk": str(tmp_path / "kiosk.png")},
+        "machine": {"slow": 6.0, "windows_opened_s": {"kiosk": 21.5}},
     }
     calls = [{"seq": 1, "number": "A-001", "counter": "loket1"}, {"seq": 2, "number": "A-002", "counter": "loket1"},
              {"seq": 3, "number": "A-003", "counter": "loket2"}]
@@ -118,6 +119,7 @@ def test_a_morning_that_did_not_make_what_it_promises_exits_1_naming_it(tmp_path
     assert main(["morning", "--config", str(BUTON), "--out", str(tmp_path)]) == 1
     out, err = capsys.readouterr()
     assert "board screen   not taken" in out  # what it did make is still said
+    assert "ANTRIAN_SLOW=6 (every wait scaled by it); windows opened in kiosk 21.5 s" in out
     (line,) = err.strip().splitlines()
     assert line.startswith("antrian morning: not made: the kiosk's KK ticket") and "the board screenshot" in line
     summary["missing"] = []

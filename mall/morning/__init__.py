@@ -70,6 +70,10 @@ def main(config: str, out: str) -> int:
     shots = summary["screenshots"]
     for name, where in shots.items():
         print(f"  {name + ' screen':<15}{where}")
+    machine = summary["machine"]
+    opened = ", ".join(f"{role} {s} s" for role, s in machine["windows_opened_s"].items())
+    print(f"  machine        ANTRIAN_SLOW={machine['slow']:g} (every wait scaled by it)"
+          f"{'; windows opened in ' + opened if opened else ''}")
     if summary["missing"]:  # a morning that skipped part of what it promises is no success
         raise MorningError(f"not made: {'; '.join(summary['missing'])} (see {folder / 'morning.log'})")
     return 0

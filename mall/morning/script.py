@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from antrian.errors import MorningError
-from antrian.slow import scaled
+from antrian.slow import factor, scaled
 from mall.morning.pieces import AnnouncerLink, Observer, WavSink, site_file, speech_engine, until
 from mall.morning.screens import Screens
 
@@ -255,6 +255,7 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
         "report": {"folder": str(out / "report"), "files": [str(p) for p in report_files], "issued": t.issued,
                    "served": t.served, "no_show": t.no_show, "waiting_at_close": t.waiting_at_close},
         "screenshots": screenshots,
+        "machine": {"slow": factor(), "windows_opened_s": {k: round(v, 1) for k, v in shots.opened.items()}},
         "notes": notes,
     }
     summary["missing"] = missing(summary, sorted(observer.calls, key=lambda c: c["seq"]))
