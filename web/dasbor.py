@@ -1,7 +1,123 @@
-"""Placeholder: the pages of this module are being written (issue 13)."""
+"""The MPP head's live dashboard: ``/dasbor`` and its event stream ``/dasbor/peristiwa``
+(staff app; roles ``kepala`` and ``admin``).
+
+The page (web/templates/dasbor.html, web/static/dasbor.js) draws everything from one
+SSE stream: a ``snapshot`` of what the hub holds when it connects, then one ``update``
+per hub event. Everything on it comes from the broker, as for any other client:
+
+- the counters, who waits per service, the services' quota and opening: the retained
+  board, counter states and catalog;
+- the day's totals: tickets issued, served, absent and the calls over the service's
+  target wait from the retained Stats (antrian/queue/stats.py); how many wait now
+  from the board; the average and longest current wait, and the waiting tickets
+  already over their target, from each service's QueueList (its ``issued_at``),
+  measured against this server's clock (sent as ``now``: the browser's may be off);
+- the latest tickets from the kiosks' replies, the devices from their statuses, the
+  dispatcher's notices in the same words as the board's.
+
+Only what the site file names is shown: a status of a device, a counter state or a
+queue list of a service the site file does not know is dropped here, never counted.
+The payloads are passed on as they came (the page shows a value of the wrong shape as
+the text it is; it never puts a value into the page as markup).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
 
-def routes(web) -> list:
-    return []
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from antrian.adapters.link import NOTICES
+from web import auth
+from web.hub import Event
+from web.stream import Message, event_stream, message
+
+if TYPE_CHECKING:
+    from web.app import Web
+
+__all__ = ["KINDS", "PROBLEM_WORDS", "ROLES", "routes", "site_devices", "snapshot"]
+
+ROLES = ("kepala", "admin")
+KINDS = ("board", "catalog", "counter", "queue", "stats", "status", "ticket", "broker", "dispatcher")
+
+# A device's problems in words for the head (the codes of docs/protocol.md, "Device
+# status"); the dispatcher's own notices are the board's words (antrian.adapters.link).
+# A code not listed here is shown as it came.
+PROBLEM_WORDS = {
+    "printer_offline": "Printer tidak tersambung",
+    "paper_out": "Kertas habis",
+    "cover_open": "Penutup printer terbuka",
+    "print_failed": "Gagal mencetak tiket",
+    "printer_status_unknown": "Keadaan printer tidak diketahui",
+    "database_error": "Basis data bermasalah",
+    "speech_error": "Suara panggilan bermasalah",
+    "audio_error": "Pengeras suara bermasalah",
+    "keypad_missing": "Tombol loket tidak terpasang",
+    "mock_pins": "Tombol tiruan (bukan perangkat keras)",
+    **NOTICES,
+}
+
+
+def site_devices(web: Web) -> list[dict[str, Any]]:
+    """The devices of the site file (and the dispatcher under its broker user when the
+    file names none): the only ones the page lists and counts."""
+    config = web.config
+    devices = [{"device": d.id, "role": d.role} for d in config.devices.values()]
+    for did in config.dispatcher_ids():
+        if did not in config.devices:
+            devices.insert(0, {"device": did, "role": "dispatcher"})
+    return devices
+
+
+def _known(web: Web) -> dict[str, set[str]]:
+    known = web.extra.get("dasbor_known")
+    if known is None:
+        known = {"status": {d["device"] for d in site_devices(web)}, "counter": set(web.config.counters),
+                 "queue": set(web.config.services)}
+        web.extra["dasbor_known"] = known
+    return known
+
+
+def snapshot(web: Web) -> dict[str, Any]:
+    """What a page starts from: the hub's state, only the site file's devices, counters
+    and services, with this server's time."""
+    snap = web.hub.snapshot()
+    known = _known(web)
+    return {"catalog": snap["catalog"], "board": snap["board"], "stats": snap["stats"],
+            "counters": {k: v for k, v in snap["counters"].items() if k in known["counter"]},
+            "queues": {k: v for k, v in snap["queues"].items() if k in known["queue"]},
+            "status": {k: v for k, v in snap["status"].items() if k in known["status"]},
+            "tickets": snap["tickets"], "broker": snap["broker"], "dispatcher": snap["dispatcher"],
+            "devices": site_devices(web), "now": _now(web)}
+
+
+def _now(web: Web) -> str:
+    return dt.datetime.now(web.config.tz).isoformat(timespec="milliseconds")
+
+
+def _convert(web: Web, event: Event) -> list[Message]:
+    allowed = _known(web).get(event.kind)
+    if allowed is not None and event.key not in allowed:
+        return []  # a device, counter or service the site file does not name
+    return [message("update", {"kind": event.kind, "key": event.key, "data": event.data, "now": _now(web)})]
+
+
+def routes(web: Web) -> list[Route]:
+    async def page(request: Request) -> Response:
+        user = auth.require(web, request, *ROLES)
+        response = web.render(request, "dasbor.html", user=user, csrf=auth.csrf_token(web, request),
+                              words=json.dumps(PROBLEM_WORDS, ensure_ascii=False))
+        response.headers["Referrer-Policy"] = "same-origin"  # so the logout form carries its Origin
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def stream(request: Request) -> Response:
+        auth.require(web, request, *ROLES)
+        return event_stream(web, request, kinds=KINDS, first=lambda _last: [message("snapshot", snapshot(web))],
+                            convert=lambda event: _convert(web, event))
+
+    return [Route("/dasbor", page, name="dasbor"), Route("/dasbor/peristiwa", stream, name="dasbor_peristiwa")]
