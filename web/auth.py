@@ -54,8 +54,10 @@ log = logging.getLogger("antrian.web")
 
 COOKIE = "antrian_sesi"
 FORM_COOKIE = "antrian_form"  # binds the login form's CSRF token to this browser before any session
-HASH_SLOTS = 2  # argon2id takes 64 MiB each: two at once on a Pi
-HASH_QUEUE = 30  # logins waiting for a slot; more get 503
+# One argon2id hash at a time: it takes 64 MiB and already runs its 4 lanes on 4 cores,
+# so a second one at once would double the memory and halve the speed of each.
+HASH_SLOTS = 1
+HASH_QUEUE = 20  # logins waiting for the slot (a few seconds on a Pi); more get 503
 HOME = {"kepala": "/dasbor", "admin": "/dasbor", "petugas": "/loket"}
 
 WRONG = "Nama pengguna atau kata sandi salah."

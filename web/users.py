@@ -177,11 +177,15 @@ def read_file(path: Path) -> dict[str, Entry]:
     return parse(path, text)
 
 
-def _write(path: Path, users: Iterable[Entry]) -> None:
+def _write(path: Path, users: Iterable[Entry], owner: os.stat_result | None = None) -> None:
+    """The new file in place of the old, atomically; run as root, it keeps the old one's
+    owner (the app, which must read it, runs as another user)."""
     text = "\n".join([HEADER] + [e.text() for e in users]) + "\n"
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        if owner is not None and os.geteuid() == 0:
+            os.fchown(fd, owner.st_uid, owner.st_gid)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -215,7 +219,7 @@ def update(path: Path, change: Callable[[dict[str, Entry]], dict[str, Entry]], c
                 continue
             with open(fd, encoding="utf-8", closefd=False) as f:
                 users = parse(path, f.read())
-            _write(path, change(users).values())
+            _write(path, change(users).values(), os.fstat(fd))
             return
         finally:
             os.close(fd)
