@@ -34,13 +34,13 @@ DIGITS = 8  # of the 7-segment module: 4 for the number, 4 for how many wait
 # (press_dropped: it waited too long for the broker; typing: a keypad mistake).
 # reason -> (the OLED's word, its line below, the 7-segment form). The 7-segment
 # forms use only letters a 7-segment digit can show clearly (luma's segment table):
-# no M (written "nn"), V, W, X; K is a rough one; "S" and "5" look the same, so do
-# "O" and "0".
+# no K, M (written "nn"), V, W, X, so an empty queue is "HAbIS" (antrean habis);
+# "S" and "5" look the same, so do "O" and "0".
 REASONS: Mapping[str, tuple[str, str, str]] = {
-    "queue_empty": ("KOSONG", "Tidak ada yang antre", "KOSONG"),
+    "queue_empty": ("KOSONG", "Tidak ada yang antre", "HAbIS"),
     "counter_closed": ("TUTUP", "Buka loket dahulu", "tUtUP"),
     "service_closed": ("TUTUP", "Layanan sedang tutup", "tUtUP"),
-    "not_serving": ("BELUM", "Belum ada yang dipanggil", "bELUnn"),
+    "not_serving": ("BELUM", "Belum ada panggilan", "bELUnn"),
     "recall_limit": ("BATAS", "Panggil ulang habis", "bAtAS"),
     "press_dropped": ("ULANGI", "Tekan sekali lagi", "ULAnGI"),
     "typing": ("SALAH", "Ketik ulang nomornya", "SALAH"),
@@ -177,12 +177,14 @@ def draw(d: Any, size: tuple[int, int], view: View) -> None:
     small = font(TITLE_SIZE)
     room = width - 2
     if view.corner:
-        d.text((width - 1, 10), view.corner, font=small, fill=ink, anchor="rs")
-        room -= int(d.textlength(view.corner, font=small)) + 6
-    title = view.title
-    while title and d.textlength(title, font=small) > room:  # a long name is cut, never drawn over
+        d.text((width - 1, 10), _spaced(view.corner), font=small, fill=ink, anchor="rs")
+        room -= int(d.textlength(_spaced(view.corner), font=small)) + 6
+    title = _spaced(view.title)
+    while " " in title and d.textlength(title, font=small) > room:  # a long name loses words, never drawn over
+        title = title.rsplit(" ", 1)[0].rstrip()
+    while title and d.textlength(title, font=small) > room:
         title = title[:-1]
-    d.text((1, 10), title.rstrip(), font=small, fill=ink, anchor="ls")
+    d.text((1, 10), title, font=small, fill=ink, anchor="ls")
     d.line((0, 13, width - 1, 13), fill=ink)
     top, bottom = 15, height - 14  # the big text's band, between the title and the note
     big, box = _fit(d, view.big, BIG_SIZES, width - 4, bottom - top)
@@ -190,5 +192,12 @@ def draw(d: Any, size: tuple[int, int], view: View) -> None:
     y = top + (bottom - top - (box[3] - box[1])) // 2 - box[1]
     d.text((x, y), view.big, font=big, fill=ink)
     if view.note:
-        note, _ = _fit(d, view.note, NOTE_SIZES, width - 2, 12)
-        d.text((width // 2, height - 3), view.note, font=note, fill=ink, anchor="ms")
+        text = _spaced(view.note)
+        note, _ = _fit(d, text, NOTE_SIZES, width - 2, 12)
+        d.text((width // 2, height - 3), text, font=note, fill=ink, anchor="ms")
+
+
+def _spaced(text: str) -> str:
+    """Small text with its spaces doubled: at 9-11 px without anti-aliasing a single
+    space nearly vanishes ("Koneksiterputus")."""
+    return text.replace(" ", "  ")
