@@ -140,8 +140,11 @@ def test_waiting_then_called_then_served_with_the_survey_sent_once(hall, browser
     shows(browser, "#ahead", "Di depan Anda: 1 orang")
     hall.press("loket3", "call_next")  # B-003: three first calls today, the pace takes over
     shows(browser, "#ahead", "Tidak ada antrean di depan Anda")
-    assert text(browser, "#basis") == "Dihitung dari kecepatan pemanggilan terakhir layanan ini."
+    assert text(browser, "#wait") == "Perkiraan waktu tunggu: segera dipanggil" and not visible(browser, "#basis")
     assert dataset(browser, "alerts") is None
+    # Three first calls of KK today: the estimate follows their pace from now on.
+    later = json.loads(hall.app.request("GET", hall.path(hall.take("KK")) + "/status")[2])
+    assert (later["ahead"], later["wait_basis"]) == (1, "pace")  # three calls in a second: 0 min each
 
     called = hall.press("loket3", "call_next")
     assert called["number"] == "B-004"
@@ -231,6 +234,28 @@ def test_absent_then_called_back_and_a_transfer(hall, browser):
         hall.press("loket1", "call_next")
     shows(browser, "#note", "Nomor ini sudah tidak dapat dipanggil kembali. Silakan ambil nomor antrean baru bila "
                             "masih memerlukan layanan.")
+
+
+def test_the_estimate_follows_the_pace_of_the_latest_first_calls(hall):
+    tiket = hall.app.web.extra["tiket"]
+    snap = {"counters": {}}
+
+    def calls(*minutes, service="KK"):
+        at = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        return [{"seq": i, "service": service, "recall": False, "at": (at + dt.timedelta(minutes=m)).isoformat()}
+                for i, m in enumerate(minutes)]
+
+    # Four first calls 0, 6, 12, 18 minutes in: one every 6 minutes, three ahead: 18.
+    assert tiket._estimate("KK", 3, calls(0, 6, 12, 18), snap) == (18, "pace")
+    # Recalls and other services do not count; only the latest 11 calls do.
+    mixed = calls(0, 6, 12) + [{**calls(13)[0], "recall": True}] + calls(14, service="KTP")
+    assert tiket._estimate("KK", 2, mixed, snap) == (12, "pace")
+    assert tiket._estimate("KK", 1, calls(*range(0, 200, 10), 200, 201, 202), snap)[0] == round(
+        (202 - 120) / 10)
+    # Fewer than three: the site file's service_min (10) over the open counters of KK.
+    open_ = {"counters": {"loket2": {"status": "open"}, "loket3": {"status": "paused"}}}
+    assert tiket._estimate("KK", 3, calls(0, 6), open_) == (30, "standard")
+    assert tiket._estimate("KK", 3, [], {"counters": {}}) == (None, None)
 
 
 def test_a_ticket_of_another_day_and_forged_or_unknown_tokens(hall, browser):

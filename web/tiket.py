@@ -297,7 +297,7 @@ def _texts(out: dict[str, Any], web: Web) -> dict[str, Any]:
         texts["headline"] = "Silakan menunggu"
         texts["ahead"] = "Tidak ada antrean di depan Anda" if ahead <= 0 else f"Di depan Anda: {ahead} orang"
         texts["wait"] = "Perkiraan waktu tunggu: " + _minutes(wait)
-        texts["basis"] = {"pace": "Dihitung dari kecepatan pemanggilan terakhir layanan ini.",
+        texts["basis"] = "" if not wait else {"pace": "Dihitung dari kecepatan pemanggilan terakhir layanan ini.",
                           "standard": "Dihitung dari standar waktu layanan."}.get(out.get("wait_basis") or "", "")
         if out["transferred_from"]:
             texts["note"] = f"Nomor Anda dialihkan dari layanan {out['transferred_from']}."

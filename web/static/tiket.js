@@ -73,7 +73,9 @@
     $("survey-sent").hidden = status.survey !== "sent";
     $("banner").classList.toggle("shown", status.online === false);
     document.title = (state === "called" ? texts.headline : "Nomor antrean " + status.number);
-    if (state === "called") {
+    if (state !== "called") {
+      root.classList.remove("flash");
+    } else {
       const seq = Number(status.call_seq || 0);
       if (seq > rung || (!seq && before !== "called")) {
         rung = Math.max(rung, seq);
