@@ -84,6 +84,8 @@
     var ch = card.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
     var cw = card.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
     layar.style.setProperty("--ch", ch + "px");
+    var name = $("nama-situs");  // as board.kv: the MPP's name shrinks to fit its line
+    name.style.fontSize = Math.min(54 * u, name.parentElement.clientWidth / (name.textContent.length * 0.56)) + "px";
     var n = $("nomor"), l = $("loket");
     n.style.fontSize = Math.min(ch * 0.38, cw / (Math.max(3.5, n.textContent.length) * 0.6)) + "px";
     l.style.fontSize = Math.min(ch * 0.17, cw / (Math.max(4, l.textContent.length) * 0.55)) + "px";
@@ -127,7 +129,7 @@
       }));
       m.style.gridTemplateColumns = "repeat(" + (portrait ? (rows.length <= 8 ? 2 : 3) : (rows.length <= 12 ? 3 : 4)) +
         ", minmax(0, 1fr))";
-      layar.style.setProperty("--wh", (portrait ? 64 : 70) * u + "px");
+      layar.style.setProperty("--wh", (portrait ? 66 : 76) * u + "px");
     }
     renderRecent();
     fit();
