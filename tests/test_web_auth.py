@@ -2,7 +2,7 @@
 plain HTTP (with cookies kept by hand, and clients from many 127.0.0.x addresses) and
 Debian's headless Chromium; `antrian web-user` as a child process; HTTPS with a pair
 made by broker-config/make-ca.sh. The password hash is argon2id at a low cost here
-(web.users.HASHER), except in the child processes, which use the real one."""
+(web.passwords.HASHER), except in the child processes, which use the real one."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, allday_site
-from web_support import ARTIFACTS, WebProcess, browser, chrome, console_errors, css, screenshot, text, wait, web_app  # noqa: F401
+from web_support import ARTIFACTS, WebProcess, console_errors, css, screenshot, text, wait
+from web_support import browser, chrome, web_app  # noqa: F401 (fixtures)
 
 PASSWORD = "rahasia-kepala-1"
 
@@ -34,9 +35,9 @@ PASSWORD = "rahasia-kepala-1"
 def cheap_hash(monkeypatch):
     from argon2 import PasswordHasher
 
-    from web import users
+    from web import passwords
 
-    monkeypatch.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    monkeypatch.setattr(passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def web_user(users: Path, *args: str, password: str | None = None, config: Path | None = None) -> tuple[int, str]:
@@ -158,7 +159,8 @@ def test_login_in_chromium_and_logout(staff, browser):  # noqa: F811
 
     browser.get(staff.url + "/")
     wait(browser, lambda d: "/masuk" in d.current_url)
-    assert text(browser, "h1") == "Masuk" and "Nama pengguna" in browser.page_source and "Kata sandi" in browser.page_source
+    assert text(browser, "h1") == "Masuk"
+    assert "Nama pengguna" in browser.page_source and "Kata sandi" in browser.page_source
     browser.find_element(By.ID, "nama").send_keys("kepala")
     browser.find_element(By.ID, "sandi").send_keys("salah-sekali")
     browser.find_element(By.ID, "masuk").click()
@@ -288,7 +290,8 @@ def test_forms_without_the_token_or_from_another_origin_are_refused(staff, caplo
     client = Client(staff)
     token = client.form_token()
     fields = {"nama": "kepala", "sandi": PASSWORD}
-    cases = [({**fields}, "same"), ({**fields, "csrf": "salah"}, "same"), ({**fields, "csrf": token}, "http://evil.example"),
+    cases = [({**fields}, "same"), ({**fields, "csrf": "salah"}, "same"),
+             ({**fields, "csrf": token}, "http://evil.example"),
              ({**fields, "csrf": token}, "null"), ({**fields, "csrf": token}, None)]
     for form, origin in cases:
         status, _, body = client.request("POST", "/masuk", form, origin=origin)
@@ -300,14 +303,17 @@ def test_forms_without_the_token_or_from_another_origin_are_refused(staff, caplo
     status, _, _ = other.request("POST", "/masuk", {**fields, "csrf": token})
     assert status == 403
     assert "refused" in caplog.text and "CSRF" in caplog.text and "origin" in caplog.text
-    # The Referer serves when a browser sends no Origin.
+    # The Referer serves when a browser sends no Origin: another site's is refused.
+    assert client.request("POST", "/masuk", {**fields, "csrf": token}, origin=None,
+                          headers={"Referer": "http://evil.example/masuk"})[0] == 403
     status, _, _ = client.request("POST", "/masuk", {**fields, "csrf": token}, origin=None,
                                   headers={"Referer": client.origin + "/masuk"})
     assert status == 303
     # Logging out needs a token of this browser.
     for form in ({}, {"csrf": other.form_token()}):
         assert client.request("POST", "/keluar", form)[0] == 403
-    assert client.request("POST", "/keluar", {"csrf": client.form_token("/keluar")}, origin="http://evil.example")[0] == 403
+    own = client.form_token("/keluar")
+    assert client.request("POST", "/keluar", {"csrf": own}, origin="http://evil.example")[0] == 403
     assert logged_in(client)
 
 
@@ -427,11 +433,11 @@ def test_the_throttle_table_keeps_the_highest_counts():
 def test_hashes_beyond_the_waiting_line_get_503(site, users, web_app, monkeypatch):  # noqa: F811
     from argon2 import PasswordHasher
 
-    from web import auth, users as users_module
+    from web import auth, passwords
 
     monkeypatch.setattr(auth, "HASH_SLOTS", 1)
     monkeypatch.setattr(auth, "HASH_QUEUE", 2)
-    monkeypatch.setattr(users_module, "HASHER", PasswordHasher(time_cost=3, memory_cost=32768, parallelism=1))
+    monkeypatch.setattr(passwords, "HASHER", PasswordHasher(time_cost=3, memory_cost=32768, parallelism=1))
     app = web_app(site, "web1", users=users)
     clients = [Client(app, f"127.0.8.{i + 1}") for i in range(12)]
     tokens = [c.form_token() for c in clients]
@@ -483,7 +489,8 @@ def test_web_user_add_list_remove_from_the_command_line(tmp_path, site):
         assert run_antrian("web-user", "--users", str(users), "remove", "siti").returncode == 0
     gone = run_antrian("web-user", "--users", str(users), "remove", "siti")
     assert gone.returncode != 0 and "no user 'siti'" in gone.stderr
-    assert run_antrian("web-user", "--users", str(users), "list").stdout.splitlines() == ["andi\tpetugas\tloket1,loket2"]
+    listed = run_antrian("web-user", "--users", str(users), "list")
+    assert listed.stdout.splitlines() == ["andi\tpetugas\tloket1,loket2"]
 
 
 def test_web_user_asks_twice_on_a_terminal(tmp_path):
@@ -554,7 +561,8 @@ def test_the_old_dashboard_users_file_still_logs_in_and_is_rehashed(tmp_path, si
     assert (tmp_path / "baru").read_text().splitlines()[-1].startswith("lama:kepala::scrypt$")
 
 
-def test_a_broken_users_file_is_one_error_naming_file_and_line(tmp_path, site, users, broker, web_app, caplog):  # noqa: F811
+def test_a_broken_users_file_is_one_error_naming_file_and_line(tmp_path, site, users, broker, web_app,  # noqa: F811
+                                                               caplog):
     broken = tmp_path / "broken"
     broken.write_text(users.read_text() + "siapa:raja::$argon2id$x\n")
     proc = WebProcess(site, "web1", broker, users=broken)

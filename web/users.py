@@ -3,8 +3,7 @@
 - The file holds one line per user, ``name:role:counters:hash`` (counters separated by
   commas, only for a ``petugas``), mode 0600, rewritten atomically (a temporary file
   renamed over it) under an exclusive lock, so ``antrian web-user`` and the app's own
-  rehash never lose each other's change. New passwords are hashed with argon2id
-  (argon2-cffi's default cost: 64 MiB, 3 passes, 4 lanes).
+  rehash never lose each other's change. Passwords: web/passwords.py (argon2id).
 - The old dashboard's file (``name:scrypt$...`` or ``name:pbkdf2_sha256$...``, made by
   ``antrian dashboard-user``) is read as it is: such a user is a ``kepala``. Their
   hash is replaced by an argon2id hash at their first successful login when the app
@@ -18,12 +17,9 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import dataclasses
 import fcntl
 import getpass
-import hashlib
-import hmac
 import logging
 import os
 import re
@@ -34,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from antrian.errors import AntrianError
+from web.passwords import hash_password, needs_rehash, verify_password
 
 __all__ = ["ROLES", "Entry", "StaffUser", "Users", "UsersError", "add_command", "hash_password", "verify_password"]
 
@@ -46,9 +43,6 @@ _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _COUNTER = re.compile(r"^[a-z0-9_-]{1,40}$")
 _OLD = ("scrypt$", "pbkdf2_sha256$")
 HEADER = "# Staff of the Antrian MPP web app: made by `antrian web-user`; name:role:counters:hash"
-
-# The hasher of new passwords; tests lower its cost through this attribute.
-HASHER: Any = None
 
 
 class UsersError(AntrianError, ValueError):
@@ -75,59 +69,6 @@ class Entry:
 
     def text(self) -> str:
         return f"{self.user.name}:{self.user.role}:{','.join(self.user.counters)}:{self.hash}"
-
-
-def _hasher() -> Any:
-    global HASHER
-    if HASHER is None:
-        from argon2 import PasswordHasher
-
-        HASHER = PasswordHasher()
-    return HASHER
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash of *password* (``$argon2id$v=19$m=...``)."""
-    return _hasher().hash(password)
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Whether *password* matches *stored*: argon2, or the old dashboard's scrypt/pbkdf2."""
-    if stored.startswith("$argon2"):
-        from argon2.exceptions import InvalidHashError, VerificationError
-
-        try:
-            return bool(_hasher().verify(stored, password))
-        except (VerificationError, InvalidHashError):
-            return False
-    try:
-        parts = stored.split("$")
-        secret = password.encode("utf-8")
-        if parts[0] == "scrypt" and len(parts) == 6:
-            n, r, p = (int(x) for x in parts[1:4])
-            expected = base64.b64decode(parts[5], validate=True)
-            key = hashlib.scrypt(secret, salt=base64.b64decode(parts[4], validate=True), n=n, r=r, p=p,
-                                 dklen=len(expected), maxmem=256 * 1024 * 1024)
-        elif parts[0] == "pbkdf2_sha256" and len(parts) == 4:
-            expected = base64.b64decode(parts[3], validate=True)
-            key = hashlib.pbkdf2_hmac("sha256", secret, base64.b64decode(parts[2], validate=True), int(parts[1]),
-                                      dklen=len(expected))
-        else:
-            return False
-    except (ValueError, TypeError, UnicodeEncodeError, MemoryError):
-        return False
-    return hmac.compare_digest(key, expected)
-
-
-def needs_rehash(stored: str) -> bool:
-    if not stored.startswith("$argon2"):
-        return True
-    from argon2.exceptions import InvalidHashError
-
-    try:
-        return bool(_hasher().check_needs_rehash(stored))
-    except InvalidHashError:
-        return True
 
 
 def parse(path: Path, text: str) -> dict[str, Entry]:
