@@ -43,7 +43,7 @@ def _ticket_key(event: str, id_: str | None, data: str) -> Any:
         return None
     if not isinstance(obj, dict):
         return None
-    return (event, obj.get("status"), obj.get("ahead"), obj.get("counter"))
+    return (event, obj.get("state"), obj.get("ahead"), obj.get("counter"))
 
 
 EXTRACT: dict[str, Callable[[str, str | None, str], Any]] = {"papan": _board_key, "tiket": _ticket_key}

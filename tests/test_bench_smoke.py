@@ -1,8 +1,10 @@
-"""bench/dispatch.py --quick runs end to end: broker, dispatcher process, all three sections."""
+"""The benches run end to end in a tiny mode: bench/dispatch.py --quick (broker, dispatcher process, all
+three sections) and bench/web.py --quick (both web apps as processes, SSE clients, Chromium)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +27,23 @@ def test_dispatch_bench_quick(tmp_path: Path) -> None:
     assert figures["a"]["sequential"]["ok"] == figures["a"]["sequential"]["sent"] > 0
     assert figures["b"]["measured"] == figures["b"]["calls"]
     assert figures["c"]["final"]["rss_mb"] > 0
+
+
+def test_web_bench_quick(tmp_path: Path) -> None:
+    """bench/web.py --quick: the dispatcher, both web apps as processes, SSE clients, Chromium."""
+    out = tmp_path / "web.json"
+    browser = all(os.access(p, os.X_OK) for p in ("/usr/bin/chromium", "/usr/bin/chromedriver"))
+    parts = "boards,citizens" + (",dom" if browser else "")  # (a) needs Debian's chromium and chromium-driver
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "web.py"), "--quick", "--parts", parts, "--json",
+                           str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-3000:]}"
+    run = json.loads(out.read_text(encoding="utf-8"))["runs"][0]
+    assert run["problems"] == []
+    for part in ("boards", "citizens"):
+        assert run[part]["connected"] == run[part]["clients"] > 0, part
+        assert run[part]["missing"] == 0 and run[part]["deliveries"]["n"] == run[part]["clients"] * run[part]["calls"]
+        assert run[part]["memory"]["rss_mb"] > 0
+    if browser:
+        assert run["dom"]["measured"] == run["dom"]["calls"] and run["dom"]["not_shown"] == 0
+    assert ("(a) Call published -> #nomor in Chromium" in proc.stdout) == browser
+    assert "(c) RSS of the public app" in proc.stdout
