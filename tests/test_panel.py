@@ -322,6 +322,56 @@ def test_keypad_through_stdin(kiosk, start_panel):
         assert typed("/\n", "finish", 6)[1]["ok"] is False  # not serving: F-003 was a no-show
 
 
+# --- open and close from the desk (issue 14, item 6) ---------------------------------------
+
+OPEN8 = 16  # panel2's OPEN button of loket8 in the example: press open, hold close
+
+
+def state_of(client, counter, status, timeout=5.0):
+    """Wait until the counter's latest CounterState has `status`; return it."""
+    topic = protocol.counter_state(SITE, counter)
+    client.rec.wait_for(topic, lambda m: client.latest(topic)["status"] == status, timeout=timeout)
+    return client.latest(topic)
+
+
+def test_loket8_starts_closed_and_its_officer_opens_and_closes_it_with_a_button(kiosk, start_panel, pins, tap):
+    start_panel("panel2")
+    state_of(kiosk, "loket8", "closed")  # open_at_start: false
+    kiosk.request("BAYAR")
+    tap(OPEN8)
+    assert state_of(kiosk, "loket8", "open")["waiting"] == 1
+    [command] = commands(kiosk, "loket8")
+    assert command["action"] == "open" and reply_to(kiosk, "loket8", command["id"])["ok"] is True
+    pins.pin(OPEN8).drive_low()  # held for hold_time (0.5 s here): close
+    try:
+        state_of(kiosk, "loket8", "closed", timeout=5)
+    finally:
+        pins.pin(OPEN8).drive_high()
+    kiosk.settle()
+    assert [c["action"] for c in commands(kiosk, "loket8")] == ["open", "close"]  # nothing more on release
+
+
+def test_loket8_opens_from_its_keypad(kiosk, start_panel, site_file):
+    """The example's keypad of loket8, read from stdin: "." opens (NumLock, which closes,
+    has no character on a terminal; tests/test_panel_logic.py reads it from an input device)."""
+    raw = yaml.safe_load(site_file.read_text(encoding="utf-8"))
+    example = next(d for d in yaml.safe_load((ROOT / "examples" / "buton.yaml").read_text(encoding="utf-8"))
+                   ["devices"] if d["id"] == "panel2")
+    [keypad] = example["keypads"]
+    assert keypad["counter"] == "loket8" and keypad["keys"]["."] == "open" and keypad["keys"]["numlock"] == "close"
+    next(d for d in raw["devices"] if d["id"] == "panel2")["keypads"] = [{**keypad, "device": "stdin"}]
+    site_file.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    read, write = os.pipe()
+    with os.fdopen(read) as stdin, os.fdopen(write, "w", buffering=1) as keys:
+        start_panel("panel2", stdin=stdin)
+        state_of(kiosk, "loket8", "closed")
+        keys.write(".\n")
+        state_of(kiosk, "loket8", "open")
+        number = kiosk.request("BAYAR")["ticket"]["number"]
+        keys.write("+\n")
+        serving(kiosk, "loket8", number)
+
+
 def test_status_is_retained_with_problems(start_panel, mqtt_client):
     start_panel()
     watcher = mqtt_client(topics=[protocol.status(SITE, "panel1")])

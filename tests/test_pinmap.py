@@ -16,6 +16,7 @@ from antrian import site as config
 from antrian.site import ConfigError
 from antrian.site.sections import DEVICE
 from hardware import pinmap
+from hardware.screenmap import Display
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "buton.yaml"
@@ -61,7 +62,14 @@ def test_the_example_pin_maps():
     p2 = pinmap.panel_map(cfg, "panel2")
     [keypad] = p2.keypads
     assert keypad.counter == "loket8" and keypad.prefix == "G"  # BAYAR
-    assert dict(keypad.keys) == {"+": "call_next", "*": "recall", "-": "no_show", "/": "finish"}
+    assert dict(keypad.keys) == {"+": "call_next", "*": "recall", "-": "no_show", "/": "finish", ".": "open",
+                                 "numlock": "close"} == dict(pinmap.DEFAULT_KEYS)
+    # Loket 8 starts closed: its desk opens it (a press) and closes it (a hold).
+    assert pinmap.Button(16, "loket8", "open", "close", f"{P2}.buttons[8]") in p2.buttons
+    assert p1.displays == (Display("loket1", "ssd1306", f"{P1}.displays[0]", i2c_address=0x3C),
+                           Display("loket2", "sh1106", f"{P1}.displays[1]", i2c_address=0x3D))
+    assert p2.displays == (Display("loket8", "max7219", f"{P2}.displays[0]", spi_port=0, spi_device=0),)
+    assert p2.displays[0].where == "max7219 on SPI0 CE0" and p1.displays[0].where == "ssd1306 on I2C bus 1 at 0x3c"
 
 
 def test_defaults(raw):
@@ -104,6 +112,12 @@ def button(i, **changes):
 def panel(n, **changes):
     def change(raw):
         raw["devices"][n].update(changes)
+    return change
+
+
+def display(i, **changes):
+    def change(raw):
+        raw["devices"][N1]["displays"][i].update(changes)
     return change
 
 
@@ -204,12 +218,52 @@ CASES = [
      [(f"{P2}.keypads[1].device", f"stdin is already read by {P2}.keypads[0]")]),
     ("keypad_without_device", drop(N2, "keypads", 0, "device"),
      [(f"{P2}.keypads[0].device", "required")]),
+    # The counter's own displays (issue 14, item 5).
+    ("display_of_an_unknown_counter", display(0, counter="loket9"),
+     [(f"{P1}.displays[0].counter", "unknown counter 'loket9'")]),
+    ("display_of_an_unknown_kind", display(0, kind="lcd1602"),
+     [(f"{P1}.displays[0].kind", "'lcd1602' is not one of ssd1306, sh1106, max7219")]),
+    ("display_without_kind", display(0, kind=None),
+     [(f"{P1}.displays[0].kind", "required: one of ssd1306, sh1106, max7219")]),
+    ("i2c_address_out_of_range", display(0, i2c_address=0x80),
+     [(f"{P1}.displays[0].i2c_address", "0x80 is not an I2C address 0x08..0x77 (write it like 0x3c; "
+                                        "i2cdetect -y 1 shows it)")]),
+    ("i2c_address_as_text", display(0, i2c_address="0x3c"), None),
+    ("i2c_address_not_a_number", display(0, i2c_address="oled"),
+     [(f"{P1}.displays[0].i2c_address", "'oled' is not an I2C address 0x08..0x77 (write it like 0x3c; "
+                                        "i2cdetect -y 1 shows it)")]),
+    ("two_displays_at_one_address", display(1, i2c_address=0x3C),
+     [(f"{P1}.displays[1]", f"address 0x3c on I2C bus 1 is already used by {P1}.displays[0]")]),
+    ("two_displays_for_one_counter", display(1, counter="loket1"),
+     [(f"{P1}.displays[1].counter", f"counter 'loket1' already has a display ({P1}.displays[0])")]),
+    ("i2c_bus_on_a_button_pin", both(button(0, pin=2)),
+     [(f"{P1}.displays[0].i2c_port", f"I2C bus 1 needs GPIO 2 (SDA), already used by {P1}.buttons[0]"),
+      (f"{P1}.displays[1].i2c_port", f"I2C bus 1 needs GPIO 2 (SDA), already used by {P1}.buttons[0]")]),
+    ("spi_bus_on_a_button_pin", panel(N2, displays=[{"counter": "loket8", "kind": "max7219", "spi_port": 1}]),
+     [(f"{P2}.displays[0].spi_port", f"SPI1 needs GPIO 16 (CE2), already used by {P2}.buttons[8]"),
+      (f"{P2}.displays[0].spi_port", f"SPI1 needs GPIO 17 (CE1), already used by {P2}.buttons[0]"),
+      (f"{P2}.displays[0].spi_port", f"SPI1 needs GPIO 19 (MISO), already used by {P2}.buttons[4]"),
+      (f"{P2}.displays[0].spi_port", f"SPI1 needs GPIO 21 (SCLK), already used by {P2}.leds[2]")]),
+    ("two_buses_on_one_pin", panel(N2, displays=[{"counter": "loket8", "kind": "max7219"},
+                                                 {"counter": "loket7", "kind": "sh1106", "i2c_port": 4}]),
+     [(f"{P2}.displays[1].i2c_port", f"I2C bus 4 needs GPIO 6 (SDA), already used by {P2}.buttons[3]"),
+      (f"{P2}.displays[1].i2c_port", f"I2C bus 4 needs GPIO 7 (SCL), already used by {P2}.displays[0] (SPI0)")]),
+    ("spi0_has_two_chip_selects", panel(N2, displays=[{"counter": "loket8", "kind": "max7219", "spi_device": 2}]),
+     [(f"{P2}.displays[0].spi_device", "SPI0 has no chip select 2 (it has 0, 1)")]),
+    ("i2c_key_on_a_7_segment_display", panel(N2, displays=[{"counter": "loket8", "kind": "max7219",
+                                                             "i2c_address": 0x3C}]),
+     [(f"{P2}.displays[0].i2c_address", "unknown key for kind max7219 (used with kind ssd1306 or sh1106)")]),
+    ("rotate_sideways", display(0, rotate=90),
+     [(f"{P1}.displays[0].rotate", "90 is not one of 0, 180")]),
 ]
 
 
 @pytest.mark.parametrize("change, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_broken_variant(raw, change, expected):
     change(raw)
+    if expected is None:  # not broken after all
+        config.build(raw, SOURCE)
+        return
     with pytest.raises(ConfigError) as info:
         config.build(raw, SOURCE)
     assert info.value.problems == expected
