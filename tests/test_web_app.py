@@ -31,7 +31,7 @@ def test_both_apps_answer_with_the_security_headers(apps):
         csp = headers["content-security-policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
         assert headers["x-content-type-options"] == "nosniff"
-        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["referrer-policy"] == "same-origin"  # a form sends its Origin; no other site sees an address
         assert "server" not in headers
 
 

@@ -47,6 +47,7 @@ PUBLIC_PAGES = (tiket,)
 # What a person sees for an error: one Indonesian sentence, never a stack trace.
 ERROR_TEXT = {
     400: "Permintaan tidak dapat diproses.",
+    401: "Silakan masuk terlebih dahulu.",
     403: "Akses ditolak.",
     404: "Halaman tidak ditemukan.",
     405: "Metode tidak diizinkan.",

@@ -2,7 +2,7 @@
 
 - :class:`Headers` adds the security headers to every response: a strict
   Content-Security-Policy (scripts, styles, fonts and media from the app itself only;
-  no inline script, no frames), no MIME sniffing, no referrer (a citizen's ticket
+  no inline script, no frames), no MIME sniffing, referrers only within the app (a citizen's ticket
   address never leaks to another site), and HSTS under HTTPS.
 - :class:`BodyLimit` answers 413 to a body over MAX_BODY (by its Content-Length, or
   counted as it arrives for a chunked one) and 408 to a body that trickles in slower
@@ -34,7 +34,7 @@ class Headers:
     def __init__(self, app: Any, https: bool = False) -> None:
         self.app = app
         self.headers = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-                        (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
+                        (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"DENY"),
                         (b"cross-origin-opener-policy", b"same-origin")]
         if https:
             self.headers.append((b"strict-transport-security", b"max-age=31536000"))
