@@ -304,7 +304,7 @@ def test_the_status_json_the_chime_and_the_landing_page(hall):
     status, headers, body = hall.app.request("GET", hall.path(ticket))
     assert status == 200 and headers["referrer-policy"] == "same-origin"
     assert "script-src 'self'" in headers["content-security-policy"] and "<script>" not in body
-    status, headers, _ = hall.app.request("GET", "/bunyi/panggil.wav")
+    status, headers, _ = hall.app.request("GET", "/t/bunyi.wav")
     assert status == 200 and headers["content-type"] == "audio/wav"
     chime = hall.app.web.extra["tiket"].chime
     assert chime[:4] == b"RIFF" and chime[8:12] == b"WAVE" and 10_000 < len(chime) < 100_000

@@ -12,8 +12,10 @@ site secret, so the page needs no database and a forged or unknown token is the 
 - ``/t/{token}/status``: the same status as JSON, for the script's polling fallback
   when the event stream fails again and again;
 - ``/t/{token}/survei`` (POST): the satisfaction survey, once the ticket is done;
-- ``/bunyi/panggil.wav``: the short chime the page plays when the ticket is called;
-- ``/``: a small landing page (scan the QR on your ticket).
+- ``/t/bunyi.wav``: the short chime the page plays when the ticket is called (under
+  ``/t/``, which the reverse proxy passes on: docs/operations.md; no token is a name
+  with a dot);
+- ``/``: a small landing page (scan the QR on your ticket), for the LAN.
 
 The status is derived from the retained state the hub holds (:meth:`Tiket.status`):
 
@@ -391,7 +393,7 @@ def chime_wav(rate: int = 22050) -> bytes:
 
 def routes(web: Web) -> list[Route]:
     tiket = web.extra.setdefault("tiket", Tiket(web))
-    return [Route("/", tiket.home), Route("/bunyi/panggil.wav", tiket.sound),
+    return [Route("/", tiket.home), Route("/t/bunyi.wav", tiket.sound),
             Route("/t/{token}", tiket.page), Route("/t/{token}/status", tiket.status_json),
             Route("/t/{token}/peristiwa", tiket.events),
             Route("/t/{token}/survei", tiket.survey, methods=["POST"])]

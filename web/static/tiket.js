@@ -5,7 +5,7 @@
 //   fails three times in a row, or is refused for good, the page polls
 //   /t/{token}/status every POLL_MS instead (data-mode="poll").
 // - Every text comes from the status and goes in with textContent.
-// - A call rings once: the chime (/bunyi/panggil.wav), navigator.vibrate and a flash,
+// - A call rings once: the chime (/t/bunyi.wav), navigator.vibrate and a flash,
 //   for every call seq not rung before (kept in localStorage, so a reload does not
 //   ring again), or on a change into "called" when the seq is unknown. A phone lets
 //   a page make sound and vibrate only after a tap: the "Aktifkan suara dan getar"
