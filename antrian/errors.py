@@ -106,10 +106,6 @@ class SimulationError(AntrianError, ValueError):
     """A simulated day that cannot be set up (bad arrivals file, a site that never opens)."""
 
 
-class DashboardError(AntrianError, RuntimeError):
-    """The dashboard cannot start or its users file cannot be used."""
-
-
 class CommandError(AntrianError):
     """A one-line reason for a non-zero exit of the `antrian` command."""
 

@@ -32,11 +32,11 @@ def statuses(p: Probe) -> list[tuple[str, bytes, bool]]:
 
 def test_the_monitor_cannot_publish_any_status_live_or_retained(secure_site):
     site = secure_site()
-    watcher = probe(site, "dashboard")  # reads every status, as the dashboard shows them
+    watcher = probe(site, "web1")  # reads every status, as the head's dashboard shows them
     watcher.subscribe([protocol.status(SITE, "+")])
     monitor = probe(site, "monitor")
     try:
-        for device in [*DEVICES, "dashboard", "monitor", "stranger"]:
+        for device in [*DEVICES, "monitor", "stranger"]:
             for retain in (False, True):
                 code = monitor.publish(protocol.status(SITE, device), fake_status(device, "monitor"), retain=retain)
                 assert code.value == NOT_AUTHORIZED, (device, retain, str(code))
@@ -65,7 +65,7 @@ def test_the_monitor_cannot_publish_any_status_live_or_retained(secure_site):
 
 def test_a_kiosk_writes_its_own_status_and_no_other_devices(secure_site):
     site = secure_site()
-    watcher = probe(site, "dashboard")
+    watcher = probe(site, "web1")
     watcher.subscribe([protocol.status(SITE, "+")])
     kiosk = probe(site, "kiosk1")
     try:

@@ -88,9 +88,10 @@ def test_a_site_that_never_opens(command, files, tmp_path):
         assert len(proc.stderr.strip().splitlines()) <= 3, proc.stderr
 
 
-def test_dashboard_user_on_a_users_file_of_random_bytes(tmp_path):
+def test_web_user_on_a_users_file_of_random_bytes(tmp_path):
     users = tmp_path / "users"
     users.write_bytes(bytes(range(256)) * 4)
-    proc = subprocess.run([sys.executable, "-m", "antrian.cli", "dashboard-user", str(users), "kepala"],
+    proc = subprocess.run([sys.executable, "-m", "antrian.cli", "web-user", "--users", str(users), "add", "kepala",
+                           "--role", "kepala"],
                           input="rahasia-sekali\n", capture_output=True, text=True, timeout=60, cwd=tmp_path)
     one_line_refusal(proc)

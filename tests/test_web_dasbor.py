@@ -471,3 +471,47 @@ def test_the_stream_starts_with_a_snapshot_of_the_site(staff, site):
     assert snap["stats"]["services"]["KTP"] == {"issued": 0, "called": 0, "over_target": 0, "served": 0,
                                                 "no_show": 0}
     assert dt.datetime.fromisoformat(snap["now"]).utcoffset() is not None
+
+
+# -- the old command -------------------------------------------------------------------------------
+
+
+def test_antrian_dashboard_runs_the_staff_app_of_the_site_file(site_file, users_file, broker, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from antrian.adapters.mosquitto import free_port
+    from conftest import ROOT, write_site
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "antrian.cli", "dashboard", "--config", str(site_file), "--users",
+                             str(users_file), "--broker", f"{broker.host}:{broker.port}", "--listen",
+                             f"127.0.0.1:{port}"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, proc.stderr.read()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/dasbor")
+                resp = conn.getresponse()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "antrian dashboard did not answer"
+                time.sleep(0.1)
+        assert resp.status == 303 and resp.getheader("Location") == "/masuk?lanjut=/dasbor"
+        conn.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+    # A site file without a staff app: one line that says what to do.
+    raw = yaml.safe_load(site_file.read_text(encoding="utf-8"))
+    raw["devices"] = [d for d in raw["devices"] if d.get("role") != "web" or d.get("public")]
+    bare = write_site(tmp_path / "bare.yaml", raw)
+    result = subprocess.run([sys.executable, "-m", "antrian.cli", "dashboard", "--config", str(bare)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"antrian dashboard: {bare} has no staff web app: add a device with role: web " \
+                                    "(examples/buton.yaml, web1) and run antrian web --device ID"

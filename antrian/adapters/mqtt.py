@@ -59,7 +59,7 @@ def password_file(config: Config, user: str) -> Path | None:
 
 
 def credentials_for(config: Config, user: str) -> tuple[str, str] | None:
-    """``(user, password)`` of a broker user (a device id, or ``dashboard``), read from
+    """``(user, password)`` of a broker user (a device id, or ``monitor``), read from
     its password file; None when the site file configures no credentials.
 
     Raises CredentialsError naming the file when it is configured but missing,
@@ -107,7 +107,7 @@ def device_client(
     client_id: str | None = None,
     clean_session: bool = True,
 ) -> paho.Client:
-    """The client of one device (or the dispatcher, or ``dashboard``): make_client with
+    """The client of one device (or the dispatcher): make_client with
     this device's broker user and password, TLS when ``broker.tls`` is set, and (with
     *will*) the retained ``{"device", "role", "online": false}`` will on its status topic.
 

@@ -1,5 +1,6 @@
-"""The `antrian` subcommands that run a service until Ctrl-C: dispatcher, broker, up,
-dashboard (and dashboard-user, which manages the dashboard's logins)."""
+"""The `antrian` subcommands that run a service until Ctrl-C: dispatcher, broker, up, and
+dashboard (an alias of `antrian web` with the site's staff app, whose /dasbor is the
+head's dashboard; its logins are made with `antrian web-user`)."""
 
 from __future__ import annotations
 
@@ -95,34 +96,27 @@ def _up_whole(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    """The MPP head's live dashboard: a read-only web page behind a login (antrian/dashboard/)."""
-    from antrian.dashboard.server import Dashboard, parse_listen
-
+    """Kept for old habits: `antrian dashboard` is `antrian web` with the site file's first
+    staff app (a ``role: web`` device without ``public: true``), whose /dasbor is the
+    head's dashboard (web/dasbor.py). The web wing's own command does the work; the core
+    only finds the device."""
     config = common.read_config(args.config)
-    host, port = common.broker_address(args, config)
-    common.check_credentials(config, "dashboard")
-    dashboard = Dashboard(config, args.users, parse_listen(args.listen)).start(host, port)
-    web_host, web_port = dashboard.address
-    print(f"Dashboard of {config.site.name} on http://{web_host}:{web_port}/ (broker {host}:{port}); "
-          "Ctrl-C stops it", flush=True)
-    try:
-        common.wait_for_signal()
-    finally:
-        dashboard.close()
-    return 0
+    staff = [d.id for d in config.devices.values() if d.role == "web" and not d.options.get("public")]
+    if wings.registry().role("web") is None:
+        raise CommandError(f"the dashboard is the web wing's staff app, which is not installed here"
+                           f"{wings.registry().missing()}: pip install 'antrian-mpp[web]'")
+    if not staff:
+        raise CommandError(f"{config.source} has no staff web app: add a device with role: web "
+                           "(examples/buton.yaml, web1) and run antrian web --device ID")
+    from antrian.cli.main import build_parser  # the `antrian` parser with every wing's commands
 
-
-def cmd_dashboard_user(args: argparse.Namespace) -> int:
-    """Add a dashboard user or change its password (read from stdin); --remove deletes it."""
-    from antrian.dashboard.server import read_password, remove_user, set_user
-
-    if args.remove:
-        remove_user(args.file, args.name)
-        print(f"{args.file}: removed {args.name}")
-    else:
-        new = set_user(args.file, args.name, read_password())
-        print(f"{args.file}: {'added' if new else 'changed the password of'} {args.name}")
-    return 0
+    argv = ["web", "--config", args.config, "--device", staff[0]]
+    for option in ("broker", "listen", "users"):
+        if getattr(args, option):
+            argv += [f"--{option}", getattr(args, option)]
+    log.info("antrian dashboard: running antrian %s", " ".join(argv))
+    web_args = build_parser().parse_args(argv)
+    return web_args.func(web_args)
 
 
 # A path that does not exist yet is always a new database; an existing empty file is
@@ -161,16 +155,10 @@ def add_commands(sub) -> None:
                         "writing tickets to files (needs a display)")
     p.set_defaults(func=cmd_up)
 
-    p = sub.add_parser("dashboard", help="serve the live dashboard for the MPP head (read-only, behind a login)")
+    p = sub.add_parser("dashboard", help="the head's dashboard: antrian web with the site file's first staff app "
+                                         "(its /dasbor); logins: antrian web-user")
     p.add_argument("--config", required=True)
-    p.add_argument("--users", required=True, metavar="FILE", help="users file made by antrian dashboard-user")
     p.add_argument("--broker", metavar="HOST:PORT", help="override the broker address of the site file")
-    p.add_argument("--listen", default="0.0.0.0:8080", metavar="HOST:PORT",
-                   help="address of the web page (default 0.0.0.0:8080, the whole LAN)")
+    p.add_argument("--listen", metavar="HOST:PORT", help="where to listen (default: the web device's listen option)")
+    p.add_argument("--users", metavar="FILE", help="the staff users file (default: the web device's users option)")
     p.set_defaults(func=cmd_dashboard)
-
-    p = sub.add_parser("dashboard-user", help="add a dashboard user or change its password (read from stdin)")
-    p.add_argument("file", help="the users file (created if missing, readable by its owner only)")
-    p.add_argument("name", help="user name")
-    p.add_argument("--remove", action="store_true", help="delete the user instead")
-    p.set_defaults(func=cmd_dashboard_user)

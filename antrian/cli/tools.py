@@ -169,7 +169,7 @@ def add_commands(sub) -> None:
     p.add_argument("--config", required=True)
     p.add_argument("--out", metavar="DIR", help="folder for the files (default: broker.credentials_dir of the site)")
     p.add_argument("--rotate", nargs="*", metavar="USER",
-                   help="new passwords for these users (a device id, dispatcher, dashboard); none named: all")
+                   help="new passwords for these users (a device id, dispatcher, monitor); none named: all")
     p.add_argument("--data-dir", default="/var/lib/mosquitto",
                    help="the broker's persistence folder (default /var/lib/mosquitto)")
     p.add_argument("--user", help="the user mosquitto switches to when started as root (default: mosquitto's own)")

@@ -6,8 +6,8 @@ writes into OUT (by default the site file's ``broker.credentials_dir``):
 
 - ``<user>.password``: one per broker user, a strong random password on one line,
   mode 0600. The users are the devices of the site file (their ids), the dispatcher
-  (``dispatcher`` when the site file names none), ``dashboard`` and ``monitor`` (a
-  technician's read-only user for mosquitto_sub). A device reads
+  (``dispatcher`` when the site file names none; the web apps are devices too) and
+  ``monitor`` (a technician's read-only user for mosquitto_sub). A device reads
   its own file from its ``credentials_dir`` (antrian.adapters.mqtt.credentials_for), so OUT is
   that folder on the broker's machine, and each device Pi gets a copy of its own file.
   Existing passwords are kept when the command runs again; ``--rotate`` makes new ones.
@@ -29,14 +29,13 @@ topics), conf.py (mosquitto.conf and the bridge), folder.py (writing them all).
 """
 
 from antrian.errors import BrokerFilesError
-from antrian.tools.broker_files.acl import (DASHBOARD_USER, MONITOR_USER, User, acl_text, dispatcher_ids, topics_of,
-                                            users)
+from antrian.tools.broker_files.acl import MONITOR_USER, User, acl_text, dispatcher_ids, topics_of, users
 from antrian.tools.broker_files.conf import (ACL_NAME, CONF_NAME, DEFAULT_DATA_DIR, PASSWD_NAME, bridge_section,
                                              mosquitto_conf, site_renderer)
 from antrian.tools.broker_files.folder import Summary, write
 from antrian.tools.broker_files.passwords import ITERATIONS, check_password, hash_password, new_password
 
-__all__ = ["ACL_NAME", "BrokerFilesError", "CONF_NAME", "DASHBOARD_USER", "DEFAULT_DATA_DIR", "ITERATIONS",
+__all__ = ["ACL_NAME", "BrokerFilesError", "CONF_NAME", "DEFAULT_DATA_DIR", "ITERATIONS",
            "MONITOR_USER", "PASSWD_NAME", "Summary", "User", "acl_text", "bridge_section", "check_password",
            "dispatcher_ids", "hash_password", "mosquitto_conf", "new_password", "site_renderer", "topics_of", "users",
            "write"]

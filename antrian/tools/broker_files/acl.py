@@ -1,5 +1,6 @@
-"""Who may do what on the broker: the users of a site (its devices, the dashboard, the
-technician's monitor) and the ACL file that gives each one exactly its own topics.
+"""Who may do what on the broker: the users of a site (its devices, the web apps among
+them, and the technician's monitor) and the ACL file that gives each one exactly its own
+topics.
 
 A device's topics come from the wing that owns its role (antrian/wings.py); every topic
 is built by antrian.protocol.
@@ -13,7 +14,6 @@ from antrian import protocol, wings
 from antrian.errors import BrokerFilesError
 from antrian.site import Config
 
-DASHBOARD_USER = "dashboard"
 # A technician's read-only user for mosquitto_sub. Its own, because the broker makes the
 # user name the client id: watching as the dispatcher would throw the dispatcher off.
 MONITOR_USER = "monitor"
@@ -22,7 +22,7 @@ MONITOR_USER = "monitor"
 @dataclasses.dataclass(frozen=True)
 class User:
     name: str
-    role: str  # dispatcher, kiosk, display, panel or dashboard
+    role: str  # a device's role (dispatcher, kiosk, display, panel, web, ...) or monitor
 
 
 def dispatcher_ids(config: Config) -> list[str]:
@@ -31,28 +31,23 @@ def dispatcher_ids(config: Config) -> list[str]:
 
 
 def users(config: Config) -> list[User]:
-    """Every broker user of the site, in site-file order, then the dashboard and the monitor."""
+    """Every broker user of the site, in site-file order, then the monitor. (The head's
+    dashboard is the staff web app: a device of the site file with its own user.)"""
     found = [User(d.id, d.role) for d in config.devices.values()]
     if not any(u.role == "dispatcher" for u in found):
         found.insert(0, User("dispatcher", "dispatcher"))
-    for name in (DASHBOARD_USER, MONITOR_USER):
-        if any(u.name == name for u in found):
-            raise BrokerFilesError(f"{config.source}: the device id {name!r} is a broker user of the project "
-                                   "(the dashboard's, the technician's monitor); give that device another id")
-    return found + [User(DASHBOARD_USER, "dashboard"), User(MONITOR_USER, "monitor")]
+    if any(u.name == MONITOR_USER for u in found):
+        raise BrokerFilesError(f"{config.source}: the device id {MONITOR_USER!r} is a broker user of the project "
+                               "(the technician's monitor); give that device another id")
+    return found + [User(MONITOR_USER, "monitor")]
 
 
 def topics_of(config: Config, user: User) -> list[tuple[str, str]]:
     """``(access, topic filter)`` pairs of one user, besides its own status topic.
 
     A device's topics come from the wing that owns its role (its ``acl``, made from
-    what that part really subscribes to and publishes); the dashboard's and the
-    monitor's are the core's own."""
+    what that part really subscribes to and publishes); the monitor's are the core's own."""
     site = config.site.id
-    if user.role == "dashboard":
-        return [("read", protocol.board(site)), ("read", protocol.catalog(site)),
-                ("read", protocol.counter_state(site, "+")), ("read", protocol.status(site, "+")),
-                ("read", protocol.kiosk_reply(site, "+"))]
     if user.role == "monitor":
         # Everything of the site and the broker's own state (the bridge's connection), read
         # only: no status of its own either (acl_text), so it can publish nothing at all.
@@ -73,7 +68,7 @@ def acl_text(config: Config) -> str:
         "",
         "# Each user writes only its own retained status (also the topic of its will), named",
         "# in its own section: a pattern with %u would give the read-only monitor one too,",
-        "# and a status of its own is as good as a fake device's status to a dashboard.",
+        "# and a status of its own is as good as a fake device's status to the dashboard.",
     ]
     for user in users(config):
         lines += ["", f"# {user.role}", f"user {user.name}"]
