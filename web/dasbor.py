@@ -57,6 +57,7 @@ PROBLEM_WORDS = {
     "speech_error": "Suara panggilan bermasalah",
     "audio_error": "Pengeras suara bermasalah",
     "keypad_missing": "Tombol loket tidak terpasang",
+    "display_error": "Layar loket bermasalah",
     "mock_pins": "Tombol tiruan (bukan perangkat keras)",
     **NOTICES,
 }
