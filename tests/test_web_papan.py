@@ -51,9 +51,15 @@ def tv():
 
 
 @pytest.fixture
-def hall(tmp_path, broker, run_dispatcher, mqtt_client, web_app, tv):  # noqa: F811
+def board3():
+    """board3's options in a test (parametrize ``board3`` to change them)."""
+    return {"min_call_seconds": 2}
+
+
+@pytest.fixture
+def hall(board3, tmp_path, broker, run_dispatcher, mqtt_client, web_app, tv):  # noqa: F811
     """The dispatcher, a client that issues and calls, the staff app and a fresh TV."""
-    site = papan_site(tmp_path, min_call_seconds=2)
+    site = papan_site(tmp_path, **board3)
     run_dispatcher()
     client = Client(mqtt_client(topics=[f"antrian/{SITE}/#"]))
     client.wait_ready()
@@ -331,12 +337,14 @@ def test_the_overlay_asks_for_a_tap_when_autoplay_is_refused(hall):
         quit_driver(driver)
 
 
+@pytest.mark.parametrize("board3", [{"catch_up_seconds": 0}])  # calls made before the page opens: shown only
 def test_screenshots_and_sizes_readable_from_three_metres(hall):
     client, app, tv, _ = hall
-    for counter, service in (("loket1", "KTP"), ("loket3", "KK"), ("loket5", "PBB")):
+    for service in ("KTP", "KTP", "KK", "PBB", "NIB", "KTP", "AKTA", "TAB"):
         client.request(service)
-    client.request("KTP")
-    client.request("NIB")
+    for counter in ("loket1", "loket2", "loket3", "loket5"):
+        assert client.command(counter, "call_next")["ok"]
+    assert client.command("loket1", "recall")["ok"]
     seq, number = call(client, "loket6", "NIB")
     client.command("loket4", "pause", reason="Istirahat")
     client.command("loket7", "close")
@@ -370,3 +378,17 @@ def test_screenshots_and_sizes_readable_from_three_metres(hall):
     assert full["nomor"] >= 150
     assert min(full["loket"], full["tile_name"], full["waiting_name"], full["recent"], full["date"]) >= 34, full
     assert all(s["clipped"] == 0 for s in sizes.values()), sizes
+
+
+@pytest.mark.parametrize("board3", [{"orientation": "portrait"}])
+def test_a_portrait_board_on_a_landscape_screen_is_turned(hall):
+    _, app, tv, _ = hall
+    open_board(tv, app.url + "/papan/board3")
+    wait(tv, lambda d: text(d, "#petak .petak-nama") == "Loket 1", timeout=scaled(10))
+    turned = tv.execute_script("""const r = document.getElementById('layar').getBoundingClientRect();
+        return {tegak: document.body.classList.contains('tegak'), w: r.width, h: r.height,
+                iw: innerWidth, ih: innerHeight}""")
+    assert turned["tegak"] and turned["iw"] > turned["ih"]
+    # The picture is portrait, turned a quarter to fill the landscape window.
+    assert abs(turned["w"] - turned["iw"]) <= 1 and abs(turned["h"] - turned["ih"]) <= 1
+    screenshot(tv, ARTIFACTS / "papan-portrait-turned-1600x900.png", 1600, 900)
