@@ -76,7 +76,8 @@ class Screen:
         try:
             if self.device is None:
                 self.device = self._opener(self.spec, self._dummy)
-                log.info("display of %s: %s", self.spec.counter, self.spec.where)
+                log.info("display of %s: %s%s", self.spec.counter, self.spec.where,
+                         " (luma's dummy device: mock pins)" if self._dummy else "")
             self._draw(view)
         except Exception as exc:  # each bus and library fails its own way (OSError, luma's errors, ImportError)
             self._failed(exc, now)

@@ -3,7 +3,8 @@
 The real :class:`hardware.panel.Panel` runs on a MockFactory; each on-screen button
 drives its pin low while the mouse (or a finger) holds it and high on release, so
 debouncing, the hold for a no-show, the LEDs and the outbox are the real code. The LED
-of each counter is shown next to its buttons.
+of each counter is shown next to its buttons, and its display (luma's dummy device on
+mock pins, hardware.luma_screen) below them.
 
     python -m hardware.virtual --config site.yaml --device panel1 --broker 127.0.0.1:11883
 
@@ -21,7 +22,8 @@ from antrian.adapters.kivy_env import prepare
 
 log = logging.getLogger(__name__)
 
-LABELS = {"call_next": "BERIKUTNYA", "recall": "PANGGIL ULANG", "no_show": "TIDAK HADIR", "finish": "SELESAI"}
+LABELS = {"call_next": "BERIKUTNYA", "recall": "PANGGIL ULANG", "no_show": "TIDAK HADIR", "finish": "SELESAI",
+          "open": "BUKA", "close": "TUTUP", "pause": "JEDA"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     from kivy.app import App
     from kivy.clock import Clock
     from kivy.uix.boxlayout import BoxLayout
+    from kivy.graphics.texture import Texture
     from kivy.uix.button import Button
+    from kivy.uix.image import Image
     from kivy.uix.label import Label
 
     from .panel import Panel
@@ -66,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def build(self):
             root = BoxLayout(orientation="vertical", padding=8, spacing=6)
-            self.lamps = {}
+            self.lamps, self.screens, self.drawn = {}, {}, {}
             for counter in pins.counters:
                 row = BoxLayout(spacing=6)
                 row.add_widget(Label(text=config.counters[counter].name, size_hint_x=0.25))
@@ -81,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
                     button.bind(on_press=lambda _b, p=spec.pin: factory.pin(p).drive_low(),
                                 on_release=lambda _b, p=spec.pin: factory.pin(p).drive_high())
                     row.add_widget(button)
+                display = next((d for d in pins.displays if d.counter == counter), None)
+                if display is not None:  # an OLED's picture; a 7-segment module's digits as text
+                    self.screens[counter] = (Image(fit_mode="contain") if display.oled else
+                                             Label(font_name="RobotoMono-Regular", color=(1, 0.2, 0.1, 1)))
+                    row.add_widget(self.screens[counter])
                 root.add_widget(row)
             Clock.schedule_interval(self._lamps, 0.1)
             return root
@@ -91,6 +100,20 @@ def main(argv: list[str] | None = None) -> int:
                 on = pin is not None and bool(factory.pin(pin).state)
                 lamp.color = (0.1, 0.9, 0.2, 1) if on else (0.4, 0.4, 0.4, 1)
                 lamp.text = "ON" if on else "o"
+            for counter, widget in self.screens.items():
+                screen = panel.screens.screens[counter] if panel.screens else None
+                if screen is None or screen.device is None or screen.shown in (None, self.drawn.get(counter)):
+                    continue
+                self.drawn[counter] = screen.shown
+                if isinstance(widget, Label):
+                    widget.text = screen.shown.digits
+                    continue
+                picture = screen.device.image.convert("RGB")
+                texture = Texture.create(size=picture.size, colorfmt="rgb")
+                texture.mag_filter = "nearest"
+                texture.blit_buffer(picture.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+                texture.flip_vertical()  # PIL's rows go down, Kivy's up
+                widget.texture = texture
 
     app = VirtualPanel()
     for sig in (signal.SIGINT, signal.SIGTERM):
