@@ -18,8 +18,9 @@ import yaml
 
 from antrian import links, protocol
 from antrian.site import load
-from conftest import allday_site, write_site
+from conftest import BUTON, allday_site, write_site
 from test_dispatcher import SITE, Client
+from web.tiket_status import View
 from web_support import ARTIFACTS, chrome_driver, css, quit_driver, screenshot, text, wait, web_app  # noqa: F401
 
 PUBLIC_URL = "https://antrean.butonkab.go.id"
@@ -191,7 +192,7 @@ def test_waiting_then_called_then_served_with_the_survey_sent_once(hall, browser
     form = urllib.parse.urlencode({"csrf": hall.app.web.extra["tiket"].csrf(token), "score": "1"})
     headers = {"Origin": hall.app.url, "Content-Type": "application/x-www-form-urlencoded"}
     assert hall.app.request("POST", f"/t/{token}/survei", form, headers)[0] == 303
-    hall.app.web.extra["tiket"].surveyed.clear()
+    hall.app.web.extra["tiket"].memory.surveyed.clear()
     assert hall.app.request("POST", f"/t/{token}/survei", form, headers)[0] == 303
     survey_topic = protocol.survey(SITE, "publik1")
     hall.client.rec.wait_for(survey_topic, lambda m: m.json()["score"] == 1)
@@ -236,26 +237,41 @@ def test_absent_then_called_back_and_a_transfer(hall, browser):
                             "masih memerlukan layanan.")
 
 
-def test_the_estimate_follows_the_pace_of_the_latest_first_calls(hall):
-    tiket = hall.app.web.extra["tiket"]
-    snap = {"counters": {}}
+class FakeHub:
+    """What View reads of a hub: a snapshot and the recent calls."""
+
+    def __init__(self, calls=(), counters=None):
+        self.calls = list(calls)
+        self.counters = counters or {}
+
+    def snapshot(self):
+        return {"broker": True, "dispatcher": {"online": True}, "board": {"business_day": "2026-12-04", "seq": 0},
+                "catalog": None, "counters": self.counters, "queues": {"KK": {}}}
+
+    def calls_after(self, seq):
+        return self.calls
+
+
+def test_the_estimate_follows_the_pace_of_the_latest_first_calls():
+    config = load(BUTON)
 
     def calls(*minutes, service="KK"):
         at = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
         return [{"seq": i, "service": service, "recall": False, "at": (at + dt.timedelta(minutes=m)).isoformat()}
                 for i, m in enumerate(minutes)]
 
-    # Four first calls 0, 6, 12, 18 minutes in: one every 6 minutes, three ahead: 18.
-    assert tiket._estimate("KK", 3, calls(0, 6, 12, 18), snap) == (18, "pace")
-    # Recalls and other services do not count; only the latest 11 calls do.
-    mixed = calls(0, 6, 12) + [{**calls(13)[0], "recall": True}] + calls(14, service="KTP")
-    assert tiket._estimate("KK", 2, mixed, snap) == (12, "pace")
-    assert tiket._estimate("KK", 1, calls(*range(0, 200, 10), 200, 201, 202), snap)[0] == round(
-        (202 - 120) / 10)
+    def estimate(found, ahead, counters=None):
+        return View(FakeHub(found, counters), config).estimate("KK", ahead)
+
+    # Four first calls 0, 6, 12, 18 minutes in: one every 6 minutes; three ahead: 18.
+    assert estimate(calls(0, 6, 12, 18), 3) == (18, "pace")
+    # Recalls and other services do not count; only the latest 11 first calls do.
+    assert estimate(calls(0, 6, 12) + [{**calls(13)[0], "recall": True}] + calls(14, service="KTP"), 2) == (12, "pace")
+    assert estimate(calls(*range(0, 200, 10), 200, 201, 202), 1)[0] == round((202 - 120) / 10)
     # Fewer than three: the site file's service_min (10) over the open counters of KK.
-    open_ = {"counters": {"loket2": {"status": "open"}, "loket3": {"status": "paused"}}}
-    assert tiket._estimate("KK", 3, calls(0, 6), open_) == (30, "standard")
-    assert tiket._estimate("KK", 3, [], {"counters": {}}) == (None, None)
+    assert estimate(calls(0, 6), 3, {"loket2": {"status": "open"}, "loket3": {"status": "paused"}}) == (
+        30, "standard")
+    assert estimate([], 3) == (None, None)
 
 
 def test_a_ticket_of_another_day_and_forged_or_unknown_tokens(hall, browser):

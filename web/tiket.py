@@ -17,24 +17,11 @@ site secret, so the page needs no database and a forged or unknown token is the 
   with a dot);
 - ``/``: a small landing page (scan the QR on your ticket), for the LAN.
 
-The status is derived from the retained state the hub holds (:meth:`Tiket.status`):
-
-1. the business day: the Board's; a token of an earlier day is ``expired``;
-2. ``called``: a counter's state serves the number; or a Call of the number is newer
-   than the Board (the dispatcher publishes the call first, then the queue lists,
-   counter states and board of the same batch);
-3. ``waiting``: the number is in a QueueList's ``waiting`` (its place there is how
-   many are ahead; after a transfer it is in the new service's list, with the mark);
-4. ``absent``: it is in a ``recallable`` list (an officer can still call it back; the
-   page says to go to the counter); a no-show that fell past the late tolerance is
-   told from a served ticket only by this app's memory of having seen it recallable;
-5. ``done``: called today and now nowhere: served (the survey is offered).
-
-The estimated wait is ``ahead`` × the service's pace: the mean time between its latest
-first calls (up to 10, from the board's and this app's recent calls), which already
-counts every counter serving it; with fewer than three calls today, the site file's
-``service_min`` ÷ the open counters of the service, as the dispatcher does before it
-has service times. Without an open counter there is no estimate.
+What the page shows of a ticket is derived in web/tiket_status.py from the retained
+state the hub holds (the Board's day, the calls, the counter states, the queue lists):
+waiting with how many are ahead and the estimated wait, called to a counter, absent,
+done, expired. One :class:`~web.tiket_status.View` is built per hub event and shared
+by every open ticket page.
 """
 
 from __future__ import annotations
@@ -55,10 +42,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from antrian import bahasa, links, protocol
+from antrian import links, protocol
 from antrian.tools.ikm import ELEMENT_NAMES, QUICK_LABELS
 from web.hub import Event
 from web.stream import Message, event_stream, message
+from web.tiket_status import Memory, View, status
 
 if TYPE_CHECKING:
     from web.app import Web
@@ -69,7 +57,6 @@ log = logging.getLogger("antrian.web")
 
 KINDS = ("board", "call", "counter", "queue", "catalog", "broker", "dispatcher")
 FINAL = ("done", "absent")
-PACE_CALLS = 11  # the latest first calls whose spacing gives the pace (10 intervals)
 ELEMENT_SCALE = ("Tidak baik", "Kurang baik", "Baik", "Sangat baik")
 SURVEY_NOTICE = {
     "pilih": "Silakan pilih salah satu nilai kepuasan.",
@@ -85,10 +72,8 @@ class Tiket:
     def __init__(self, web: Web) -> None:
         self.web = web
         self.site = web.config.site.id
-        self.day: str | None = None
-        self.absent: set[str] = set()  # numbers of the day seen recallable (see the module docstring)
-        self.counter: dict[str, str] = {}  # number -> the counter that called it last
-        self.surveyed: set[str] = set()  # survey ids this app has sent
+        self.memory = Memory()
+        self._view: tuple[Event, View] | None = None
         self.chime = chime_wav()
         base = links.public_url(web.config) if web.public else None
         self.origins = {_origin(base)} if base else set()
@@ -106,105 +91,17 @@ class Tiket:
 
     # -- the status ----------------------------------------------------------------------
 
-    def status(self, day: dt.date, number: str) -> dict[str, Any]:
-        """What the page shows of ticket *number* of *day*, from the hub's state now."""
-        snap = self.web.hub.snapshot()
-        dispatcher = snap["dispatcher"] if isinstance(snap["dispatcher"], dict) else {}
-        out: dict[str, Any] = {"number": number, "day": day.isoformat(), "state": "loading", "service": None,
-                               "service_name": None, "ahead": None, "wait_min": None, "wait_basis": None, "counter": None,
-                               "counter_name": None, "call_seq": None, "recall": False, "transferred_from": None,
-                               "recallable": False, "survey": None,
-                               "online": bool(snap["broker"]) and dispatcher.get("online") is not False}
-        board = _dict(snap["board"])
-        today = board.get("business_day")
-        if not isinstance(today, str) or not snap["queues"]:
-            return _texts(out, self.web)
-        if day.isoformat() < today:
-            out["state"] = "expired"
-            return _texts(out, self.web)
-        if day.isoformat() > today:
-            return _texts(out, self.web)
-        if self.day != today:
-            self.day, self.absent, self.counter = today, set(), {}
-            self.surveyed = {s for s in self.surveyed if s.startswith(f"tiket:{today}:")}
-        services, counters = _names(snap["catalog"], self.web.config)
-        calls = [c for c in self.web.hub.calls_after(0) if str(c.get("at", ""))[:10] == today]
-        mine = [c for c in calls if c.get("number") == number]
-        last = mine[-1] if mine else None
-        if last is not None:
-            out.update(call_seq=last["seq"], recall=last.get("recall") is True)
-            if _text(last.get("counter")):
-                self.counter[number] = last["counter"]
-        serving = next((cid for cid, state in snap["counters"].items()
-                        if _dict(_dict(state).get("serving")).get("number") == number), None)
-        if serving is not None:
-            state = snap["counters"][serving]
-            name = _text(state.get("name")) or (last or {}).get("counter_name") or counters.get(serving)
-            return self._called(out, serving, name, _dict(state.get("serving")).get("service"), services)
-        if last is not None and isinstance(board.get("seq"), int) and last["seq"] > board["seq"]:
-            return self._called(out, _text(last.get("counter")), _text(last.get("counter_name")),
-                                last.get("service"), services)
-        for code, lists in sorted(snap["queues"].items()):
-            lists = _dict(lists)
-            waiting = [_dict(t) for t in _list(lists.get("waiting"))]
-            place = next((i for i, t in enumerate(waiting) if t.get("number") == number), None)
-            if place is not None:
-                out.update(state="waiting", service=code, service_name=services.get(code, code), ahead=place,
-                           transferred_from=services.get(waiting[place].get("transferred_from")) or
-                           _text(waiting[place].get("transferred_from")))
-                out["wait_min"], out["wait_basis"] = self._estimate(code, place, calls, snap)
-                self.absent.discard(number)
-                return _texts(out, self.web)
-            if any(_dict(t).get("number") == number for t in _list(lists.get("recallable"))):
-                self.absent.add(number)
-                out.update(state="absent", recallable=True, service=code, service_name=services.get(code, code))
-                return self._final(out, counters)
-        # Called and now nowhere: served, or a no-show past the late tolerance (seen as
-        # recallable before); never called that this app knows of: served before it
-        # was watching (or withdrawn by a site-file edit).
-        out["state"] = "absent" if number in self.absent else "done"
-        if last is not None:
-            out.update(service=last.get("service"), service_name=services.get(last.get("service")) or
-                       _text(last.get("service_name")))
-        return self._final(out, counters)
+    def view(self, event: Event | None = None) -> View:
+        """The hub's state indexed; for a hub event, one view shared by every page it wakes."""
+        if event is not None and self._view is not None and self._view[0] is event:
+            return self._view[1]
+        view = View(self.web.hub, self.web.config)
+        if event is not None:
+            self._view = (event, view)
+        return view
 
-    def _called(self, out: dict[str, Any], counter: str | None, name: str | None, service: Any,
-                services: dict[str, str]) -> dict[str, Any]:
-        number = out["number"]
-        self.absent.discard(number)
-        if counter:
-            self.counter[number] = counter
-        out.update(state="called", counter=counter, counter_name=name or counter, service=service,
-                   service_name=services.get(service) if isinstance(service, str) else None)
-        return _texts(out, self.web)
-
-    def _final(self, out: dict[str, Any], counters: dict[str, str]) -> dict[str, Any]:
-        counter = self.counter.get(out["number"])
-        out.update(counter=counter, counter_name=counters.get(counter) if counter else None)
-        out["survey"] = "sent" if links.survey_id(out["day"], out["number"]) in self.surveyed else "open"
-        return _texts(out, self.web)
-
-    def _estimate(self, service: str, ahead: int, calls: list[dict[str, Any]],
-                  snap: dict[str, Any]) -> tuple[int | None, str | None]:
-        """(minutes, basis): 'pace' from the latest first calls, 'standard' from the
-        site file; (None, None) while no counter of the service is open."""
-        times = []
-        for call in calls:
-            if call.get("service") == service and call.get("recall") is not True:
-                try:
-                    times.append(dt.datetime.fromisoformat(call["at"]))
-                except (TypeError, ValueError):
-                    continue
-        times = times[-PACE_CALLS:]
-        if len(times) >= 3:
-            pace = max(0.0, (times[-1] - times[0]).total_seconds() / 60 / (len(times) - 1))
-            return round(ahead * pace), "pace"
-        config = self.web.config
-        open_counters = sum(1 for cid, c in config.counters.items() if service in c.services and _dict(
-            snap["counters"].get(cid)).get("status") == "open")
-        if not open_counters:
-            return None, None
-        return round(ahead * config.services[service].service_min / open_counters), "standard"
+    def status(self, day: dt.date, number: str, event: Event | None = None) -> dict[str, Any]:
+        return status(self.view(event), self.memory, day, number)
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -231,8 +128,8 @@ class Tiket:
         day, number = self.ticket_of(request.path_params["token"])
         sent: list[str] = []
 
-        def changed() -> list[Message]:
-            status = self.status(day, number)
+        def changed(event: Event | None = None) -> list[Message]:
+            status = self.status(day, number, event)
             key = repr(sorted(status.items()))
             if sent and sent[-1] == key:
                 return []
@@ -240,7 +137,7 @@ class Tiket:
             return [message("status", status)]
 
         def convert(event: Event) -> list[Message]:
-            return changed()
+            return changed(event)
 
         return event_stream(self.web, request, kinds=KINDS, first=lambda _last: changed(), convert=convert)
 
@@ -268,12 +165,12 @@ class Tiket:
         if status["state"] not in FINAL:
             return RedirectResponse(f"{back}?survei=belum#survei", 303)
         survey_id = links.survey_id(day, number)
-        if survey_id not in self.surveyed:
+        if survey_id not in self.memory.surveyed:
             payload = {"id": survey_id, "ticket": number, "counter": status["counter"], "score": score,
                        "answers": answers if given else None}
             if not self.web.hub.publish(protocol.survey(self.site, self.web.device), payload):
                 return RedirectResponse(f"{back}?survei=gagal#survei", 303)
-            self.surveyed.add(survey_id)
+            self.memory.surveyed.add(survey_id)
             log.info("tiket: survey of %s (counter %s) sent", number, status["counter"])
         return RedirectResponse(f"{back}#survei", 303)
 
@@ -282,81 +179,6 @@ class Tiket:
 
     async def home(self, request: Request) -> Response:
         return self.web.render(request, "tiket_depan.html")
-
-
-def _texts(out: dict[str, Any], web: Web) -> dict[str, Any]:
-    """The Indonesian sentences of a status, made here once for the page and the script."""
-    state, ahead, wait = out["state"], out["ahead"], out["wait_min"]
-    texts = {"headline": "", "ahead": "", "wait": "", "basis": "", "note": ""}
-    if state == "loading":
-        texts["headline"] = "Memuat data antrean…"
-        texts["note"] = "Data antrean belum tersedia. Halaman ini akan diperbarui sendiri."
-    elif state == "expired":
-        day = dt.datetime.combine(dt.date.fromisoformat(out["day"]), dt.time(), tzinfo=web.config.tz)
-        texts["headline"] = "Tiket ini sudah tidak berlaku"
-        texts["note"] = f"Tiket ini untuk {bahasa.tanggal(day, jam=False)}. Silakan ambil nomor antrean baru."
-    elif state == "waiting":
-        texts["headline"] = "Silakan menunggu"
-        texts["ahead"] = "Tidak ada antrean di depan Anda" if ahead <= 0 else f"Di depan Anda: {ahead} orang"
-        texts["wait"] = "Perkiraan waktu tunggu: " + _minutes(wait)
-        texts["basis"] = "" if not wait else {"pace": "Dihitung dari kecepatan pemanggilan terakhir layanan ini.",
-                          "standard": "Dihitung dari standar waktu layanan."}.get(out.get("wait_basis") or "", "")
-        if out["transferred_from"]:
-            texts["note"] = f"Nomor Anda dialihkan dari layanan {out['transferred_from']}."
-    elif state == "called":
-        texts["headline"] = f"Silakan menuju {out['counter_name']}"
-        texts["note"] = "Nomor Anda dipanggil ulang." if out["recall"] else "Nomor Anda dipanggil."
-    elif state == "absent":
-        texts["headline"] = "Anda tidak hadir saat dipanggil"
-        where = f" di {out['counter_name']}" if out["counter_name"] else ""
-        texts["note"] = (f"Segera temui petugas{where}: nomor Anda masih dapat dipanggil kembali."
-                         if out["recallable"] else "Nomor ini sudah tidak dapat dipanggil kembali. "
-                         "Silakan ambil nomor antrean baru bila masih memerlukan layanan.")
-    elif state == "done":
-        texts["headline"] = "Layanan Anda sudah selesai"
-        texts["note"] = "Terima kasih telah menggunakan layanan kami."
-    out["texts"] = texts
-    return out
-
-
-def _minutes(wait: int | None) -> str:
-    if wait is None:
-        return "belum dapat dihitung (loket layanan ini belum buka)"
-    if wait <= 0:
-        return "segera dipanggil"
-    hours, rest = divmod(wait, 60)
-    if not hours:
-        return f"sekitar {wait} menit"
-    return f"sekitar {hours} jam" + (f" {rest} menit" if rest else "")
-
-
-def _names(catalog: Any, config: Any) -> tuple[dict[str, str], dict[str, str]]:
-    """Service and counter names: the live catalog's, else the site file's."""
-    services = {code: s.name for code, s in config.services.items()}
-    counters = {cid: c.name for cid, c in config.counters.items()}
-    catalog = _dict(catalog)
-    for agency in _list(catalog.get("agencies")):
-        for s in _list(_dict(agency).get("services")):
-            s = _dict(s)
-            if isinstance(s.get("code"), str) and isinstance(s.get("name"), str):
-                services[s["code"]] = s["name"]
-    for c in _list(catalog.get("counters")):
-        c = _dict(c)
-        if isinstance(c.get("counter"), str) and isinstance(c.get("name"), str):
-            counters[c["counter"]] = c["name"]
-    return services, counters
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _score(value: Any) -> int | None:
