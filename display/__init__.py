@@ -9,6 +9,8 @@
 - ``announcer``: one call at a time, in seq order, chime first, never the same seq twice.
 - ``speech``, ``worker``: speech engines (pyttsx3, espeak-ng, word clips) and the watchdog process.
 - ``audio``, ``chime``: PCM sound, the sinks it is played into (ALSA, WAV files), the ding-dong.
+- ``webboard``: what the web wing's board for a smart TV asks for by name (the registry's services
+  ``board_view``, ``call_view``, ``call_audio``, ``display_options``): the same texts and sound.
 
 Nothing here is imported by ``antrian`` itself, so the dispatcher never needs Kivy or pyttsx3.
 """

@@ -57,7 +57,7 @@ class Papan:
         self.web = web
         self.config = web.config
         self.sounds = Sounds(web.config)
-        self._options: dict[str, dict[str, Any] | None] = {}
+        self._options: dict[str, dict[str, Any]] = {}
         self._services: dict[str, Any] = {}
 
     def service(self, name: str) -> Any:
@@ -68,12 +68,11 @@ class Papan:
 
     def options(self, device: str) -> dict[str, Any] | None:
         """The display options of *device* when it is a browser board, else None."""
+        found = self.config.devices.get(device)
+        if found is None or found.role != "display" or (found.options or {}).get("browser") is not True:
+            return None  # nothing kept for a name that is not a board: any number of them may be asked
         if device not in self._options:
-            found = self.config.devices.get(device)
-            options = None
-            if found is not None and found.role == "display" and (found.options or {}).get("browser") is True:
-                options = self.service("display_options")(self.config, device)
-            self._options[device] = options
+            self._options[device] = self.service("display_options")(self.config, device)
         return self._options[device]
 
     def board(self, request: Request) -> tuple[str, dict[str, Any]]:
