@@ -25,7 +25,7 @@ from typing import Any, Mapping
 
 from PIL import ImageFont
 
-MESSAGE_SECONDS = 4.0  # a refusal's word stays this long, unless the state changes first
+MESSAGE_SECONDS = 4.0  # a refusal's word stays this long, unless a press is accepted first
 FLASH_SECONDS = 2.4  # a recall flashes the display this long...
 FLASH_STEP = 0.3  # ...inverted and normal in turn, this long each
 DIGITS = 8  # of the 7-segment module: 4 for the number, 4 for how many wait
@@ -94,15 +94,14 @@ class ScreenState:
         self._flash_since: float | None = None
 
     def on_state(self, state: dict[str, Any], now: float) -> None:
-        """A CounterState arrived: a recall of the same ticket flashes; a new state ends a
-        refusal's word only when something changed for the officer (a call, a status)."""
+        """A CounterState arrived: a recall of the same ticket flashes. A refusal's word
+        stays: NEXT on an empty queue finishes the ticket served, and that state comes
+        after the queue_empty reply."""
         old = self.state or {}
         number = (state.get("serving") or {}).get("number")
         if number and number == (old.get("serving") or {}).get("number") and \
                 int(state.get("recalls") or 0) > int(old.get("recalls") or 0):
             self._flash_since = now
-        if (number, state.get("status")) != ((old.get("serving") or {}).get("number"), old.get("status")):
-            self._message = None
         self.state = state
 
     def refused(self, reason: str, now: float) -> None:

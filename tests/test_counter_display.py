@@ -195,17 +195,18 @@ def test_a_refusal_shows_for_a_while_then_the_number_comes_back():
     assert state.view(10.0 + MESSAGE_SECONDS)[0].big == "A-012"
 
 
-def test_a_new_call_or_status_ends_a_refusal_a_republished_state_does_not():
+def test_a_refusal_outlives_the_state_after_it_an_accepted_press_ends_it():
     state = ScreenState("Loket 1")
     state.on_state(SERVING, 0.0)
-    state.refused("recall_limit", 1.0)
-    state.on_state(dict(SERVING), 1.5)  # the same state again (a reconnect)
-    assert state.view(2.0)[0].big == "BATAS"
-    state.on_state(counter_state("A-013"), 2.5)
-    assert state.view(2.6)[0].big == "A-013"
-    state.refused("queue_empty", 3.0)
+    # NEXT with nobody waiting: the reply says queue_empty, then the state comes with
+    # A-012 finished.
+    state.refused("queue_empty", 1.0)
+    state.on_state(counter_state(None, waiting=0), 1.01)
+    assert state.view(2.0)[0].big == "KOSONG"
+    assert state.view(1.0 + MESSAGE_SECONDS)[0].big == "SIAP"
+    state.refused("queue_empty", 6.0)
     state.accepted()  # the next press went through
-    assert state.view(3.1)[0].big == "A-013"
+    assert state.view(6.1)[0].big == "SIAP"
 
 
 def test_a_recall_flashes_then_stops_a_new_ticket_does_not_flash():
@@ -320,6 +321,12 @@ def test_next_shows_the_number_on_the_display(kiosk, start_panel, pins, tap):
     pins.pin(RECALL1).drive_high()
     assert panel.wait_until(lambda: showing(panel, "loket1").inverted, 5)
     assert panel.wait_until(lambda: showing(panel, "loket1") == dataclasses.replace(expected, corner="Ulang 1/3"), 5)
+    # NEXT with nobody waiting: the served ticket is finished and the display says why
+    # nothing was called (the state that finishes it comes after the reply).
+    tap(NEXT1)
+    assert panel.wait_until(lambda: showing(panel, "loket1").big == "KOSONG", 5)
+    assert panel.wait_until(lambda: panel.screen_states["loket1"].state["serving"] is None, 5)
+    assert showing(panel, "loket1").big == "KOSONG"
 
 
 def test_broker_gone_shows_dashes_and_comes_back(kiosk, start_panel, broker):
