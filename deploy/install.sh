@@ -166,7 +166,7 @@ groups_wanted=()
 case "$role" in
     kiosk) groups_wanted=(video render input lp dialout) ;;
     display) groups_wanted=(video render input audio) ;;
-    panel) groups_wanted=(gpio input) ;;
+    panel) groups_wanted=(gpio input i2c spi) ;;  # i2c, spi: a counter's display (hardware/WIRING.md)
 esac
 for group in "${groups_wanted[@]}"; do
     if getent group "$group" >/dev/null; then

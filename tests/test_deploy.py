@@ -101,7 +101,7 @@ def test_install_plan_of_the_server(deployed_site):
 @pytest.mark.parametrize("role,device,extra,groups", [
     ("kiosk", "kiosk1", "kiosk", ["video", "input", "lp"]),
     ("board", "board1", "display", ["video", "input", "audio"]),
-    ("panel", "panel1", "panel", ["input"]),
+    ("panel", "panel1", "panel", ["input", "i2c", "spi"]),
 ])
 def test_install_plan_of_a_device(deployed_site, tmp_path, role, device, extra, groups):
     secret = tmp_path / f"{device}.password"
