@@ -49,9 +49,9 @@ def users_file(tmp_path: Path, monkeypatch) -> Path:
     the users module's own business)."""
     from argon2 import PasswordHasher
 
-    from web import users
+    from web import passwords, users
 
-    monkeypatch.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     path = tmp_path / "web-users"
     people = [users.StaffUser("kepala", "kepala"), users.StaffUser("admin1", "admin"),
               users.StaffUser("petugas1", "petugas", ("loket1",))]
