@@ -107,7 +107,7 @@ def dataset(driver, key: str) -> str | None:
 
 def visible(driver, selector: str) -> bool:
     return driver.execute_script(
-        "const e = document.querySelector(arguments[0]); return !!e && e.offsetParent !== null", selector)
+        "const e = document.querySelector(arguments[0]); return !!e && e.getClientRects().length > 0", selector)
 
 
 PHONE = {"width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": True}
@@ -386,3 +386,19 @@ def test_html_in_a_service_name_shows_as_text(tmp_path, run_dispatcher, mqtt_cli
     assert css(browser, "#evil") == [] and css(browser, "b") == []
     assert "diretas" not in browser.title
     shot(browser, "nama-html")
+
+
+def test_the_page_says_when_the_connection_is_lost_and_recovers(hall, browser, broker):
+    ticket = hall.take("KK")
+    open_page(browser, hall, ticket)
+    shows(browser, "#ahead", "Tidak ada antrean di depan Anda")
+    assert not visible(browser, "#banner")
+    broker.kill()
+    wait(browser, lambda d: visible(d, "#banner"), 15)
+    assert text(browser, "#banner") == "Koneksi terputus. Data antrean mungkin belum terbaru."
+    shot(browser, "terputus")
+    broker.restart()
+    wait(browser, lambda d: not visible(d, "#banner"), 30)
+    hall.client.rec.wait_subscribed(2, timeout=15)
+    hall.press("loket3", "call_next")
+    shows(browser, "#headline", "Silakan menuju Loket 3", timeout=15)

@@ -14,7 +14,9 @@ views of the business day. :func:`status` puts them together for one ticket:
 4. ``absent``: it is in a ``recallable`` list (an officer can still call it back; the
    page says to go to the counter); a no-show that fell past the late tolerance is
    told from a served ticket only by the memory of having seen it recallable;
-5. ``done``: now nowhere: served (also a ticket served before the app was watching).
+5. ``done``: seen called and now nowhere: served; ``gone``: never seen called and now
+   nowhere (served before the app was watching, withdrawn, or issued a moment ago and
+   not yet in the list the hub has): a neutral sentence, no survey.
 
 The estimated wait is ``ahead`` × the service's pace: the mean time between its latest
 first calls (up to 10 intervals, from the board's and the hub's recent calls), which
@@ -160,11 +162,17 @@ def status(view: View, memory: Memory, day: dt.date, number: str) -> dict[str, A
         service = view.recallable[number]
         memory.absent.add(number)
         out.update(state="absent", recallable=True, service=service, service_name=names.get(service, service))
+    elif number in memory.absent:  # a no-show now past the late tolerance
+        out["state"] = "absent"
+    elif last is None and number not in memory.counter:
+        # Never seen called: served before this app was watching, withdrawn, or issued a
+        # moment ago and not yet in the list this app has; no survey for it.
+        out["state"] = "gone"
+        return _texts(out, view.config)
     else:
-        # Now nowhere: served, or a no-show past the late tolerance (seen recallable before).
-        out["state"] = "absent" if number in memory.absent else "done"
-        if last is not None and _text(last.get("service")):
-            out.update(service=last["service"], service_name=names.get(last["service"]) or _text(last.get("service_name")))
+        out["state"] = "done"
+    if not out["recallable"] and last is not None and _text(last.get("service")):
+        out.update(service=last["service"], service_name=names.get(last["service"]) or _text(last.get("service_name")))
     counter = memory.counter.get(number)
     out.update(counter=counter, counter_name=view.counter_names.get(counter) if counter else None,
                survey="sent" if links.survey_id(day, number) in memory.surveyed else "open")
@@ -203,6 +211,9 @@ def _texts(out: dict[str, Any], config: Config) -> dict[str, Any]:
     elif state == "done":
         texts["headline"] = "Layanan Anda sudah selesai"
         texts["note"] = "Terima kasih telah menggunakan layanan kami."
+    elif state == "gone":
+        texts["headline"] = "Nomor ini tidak ada dalam antrean saat ini"
+        texts["note"] = "Bila Anda belum dilayani, silakan tanyakan kepada petugas."
     out["texts"] = texts
     return out
 
