@@ -47,11 +47,21 @@ def open_device(spec: screenmap.Display, dummy: bool = False) -> Any:
         from luma.oled.device import sh1106, ssd1306
 
         kind = ssd1306 if spec.kind == "ssd1306" else sh1106
-        return kind(i2c(port=spec.i2c_port, address=spec.i2c_address), rotate=rotate)
+        serial = i2c(port=spec.i2c_port, address=spec.i2c_address)
+        try:
+            # Is anybody there? A NOP command (0xE3 on both chips) first: a luma device
+            # registers an exit hook that keeps it, and its open bus, for good, so a
+            # missing OLED retried every RETRY seconds must fail before one is made.
+            serial.command(0xE3)
+        except Exception:
+            serial.cleanup()
+            raise
+        return kind(serial, rotate=rotate)
     from luma.core.interface.serial import noop, spi
     from luma.led_matrix.device import max7219
 
     # The MAX7219 needs no D/C or reset line: noop() keeps luma from claiming GPIO 24/25.
+    # SPI has no answer: a module that is not there cannot be noticed, only a bus that is off.
     return max7219(spi(port=spec.spi_port, device=spec.spi_device, gpio=noop()), cascaded=1)
 
 

@@ -265,6 +265,63 @@ def test_no_bus_is_an_error_not_a_crash():
         assert screen.error and screen.device is None, spec
 
 
+def test_a_missing_oled_leaves_no_bus_open(monkeypatch):
+    """An OLED unplugged from a bus that is there: every attempt fails with luma's
+    "not found" before a device is made, and closes the bus it opened."""
+    import smbus2
+
+    opened = []
+
+    class Bus:
+        def __init__(self, port):
+            self.port, self.closed = port, False
+            opened.append(self)
+
+        def write_i2c_block_data(self, address, register, data):
+            raise OSError(121, "Remote I/O error")
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(smbus2, "SMBus", Bus)
+    screen = Screen(OLED, open_device, dummy=False)
+    for attempt in range(3):
+        screen.show(STATES["serving"], attempt * 100.0)
+    assert screen.error == "DeviceNotFoundError: I2C device not found on address: 0x3C"
+    assert len(opened) == 3 and all(bus.closed for bus in opened) and opened[0].port == 1
+
+
+@pytest.mark.parametrize("kind", ["ssd1306", "sh1106"])
+def test_a_real_oled_class_gets_the_picture(monkeypatch, kind):
+    """luma's own SSD1306/SH1106 classes on a stand-in bus that answers: the panel's
+    drawing reaches the chip as 1024 bytes of picture (128x64 at one bit a pixel)."""
+    import smbus2
+
+    sent = []
+
+    class Bus:
+        def __init__(self, port):
+            pass
+
+        def write_i2c_block_data(self, address, register, data):
+            assert (address, register) == (0x3C, 0x00)  # commands
+
+        def i2c_rdwr(self, *messages):
+            sent.extend(bytes(m)[1:] for m in messages)  # data: 0x40, then the picture's bytes
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(smbus2, "SMBus", Bus)
+    screen = Screen(Display("loket1", kind, "x", rotate=180), open_device, dummy=False)
+    screen.show(STATES["serving"], 0.0)
+    assert screen.error is None and screen.shown == STATES["serving"]
+    picture = b"".join(sent)
+    assert len(picture) >= 2 * 1024  # cleared when made, then drawn
+    assert any(picture[-1024:]) and not any(picture[:1024])
+    screen.close()
+
+
 def test_a_closed_display_is_dark():
     device = open_device(OLED, dummy=True)
     screen = Screen(OLED, lambda spec, dummy: device, dummy=True)
