@@ -259,9 +259,6 @@ def test_only_a_browser_board_is_served_and_every_refusal_is_the_same_404(tmp_pa
 
 def test_on_a_site_with_credentials_the_board_needs_its_token(secure_site, web_app, tmp_path):  # noqa: F811
     site = secure_site()
-    secret = site.creds / "site.secret"
-    if not secret.exists():  # until antrian broker-files writes it
-        secret.write_text("ab" * 32 + "\n")
     out = subprocess.run([sys.executable, "-m", "antrian.cli", "broker-files", "--config", str(site.path),
                           "--data-dir", str(tmp_path / "broker")], cwd=ROOT, capture_output=True, text=True,
                          timeout=60)

@@ -70,9 +70,9 @@ def cmd_broker_files(args: argparse.Namespace) -> int:
               "broker (docs/operations.md)")
     from antrian.tools.broker_files.boards import board_paths, browser_boards
 
-    for path in board_paths(config):  # a TV's bookmark: the staff app's address, then this
+    for path in board_paths(config, out):  # a TV's bookmark: the staff app's address, then this
         print(f"  browser board {path}")
-    if browser_boards(config) and not board_paths(config):
+    if browser_boards(config) and not board_paths(config, out):
         print("  browser boards: their addresses need the site secret (site.secret in broker.credentials_dir)")
     return 0
 

@@ -14,8 +14,10 @@ passwords it writes; the web app checks the token with :func:`board_token_ok`.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
+import os
 
 from antrian.errors import CredentialsError
 from antrian.links import site_secret
@@ -53,13 +55,16 @@ def board_path(config: Config, secret: bytes | None, device: str) -> str:
     return f"/papan/{device}?k={board_token(secret, config.site.id, device)}"
 
 
-def board_paths(config: Config) -> list[str]:
-    """Every browser board's path (empty when the site secret cannot be read yet)."""
+def board_paths(config: Config, folder: str | os.PathLike[str] | None = None) -> list[str]:
+    """Every browser board's path, with the site secret in *folder* (default: the site's
+    credentials_dir); empty when that secret cannot be read yet."""
     boards = browser_boards(config)
     if not boards:
         return []
     secret = None
     if config.broker.credentials_dir is not None:
+        if folder is not None:
+            config = dataclasses.replace(config, broker=dataclasses.replace(config.broker, credentials_dir=str(folder)))
         try:
             secret = site_secret(config)
         except CredentialsError:
