@@ -123,11 +123,20 @@ class Screen:
 
     def _forget(self) -> None:
         device, self.device, self._segments = self.device, None, None
-        if device is not None:
+        if device is None:
+            return
+        try:
+            device.cleanup()  # switches the display off, then closes its bus
+        except Exception as exc:  # the bus that just failed fails again on the way out
+            log.debug("display of %s: cleanup: %s", self.spec.counter, exc)
+            # ...and the bus would stay open: a loose cable failing again and again must
+            # not use up the panel's file descriptors. luma has no public name for it.
+            serial = getattr(device, "_serial_interface", None)
             try:
-                device.cleanup()
-            except Exception as exc:  # the bus that just failed may fail again on the way out
-                log.debug("display of %s: cleanup: %s", self.spec.counter, exc)
+                if serial is not None:
+                    serial.cleanup()
+            except Exception as again:  # already closed, or a library of its own
+                log.debug("display of %s: closing its bus: %s", self.spec.counter, again)
 
     def close(self) -> None:
         """Clear the display and free its bus: a stopped panel shows nothing stale."""

@@ -322,6 +322,42 @@ def test_a_real_oled_class_gets_the_picture(monkeypatch, kind):
     screen.close()
 
 
+def test_a_bus_that_fails_while_drawing_is_closed_and_retried(monkeypatch):
+    """A loose cable: the OLED answered when opened, then a frame fails; the bus is
+    closed although switching the display off fails too, and it is opened again later."""
+    import smbus2
+
+    buses, failing = [], {"now": False}
+
+    class Bus:
+        def __init__(self, port):
+            self.closed = False
+            buses.append(self)
+
+        def write_i2c_block_data(self, address, register, data):
+            if failing["now"]:
+                raise OSError(121, "Remote I/O error")
+
+        def i2c_rdwr(self, *messages):
+            if failing["now"]:
+                raise OSError(121, "Remote I/O error")
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(smbus2, "SMBus", Bus)
+    screen = Screen(OLED, open_device, dummy=False)
+    screen.show(STATES["serving"], 0.0)
+    assert screen.error is None and len(buses) == 1
+    failing["now"] = True
+    screen.show(STATES["waiting"], 1.0)
+    assert screen.error and screen.device is None and buses[0].closed
+    failing["now"] = False
+    screen.show(STATES["waiting"], 1.0 + luma_screen.RETRY)
+    assert screen.error is None and len(buses) == 2 and not buses[1].closed
+    screen.close()
+
+
 def test_a_closed_display_is_dark():
     device = open_device(OLED, dummy=True)
     screen = Screen(OLED, lambda spec, dummy: device, dummy=True)
