@@ -515,3 +515,26 @@ def test_antrian_dashboard_runs_the_staff_app_of_the_site_file(site_file, users_
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip() == f"antrian dashboard: {bare} has no staff web app: add a device with role: web " \
                                     "(examples/buton.yaml, web1) and run antrian web --device ID"
+
+
+def test_the_hub_ignores_junk_and_follows_deletions(site_file):
+    from web.hub import Hub
+
+    hub = Hub(load(site_file), "web1")
+    hub.handle(protocol.board(SITE), b"{not json")
+    hub.handle(protocol.board(SITE), b"[1, 2]")
+    hub.handle("antrian/other-site/board", b"{}")
+    assert hub.board is None
+    hub.handle(protocol.stats(SITE), json.dumps({"business_day": "2026-11-23", "services": {}}).encode())
+    assert hub.stats["business_day"] == "2026-11-23"
+    hub.handle(protocol.status(SITE, "kiosk1"), json.dumps({"device": "kiosk1", "online": True}).encode())
+    assert hub.statuses["kiosk1"]["online"] is True
+    hub.handle(protocol.status(SITE, "kiosk1"), b"")  # a retained message cleared
+    assert "kiosk1" not in hub.statuses
+    refused = {"id": "1", "ok": False, "error": {"code": "quota_exhausted", "message": "Kuota habis"}}
+    hub.handle(protocol.kiosk_reply(SITE, "kiosk1"), json.dumps(refused).encode())
+    ticket = {"id": "2", "ok": True, "ticket": {"number": "A-001", "business_day": "2026-11-23"}}
+    hub.handle(protocol.kiosk_reply(SITE, "kiosk1"), json.dumps(ticket).encode())
+    hub.handle(protocol.kiosk_reply(SITE, "kiosk1"), json.dumps(ticket).encode())  # the exactly-once repeat
+    assert [t["number"] for t in hub.tickets] == ["A-001"]
+    hub.close()
