@@ -64,6 +64,19 @@ class View:
     digits: str = " " * DIGITS
 
 
+def _whole(value: Any) -> int:
+    """A count of the CounterState; 0 for anything that is not one (the display must
+    never be the thing that stops the panel)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _serving(state: dict[str, Any]) -> str:
+    """The number of the ticket a CounterState serves, or ""."""
+    serving = state.get("serving")
+    number = serving.get("number") if isinstance(serving, dict) else None
+    return number if isinstance(number, str) else ""
+
+
 def number_digits(number: str) -> str:
     """The digits of a ticket number for a 7-segment display: "A-012" -> "012".
 
@@ -98,9 +111,9 @@ class ScreenState:
         stays: NEXT on an empty queue finishes the ticket served, and that state comes
         after the queue_empty reply."""
         old = self.state or {}
-        number = (state.get("serving") or {}).get("number")
-        if number and number == (old.get("serving") or {}).get("number") and \
-                int(state.get("recalls") or 0) > int(old.get("recalls") or 0):
+        number = _serving(state)
+        if number and number == _serving(old) and \
+                _whole(state.get("recalls")) > _whole(old.get("recalls")):
             self._flash_since = now
         self.state = state
 
@@ -122,21 +135,21 @@ class ScreenState:
         if self.link_down or state is None:
             note = "Koneksi terputus" if self.link_down else "Menghubungkan"
             return View(self.title, "--", note, digits=f"{'--':^{DIGITS}}"), None
-        waiting = int(state.get("waiting") or 0)
+        waiting = _whole(state.get("waiting"))
         count = f"Menunggu: {waiting}"
         if self._message is not None:
             reason, since = self._message
             word, note, seven = REASONS.get(reason, OTHER)
             return View(self.title, word, note, digits=_seven(seven)), since + MESSAGE_SECONDS - now
         status = state.get("status")
-        number = (state.get("serving") or {}).get("number")
+        number = _serving(state)
         if status == "closed":
             return View(self.title, "TUTUP", count, digits=_seven("tUtUP")), None
         if status == "paused":
             return View(self.title, "JEDA", count, digits=_seven("JEdA", waiting)), None
         if not number:
             return View(self.title, "SIAP", count, digits=_seven("----", waiting)), None
-        recalls = int(state.get("recalls") or 0)
+        recalls = _whole(state.get("recalls"))
         corner = f"Ulang {recalls}/{self.max_recalls}" if recalls else ""
         inverted = False
         if self._flash_since is not None:

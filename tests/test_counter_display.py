@@ -223,6 +223,13 @@ def test_a_recall_flashes_then_stops_a_new_ticket_does_not_flash():
     assert not state.view(10.0)[0].inverted
 
 
+def test_a_strange_state_does_not_stop_the_display():
+    state = ScreenState("Loket 1")
+    state.on_state({"status": "open", "serving": "A-012", "waiting": "banyak", "recalls": None}, 0.0)
+    state.on_state({"status": "open", "serving": {"number": 12}, "waiting": True, "recalls": -1}, 1.0)
+    assert state.view(1.0)[0] == View("LOKET 1", "SIAP", "Menunggu: 0", digits="----   0")
+
+
 def test_broker_gone_beats_everything():
     state = ScreenState("Loket 1")
     state.on_state(SERVING, 0.0)
