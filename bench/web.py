@@ -278,10 +278,11 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 def fanout(web: WebProcess, paths: list[str], kind: str, call, counts: dict[str, Any], watch: dict[str, int],
-           expect) -> dict[str, Any]:
+           expect, cumulative: bool = False) -> dict[str, Any]:
     """Open *paths* as streams, make the calls (``call()``) at the set rate while they are
     open, then match each client's messages to the calls with *expect(client_index, key,
-    made) -> seq* (made: the calls as Wire.call returns them, in order)."""
+    made) -> seq* (made: the calls as Wire.call returns them, in order). *cumulative*: the
+    messages are states (a citizen's place), so one that shows a call shows those before."""
     total = counts["fanout_warmup"] + counts["fanout_calls"]
     period = 1.0 / counts["fanout_rate"]
     idle = web.memory()
@@ -307,6 +308,7 @@ def fanout(web: WebProcess, paths: list[str], kind: str, call, counts: dict[str,
     if done is None:
         return out
     measured = {m[2]: m[1] for m in done["made"][counts["fanout_warmup"]:]}
+    seqs = [m[2] for m in done["made"]]
     command = [m[1] - m[0] for m in done["made"][counts["fanout_warmup"]:]]
     deliveries, last, missing = [], {seq: 0.0 for seq in measured}, 0
     for index, got in enumerate(results):
@@ -315,6 +317,13 @@ def fanout(web: WebProcess, paths: list[str], kind: str, call, counts: dict[str,
             seq = expect(index, key, done["made"])
             if seq in measured and seq not in seen:
                 seen[seq] = at
+        for seq in sorted(seen) if cumulative else ():
+            # A page showing a state shows every call before it: a page that fell behind
+            # skips straight to the newest state, which is when it got the ones between.
+            for earlier in seqs:
+                if earlier >= seq:
+                    break
+                seen.setdefault(earlier, seen[seq])
         for seq, arrived in measured.items():
             if seq in seen:
                 deliveries.append(seen[seq] - arrived)
@@ -479,7 +488,7 @@ def one_run(counts: dict[str, Any], work: Path, parts: set[str]) -> dict[str, An
                 result["citizens"] = fanout(
                     public, [citizen_stream(x) for x in links], "tiket",
                     lambda: wire.call(CITIZEN_COUNTERS[next(turn) % len(CITIZEN_COUNTERS)], tag), counts,
-                    {**base, "web": public.pid}, citizen_expect(front, held))
+                    {**base, "web": public.pid}, citizen_expect(front, held), cumulative=True)
         if "dom" in parts:
             if os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK):
                 result["dom"] = dom_latency(feeder, staff, counts, work)
