@@ -76,8 +76,9 @@ def grants(user: str) -> tuple[list[str], list[str]]:
         reads = own + [protocol.board(SITE), protocol.call(SITE), protocol.catalog(SITE),  # the public one
                        protocol.counter_state(SITE, "+"), protocol.status(SITE, "+"),  # sends surveys
                        protocol.queue_list(SITE, "+"), protocol.stats(SITE)]
-        if user == "web1":
-            return own, reads + [protocol.kiosk_reply(SITE, "+")]
+        if user == "web1":  # and drives the counters from the officers' console (any counter: the
+            return (own + [protocol.counter_command(SITE, "+")],  # binding is the app's check, web/loket.py)
+                    reads + [protocol.kiosk_reply(SITE, "+"), protocol.counter_reply(SITE, "+")])
         return own + [protocol.survey(SITE, user)], reads
     raise AssertionError(f"no grants written out for {user}")
 

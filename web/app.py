@@ -3,7 +3,7 @@
 - :class:`Web` is what every page module gets: the site, this app's device and
   options, the :class:`~web.hub.Hub`, the templates (Jinja2, autoescaped) and the app's
   secret.
-- The staff app (``public: false``) serves ``/masuk``, ``/keluar``, ``/dasbor`` and
+- The staff app (``public: false``) serves ``/masuk``, ``/keluar``, ``/dasbor``, ``/loket`` and
   ``/papan/{device}``; the public app (``public: true``) only the citizen's pages
   (``/t/{token}``). A route of the other app is not mounted at all, so the public app
   answers a staff route with the same plain 404 as any unknown address.
@@ -32,7 +32,7 @@ from starlette.templating import Jinja2Templates
 
 from antrian import __version__
 from antrian.site import Config
-from web import auth, dasbor, guard, papan, tiket
+from web import auth, dasbor, guard, loket, papan, tiket
 from web.hub import Hub
 from web.options import WebOptions
 
@@ -41,7 +41,7 @@ __all__ = ["Web", "make_app"]
 log = logging.getLogger("antrian.web")
 HERE = Path(__file__).parent
 
-STAFF_PAGES = (auth, dasbor, papan)
+STAFF_PAGES = (auth, dasbor, loket, papan)
 PUBLIC_PAGES = (tiket,)
 
 # What a person sees for an error: one Indonesian sentence, never a stack trace.

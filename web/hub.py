@@ -8,7 +8,9 @@ device statuses, the recent calls (by ``seq``, so a board that reconnects with
 kiosks' replies, for the dashboard). Every change becomes one :class:`Event`, handed
 to the pages that listen (:meth:`Hub.listen`: one bounded asyncio queue each, fed on
 the app's event loop). It publishes only what a page asks it to (:meth:`Hub.publish`:
-a survey, later an officer's command) and never opens the database.
+a survey, an officer's command) and never opens the database; in the staff app the
+counters' replies are passed on as ``reply`` events (not kept) for the console
+(web/loket.py) that waits for its id.
 
 Threads: paho's network thread calls :meth:`Hub.handle`; the state is changed under a
 lock and the event is passed to the event loop with one ``call_soon_threadsafe``, which
@@ -40,9 +42,9 @@ LISTENER_QUEUE = 500  # events a slow page may fall behind before it is dropped 
 @dataclasses.dataclass(frozen=True)
 class Event:
     """One change: *kind* is board, call, catalog, counter, queue, stats, status,
-    ticket, broker or dispatcher; *key* the counter, service or device it is about (None for
-    the site-wide ones); *data* the payload as decoded (None: the retained topic was
-    cleared)."""
+    ticket, reply (a counter's Reply), broker or dispatcher; *key* the counter, service or
+    device it is about (None for the site-wide ones); *data* the payload as decoded (None:
+    the retained topic was cleared)."""
 
     kind: str
     key: str | None
@@ -100,9 +102,13 @@ class Hub:
 
     def topics(self) -> list[str]:
         s = self.site
-        return [protocol.board(s), protocol.call(s), protocol.catalog(s), protocol.counter_state(s, "+"),
-                protocol.status(s, "+"), protocol.kiosk_reply(s, "+"), protocol.queue_list(s, "+"),
-                protocol.stats(s)]
+        topics = [protocol.board(s), protocol.call(s), protocol.catalog(s), protocol.counter_state(s, "+"),
+                  protocol.status(s, "+"), protocol.kiosk_reply(s, "+"), protocol.queue_list(s, "+"),
+                  protocol.stats(s)]
+        device = self.config.devices.get(self.device_id)
+        if device is None or not device.options.get("public"):
+            topics.append(protocol.counter_reply(s, "+"))  # the officer's console waits for its replies
+        return topics
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -210,6 +216,10 @@ class Hub:
             elif kind == "status":
                 _store(self.statuses, key, data)
                 event = Event("status", key, data)
+            elif kind == "counter_reply":
+                if data is None:
+                    return
+                event = Event("reply", key, data)  # not kept: only the console that sent the id waits for it
             elif kind == "kiosk_reply":
                 ticket = _issued(data, key)
                 if ticket is None or any(t["number"] == ticket["number"] for t in self.tickets):

@@ -11,7 +11,18 @@ from web import options
 def acl(config, user: str) -> list[tuple[str, str]]:
     """What the app's Hub reads, and what its pages publish: the public app sends the
     citizens' surveys; the staff app reads the kiosks' replies (the dashboard's list of
-    tickets issued)."""
+    tickets issued) and drives the counters from the officers' console (/loket).
+
+    The staff app may command every counter: which officer may drive which counter is in
+    the users file, which the app reads while it runs and the broker never sees, so the
+    app checks it (web/loket.py: 403, logged) and the broker cannot. A stolen staff-app
+    password therefore lets its holder call, recall, transfer, pause or close any counter
+    of the site and read the replies (numbers and live-ticket links, which it could read
+    in the kiosks' replies already; no names), as a stolen panel password does for that
+    panel's counters. The dispatcher's limit per counter (30 commands a minute) bounds
+    the noise and the head's dashboard shows it; the thief still cannot issue tickets,
+    write a counter state, the board or a call, or see any personal data. Rotate it with
+    ``antrian broker-files --rotate web1``."""
     site = config.site.id
     public = bool(config.devices[user].options.get("public"))
     topics = [("read", protocol.board(site)), ("read", protocol.call(site)), ("read", protocol.catalog(site)),
@@ -20,7 +31,8 @@ def acl(config, user: str) -> list[tuple[str, str]]:
     if public:
         topics.append(("write", protocol.survey(site, user)))
     else:
-        topics.append(("read", protocol.kiosk_reply(site, "+")))
+        topics += [("read", protocol.kiosk_reply(site, "+")), ("write", protocol.counter_command(site, "+")),
+                   ("read", protocol.counter_reply(site, "+"))]
     return topics
 
 
