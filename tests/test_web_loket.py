@@ -342,6 +342,7 @@ def test_pause_needs_a_reason_then_open_and_close(staff, site, browser):
     status, body = fetch(browser, "/loket/loket1/perintah", {"csrf": csrf(browser), "id": "web-" + "1" * 32,
                                                               "action": "pause", "reason": "  "})
     assert status == 400 and body["error"]["message"] == "Tuliskan alasan jeda."
+    browser.get_log("browser")  # that 400 is the test's own
     site.settle()
     assert not commands_to(site, "loket1") and text(browser, "#status") == "Buka"
     css(browser, "#alasan")[0].send_keys("Istirahat salat")
@@ -409,6 +410,7 @@ def test_the_page_locks_while_the_dispatcher_is_down_and_recovers(staff, site, b
     status, body = fetch(browser, "/loket/loket1/perintah", {"csrf": csrf(browser), "id": "web-" + "4" * 32,
                                                               "action": "call_next"})
     assert status == 503 and body.get("retry") is True  # nothing published for later
+    browser.get_log("browser")  # that 503 is the test's own
     screenshot(browser, ARTIFACTS / "web-loket-terkunci-360x740.png", 360, 740, mobile=True)
     assert not commands_to(site, "loket1")
     site.dispatcher = site.start_dispatcher()
