@@ -19,14 +19,16 @@ def kiosk_site(tmp_path: Path, printer_port: int, *, printer: dict[str, Any] | N
     """The all-day Buton site, kiosk1's printer on 127.0.0.1:`printer_port` (TM-T20II).
 
     `services` changes services by code ({"KTP": {"quota": 1}}); `closed` services get a
-    schedule with no opening hours at all."""
+    schedule with no opening hours at all. The kiosk never goes home by itself (idle_seconds
+    3600, the most) unless `kiosk` says otherwise: on a slow machine a test's screenshot
+    can take longer than the 30 s of the example."""
     path = allday_site(tmp_path)
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     device = next(d for d in raw["devices"] if d["id"] == "kiosk1")
     # The printer's timeout guards against a hang of the fake printer in the test process: scaled.
     device["printer"] = {"connection": "network", "host": "127.0.0.1", "port": printer_port, "profile": "TM-T20II",
                          "timeout": scaled(0.5), "check_seconds": 1, **(printer or {})}
-    device.update(kiosk or {})
+    device.update({"idle_seconds": 3600, **(kiosk or {})})
     if closed:
         raw["schedules"]["tutup"] = {}
     for agency in raw["agencies"]:
