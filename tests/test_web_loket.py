@@ -418,3 +418,26 @@ def test_the_page_locks_while_the_dispatcher_is_down_and_recovers(staff, site, b
     click(browser, "b-call_next")
     said(browser, f"Memanggil {number}.")
     no_page_errors(browser)
+
+
+def test_the_page_locks_while_the_broker_is_gone_and_recovers(staff, site, browser, broker):
+    from web import loket
+
+    open_console(browser, staff.url)
+    broker.stop()
+    wait(browser, lambda d: css(d, "#banner.shown") and not enabled(d, "b-call_next"), timeout=15)
+    assert text(browser, "#banner") == "Tidak tersambung ke server antrean. Tombol dikunci sampai sambungan pulih."
+    broker.start()
+    staff.wait_broker(timeout=20)
+    wait(browser, lambda d: not css(d, "#banner.shown") and enabled(d, "b-call_next"), timeout=20)
+    # The dispatcher may need a moment more to be back: the same press again until it is,
+    # the page keeping the press's id for that.
+    answer = None
+    for _ in range(6):
+        click(browser, "b-call_next")
+        wait(browser, lambda d: text(d, "#pesan") != "Memanggil…" and enabled(d, "b-call_next"), timeout=15)
+        answer = text(browser, "#pesan")
+        if answer != loket.NO_REPLY:
+            break
+    assert answer == "Tidak ada antrean yang menunggu"  # nobody took a ticket: the dispatcher's own words
+    browser.get_log("browser")  # a 504 of a try before the dispatcher was back
