@@ -15,6 +15,7 @@ the real /masuk form. Per call, one at a time:
            ``button.click()`` in the page, turned into this process's perf_counter by an
            offset measured through Selenium before and after (half the round trip is the
            error bound, printed);
+  command  the Command reaching a subscriber of this process (the page and the app's part);
   Call     the Call reaching a subscriber of this process, one loopback hop after the
            dispatcher sent it: what every board (a Pi's or a TV's) acts on;
   reply    the page saying "Memanggil A-001" (a MutationObserver on #pesan): the officer's
@@ -54,7 +55,7 @@ sys.modules["bench_web"] = bench_web
 _spec.loader.exec_module(bench_web)
 
 from benchlib import scaled  # noqa: E402
-from dispatch import DispatcherProcess, revision  # noqa: E402
+from dispatch import DispatcherProcess, connect, revision  # noqa: E402
 
 from antrian import protocol  # noqa: E402
 from antrian.adapters.mosquitto import LocalBroker  # noqa: E402
@@ -102,13 +103,25 @@ def login(driver, url: str) -> None:
         "const b = document.getElementById('b-call_next'); return b && !b.disabled"))
 
 
-def measure(driver, wire, counts: dict[str, int], tag: str) -> dict[str, Any]:
+class Commands:
+    """Stamps each Command the console publishes, by its id, as it reaches this process."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.seen: list[float] = []  # in arrival order
+        self.conn = connect("bench-loket-commands", host, port, (protocol.counter_command(SITE, COUNTER),),
+                            self._on_message)
+
+    def _on_message(self, client, userdata, msg) -> None:
+        self.seen.append(time.perf_counter())
+
+
+def measure(driver, wire, commands: Commands, counts: dict[str, int], tag: str) -> dict[str, Any]:
     from selenium.webdriver.support.ui import WebDriverWait
 
     waiting = 0
     driver.execute_script(OBSERVE)
     offset0, error0 = bench_web.clock_offset(driver)
-    to_call, to_reply, failed = [], [], 0
+    to_call, to_reply, to_command, failed = [], [], [], 0
     for i in range(counts["warmup"] + counts["calls"]):
         if waiting < LOW:
             wire.issue([SERVICE] * TOP_UP, tag)
@@ -117,6 +130,7 @@ def measure(driver, wire, counts: dict[str, int], tag: str) -> dict[str, Any]:
             before = wire.last_seq
         WebDriverWait(driver, scaled(10), poll_frequency=0.005).until(lambda d: d.execute_script(
             "const b = document.getElementById('b-call_next'); return !b.disabled"))
+        sent = len(commands.seen)
         clicked = driver.execute_script(CLICK)
         seq = wire._wait(lambda: next((s for s in range(before + 1, wire.last_seq + 1)
                                       if wire.call_numbers.get(s) is not None), None), 10)
@@ -131,11 +145,14 @@ def measure(driver, wire, counts: dict[str, int], tag: str) -> dict[str, Any]:
         if i >= counts["warmup"]:
             click = clicked / 1000 - offset0
             to_call.append(wire.calls[seq] - click)
+            if len(commands.seen) > sent:
+                to_command.append(commands.seen[sent] - click)
             to_reply.append(shown / 1000 - offset0 - click)
         driver.execute_script("window.benchReplies = []")
     offset1, error1 = bench_web.clock_offset(driver)
     return {"calls": counts["calls"], "warmup": counts["warmup"], "measured": len(to_call), "failed": failed,
             "click_to_call": bench_web.summary(to_call), "click_to_reply_shown": bench_web.summary(to_reply),
+            "click_to_command": bench_web.summary(to_command),
             "clock_error_ms": round(max(error0, error1) * 1000, 3),
             "clock_drift_ms": round((offset1 - offset0) * 1000, 3)}
 
@@ -157,7 +174,9 @@ def one_run(counts: dict[str, int], work: Path) -> dict[str, Any]:
         driver = bench_web.chromium(work / "chromium")
         login(driver, staff.url)
         time.sleep(scaled(0.5))
-        result["console"] = measure(driver, wire, counts, dt.datetime.now().strftime("%H%M%S"))
+        commands = Commands(broker.host, broker.port)
+        result["console"] = measure(driver, wire, commands, counts, dt.datetime.now().strftime("%H%M%S"))
+        commands.conn.close()
         if result["console"]["failed"]:
             result["problems"].append(f"{result['console']['failed']} clicks without a Call")
     except Exception as exc:  # noqa: BLE001 - reported with the logs, the processes still stopped
@@ -183,6 +202,7 @@ def render(r: dict[str, Any]) -> str:
         p99 = c["click_to_call"]["p99_ms"]
         lines += [f"console click -> Call at a subscriber ({c['measured']} calls): {fig(c['click_to_call'])}"
                   f"  [target p99 <= {TARGET_P99_MS:g} ms: {'met' if p99 <= TARGET_P99_MS else 'NOT met'}]",
+                  f"  of which click -> Command at a subscriber:       {fig(c['click_to_command'])}",
                   f"console click -> the reply shown in the page:      {fig(c['click_to_reply_shown'])}",
                   f"clock offset error <= {c['clock_error_ms']} ms, drift {c['clock_drift_ms']} ms"]
     lines += [f"problem: {p}" for p in r["problems"]]
