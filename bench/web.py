@@ -40,6 +40,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -116,9 +117,12 @@ def bench_site(directory: Path) -> Path:
 class WebProcess:
     """`antrian web` as its own process on a free port, as the unit runs it."""
 
-    def __init__(self, site: Path, device: str, broker: LocalBroker, log_path: Path, users: Path | None = None):
+    def __init__(self, site: Path, device: str, broker: LocalBroker, log_path: Path, users: Path | None = None,
+                 profile: Path | None = None):
         self.port = free_port()
-        args = [sys.executable, "-m", "antrian.cli", "web", "--config", str(site), "--device", device,
+        # --profile: the app under cProfile (uvicorn's loop is the main thread; written at exit)
+        run = ["-m", "cProfile", "-o", str(profile), "-m"] if profile else ["-m"]
+        args = [sys.executable, *run, "antrian.cli", "web", "--config", str(site), "--device", device,
                 "--broker", broker.address, "--listen", f"127.0.0.1:{self.port}"]
         if users is not None:
             args += ["--users", str(users)]
@@ -129,6 +133,9 @@ class WebProcess:
                                      stderr=self._log)
         self.pid = self.proc.pid
         self.url = f"http://127.0.0.1:{self.port}"
+        # uvicorn ends by raising the signal it got again: SIGTERM's default kills before
+        # cProfile writes, SIGINT's KeyboardInterrupt lets it write.
+        self.stop_signal = signal.SIGINT if profile else signal.SIGTERM
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Until /sehat says the app reached the broker."""
@@ -156,9 +163,9 @@ class WebProcess:
 
     def stop(self) -> int:
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(self.stop_signal)
             try:
-                self.proc.wait(scaled(15))
+                self.proc.wait(scaled(60))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -303,7 +310,8 @@ def fanout(web: WebProcess, paths: list[str], kind: str, call, counts: dict[str,
                 "machine_busy_s": round(machine_busy_seconds() - busy0, 1)}
 
     host, port = "127.0.0.1", web.port
-    connected, results, errors, done, (messages, size) = fan_out(host, port, paths, kind, counts["client_procs"], go)
+    connected, results, errors, done, (messages, size, client_cpu) = fan_out(host, port, paths, kind,
+                                                                             counts["client_procs"], go)
     out: dict[str, Any] = {"clients": len(paths), "connected": connected, "errors": errors, "idle": idle}
     if done is None:
         return out
@@ -334,6 +342,7 @@ def fanout(web: WebProcess, paths: list[str], kind: str, call, counts: dict[str,
                missing=missing, all_clients=summary([v for v in last.values() if v > 0]),
                command_to_call=summary(command), memory=done["memory"], cpu_s=done["cpu_s"],
                seconds=done["seconds"], machine_busy_s=done["machine_busy_s"],
+               client_cpu_s=round(client_cpu, 1),
                messages_per_client_call=round(messages / max(1, len(paths) * len(done["made"])), 2),
                bytes_per_client_call=round(size / max(1, len(paths) * len(done["made"]))))
     return out
@@ -450,7 +459,7 @@ def citizen_stream(link: str) -> str:
     return path.rstrip("/") + "/peristiwa"
 
 
-def one_run(counts: dict[str, Any], work: Path, parts: set[str]) -> dict[str, Any]:
+def one_run(counts: dict[str, Any], work: Path, parts: set[str], profile: Path | None = None) -> dict[str, Any]:
     site = bench_site(work)
     broker = LocalBroker(data_dir=work / "broker")
     dispatcher = staff = public = None
@@ -461,8 +470,10 @@ def one_run(counts: dict[str, Any], work: Path, parts: set[str]) -> dict[str, An
         broker.start()
         dispatcher = DispatcherProcess(site, work / "antrian.db", broker.host, broker.port, work / "dispatcher.log")
         dispatcher.wait_online(broker.host, broker.port)
-        staff = WebProcess(site, "web1", broker, work / "web1.log", users=work / "web-users")
-        public = WebProcess(site, "publik1", broker, work / "publik1.log")
+        staff = WebProcess(site, "web1", broker, work / "web1.log", users=work / "web-users",
+                           profile=profile and profile.with_name(profile.name + ".web1"))
+        public = WebProcess(site, "publik1", broker, work / "publik1.log",
+                            profile=profile and profile.with_name(profile.name + ".publik1"))
         staff.wait_ready()
         public.wait_ready()
         time.sleep(scaled(1.0))
@@ -507,7 +518,7 @@ def one_run(counts: dict[str, Any], work: Path, parts: set[str]) -> dict[str, An
         if wire is not None:
             wire.close()
         for name, proc in (("web1", staff), ("publik1", public), ("dispatcher", dispatcher)):
-            if proc is not None and proc.stop() not in (0, None, -15):
+            if proc is not None and proc.stop() not in (0, None, -signal.SIGTERM) and not profile:
                 result["problems"].append(f"{name} exited with status {proc.proc.returncode} (log in {work})")
         broker.stop()
     return result
@@ -529,8 +540,10 @@ def render(r: dict[str, Any], run: int) -> str:
     if "dom" in r:
         d = r["dom"]
         row(f"(a) Call published -> #nomor in Chromium, p50 / p99 / max ({d['measured']} calls)",
-            figures(d["latency"]), f"p99 <= {TARGET_DOM_P99_MS:g} ms {verdict(d['latency']['p99_ms'] <= TARGET_DOM_P99_MS)}")
-        row("    clock offset error bound / drift over the part", f"{d['clock_error_ms']:.2f} / {d['clock_drift_ms']:.2f} ms")
+            figures(d["latency"]),
+            f"p99 <= {TARGET_DOM_P99_MS:g} ms {verdict(d['latency']['p99_ms'] <= TARGET_DOM_P99_MS)}")
+        row("    clock offset error bound / drift over the part",
+            f"{d['clock_error_ms']:.2f} / {d['clock_drift_ms']:.2f} ms")
         row("    calls said by the page (held the next one) / never shown", f"{d['said']} / {d['not_shown']}")
     for part, label in (("boards", "boards, staff app"), ("citizens", "citizens' tickets, public app")):
         b = r.get(part)
@@ -547,8 +560,9 @@ def render(r: dict[str, Any], run: int) -> str:
         row("    command -> Call published (the dispatcher), p50 / p99", f"{b['command_to_call']['p50_ms']:.1f} / "
             f"{b['command_to_call']['p99_ms']:.1f} ms")
         cpu = b["cpu_s"]
-        row(f"    CPU s: web / dispatcher / broker; machine busy over {b['seconds']:g} s",
-            f"{cpu['web']:.1f} / {cpu['dispatcher']:.1f} / {cpu['broker']:.1f}; {b['machine_busy_s']:.1f}")
+        row(f"    CPU s: web / dispatcher / broker / clients; machine busy in {b['seconds']:g} s",
+            f"{cpu['web']:.1f} / {cpu['dispatcher']:.1f} / {cpu['broker']:.1f} / {b['client_cpu_s']:.1f}; "
+            f"{b['machine_busy_s']:.1f}")
         row(f"(c) RSS of the {label.split(', ')[1]} with {b['connected']} clients (peak)",
             f"{b['memory']['rss_mb']:.1f} MB ({b['memory']['hwm_mb']:.1f})",
             f"<= {TARGET_RSS_MB:g} MB {verdict(b['memory']['rss_mb'] <= TARGET_RSS_MB)}")
@@ -583,6 +597,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, help="SSE clients in (b) (default 200)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work folders (logs, database)")
+    parser.add_argument("--profile", metavar="FILE", help="run each app under cProfile: pstats in FILE.web1 and "
+                        "FILE.publik1 (slows them down)")
     args = parser.parse_args(argv)
     counts = dict(QUICK if args.quick else FULL)
     if args.clients:
@@ -597,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tempfile.mkdtemp(prefix="antrian-bench-web-"))
         loadavg = " ".join(Path("/proc/loadavg").read_text(encoding="ascii").split()[:3])
         when = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        result = one_run(counts, work, parts)
+        result = one_run(counts, work, parts, Path(args.profile).resolve() if args.profile else None)
         result.update(when=when, loadavg_before=loadavg)
         runs.append(result)
         print(render(result, n), flush=True)

@@ -124,7 +124,8 @@ async def _run(host: str, port: int, paths: list[tuple[str, str]], kind: str, ou
     tallies = [[0, 0] for _ in paths]  # messages, bytes
     tasks = []
     for i, (path, xff) in enumerate(paths):
-        tasks.append(asyncio.ensure_future(_client(host, port, path, xff, extract, gots[i], tallies[i], firsts[i], stop)))
+        tasks.append(asyncio.ensure_future(_client(host, port, path, xff, extract, gots[i], tallies[i], firsts[i],
+                                                   stop)))
         if i % 20 == 19:
             await asyncio.sleep(0.02)  # a browser-like arrival, not one SYN flood
     waits = [asyncio.ensure_future(f.wait()) for f in firsts]
@@ -139,7 +140,7 @@ async def _run(host: str, port: int, paths: list[tuple[str, str]], kind: str, ou
         await asyncio.sleep(0.05)
     stop.set()
     errors = [e for e in await asyncio.gather(*tasks) if e is not None]
-    out.put(("result", n, gots, tallies, errors[:5]))
+    out.put(("result", n, gots, tallies, errors[:5], time.process_time()))
 
 
 def _worker(host: str, port: int, paths: list[tuple[str, str]], kind: str, out: Any, stop_flag: Any, n: int) -> None:
@@ -147,10 +148,10 @@ def _worker(host: str, port: int, paths: list[tuple[str, str]], kind: str, out: 
 
 
 def fan_out(host: str, port: int, paths: list[str], kind: str, procs: int,
-            go_calls: Callable[[], Any], timeout: float = 120.0) -> tuple[int, list[list], list[str], Any, list[int]]:
+            go_calls: Callable[[], Any], timeout: float = 120.0) -> tuple[int, list[list], list[str], Any, list]:
     """Open every path as a stream (in *procs* processes), run *go_calls* once all are
     connected, then close them: (clients connected, per client [(when, key)], errors,
-    what go_calls returned, [messages, bytes] read by all clients in all)."""
+    what go_calls returned, [messages, bytes, CPU seconds] of all clients in all)."""
     ctx = mp.get_context("spawn")
     out, stop_flag = ctx.Queue(), ctx.Event()
     shares: list[list[tuple[str, str]]] = [[] for _ in range(procs)]
@@ -172,10 +173,10 @@ def fan_out(host: str, port: int, paths: list[str], kind: str, procs: int,
     finally:
         stop_flag.set()
     results: list[list] = [[] for _ in paths]  # in the order of *paths*
-    totals = [0, 0]
+    totals = [0, 0, 0.0]  # messages, bytes, the client processes' CPU seconds
     for _ in workers:
         try:
-            _, n, gots, tallies, failed = out.get(timeout=timeout)
+            _, n, gots, tallies, failed, cpu = out.get(timeout=timeout)
         except queue.Empty:
             errors.append("a client process did not report")
             continue
@@ -184,6 +185,7 @@ def fan_out(host: str, port: int, paths: list[str], kind: str, procs: int,
         for messages, size in tallies:
             totals[0] += messages
             totals[1] += size
+        totals[2] += cpu
         errors += failed
     for w in workers:
         w.join(10)
