@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="antrian-bench-loket-") as tmp:
         result = one_run(counts, Path(tmp))
         print(render(result))
-    result.update({"revision": revision(), "cpus": os.cpu_count(), "at": dt.datetime.now().isoformat(timespec="seconds")})
+    result.update({"revision": revision(), "cpus": os.cpu_count(),
+                   "at": dt.datetime.now().isoformat(timespec="seconds")})
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 1 if result["problems"] else 0

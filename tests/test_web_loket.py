@@ -6,8 +6,6 @@ Screenshots (360x740 and 1366x768) go to test-artifacts/ to be looked at.
 
 from __future__ import annotations
 
-import http.client
-import json
 import threading
 import time
 from pathlib import Path

@@ -166,7 +166,9 @@
                  finish: !!t, transfer: !!t, call_number: status !== "closed", pause: status !== "closed",
                  open: status !== "open", close: status !== "closed"};
     for (const [action, ok] of Object.entries(can)) byId("b-" + action).disabled = locked || !ok;
-    for (const b of document.querySelectorAll(".panel button[data-action]")) b.disabled = locked || !can[b.dataset.action];
+    for (const b of document.querySelectorAll(".panel button[data-action]")) {
+      b.disabled = locked || !can[b.dataset.action];
+    }
     for (const b of document.querySelectorAll(".antrean button.panggil")) b.disabled = locked || !can.call_number;
     main.setAttribute("aria-busy", busy ? "true" : "false");
   }
