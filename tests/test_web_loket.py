@@ -298,6 +298,7 @@ def test_transfer_to_another_service(staff, site, browser):
     options = browser.execute_script("return Array.from(document.querySelectorAll('#ke option'), o => o.value)")
     assert "KTP" not in options and "KK" in options  # not to its own service
     browser.execute_script("document.getElementById('ke').value = 'KK'")
+    screenshot(browser, ARTIFACTS / "web-loket-alihkan-360x740.png", 360, 740, mobile=True)
     css(browser, "#p-alihkan button[data-action=transfer]")[0].click()
     said(browser, f"{number} dialihkan ke Kartu Keluarga (baru, perubahan, hilang/rusak).")
     wait(browser, lambda d: serving(d) == "—")
@@ -328,6 +329,7 @@ def test_calling_back_a_no_show_within_and_after_the_tolerance(staff, site, brow
     css(browser, "#p-nomor button[data-action=call_number]")[0].click()
     said(browser, f"Nomor {late} sudah melewati batas toleransi keterlambatan")
     assert "bad" in css(browser, "#pesan")[0].get_attribute("class")
+    screenshot(browser, ARTIFACTS / "web-loket-ditolak-1366x768.png", 1366, 768)
     assert serving(browser) == nxt
 
 
@@ -347,6 +349,7 @@ def test_pause_needs_a_reason_then_open_and_close(staff, site, browser):
     css(browser, "#p-jeda button[data-action=pause]")[0].click()
     said(browser, "Loket dijeda: Istirahat salat.")
     wait(browser, lambda d: text(d, "#status") == "Jeda: Istirahat salat")
+    screenshot(browser, ARTIFACTS / "web-loket-jeda-1366x768.png", 1366, 768)
     assert site.latest(protocol.counter_state(SITE, "loket1"))["reason"] == "Istirahat salat"
     click(browser, "b-open")
     said(browser, "Loket dibuka.")
