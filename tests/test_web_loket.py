@@ -210,8 +210,10 @@ def test_every_value_from_the_broker_is_shown_as_text(staff, site, browser):
     wait(browser, lambda d: waiting(d) == [EVIL] and waiting(d, "absen") == [EVIL])
     assert browser.execute_script("return window.pwned === undefined")
     assert not css(browser, "main img")
-    site.rec.publish_json(protocol.queue_list(SITE, "KIA"), {"service": "KIA", "waiting": [], "recallable": []},
-                          retain=True)
+    # A list the app has not got (cleared here) is named, not shown as empty.
+    site.rec.client.publish(protocol.queue_list(SITE, "KIA"), b"", qos=1, retain=True)
+    wait(browser, lambda d: (text(d, "#layanan-loket") or "").endswith(
+        "Daftar antrean belum diterima untuk: Kartu Identitas Anak (KIA)") and waiting(d) == [])
 
 
 # -- exactly once ------------------------------------------------------------------------------

@@ -178,6 +178,10 @@
     if (V) {
       drawServing();
       drawList("menunggu", "jumlah", V.waiting, false, "Tidak ada yang menunggu.");
+      const known = arr(V.lists).map(txt);
+      const missing = SERVICES.filter(([code]) => !known.includes(code)).map(([, name]) => name);
+      byId("layanan-loket").textContent = "Layanan loket ini: " + SERVICES.map(([, name]) => name).join(", ") +
+        (missing.length ? ". Daftar antrean belum diterima untuk: " + missing.join(", ") : "");
       drawList("absen", "jumlah-absen", V.recallable, true, "Tidak ada.");
       drawTransfer();
     }
@@ -323,7 +327,6 @@
         if (!b.disabled) b.click();
       }
     });
-    byId("layanan-loket").textContent = "Layanan loket ini: " + SERVICES.map(([, name]) => name).join(", ");
     render();
     connect();
     setInterval(render, 15000);  // minutes serving and waiting
