@@ -159,7 +159,11 @@ def update(path: Path, change: Callable[[dict[str, Entry]], dict[str, Entry]], c
             if not same:
                 continue
             with open(fd, encoding="utf-8", closefd=False) as f:
-                users = parse(path, f.read())
+                try:
+                    text = f.read()
+                except UnicodeDecodeError:
+                    raise UsersError(f"users file {path} is not UTF-8 text") from None
+                users = parse(path, text)
             _write(path, change(users).values(), os.fstat(fd))
             return
         finally:
