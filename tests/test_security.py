@@ -512,7 +512,10 @@ def test_every_part_works_with_its_own_credentials_and_nothing_legitimate_is_den
             time.sleep(0.02)
         assert calls[-1]["number"] == "A-001" and calls[-1]["counter"] == "loket1"
         deadline = time.monotonic() + scaled(5)
-        while (len(hub.statuses) < 3 or not hub.tickets or not hub.stats) and time.monotonic() < deadline:
+        def called() -> int:
+            return ((hub.stats or {}).get("services", {}).get("KTP") or {}).get("called", 0)
+
+        while (len(hub.statuses) < 3 or not hub.tickets or called() < 1) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert {"kiosk1", "board1", "panel1"} <= set(hub.statuses) and hub.dispatcher.online is True
         assert all(s.get("online") for s in hub.statuses.values())
