@@ -20,35 +20,26 @@ import datetime as dt
 import logging
 import queue
 import threading
-import time
 from typing import Any, Callable
 
 from antrian import protocol
 from antrian.site import Config
 from antrian.queue.engine import Engine, Outcome, QueueError
-from antrian.queue.events import CALLS, DayStarted, Event, Issued
-from antrian.queue.stats import day_stats
+from antrian.queue.events import CALLS, DayStarted, Event
 from antrian.adapters.link import DeviceStatus
 from antrian.adapters.mqtt import Connection, device_client
 from antrian.adapters.store import Reply, Store, StoreError
 from antrian.dispatcher import history, queues
 from antrian.dispatcher.clock import DayClock, Steady, remembered, system_steady
 from antrian.dispatcher.guard import Guard
+from antrian.dispatcher.publish import TICK_SECONDS, Publisher, last_of_quota
 
 log = logging.getLogger("antrian.dispatcher")  # one name for the whole package
 
 MAX_BATCH = 500
-TICK_SECONDS = 1.0
-# quota_left changes with every ticket; a catalog per ticket would be noise, so small
-# changes wait this long while opening, closing and a quota running out go at once.
-CATALOG_THROTTLE_SECONDS = 5.0
 INTERNAL_MESSAGE = "Sistem antrean sedang gangguan, silakan coba lagi"
 
 Clock = Callable[[], dt.datetime]
-
-
-def _without_time(payload: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in payload.items() if k != "updated_at"}
 
 
 class _Batch:
@@ -80,9 +71,7 @@ class Dispatcher:
         self.inbox: queue.Queue = queue.Queue()
         self.device_status = DeviceStatus(config, device_id, "dispatcher", clock=self.clock)  # problems, payload
         self.connection: Connection | None = None
-        self._published: dict[str, dict[str, Any]] = {}
-        self._catalog_at = 0.0
-        self._catalog_checked = 0.0
+        self.publisher = Publisher(config, device_id, lambda: self.connection.client if self.connection else None)
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         # Retained, flooding or stale messages (guard.py); clearing a retained one takes an
@@ -236,7 +225,7 @@ class Dispatcher:
         for topic, payload in calls:
             self._publish_raw(topic, payload)
         states = self._publish_state(now, force=republish, changed=self.queues.stored(batch.events),
-                                     quota_hit=any(self._last_of_quota(e) for e in batch.events))
+                                     quota_hit=any(last_of_quota(self.config, self.engine, e) for e in batch.events))
         for topic, payload in replies:
             self._publish_raw(topic, payload)
         return calls + states + replies
@@ -330,55 +319,15 @@ class Dispatcher:
         obj = protocol.decode(payload)
         return topic, protocol.encode(protocol.reply_error(obj.get("id"), "internal", INTERNAL_MESSAGE)), False
 
-    # -- publishing ---------------------------------------------------------------
-
-    def _publish(self, topic: str, obj: dict[str, Any], retain: bool = False):
-        return self._publish_raw(topic, protocol.encode(obj), retain)
+    # -- publishing (publish.py) ------------------------------------------------
 
     def _publish_raw(self, topic: str, payload: bytes, retain: bool = False):
-        if not payload or self.connection is None:
-            return None
-        return self.connection.client.publish(topic, payload, qos=protocol.QOS, retain=retain)
+        return self.publisher.raw(topic, payload, retain)
 
     def _publish_state(self, now: dt.datetime, *, force: bool, changed: bool,
                        quota_hit: bool = False) -> list[tuple[str, bytes]]:
-        """Publish the retained messages whose content changed (all of them if `force`)."""
-        sent = []
-
-        def put(topic: str, payload: dict[str, Any]) -> None:
-            key = _without_time(payload)
-            if force or self._published.get(topic) != key:
-                self._published[topic] = key
-                data = protocol.encode(payload)
-                self._publish_raw(topic, data, retain=True)
-                sent.append((topic, data))
-
-        if force or changed:
-            self.queues.publish(put, self.engine, now, force)  # before the states: queues.py
-            for counter in self.config.counters:
-                put(protocol.counter_state(self.site, counter), self.engine.counter_state(counter, now))
-            put(protocol.board(self.site), self.engine.board(now))
-            put(protocol.stats(self.site), day_stats(self.engine, now))
-        # The catalog changes with the clock (hours) and with quotas: look at it once a
-        # second, and at once when a ticket was the last of its quota.
-        if force or quota_hit or time.monotonic() - self._catalog_checked >= TICK_SECONDS:
-            self._catalog_checked = time.monotonic()
-            catalog = self.engine.catalog(now)
-            topic = protocol.catalog(self.site)
-            last = self._published.get(topic)
-            if force or last is None or _openings(last) != _openings(catalog) or (
-                    last != catalog and time.monotonic() - self._catalog_at >= CATALOG_THROTTLE_SECONDS):
-                self._catalog_at = time.monotonic()
-                put(topic, catalog)
-        if force:
-            put(protocol.status(self.site, self.device_id), self._status(now))
-        return sent
-
-    def _last_of_quota(self, event: Event) -> bool:
-        if not isinstance(event, Issued):
-            return False
-        quota = self.config.services[event.service].quota
-        return quota is not None and self.engine.issued_count(event.service) >= quota
+        return self.publisher.state(self.engine, self.queues, self._status, now,
+                                    force=force, changed=changed, quota_hit=quota_hit)
 
     @property
     def problems(self) -> list[str]:
@@ -395,6 +344,3 @@ class Dispatcher:
     def _clear_problem(self, problem: str) -> None:
         self._set_problem(problem, False)
 
-
-def _openings(catalog: dict[str, Any]) -> list[tuple[str, bool, Any]]:
-    return [(s["code"], s["open"], s["closed_reason"]) for a in catalog["agencies"] for s in a["services"]]
