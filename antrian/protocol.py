@@ -18,6 +18,11 @@ from antrian.errors import ERROR_CODES, ProtocolError
 ROOT = "antrian"
 QOS = 1
 MAX_PAYLOAD = 16 * 1024  # a request is ~100 bytes; anything this big is junk
+# What the dispatcher publishes (board, catalog, queue lists, counter states, replies) can
+# be far larger: a queue list of 200 waiting tickets is 23 KB, a 40-agency catalog 89 KB.
+# Only the dispatcher may write those topics (the ACL), and the broker's packet limit
+# (antrian/adapters/mosquitto.py, 512 KiB) bounds them; their readers decode with this.
+MAX_STATE_PAYLOAD = 512 * 1024
 MAX_ID = 64
 # A counter command's actions (DESIGN.md); the engine has one rule per action.
 ACTIONS = ("call_next", "recall", "no_show", "finish", "transfer", "call_number", "open", "pause", "close")
@@ -140,9 +145,10 @@ class Survey:
     answers: dict[str, int] | None
 
 
-def decode(payload: bytes) -> dict[str, Any]:
-    """A JSON object from raw bytes, or ProtocolError (with no id: none could be read)."""
-    if len(payload) > MAX_PAYLOAD:
+def decode(payload: bytes, limit: int = MAX_PAYLOAD) -> dict[str, Any]:
+    """A JSON object from raw bytes, or ProtocolError (with no id: none could be read).
+    *limit*: MAX_PAYLOAD for what devices send, MAX_STATE_PAYLOAD for what the dispatcher publishes."""
+    if len(payload) > limit:
         raise ProtocolError(f"Pesan terlalu besar ({len(payload)} byte)")
     try:
         obj = json.loads(payload.decode("utf-8"))

@@ -43,7 +43,7 @@ class BoardLink(DeviceLink):
 
     def _decode(self, msg) -> dict[str, Any] | None:
         try:
-            return protocol.decode(msg.payload)
+            return protocol.decode(msg.payload, protocol.MAX_STATE_PAYLOAD)
         except protocol.ProtocolError as exc:
             log.warning("board %s: dropped a message on %s: %s", self.device_id, msg.topic, exc.message)
             return None

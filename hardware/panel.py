@@ -244,7 +244,7 @@ class Panel:
     def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
         topic = protocol.parse_topic(self.site, msg.topic)
         try:
-            obj = protocol.decode(msg.payload)
+            obj = protocol.decode(msg.payload, protocol.MAX_STATE_PAYLOAD)
         except protocol.ProtocolError as exc:
             if msg.payload:  # an empty retained message clears a topic; not an error
                 log.warning("panel %s: ignored a message on %s: %s", self.device_id, msg.topic, exc.message)

@@ -87,3 +87,23 @@ def test_the_health_says_when_the_broker_is_gone(apps, broker):
     while staff.health()["broker"]:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_the_hub_keeps_a_queue_list_of_a_busy_morning(tmp_path):
+    """200 waiting tickets make a 23 KB queue list: more than a device's request may be,
+    well within what the dispatcher may publish (protocol.MAX_STATE_PAYLOAD)."""
+    from antrian import protocol
+    from antrian.site import load
+    from web.hub import Hub
+
+    hub = Hub(load(allday_site(tmp_path)), "web1")
+    waiting = [{"number": f"A-{n:03d}", "priority": None, "issued_at": "2026-12-04T08:00:00+08:00",
+                "booking": None, "transferred_from": None} for n in range(1, 201)]
+    payload = protocol.encode({"service": "KTP", "waiting": waiting, "recallable": [],
+                               "updated_at": "2026-12-04T09:00:00+08:00"})
+    assert len(payload) > protocol.MAX_PAYLOAD
+    hub.handle(protocol.queue_list("buton", "KTP"), payload)
+    assert len(hub.queues["KTP"]["waiting"]) == 200
+    # A device's status stays bounded like everything a device sends.
+    hub.handle(protocol.status("buton", "kiosk1"), b'{"device": "kiosk1", "x": "' + b"y" * 20000 + b'"}')
+    assert "kiosk1" not in hub.statuses

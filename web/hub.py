@@ -187,7 +187,9 @@ class Hub:
         data: dict[str, Any] | None = None
         if payload:  # an empty retained message clears the topic (a counter or device removed)
             try:
-                data = protocol.decode(payload)
+                # A status comes from any device; every other topic here only the dispatcher writes.
+                data = protocol.decode(payload, protocol.MAX_PAYLOAD if parsed.kind == "status"
+                                       else protocol.MAX_STATE_PAYLOAD)
             except protocol.ProtocolError as exc:
                 log.warning("web: ignored a message on %s: %s", topic[:200], exc.message)
                 return
