@@ -276,6 +276,6 @@ def test_antrian_display_names_a_wrong_device_or_size(site_file):
                               cwd=ROOT, capture_output=True, text=True, timeout=scaled(30))
 
     result = run("--device", "kiosk1")
-    assert result.returncode == 2 and "no display device 'kiosk1' (known: board1, board2)" in result.stderr
+    assert result.returncode == 2 and "no display device 'kiosk1' (known: board1, board2, board3)" in result.stderr
     result = run("--device", "board1", "--size", "big")
     assert result.returncode == 1 and result.stderr.strip() == "antrian display: --size: 'big' is not like 1920x1080"
