@@ -1,10 +1,10 @@
 """How much slower this machine is than the x86 machine the waits were written on: one
 factor, ``ANTRIAN_SLOW``, that every wait against a hang (a timeout, a deadline, a
-window's start-up) and every test setting tied to time (a kiosk's ``idle_seconds``)
+window's start-up) and every time a test gives a device (a kiosk's reply timeout)
 is multiplied by -- in the scripted morning (mall/), the benches (bench/) and the tests.
 
-``ANTRIAN_SLOW=6`` says so outright (a Raspberry Pi 3, or arm64 emulated with qemu-user);
-``ANTRIAN_SLOW=1`` keeps every wait as written. Unset, the factor is measured once per
+``ANTRIAN_SLOW=6`` says so outright (what arm64 emulated with qemu-user on the x86 test
+machine measures); ``ANTRIAN_SLOW=1`` keeps every wait as written. Unset, the factor is measured once per
 process tree: a few milliseconds of plain Python work, timed against what the same work
 takes on the reference machine, rounded to a half and never below 1 (a loaded fast machine
 stays at 1). The result is written back to the environment, so child processes (the
