@@ -59,6 +59,7 @@ class Papan:
         self.sounds = Sounds(web.config)
         self._options: dict[str, dict[str, Any]] = {}
         self._services: dict[str, Any] = {}
+        self._last: tuple[Event, list[Message]] | None = None
 
     def service(self, name: str) -> Any:
         """A display wing's service (display/webboard.py), loaded once."""
@@ -98,6 +99,19 @@ class Papan:
     def call(self, call: Any) -> dict[str, Any] | None:
         """A Call as the page shows it, with its age; None for a malformed one."""
         return self.service("call_view")(call, self.now())
+
+    def messages(self, event: Event) -> list[Message]:
+        """What a hub event sends to a board: made once per event and shared by every open
+        board it wakes (they all show the same; 200 boards rebuilt it 200 times)."""
+        if self._last is not None and self._last[0] is event:
+            return self._last[1]
+        if event.kind == "call":
+            shown = self.call(event.data)
+            out = [] if shown is None else [message("call", shown, id=shown["seq"])]
+        else:
+            out = [message("papan", self.view())]
+        self._last = (event, out)
+        return out
 
 
 def _papan(web: Web) -> Papan:
@@ -143,13 +157,10 @@ def _stream(web: Web):
             return out
 
         def convert(event: Event) -> list[Message]:
-            if event.kind == "call":
-                shown = papan.call(event.data)
-                if shown is None:
-                    return []
+            out = papan.messages(event)
+            if event.kind == "call" and out:
                 papan.sounds.warm(device, event.data)
-                return [message("call", shown, id=shown["seq"])]
-            return [message("papan", papan.view())]
+            return out
 
         response = event_stream(web, request, kinds=KINDS, first=first, convert=convert)
         # The keep-alive as an event the page can see (a comment is not), with the time.
