@@ -297,7 +297,7 @@ def add_pbb_twice(raw):
     raw["agencies"][2]["services"].append(extra)
 
 
-SERVICE_KEYS = "code, completion, fee, name, prefix, quota, requirements, schedule, service_min, target_wait_min"
+SERVICE_KEYS = "booking, code, completion, fee, name, prefix, quota, requirements, schedule, service_min, target_wait_min"
 TOP_KEYS = "agencies, announcement, broker, counters, devices, holidays, limits, priority_groups, queue, schedules, site"
 ID_HINT = "lower-case letters, digits, '-' or '_'"
 
@@ -336,7 +336,9 @@ CASES = [
     ("time_zone_abbreviation", put("site.timezone", "WITA"),
      [("site.timezone", "unknown time zone 'WITA' (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)")]),
     ("misspelt_key_qouta", rename("agencies[0].services[0].quota", "qouta"),
-     [("agencies[0].services[0].qouta", f"unknown key (allowed: {SERVICE_KEYS})")]),
+     [("agencies[0].services[0].qouta", f"unknown key (allowed: {SERVICE_KEYS})"),
+      # KTP takes bookings (examples/buton.yaml): without its quota, they have no share
+      ("agencies[0].services[0].booking", "a service without a quota cannot take bookings: share is a share of the quota")]),
     ("misspelt_top_level_key", rename("counters", "loket"),
      [("loket", f"unknown key (allowed: {TOP_KEYS})"), ("counters", "required")]),
     ("quota_as_text", put("agencies[0].services[0].quota", "banyak"),
@@ -424,6 +426,7 @@ def test_all_problems_reported_at_once(raw):
         ("schedules.reguler.senin[1]", "'11:00-15:00' overlaps or comes before the previous span"),
         ("holidays[0].date", "'2026-13-01' is not a date like 2026-12-25"),
         ("agencies[0].services[0].qouta", f"unknown key (allowed: {SERVICE_KEYS})"),
+        ("agencies[0].services[0].booking", "a service without a quota cannot take bookings: share is a share of the quota"),
         ("agencies[3].services[2].fee", "must be a non-empty text, not float 1.5"),
         ("counters[2].services[0]", "unknown service 'KTX'"),
         ("devices[5].role", "'tombol' is not one of dispatcher, display, kiosk, panel, web"),

@@ -12,9 +12,9 @@ public face; other layers import them from here.
 
 from antrian.errors import ConfigError
 from antrian.site.load import build, load, parse
-from antrian.site.model import (DEFAULT_PRIORITY_GROUPS, WEEKDAYS, Agency, Announcement, Broker, BrokerTLS, Central,
-                                Config, Counter, Device, Holiday, PriorityGroup, QueueRules, Schedule, Service, Site)
+from antrian.site.model import (DEFAULT_PRIORITY_GROUPS, WEEKDAYS, Agency, Announcement, BookingRules, Broker,
+                                BrokerTLS, Central, Config, Counter, Device, Holiday, PriorityGroup, QueueRules, Schedule, Service, Site)
 
-__all__ = ["DEFAULT_PRIORITY_GROUPS", "WEEKDAYS", "Agency", "Announcement", "Broker", "BrokerTLS", "Central",
+__all__ = ["DEFAULT_PRIORITY_GROUPS", "WEEKDAYS", "Agency", "Announcement", "BookingRules", "Broker", "BrokerTLS", "Central",
            "Config", "ConfigError", "Counter", "Device", "Holiday", "PriorityGroup", "QueueRules", "Schedule",
            "Service", "Site", "build", "load", "parse"]

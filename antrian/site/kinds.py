@@ -216,6 +216,26 @@ class Span(Kind):
         return "00:00-24:00"
 
 
+class TimeOfDay(Kind):
+    """A time of day 'HH:MM' (quoted: YAML reads 07:00 unquoted as a number). Cleaned to a time."""
+
+    words = "time of day"
+    _FORM = re.compile(r"^(\d{2}):(\d{2})$")
+
+    def check(self, value, path, walk):
+        m = self._FORM.match(value) if isinstance(value, str) else None
+        if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+            walk.report(path, f"{value!r} is not a time of day like '07:00' (quote it)")
+            return INVALID
+        return dt.time(int(m.group(1)), int(m.group(2)))
+
+    def show(self, value):
+        return value.strftime("%H:%M") if isinstance(value, dt.time) else value
+
+    def limits(self) -> str:
+        return "00:00..23:59"
+
+
 class Date(Kind):
     """A calendar day, 2026-12-25 (YAML reads it as a date; a text in that form is taken too)."""
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from antrian import wings
 from antrian.errors import ConfigError
-from antrian.site.model import (DEFAULT_PRIORITY_GROUPS, WEEKDAYS, Agency, Announcement, Broker, BrokerTLS, Central,
-                                Config, Counter, Device, Holiday, Limits, PriorityGroup, QueueRules, Schedule, Service,
-                                Site, SiteLimits)
+from antrian.site.model import (DEFAULT_PRIORITY_GROUPS, WEEKDAYS, Agency, Announcement, BookingRules, Broker,
+                                BrokerTLS, Central, Config, Counter, Device, Holiday, Limits, PriorityGroup, QueueRules,
+                                Schedule, Service, Site, SiteLimits)
 from antrian.site.reader import freeze, parse_yaml, read_yaml
 from antrian.site.schema import Problems, Section, check
 from antrian.site.sections import DEVICE, TOP
@@ -72,7 +72,8 @@ def _config(top: dict, source: str) -> Config:
                            for role in ("kiosk", "counter", "survey")})
     counters = {c["id"]: Counter(c["id"], c["name"], tuple(c["services"]),
                                  c["agency"] or services[c["services"][0]].agency, c["open_at_start"],
-                                 _limits(c["limits"], limits.counter) if c.get("limits") else None)
+                                 _limits(c["limits"], limits.counter) if c.get("limits") else None,
+                                 c["remote"], c["location"], c["meeting_url"])
                 for c in top["counters"]}
     groups = top["priority_groups"]
     return Config(
@@ -117,7 +118,9 @@ def _agencies(items: list[dict]) -> tuple[tuple[Agency, ...], dict[str, Service]
     agencies, services = [], {}
     for a in items:
         for s in a["services"]:
-            services[s["code"]] = Service(agency=a["id"], **{**s, "requirements": tuple(s["requirements"])})
+            booking = s.get("booking") and BookingRules(**s["booking"])
+            services[s["code"]] = Service(agency=a["id"], **{**s, "requirements": tuple(s["requirements"]),
+                                                             "booking": booking})
         agencies.append(Agency(a["id"], a["name"], a["short_name"] or a["name"], a["color"], a["logo"],
                                tuple(s["code"] for s in a["services"])))
     return tuple(agencies), services

@@ -120,6 +120,39 @@ class Holiday:
 
 
 @dataclasses.dataclass(frozen=True)
+class BookingRules:
+    """A service's online booking (antrian/queue/booking.py): slots of `slot_minutes`
+    within its opening spans, `capacity` citizens each; at most `share` of the daily quota
+    is booked, the rest is always for walk-ins. A day can be booked from `opens_at`,
+    `days_ahead` days before it; a booking checks in at the kiosk from `checkin_early_min`
+    before its slot until `checkin_late_min` after its start."""
+
+    slot_minutes: int
+    capacity: int
+    share: float
+    days_ahead: int = 7
+    opens_at: dt.time = dt.time(7, 0)
+    checkin_early_min: int = 30
+    checkin_late_min: int = 15
+
+    def starts(self, spans: tuple[tuple[dt.time, dt.time], ...]) -> tuple[dt.time, ...]:
+        """The slots' start times within a day's opening spans: each slot ends inside its span."""
+        out = []
+        step = dt.timedelta(minutes=self.slot_minutes)
+        for start, end in spans:
+            at = dt.datetime.combine(dt.date.min, start)
+            close = dt.datetime.combine(dt.date.min, end)
+            while at + step <= close:
+                out.append(at.time())
+                at += step
+        return tuple(out)
+
+    def places(self, quota: int, slots: int) -> int:
+        """The bookings of a day with `slots` slots: the share of the quota, as far as the slots hold."""
+        return min(int(self.share * quota + 1e-9), slots * self.capacity)
+
+
+@dataclasses.dataclass(frozen=True)
 class Service:
     code: str
     prefix: str
@@ -133,6 +166,7 @@ class Service:
     target_wait_min: int
     # expected minutes per citizen, used for the estimated wait until real data exists
     service_min: float
+    booking: BookingRules | None = None  # None: walk-ins only
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,6 +220,16 @@ class Counter:
     agency: str | None
     open_at_start: bool = True
     limits: Limits | None = None  # None: COUNTER_LIMITS
+    # A counter served from another office by video call (DESIGN.md, the browser parts):
+    # the hall is sent to `location`, the citizen's live ticket shows `meeting_url`.
+    remote: bool = False
+    location: str | None = None
+    meeting_url: str | None = None
+
+    @property
+    def destination(self) -> str:
+        """Where a call sends the citizen: the location of a remote counter, else its name."""
+        return self.location if self.remote and self.location else self.name
 
 
 @dataclasses.dataclass(frozen=True)

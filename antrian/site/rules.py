@@ -10,11 +10,17 @@ there (a key) or is not a mapping (a list's item), so the rules skip it.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from antrian import bahasa, wings
+from antrian.site.model import BookingRules
 from antrian.site.schema import Report, Rule, join
+
+BOOKING_KEYS = tuple(f.name for f in dataclasses.fields(BookingRules))
 
 
 def time_zone(tz: str, path: str, report: Report, context: dict) -> None:
@@ -86,8 +92,9 @@ def span_text(span: tuple) -> str:
 
 
 def know_schedules(schedules: dict, path: str, report: Report, context: dict) -> None:
-    # Not a check: it tells the services' rule below which schedules exist.
+    # Not a check: it tells the services' rules below which schedules exist, and their spans.
     context["schedules"] = list(schedules)
+    context["schedule_spans"] = schedules
 
 
 def holidays_once(items: list, path: str, report: Report, context: dict) -> None:
@@ -108,6 +115,51 @@ def known_schedule(name: str, path: str, report: Report, context: dict) -> None:
     known = context.get("schedules", [])
     if name not in known:
         report(path, f"unknown schedule {name!r} (known: {', '.join(known) or 'none'})")
+
+
+def booking_fits(svc: dict, path: str, report: Report, context: dict) -> None:
+    """a booking needs a quota; share × quota is at least one place; slot_minutes divides every
+    opening span of the service's schedule; the slots of its longest day hold share × quota."""
+    booking = svc.get("booking")
+    week = context.get("schedule_spans", {}).get(svc.get("schedule"))
+    if not isinstance(booking, dict) or len(booking) < len(BOOKING_KEYS):
+        return  # no booking, or one with problems of its own
+    where = join(path, "booking")
+    if "quota" not in svc:
+        return  # a quota with a problem of its own
+    quota = svc["quota"]
+    if quota is None:
+        report(where, "a service without a quota cannot take bookings: share is a share of the quota")
+        return
+    rules = BookingRules(**booking)
+    wanted = rules.share * quota
+    if int(wanted + 1e-9) < 1:
+        report(join(where, "share"), f"share × quota = {rules.share:g} × {quota} is less than one booking")
+        return
+    if not isinstance(week, dict):
+        return
+    said: set = set()
+    best: tuple[int, str] = (0, "")
+    for day, spans in week.items():
+        for span in spans:
+            if not isinstance(span, tuple):
+                continue
+            minutes = (span[1].hour * 60 + span[1].minute + (span[1] == dt.time.max)) - (span[0].hour * 60
+                                                                                        + span[0].minute)
+            if minutes % rules.slot_minutes and span not in said:
+                said.add(span)
+                report(join(where, "slot_minutes"),
+                       f"{rules.slot_minutes} minutes do not divide the span {span_text(span)} of schedule "
+                       f"{svc['schedule']!r} ({minutes} minutes)")
+        count = len(rules.starts(tuple(s for s in spans if isinstance(s, tuple))))
+        best = max(best, (count, day))
+    if best[0] == 0:
+        report(where, f"schedule {svc['schedule']!r} has no slot of {rules.slot_minutes} minutes on any day")
+    elif best[0] * rules.capacity < int(wanted + 1e-9):
+        report(join(where, "capacity"),
+               f"{best[0]} slots × capacity {rules.capacity} = {best[0] * rules.capacity} bookings on {best[1]}, "
+               f"fewer than share × quota = {rules.share:g} × {quota} = {int(wanted + 1e-9)}: raise capacity or "
+               "lower share")
 
 
 def agencies_apart(agencies: list, path: str, report: Report, context: dict) -> None:
@@ -168,6 +220,35 @@ def counters_serve(counters: list, path: str, report: Report, context: dict) -> 
         if code not in served:
             # A ticket for a service no counter serves is a number nobody will call.
             report(path, f"no counter serves service {code!r}")
+
+
+def remote_counter(counter: dict, path: str, report: Report, context: dict) -> None:
+    """a remote counter names its location; location and meeting_url belong to remote counters
+    only; meeting_url is an http or https address."""
+    remote = counter.get("remote") is True
+    if remote and counter.get("location") is None:
+        report(join(path, "location"), "required when remote is true (where the citizen goes, "
+                                       "e.g. Bilik Layanan Daring)")
+    for key in ("location", "meeting_url"):
+        if counter.get(key) is not None and counter.get("remote") is False:
+            report(join(path, key), "only for a remote counter (remote: true)")
+    url = counter.get("meeting_url")
+    if isinstance(url, str):
+        problem = _url_problem(url)
+        if problem:
+            report(join(path, "meeting_url"), problem)
+
+
+def _url_problem(url: str) -> str:
+    """Why *url* is no address to put in a citizen's link, or ''."""
+    if any(ch.isspace() or ord(ch) < 32 for ch in url) or len(url) > 500:
+        return f"{url[:60]!r} is not a web address (no spaces, at most 500 characters)"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"{url[:60]!r} must start with https:// (or http://)"
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        return f"{url[:60]!r} must name a host, without a user name or password"
+    return ""
 
 
 def known_role(role: Any, path: str, report: Report, context: dict) -> None:

@@ -30,11 +30,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping
 
-from antrian.site.kinds import (INVALID, Choice, Date, Flag, Kind, Number, Ref, Report, Rule, Span, Text, Walk, Whole,
-                                join, kind, shown)
+from antrian.site.kinds import (INVALID, Choice, Date, Flag, Kind, Number, Ref, Report, Rule, Span, Text, TimeOfDay,
+                                Walk, Whole, join, kind, shown)
 
 __all__ = ["INVALID", "Choice", "Date", "Field", "Flag", "Kind", "ListOf", "MapOf", "Number", "Problems", "Ref",
-           "Report", "Rule", "Section", "Span", "Tagged", "Text", "Walk", "Whole", "check", "join", "kind", "shown"]
+           "Report", "Rule", "Section", "Span", "Tagged", "Text", "TimeOfDay", "Walk", "Whole", "check", "join", "kind",
+           "shown"]
 
 
 @dataclasses.dataclass(frozen=True)

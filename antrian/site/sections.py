@@ -18,8 +18,9 @@ import re
 from typing import Any
 
 from antrian.site import rules
-from antrian.site.model import WEEKDAYS, Announcement, Broker, BrokerTLS, Central, QueueRules, SiteLimits
-from antrian.site.schema import Date, Field, Flag, ListOf, MapOf, Number, Ref, Section, Span, Text, Whole
+from antrian.site.model import (WEEKDAYS, Announcement, BookingRules, Broker, BrokerTLS, Central, QueueRules,
+                                SiteLimits)
+from antrian.site.schema import Date, Field, Flag, ListOf, MapOf, Number, Ref, Section, Span, Text, TimeOfDay, Whole
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 ID_HINT = "lower-case letters, digits, '-' or '_'"
@@ -148,6 +149,24 @@ class Fee(Text):
         return super().check(value, path, walk)
 
 
+BOOKING = Section({
+    "slot_minutes": Field(Whole(5, 240), "the length of one slot, in minutes; it divides each opening span",
+                          True, example=30),
+    "capacity": Field(Whole(1, 500), "citizens booked into one slot", True, example=4),
+    "share": Field(Number(0.01, 1), "the share of the daily quota kept for bookings; the rest is always for "
+                                    "walk-ins", True, example=0.4),
+    "days_ahead": Field(Whole(0, 60), "how many days ahead a day can be booked (0: the same day only)",
+                        default=BookingRules.days_ahead, example=7),
+    "opens_at": Field(TimeOfDay(), "the time of day booking opens, days_ahead days before the day",
+                      default=BookingRules.opens_at, example="07:00"),
+    "checkin_early_min": Field(Whole(0, 240), "how many minutes before its slot a booking may check in at the kiosk",
+                               default=BookingRules.checkin_early_min, example=30),
+    "checkin_late_min": Field(Whole(0, 240), "how many minutes after its slot's start it still may; later it "
+                                             "expires (a booking no-show)",
+                              default=BookingRules.checkin_late_min, example=15),
+}, "online booking of a service (the public app's /reservasi), checked in at the kiosk")
+
+
 SERVICE = Section({
     "code": Field(Text(_CODE, "1-8 capital letters or digits"), "the service's code, in requests and reports",
                   True, example="KTP"),
@@ -164,7 +183,8 @@ SERVICE = Section({
     "target_wait_min": Field(Whole(1, 1440), "the published longest wait, in minutes", True, example=30),
     "service_min": Field(Number(0.5, 480), "expected minutes per citizen, for the estimated wait", default=10.0,
                          example=8),
-}, "one service of an agency")
+    "booking": Field(BOOKING, "online booking; none: walk-ins only"),
+}, "one service of an agency", rule=rules.booking_fits)
 
 
 AGENCY = Section({
@@ -216,7 +236,15 @@ COUNTER = Section({
                            example=True),
     "limits": Field(LIMIT, "this counter's own limits for its commands; default: limits.counter",
                     example={"burst": 20}),
-}, "a desk where an officer calls tickets")
+    "remote": Field(Flag(), "served from the agency's own office by video call: its officer works from a staff app "
+                            "across the central bridge (broker.central), and calls send the citizen to its location",
+                    default=False, example=True),
+    "location": Field(Text(), "remote counters: where in the building the citizen goes for the video call; the "
+                              "board shows it and the call says it instead of the name",
+                      example="Bilik Layanan Daring"),
+    "meeting_url": Field(Text(), "remote counters: the video call's address (http or https), shown on the citizen's "
+                                 "live ticket when this counter calls it", example="https://meet.example.go.id/dpmptsp"),
+}, "a desk where an officer calls tickets", rule=rules.remote_counter)
 
 
 # --- devices ----------------------------------------------------------------------------
