@@ -7,7 +7,9 @@ engine, the board and the ticket printer all say the same thing:
 - ``eja("B")`` -> "be" and ``eja_kata("AB")`` -> "a be" (Indonesian letter names,
   so the voice never says "bi")
 - ``announcement("B-012", "Loket 3")`` -> "Nomor antrean be, dua belas, silakan
-  menuju loket tiga." with ``check_template`` for the config validator
+  menuju loket tiga." with ``check_template`` for the config validator; a remote
+  counter's ``location`` is said in the counter's place ("... silakan menuju bilik
+  layanan daring.")
 - ``tanggal(dt)`` -> "Senin, 5 Februari 2024, pukul 09.15 WITA", ``zona(dt)``,
   and the ``HARI`` / ``BULAN`` name lists for other modules.
 
@@ -184,19 +186,33 @@ def _nama_loket(counter_name: str) -> str:
     return " ".join(words)
 
 
-def announcement(number: str, counter_name: str, *, template: str = DEFAULT_TEMPLATE,
-                 digits: bool = False) -> str:
+def _nama_tempat(location: str) -> str:
+    """A remote counter's location as spoken mid-sentence: every word that is only
+    capitalised goes lower case, as a common noun does in Indonesian ("Bilik Layanan
+    Daring 2" -> "bilik layanan daring dua"); acronyms (BPJS) keep their capitals."""
+    words = _nama_loket(location).split()
+    return " ".join(w.lower() if len(w) > 1 and w[0].isupper() and w[1:].islower() else w for w in words)
+
+
+def announcement(number: str, counter_name: str, *, location: str | None = None,
+                 template: str = DEFAULT_TEMPLATE, digits: bool = False) -> str:
     """The text handed to the speech engine for calling ticket ``number`` to a counter.
 
     "B-012", "Loket 3" -> "Nomor antrean be, dua belas, silakan menuju loket tiga."
     The number is read as a value; with ``digits=True`` digit by digit as printed
     ("nol satu dua"). ``template`` is the site file's setting (see check_template).
+    A remote counter (served by video call) gives its ``location``, which the sentence
+    says in the counter's place: "A-012", "Loket 9", location="Bilik Layanan Daring" ->
+    "Nomor antrean a, dua belas, silakan menuju bilik layanan daring." -- the hall hears
+    where to go, not the name of a desk that is in another office.
     """
     if not isinstance(number, str):
         raise TypeError(f"ticket number must be a str, not {type(number).__name__}: {number!r}")
     if not isinstance(counter_name, str):
         raise TypeError(f"counter name must be a str, not {type(counter_name).__name__}: "
                         f"{counter_name!r}")
+    if location is not None and not isinstance(location, str):
+        raise TypeError(f"location must be a str, not {type(location).__name__}: {location!r}")
     m = _NOMOR_RE.fullmatch(number)
     if m is None:
         raise ValueError(f"ticket number {number!r} is not like 'A-012' "
@@ -211,7 +227,8 @@ def announcement(number: str, counter_name: str, *, template: str = DEFAULT_TEMP
     else:
         angka_kata = terbilang(int(angka))
     text = template.format(huruf=eja_kata(prefix), angka=angka_kata,
-                           loket=_nama_loket(counter_name), nomor=number)
+                           loket=_nama_tempat(location) if location else _nama_loket(counter_name),
+                           nomor=number)
     return " ".join(text.split())
 
 

@@ -40,7 +40,7 @@ from .speech import SpeechEngine, SpeechError, SpeechTimeout
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Announcer", "SpokenMemory", "announcement_audio", "repeated", "valid_call"]
+__all__ = ["Announcer", "SpokenMemory", "announcement_audio", "call_location", "repeated", "valid_call"]
 
 REPEAT_PAUSE = 0.8  # seconds between two readings of the same call
 DEFAULT_FORMAT = (22050, 1)  # rate and channels of espeak-ng's output, for the chime
@@ -50,6 +50,13 @@ def valid_call(obj: Any) -> bool:
     """True for a Call payload the board can show and say."""
     return (isinstance(obj, dict) and isinstance(obj.get("seq"), int) and not isinstance(obj.get("seq"), bool)
             and isinstance(obj.get("number"), str) and isinstance(obj.get("counter_name"), str))
+
+
+def call_location(call: dict[str, Any]) -> str | None:
+    """Where a remote counter's call sends the citizen (the Call's ``location``), or None
+    for a counter in the building (docs/protocol.md, "Remote counters")."""
+    location = call.get("location")
+    return location if isinstance(location, str) and location.strip() else None
 
 
 def repeated(speech: Audio, times: int) -> Audio:
@@ -210,7 +217,8 @@ class Announcer:
 
     def text(self, call: dict[str, Any]) -> str:
         """The sentence spoken for *call*."""
-        return bahasa.announcement(call["number"], call["counter_name"], template=self.template, digits=self.digits)
+        return bahasa.announcement(call["number"], call["counter_name"], location=call_location(call),
+                                   template=self.template, digits=self.digits)
 
     def announce(self, call: Any) -> bool:
         """Queue a Call from the call topic; False if it is malformed or already queued or shown."""

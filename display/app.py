@@ -216,7 +216,7 @@ class BoardApp(App):
         changed = call["seq"] != self._shown_seq
         self._shown_seq = call["seq"]
         screen.latest_number = call["number"]
-        screen.latest_counter = call["counter_name"]
+        screen.latest_counter = view.call_place(call)
         screen.latest_service = view.short_name(call.get("service_name") or "")
         screen.latest_note = "Panggilan ulang" if call.get("recall") else ""
         if changed:
@@ -267,7 +267,7 @@ class BoardApp(App):
         for i, widget in enumerate(reversed(recent.children)):
             call = calls[i] if i < len(calls) else None
             widget.number = call["number"] if call else ""
-            widget.counter = call["counter_name"] if call else ""
+            widget.counter = view.call_place(call) if call else ""
 
     def _tick(self, *_: Any) -> None:
         screen = self.root

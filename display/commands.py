@@ -77,8 +77,8 @@ def cmd_say(args: argparse.Namespace) -> int:
     if number is None:
         raise CommandError(f"{args.number!r} is not a ticket number like B-012")
     try:
-        text = bahasa.announcement(number, counter.name, template=config.announcement.template,
-                                   digits=config.announcement.digits)
+        text = bahasa.announcement(number, counter.name, location=counter.location if counter.remote else None,
+                                   template=config.announcement.template, digits=config.announcement.digits)
         from display.announcer import announcement_audio
         from display.speech import make_engine
     except ValueError as exc:

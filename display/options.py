@@ -164,15 +164,17 @@ def needed_clips(config: Config) -> list[str]:
     """Every word (clip name without ``.wav``) that a call of this site can say, sorted."""
     a = config.announcement
     prefixes = sorted({s.prefix for s in config.services.values()})
-    counters = [c.name for c in config.counters.values()]
+    # A remote counter's call says its location instead of its name (bahasa.announcement).
+    counters = [(c.name, c.location if c.remote else None) for c in config.counters.values()]
     # The number is read on its own, so every reading shows up with one prefix and one
     # counter; every prefix and every counter name with one number.
     highest = max((s.quota or MAX_NUMBER for s in config.services.values()), default=MAX_NUMBER)
     highest = min(highest, MAX_NUMBER)
-    texts = [bahasa.announcement(f"{prefixes[0]}-{n:03d}", counters[0], template=a.template, digits=a.digits)
+    texts = [bahasa.announcement(f"{prefixes[0]}-{n:03d}", counters[0][0], location=counters[0][1],
+                                 template=a.template, digits=a.digits)
              for n in range(1, highest + 1)]
-    texts += [bahasa.announcement(f"{p}-001", c, template=a.template, digits=a.digits)
-              for p in prefixes for c in counters]
+    texts += [bahasa.announcement(f"{p}-001", name, location=location, template=a.template, digits=a.digits)
+              for p in prefixes for name, location in counters]
     words = {w for t in texts for w in clip_words(t)}
     return sorted(words - set(PAUSES))
 

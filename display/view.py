@@ -15,8 +15,8 @@ from typing import Any
 
 from antrian.site import Config
 
-__all__ = ["BANNER", "Tile", "WaitRow", "banner", "counter_tiles", "grid_columns", "recent_rows", "short_name",
-           "waiting_rows"]
+__all__ = ["BANNER", "Tile", "WaitRow", "banner", "call_place", "counter_tiles", "grid_columns", "recent_rows",
+           "short_name", "waiting_rows"]
 
 NO_NUMBER = "–"
 NO_CALL_YET = "Belum ada panggilan"
@@ -57,6 +57,17 @@ def short_name(service_name: str) -> str:
     return head or service_name
 
 
+def call_place(call: dict[str, Any]) -> str:
+    """Where a call sends the citizen, as the board writes it: a remote counter's
+    ``location`` ("Bilik Layanan Daring": its officer is in another office, on a video
+    call), else the counter's name ("Loket 3")."""
+    location = call.get("location")
+    if isinstance(location, str) and location.strip():
+        return location
+    name = call.get("counter_name")
+    return name if isinstance(name, str) else ""
+
+
 def counter_tiles(config: Config, board: dict[str, Any] | None) -> list[Tile]:
     """One tile per counter of the site file, filled from the board when there is one."""
     rows = {c.get("counter"): c for c in (board or {}).get("counters") or () if isinstance(c, dict)}
@@ -72,7 +83,10 @@ def counter_tiles(config: Config, board: dict[str, Any] | None) -> list[Tile]:
             detail = STATUS_TEXT[status]
         else:
             detail = short_name(row.get("service_name") or "") if serving else ""
-        tiles.append(Tile(counter.id, row.get("name") or counter.name, agency,
+        # A remote counter's tile is named by where the citizen goes (the Board's `location`).
+        name = row.get("location") if isinstance(row.get("location"), str) and row["location"].strip() else None
+        name = name or (counter.location if counter.remote else None) or row.get("name") or counter.name
+        tiles.append(Tile(counter.id, name, agency,
                           serving if serving and status != "closed" else NO_NUMBER, detail, status))
     return tiles
 

@@ -31,7 +31,7 @@ from antrian import bahasa
 from antrian.site import Config
 
 from . import view
-from .announcer import announcement_audio, valid_call
+from .announcer import announcement_audio, call_location, valid_call
 from .options import DisplayOptions, read
 from .speech import ClipsEngine, EspeakEngine, SpeechEngine
 
@@ -63,7 +63,9 @@ def call_view(call: dict[str, Any], now: dt.datetime | None = None) -> dict[str,
     except (KeyError, TypeError, ValueError):
         pass
     service = call.get("service_name")
-    return {"seq": call["seq"], "number": call["number"], "counter_name": call["counter_name"],
+    # counter_name is where the call sends the citizen: a remote counter's location.
+    return {"seq": call["seq"], "number": call["number"], "counter_name": view.call_place(call),
+            "location": call_location(call),
             "service": view.short_name(service) if isinstance(service, str) else "",
             "recall": call.get("recall") is True, "at": call.get("at") if isinstance(call.get("at"), str) else None,
             "age": age}
@@ -127,12 +129,12 @@ class CallAudio:
         self._engine: SpeechEngine | None = None
         self._lock = threading.Lock()
 
-    def text(self, number: str, counter_name: str) -> str:
+    def text(self, number: str, counter_name: str, location: str | None = None) -> str:
         a = self.config.announcement
-        return bahasa.announcement(number, counter_name, template=a.template, digits=a.digits)
+        return bahasa.announcement(number, counter_name, location=location, template=a.template, digits=a.digits)
 
-    def key(self, number: str, counter_name: str) -> str:
-        return f"{self._settings}|{self.text(number, counter_name)}"
+    def key(self, number: str, counter_name: str, location: str | None = None) -> str:
+        return f"{self._settings}|{self.text(number, counter_name, location)}"
 
     def _make_engine(self) -> SpeechEngine:
         o = self.options
@@ -140,9 +142,10 @@ class CallAudio:
             return ClipsEngine(o.clips, o.volume)
         return EspeakEngine(o.voice, o.rate, o.volume)
 
-    def wav(self, number: str, counter_name: str) -> bytes:
-        """The chime and the sentence, as one WAV file's bytes."""
-        text = self.text(number, counter_name)
+    def wav(self, number: str, counter_name: str, location: str | None = None) -> bytes:
+        """The chime and the sentence, as one WAV file's bytes (*location*: a remote
+        counter's, said in its place)."""
+        text = self.text(number, counter_name, location)
         o = self.options
         with self._lock:
             if self._engine is None:

@@ -163,6 +163,26 @@ def test_announcement_empty_counter(counter):
         announcement("A-001", counter)
 
 
+@pytest.mark.parametrize("location, text", [
+    ("Bilik Layanan Daring", "Nomor antrean a, dua belas, silakan menuju bilik layanan daring."),
+    ("Bilik Daring 2", "Nomor antrean a, dua belas, silakan menuju bilik daring dua."),
+    ("Ruang BPJS Daring", "Nomor antrean a, dua belas, silakan menuju ruang BPJS daring."),
+    (None, "Nomor antrean a, dua belas, silakan menuju loket sembilan."),
+])
+def test_announcement_sends_a_remote_counters_citizen_to_its_location(location, text):
+    # The desk is in another office (a video call): the hall hears where to go, not its name.
+    assert announcement("A-012", "Loket 9", location=location) == text
+
+
+def test_announcement_location_in_a_template_and_checked():
+    assert announcement("B-003", "Loket 9", location="Bilik Layanan Daring",
+                        template="{nomor} ke {loket}") == "B-003 ke bilik layanan daring"
+    with pytest.raises(TypeError, match="location"):
+        announcement("A-001", "Loket 9", location=["Bilik"])
+    with pytest.raises(ValueError, match="empty"):
+        announcement("A-001", "Loket 9", location="   ")
+
+
 @pytest.mark.parametrize("template, names", [
     ("Nomor {huruf} {angka} ke {loket} {ruang}", ["{ruang}"]),
     ("Nomor {nomer} ke {loket} {angka}", ["{nomer}"]),

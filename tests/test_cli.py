@@ -25,7 +25,7 @@ def test_check_config_prints_a_summary_of_a_valid_file():
     assert result.returncode == 0, result.stderr
     assert f"{BUTON}: OK" in result.stdout
     assert "Asia/Makassar" in result.stdout
-    assert "Disdukcapil" in result.stdout and "counters  8" in result.stdout
+    assert "Disdukcapil" in result.stdout and "counters  9" in result.stdout
 
 
 def test_check_config_lists_every_problem_and_exits_non_zero(tmp_path: Path):

@@ -153,14 +153,19 @@ def test_a_counter_serves_three_services_of_one_agency(cfg):
 
 
 def test_counters(cfg):
-    assert list(cfg.counters) == [f"loket{n}" for n in range(1, 9)]
-    assert [c.name for c in cfg.counters.values()] == [f"Loket {n}" for n in range(1, 9)]
+    assert list(cfg.counters) == [f"loket{n}" for n in range(1, 9)] + ["daring1"]
+    assert [c.name for c in cfg.counters.values()] == [f"Loket {n}" for n in range(1, 9)] + ["Loket Daring 1"]
     disdukcapil = [c for c in cfg.counters.values() if c.agency == "disdukcapil"]
     assert len(disdukcapil) == 4 and all(len(c.services) >= 2 for c in disdukcapil)
     served = {code for c in cfg.counters.values() for code in c.services}
     assert served == set(cfg.services)
     assert cfg.counters["loket8"].open_at_start is False
     assert cfg.counters["loket1"].open_at_start is True
+    # DPMPTSP relays another office's service by video call (issue 14, item 7).
+    daring = cfg.counters["daring1"]
+    assert (daring.remote, daring.location, daring.meeting_url) == (
+        True, "Bilik Layanan Daring", "https://meet.butonkab.go.id/dpmptsp-izin")
+    assert not any(c.remote or c.location or c.meeting_url for c in cfg.counters.values() if c.id != "daring1")
 
 
 def test_published_service_standard(cfg):
@@ -393,6 +398,23 @@ CASES = [
      [("priority_groups[3].id", "duplicate priority group 'lansia'")]),
     ("template_without_counter", put("announcement.template", "Nomor antrean {huruf}, {angka}."),
      [("announcement.template", "template must say the counter: include {loket}")]),
+    # Remote counters (issue 14, item 7): counters[8] is daring1.
+    ("remote_counter_without_location", drop("counters[8].location"),
+     [("counters[8].location", "required when remote is true (where the citizen goes, e.g. Bilik Layanan Daring)")]),
+    ("location_on_a_counter_in_the_building", put("counters[0].location", "Lantai 2"),
+     [("counters[0].location", "only for a remote counter (remote: true)")]),
+    ("meeting_url_on_a_counter_in_the_building", put("counters[0].meeting_url", "https://meet.example.go.id/x"),
+     [("counters[0].meeting_url", "only for a remote counter (remote: true)")]),
+    ("meeting_url_not_a_web_address", put("counters[8].meeting_url", "javascript:alert(1)"),
+     [("counters[8].meeting_url", "'javascript:alert(1)' must start with https:// (or http://)")]),
+    ("meeting_url_with_a_password", put("counters[8].meeting_url", "https://petugas:rahasia@meet.example.go.id/x"),
+     [("counters[8].meeting_url", "'https://petugas:rahasia@meet.example.go.id/x' must name a host, without a user "
+                                  "name or password")]),
+    ("meeting_url_with_a_space", put("counters[8].meeting_url", "https://meet.example.go.id/a b"),
+     [("counters[8].meeting_url", "'https://meet.example.go.id/a b' is not a web address (no spaces, at most 500 "
+                                  "characters)")]),
+    ("remote_as_text", put("counters[8].remote", "ya"),
+     [("counters[8].remote", "must be true or false, not the text 'ya'")]),
 ]
 
 
@@ -405,7 +427,7 @@ def test_broken_variant(raw, change, expected):
 def test_variant_paths_point_where_the_cases_think(raw_example):
     # If the example is reordered, the table above must follow; this says so plainly.
     r = raw_example
-    assert [c["id"] for c in r["counters"]] == [f"loket{n}" for n in range(1, 9)]
+    assert [c["id"] for c in r["counters"]] == [f"loket{n}" for n in range(1, 9)] + ["daring1"]
     assert [a["id"] for a in r["agencies"]] == ["disdukcapil", "bank_sultra", "bapenda", "dpmptsp"]
     assert [s["code"] for s in r["agencies"][0]["services"]][:2] == ["KTP", "KK"]
     assert [s["code"] for s in r["agencies"][2]["services"]] == ["PBB", "BPHTB"]

@@ -54,7 +54,9 @@ class Sounds:
         reason is logged once per call; the board then shows the call without sound)."""
         maker = self._maker(device)
         number, counter = call["number"], call["counter_name"]
-        key = maker.key(number, counter)
+        # A remote counter's call says its location (docs/protocol.md, "Remote counters").
+        location = call.get("location") if isinstance(call.get("location"), str) and call["location"].strip() else None
+        key = maker.key(number, counter, location)
         found = self._cache.get(key)
         if found is not None:
             self._cache.move_to_end(key)
@@ -66,7 +68,7 @@ class Sounds:
         self._making[key] = future
         data: bytes | None = None
         try:
-            data = await run_in_threadpool(maker.wav, number, counter)
+            data = await run_in_threadpool(maker.wav, number, counter, location)
             self.made += 1
             self._keep(key, data)
         except AntrianError as exc:  # SpeechError, AudioError: espeak-ng missing, a clip missing

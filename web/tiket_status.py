@@ -18,6 +18,10 @@ views of the business day. :func:`status` puts them together for one ticket:
    nowhere (served before the app was watching, withdrawn, or issued a moment ago and
    not yet in the list the hub has): a neutral sentence, no survey.
 
+A remote counter (served from the agency's own office by video call) sends the citizen
+to its ``location`` and, while it calls the ticket, gives its ``meeting_url`` from the
+site file (never from the wire; only an http or https address) as ``meeting_url``.
+
 The estimated wait is ``ahead`` × the service's pace: the mean time between its latest
 first calls (up to 10 intervals, from the board's and the hub's recent calls), which
 already counts every counter serving it; with fewer than three first calls today, the
@@ -32,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit
 
 from antrian import bahasa, links
 from antrian.site import Config
@@ -122,7 +127,8 @@ def status(view: View, memory: Memory, day: dt.date, number: str) -> dict[str, A
     out: dict[str, Any] = {"number": number, "day": day.isoformat(), "state": "loading", "service": None,
                            "service_name": None, "ahead": None, "wait_min": None, "wait_basis": None,
                            "counter": None, "counter_name": None, "call_seq": None, "recall": False,
-                           "transferred_from": None, "recallable": False, "survey": None, "online": view.online}
+                           "transferred_from": None, "recallable": False, "survey": None, "online": view.online,
+                           "location": None, "meeting_url": None}
     today = view.today
     if today is None or day.isoformat() > today:  # nothing yet, or a day this app has not seen open
         return _texts(out, view.config)
@@ -149,6 +155,9 @@ def status(view: View, memory: Memory, day: dt.date, number: str) -> dict[str, A
             memory.counter[number] = counter
         out.update(state="called", counter=counter, counter_name=name or counter, service=service,
                    service_name=names.get(service) if isinstance(service, str) else None)
+        desk = view.config.counters.get(counter) if counter else None
+        if desk is not None and desk.remote:
+            out.update(location=desk.location, meeting_url=_web_address(desk.meeting_url))
         return _texts(out, view.config)
     if number in view.waiting:
         service, place, moved = view.waiting[number]
@@ -200,8 +209,12 @@ def _texts(out: dict[str, Any], config: Config) -> dict[str, Any]:
         if out["transferred_from"]:
             texts["note"] = f"Nomor Anda dialihkan dari layanan {out['transferred_from']}."
     elif state == "called":
-        texts["headline"] = f"Silakan menuju {out['counter_name']}"
+        texts["headline"] = f"Silakan menuju {out['location'] or out['counter_name']}"
         texts["note"] = "Nomor Anda dipanggil ulang." if out["recall"] else "Nomor Anda dipanggil."
+        if out["location"]:
+            texts["note"] += (f" Petugas {out['counter_name']} melayani Anda melalui panggilan video dari kantornya."
+                              + (" Bila diminta petugas, buka tautan panggilan video di bawah." if out["meeting_url"]
+                                 else ""))
     elif state == "absent":
         texts["headline"] = "Anda tidak hadir saat dipanggil"
         where = f" di {out['counter_name']}" if out["counter_name"] else ""
@@ -244,6 +257,15 @@ def _names(catalog: Any, config: Config) -> tuple[dict[str, str], dict[str, str]
         if isinstance(c.get("counter"), str) and isinstance(c.get("name"), str):
             counters[c["counter"]] = c["name"]
     return services, counters
+
+
+def _web_address(url: str | None) -> str | None:
+    """*url* when it is an http or https address with a host (check-config has said so;
+    checked again because the page makes a link of it), else None."""
+    if not isinstance(url, str) or any(ch.isspace() for ch in url):
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
 def _dict(value: Any) -> dict[str, Any]:

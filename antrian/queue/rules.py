@@ -16,7 +16,7 @@ from antrian.errors import QueueError
 from antrian.protocol import ACTIONS
 from antrian.queue.events import (EVENT_KINDS, Called, CounterStatus, CounterStatusChanged, Event, Issued, NoShow,
                                   Recalled, Served, TicketStatus, Transferred, Withdrawn)
-from antrian.site import Config, Service
+from antrian.site import Config, Counter, Service
 
 __all__ = ["COUNTER_ACTIONS", "COUNTER_EVENTS", "EVENT_KINDS", "TICKET_TRANSITIONS", "C", "CounterStatus", "Outcome",
            "T", "TicketStatus", "availability", "format_number", "iso", "normalize_number"]
@@ -110,3 +110,10 @@ def availability(config: Config, service: Service, now: dt.datetime) -> str | No
 def iso(t: dt.datetime, tz: dt.tzinfo) -> str:
     """ISO 8601 with the site's UTC offset, whatever zone the clock gave."""
     return t.astimezone(tz).isoformat(timespec="seconds")
+
+
+def remote_location(counter: Counter) -> dict[str, str]:
+    """``{"location": ...}`` for a remote counter (a site-file Counter), else {}: the key a
+    Call, the Board's and the Catalog's counters carry only for such a counter, so clients
+    that predate it see nothing new (docs/protocol.md, "Remote counters")."""
+    return {"location": counter.location} if counter.remote and counter.location else {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from antrian.queue.rules import C, T, availability, iso
+from antrian.queue.rules import C, T, availability, iso, remote_location
 
 if TYPE_CHECKING:
     from antrian.queue.engine import Engine
@@ -135,9 +135,11 @@ class Views:
         counters = []
         for cid, c in self.counters.items():
             t = self.tickets[c.serving] if c.serving else None
-            counters.append({"counter": cid, "name": self.config.counters[cid].name, "status": c.status,
+            desk = self.config.counters[cid]
+            counters.append({"counter": cid, "name": desk.name, "status": c.status,
                              "serving": t.number if t else None,
-                             "service_name": self.config.services[t.service].name if t else None})
+                             "service_name": self.config.services[t.service].name if t else None,
+                             **remote_location(desk)})
         return {"seq": self.last_seq, "business_day": self._day_iso(), "counters": counters,
                 "recent": list(self.recent), "waiting": dict(self.waiting), "updated_at": iso(now, self.tz)}
 
@@ -161,7 +163,7 @@ class Views:
         return {"site": {"id": cfg.site.id, "name": cfg.site.name, "address": cfg.site.address,
                          "timezone": cfg.site.timezone},
                 "agencies": agencies,
-                "counters": [{"counter": c.id, "name": c.name, "services": list(c.services)}
+                "counters": [{"counter": c.id, "name": c.name, "services": list(c.services), **remote_location(c)}
                              for c in cfg.counters.values()],
                 "devices": [{"device": d.id, "role": d.role} for d in cfg.devices.values()],
                 "priority_groups": [{"id": g.id, "name": g.name} for g in cfg.priority_groups]}

@@ -226,11 +226,6 @@ class Counter:
     location: str | None = None
     meeting_url: str | None = None
 
-    @property
-    def destination(self) -> str:
-        """Where a call sends the citizen: the location of a remote counter, else its name."""
-        return self.location if self.remote and self.location else self.name
-
 
 @dataclasses.dataclass(frozen=True)
 class Device:

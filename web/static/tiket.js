@@ -68,6 +68,10 @@
     $("service").textContent = status.service_name || "";
     $("headline").textContent = texts.headline || "";
     ["ahead", "wait", "basis", "note"].forEach((key) => setText(key, texts[key]));
+    // A remote counter's video call: a real link, only to an http(s) address.
+    const url = typeof status.meeting_url === "string" && /^https?:\/\//i.test(status.meeting_url) ? status.meeting_url : "";
+    $("meeting").href = url || "#";
+    $("meeting-row").hidden = !url;
     $("survei").hidden = !status.survey;
     $("survey-form").hidden = status.survey !== "open";
     $("survey-sent").hidden = status.survey !== "sent";
