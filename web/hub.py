@@ -95,6 +95,10 @@ class Hub:
         self.calls: deque[dict[str, Any]] = deque(maxlen=RECENT_CALLS)
         self.tickets: deque[dict[str, Any]] = deque(maxlen=RECENT_TICKETS)
         self.broker_connected = False
+        # Grows with every change: a page module builds what it derives from the state
+        # once per version and shares it between all its open pages (a burst of events
+        # reaches 200 pages interleaved, so "once per event" would build it 200 times).
+        self.version = 0
         self.link = DeviceLink(config, device_id, "web", topics=self.topics(), on_dispatcher=self._on_dispatcher)
         self.link.client.on_message = self._on_message
         self.link.connection.on_connected(lambda _client: self._set_broker(True))
@@ -247,6 +251,8 @@ class Hub:
         self._post(Event("broker", None, {"connected": connected}))
 
     def _post(self, event: Event | None) -> None:
+        with self._lock:
+            self.version += 1  # after the state changed, before any page hears of it
         loop = self._loop
         if loop is None or loop.is_closed():
             return

@@ -59,7 +59,8 @@ class Papan:
         self.sounds = Sounds(web.config)
         self._options: dict[str, dict[str, Any]] = {}
         self._services: dict[str, Any] = {}
-        self._last: tuple[Event, list[Message]] | None = None
+        self._view: tuple[int, list[Message]] | None = None
+        self._calls: dict[int, list[Message]] = {}
 
     def service(self, name: str) -> Any:
         """A display wing's service (display/webboard.py), loaded once."""
@@ -101,17 +102,23 @@ class Papan:
         return self.service("call_view")(call, self.now())
 
     def messages(self, event: Event) -> list[Message]:
-        """What a hub event sends to a board: made once per event and shared by every open
-        board it wakes (they all show the same; 200 boards rebuilt it 200 times)."""
-        if self._last is not None and self._last[0] is event:
-            return self._last[1]
+        """What a hub event sends to a board, made once and shared by every open board (all
+        show the same): the board's view once per hub version, a call once per seq."""
         if event.kind == "call":
-            shown = self.call(event.data)
-            out = [] if shown is None else [message("call", shown, id=shown["seq"])]
-        else:
-            out = [message("papan", self.view())]
-        self._last = (event, out)
-        return out
+            seq = event.data.get("seq") if isinstance(event.data, dict) else None
+            if not isinstance(seq, int) or seq not in self._calls:
+                shown = self.call(event.data)
+                out = [] if shown is None else [message("call", shown, id=shown["seq"])]
+                if not isinstance(seq, int):
+                    return out
+                if len(self._calls) >= 64:
+                    self._calls.pop(next(iter(self._calls)))
+                self._calls[seq] = out
+            return self._calls[seq]
+        version = self.web.hub.version
+        if self._view is None or self._view[0] != version:
+            self._view = (version, [message("papan", self.view())])
+        return self._view[1]
 
 
 def _papan(web: Web) -> Papan:

@@ -73,7 +73,7 @@ class Tiket:
         self.web = web
         self.site = web.config.site.id
         self.memory = Memory()
-        self._view: tuple[Event, View] | None = None
+        self._view: tuple[int, View] | None = None
         self.chime = chime_wav()
         base = links.public_url(web.config) if web.public else None
         self.origins = {_origin(base)} if base else set()
@@ -91,17 +91,17 @@ class Tiket:
 
     # -- the status ----------------------------------------------------------------------
 
-    def view(self, event: Event | None = None) -> View:
-        """The hub's state indexed; for a hub event, one view shared by every page it wakes."""
-        if event is not None and self._view is not None and self._view[0] is event:
+    def view(self) -> View:
+        """The hub's state indexed: built once per hub version, shared by every open page."""
+        version = self.web.hub.version
+        if self._view is not None and self._view[0] == version:
             return self._view[1]
         view = View(self.web.hub, self.web.config)
-        if event is not None:
-            self._view = (event, view)
+        self._view = (version, view)
         return view
 
-    def status(self, day: dt.date, number: str, event: Event | None = None) -> dict[str, Any]:
-        return status(self.view(event), self.memory, day, number)
+    def status(self, day: dt.date, number: str) -> dict[str, Any]:
+        return status(self.view(), self.memory, day, number)
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -129,7 +129,7 @@ class Tiket:
         sent: list[str] = []
 
         def changed(event: Event | None = None) -> list[Message]:
-            status = self.status(day, number, event)
+            status = self.status(day, number)
             key = repr(sorted(status.items()))
             if sent and sent[-1] == key:
                 return []
