@@ -2,7 +2,7 @@
 ACL, the LAN listener, the optional TLS and WebSocket listeners, persistence, the limits
 on what one client can make the broker hold (antrian/adapters/mosquitto.py limit_lines,
 shared with the local configuration), logging, and the bridge to a central broker when
-the site file names one."""
+the site file names one (the site's topics out, the remote counters' commands in)."""
 
 from __future__ import annotations
 
@@ -21,15 +21,25 @@ _SAME_ID = "use_username_as_clientid true"
 
 
 def bridge_section(config: Config) -> str:
-    """The bridge that carries ``antrian/{site}/#`` out to the central broker, or ''."""
+    """The bridge that carries ``antrian/{site}/#`` out to the central broker and the
+    commands of the site's remote counters in, or ''."""
     central = config.broker.central
     if central is None:
         return ""
     site = config.site.id
+    remote = [c.id for c in config.counters.values() if c.remote]
     lines = [
         "",
         "# -- Bridge to the central broker -----------------------------------------------",
-        "# Everything of this site goes out (never in: the centre cannot command the site).",
+        "# Everything of this site goes out. Nothing comes in but the commands of the",
+        "# remote counters (served by video call from another office, whose officer's",
+        "# staff app reaches this site through the centre): the centre can drive those",
+        "# counters and nothing else, and only as the centre's ACL lets its users write",
+        "# their command topics. A command that came in never goes back out over the",
+        "# bridge (Mosquitto does not return a message to the bridge it came from, and",
+        "# the bridge connects as one, so the centre does not send back what the site",
+        "# sent); a copy that came back anyway would be answered with its first reply",
+        "# (the dispatcher's exactly once by sender and id).",
         "# While the centre is unreachable the site works on; messages for the centre wait",
         "# in this broker's queue for the bridge (up to max_queued_messages and",
         "# max_queued_bytes; past them the newest are dropped) and go out",
@@ -37,6 +47,8 @@ def bridge_section(config: Config) -> str:
         f"connection antrian-{site}-central",
         f"address {central.host}:{central.port}",
         f"topic {protocol.site_filter(site)} out 1",
+        *(f"topic {protocol.counter_command(site, counter)} in 1" for counter in remote),
+        "try_private true",
         f"remote_clientid antrian-{site}-bridge",
         "cleansession false",
         "bridge_protocol_version mqttv311",

@@ -1,0 +1,209 @@
+"""Remote counters (issue 14, item 7): a counter served from the agency's own office by video
+call. Its officer's staff app reaches the site through the central broker: the site's bridge
+(`antrian broker-files`) carries everything of the site out and that counter's commands in.
+
+Two Mosquittos on loopback, as tests/test_faults_bridge.py has them: the site's, secured and
+bridged as deployed, and a central one whose ACL gives the remote officer that counter's
+command topic and the views of it. The Buton example's remote counter is daring1 (Loket Daring
+1, "Bilik Layanan Daring", serving IZIN)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from antrian import protocol
+from antrian.adapters.mosquitto import LocalBroker
+from antrian.adapters.mqtt import device_client, make_client
+from antrian.tools import broker_files
+from helpers import Endpoint, Recorder, rows
+
+SITE = "buton"
+COUNTER = "daring1"
+LOCATION = "Bilik Layanan Daring"
+OFFICER = "petugas-daring1"
+
+
+def central_broker(tmp_path: Path) -> tuple[LocalBroker, dict[str, str]]:
+    """The centre: the site's bridge user may write and read its site's topics; the remote
+    officer may command only daring1 and read what the console shows; a provincial reader
+    reads every site and (to show the bridge stops it) may write any counter's commands."""
+    folder = tmp_path / "central"
+    folder.mkdir()
+    passwords = {user: f"{user}-{broker_files.new_password()}" for user in ("mpp-buton", "pusat", OFFICER)}
+    (folder / "passwd").write_text("".join(f"{u}:{broker_files.hash_password(p)}\n" for u, p in passwords.items()))
+    officer_reads = [protocol.counter_reply(SITE, COUNTER), protocol.counter_state(SITE, COUNTER),
+                     protocol.queue_list(SITE, "+"), protocol.board(SITE), protocol.call(SITE),
+                     protocol.catalog(SITE), protocol.status(SITE, "+")]
+    (folder / "acl").write_text(
+        f"user mpp-buton\ntopic readwrite {protocol.site_filter(SITE)}\n\n"
+        "user pusat\ntopic read antrian/#\ntopic write antrian/+/counter/+/command\n\n"
+        f"user {OFFICER}\ntopic write {protocol.counter_command(SITE, COUNTER)}\n"
+        + "".join(f"topic read {t}\n" for t in officer_reads))
+
+    def render(port: int, data_dir: Path, bind: str, user: str) -> str:
+        return "\n".join([f"listener {port} {bind}", "allow_anonymous false", f"password_file {folder / 'passwd'}",
+                          f"acl_file {folder / 'acl'}", "persistence true", f"persistence_location {data_dir}/",
+                          "log_dest stderr", "log_type all", "set_tcp_nodelay true", f"user {user}", ""])
+
+    return LocalBroker(data_dir=folder / "data", render=render), passwords
+
+
+def test_the_bridge_carries_only_the_remote_counters_commands_in(tmp_path):
+    import yaml
+
+    from antrian.site import load
+    from conftest import BUTON, allday_site
+
+    central = {"host": "mqtt.example.go.id", "port": 8883, "username": "mpp-buton"}
+    config = load(allday_site(tmp_path, broker={"central": central}))
+    section = broker_files.bridge_section(config)
+    topics = [line for line in section.splitlines() if line.startswith("topic ")]
+    assert topics == [f"topic {protocol.site_filter(SITE)} out 1", f"topic {protocol.counter_command(SITE, COUNTER)} in 1"]
+    assert "\ntry_private true\n" in section and "\ncleansession false\n" in section
+    # Without a remote counter the bridge is out only, as before.
+    counters = [c for c in yaml.safe_load(BUTON.read_text(encoding="utf-8"))["counters"] if not c.get("remote")]
+    plain = load(allday_site(tmp_path, broker={"central": central}, counters=counters))
+    assert [line for line in broker_files.bridge_section(plain).splitlines() if line.startswith("topic ")] == [
+        f"topic {protocol.site_filter(SITE)} out 1"]
+
+
+def test_an_officer_at_the_centre_drives_the_remote_counter_across_the_bridge(secure_site, tmp_path):
+    from antrian.adapters.store import Store
+    from antrian.dispatcher import Dispatcher
+
+    centre, passwords = central_broker(tmp_path)
+    centre.start()
+    (tmp_path / "central.password").write_text(passwords["mpp-buton"] + "\n")
+    site = secure_site(central={"host": centre.host, "port": centre.port, "username": "mpp-buton",
+                                "password_file": str(tmp_path / "central.password")})
+    config = site.config
+    db = tmp_path / "antrian.db"
+    store = Store(db, config.tz)
+    dispatcher = Dispatcher(config, store)
+    host, port = site.broker.host, site.broker.port
+    command, reply = protocol.counter_command(SITE, COUNTER), protocol.counter_reply(SITE, COUNTER)
+    # What the centre sees (a persistent session: it keeps what arrives while it is away),
+    # and what the site's own broker carries (the technician's read-only monitor).
+    pusat = Recorder("pusat", topics=[protocol.site_filter(SITE)], clean_session=False, username="pusat",
+                     password=passwords["pusat"])
+    monitor = Recorder("monitor", topics=[protocol.site_filter(SITE)], username="monitor",
+                       password=site.password("monitor"))
+    kiosk = officer = web1 = None
+    try:
+        dispatcher.start(host, port)
+        pusat.start(centre.host, centre.port)
+        monitor.start(host, port)
+        kiosk = Endpoint("kiosk1", protocol.kiosk_request(SITE, "kiosk1"), protocol.kiosk_reply(SITE, "kiosk1"),
+                         host, port, client=device_client(config, "kiosk1", "kiosk"))
+        # The remote officer's staff app, connected to the centre only, with its own user there.
+        officer = Endpoint(OFFICER, command, reply, centre.host, centre.port,
+                           client=make_client(f"{OFFICER}-app", username=OFFICER, password=passwords[OFFICER]))
+
+        # The retained board and catalog reach the centre, naming where daring1's citizens go.
+        board = pusat.wait_for(protocol.board(SITE), timeout=15).json()
+        row = next(c for c in board["counters"] if c["counter"] == COUNTER)
+        assert row["location"] == LOCATION and all("location" not in c for c in board["counters"] if c is not row)
+        catalog = pusat.wait_for(protocol.catalog(SITE)).json()
+        assert next(c for c in catalog["counters"] if c["counter"] == COUNTER)["location"] == LOCATION
+
+        for i in range(4):
+            assert kiosk.ask({"id": f"k{i}", "service": "IZIN", "priority": None}, retry=2)["ticket"]["number"] \
+                == f"M-00{i + 1}"
+        # The queue list arrives at the centre: the console's waiting list.
+        pusat.wait_for(protocol.queue_list(SITE, "IZIN"), lambda m: len(m.json()["waiting"]) == 4, timeout=10)
+
+        # The officer calls from the centre: the site's dispatcher gets it, the reply, the call
+        # (with the location) and the state come back.
+        first = officer.ask({"id": "d-1", "action": "call_next"}, retry=3)
+        assert first["ok"] and first["ticket"]["number"] == "M-001"
+        call = pusat.wait_for(protocol.call(SITE), lambda m: m.json()["number"] == "M-001").json()
+        assert (call["counter"], call["counter_name"], call["location"]) == (COUNTER, "Loket Daring 1", LOCATION)
+        pusat.wait_for(protocol.counter_state(SITE, COUNTER),
+                       lambda m: (m.json()["serving"] or {}).get("number") == "M-001")
+        pusat.wait_for(protocol.queue_list(SITE, "IZIN"), lambda m: len(m.json()["waiting"]) == 3)
+
+        # No loop: the command crossed once each way it should, and was not sent back.
+        web1 = Endpoint("web1", command, reply, host, port, client=device_client(config, "web1", "web"))
+        assert web1.ask({"id": "lokal-1", "action": "recall"}, retry=3)["ok"]  # a command made at the site
+        pusat.wait_for(command, lambda m: m.json()["id"] == "lokal-1")
+        time.sleep(1.0)
+        at_site = [m.json()["id"] for m in monitor.messages if m.topic == command]
+        at_centre = [m.json()["id"] for m in pusat.messages if m.topic == command]
+        assert at_site == ["d-1", "lokal-1"] and at_centre == ["d-1", "lokal-1"], (at_site, at_centre)
+        assert len([m for m in monitor.messages if m.topic == reply]) == 2
+
+        # In only for the remote counter: a command for a counter in the building, written at
+        # the centre by a user allowed to, never reaches the site.
+        pusat.publish_json(protocol.counter_command(SITE, "loket1"),
+                           {"id": "dari-pusat", "action": "call_next"}).wait_for_publish(5)
+        time.sleep(1.0)
+        assert not rows(db, "SELECT 1 FROM replies WHERE msg_id = 'dari-pusat'")
+        assert not [m for m in monitor.messages if m.topic == protocol.counter_command(SITE, "loket1")]
+
+        # The link drops in the middle of a call (1): the centre goes away just after taking
+        # the officer's NEXT. The console presses again with the same id once it is back.
+        press = {"id": "d-2", "action": "call_next"}
+        officer.conn.client.publish(command, protocol.encode(press), qos=1).wait_for_publish(5)
+        centre._halt()  # noqa: SLF001 - the centre goes away (SIGTERM: it saves its sessions)
+        time.sleep(1.0)
+        centre.start()
+        second = officer.ask(press, retry=2, give_up=40)
+        assert second["ok"] and second["ticket"]["number"] == "M-002"
+
+        # (2): the site's broker, the bridge's end, goes away; the officer's NEXT waits at the
+        # centre for the bridge's session, pressed twice; the site comes back.
+        site.broker._halt()  # noqa: SLF001
+        press = {"id": "d-3", "action": "call_next"}
+        for _ in range(2):
+            officer.conn.client.publish(command, protocol.encode(press), qos=1).wait_for_publish(5)
+        site.broker.start()
+        third = officer.ask(press, retry=2, give_up=40)
+        assert third["ok"] and third["ticket"]["number"] == "M-003"
+
+        # Nothing called twice: one call per ticket, seqs consecutive; every reply to an id
+        # the same bytes.
+        calls = rows(db, "SELECT number, seq FROM events WHERE kind = 'called' AND counter = ? ORDER BY seq",
+                     COUNTER)
+        assert [n for n, _ in calls] == ["M-001", "M-002", "M-003"], calls
+        said = rows(db, "SELECT kind, number, seq FROM events WHERE seq IS NOT NULL ORDER BY id")
+        assert said == [("called", "M-001", 1), ("recalled", "M-001", 2), ("called", "M-002", 3),
+                        ("called", "M-003", 4)], said
+        for mid in ("d-1", "d-2", "d-3"):
+            assert len(set(officer.replies[mid])) == 1, officer.replies[mid]
+        # The centre converges on the site's state: a fresh reader there gets what the site holds.
+        wait_converged(centre, passwords, host, port, site)
+    finally:
+        for ep in (kiosk, officer, web1):
+            if ep is not None:
+                ep.close()
+        pusat.close()
+        monitor.close()
+        dispatcher.stop()
+        store.close()
+        centre.stop()
+
+
+def wait_converged(centre, passwords, host, port, site, timeout: float = 20.0) -> None:
+    """The retained daring1 state and IZIN queue list at the centre equal the site's."""
+    topics = [protocol.counter_state(SITE, COUNTER), protocol.queue_list(SITE, "IZIN")]
+    deadline = time.monotonic() + timeout
+    while True:
+        # publik1 (the public app's user) reads both; monitor is in use (one client per user).
+        here = Recorder("publik1", topics=topics, username="publik1", password=site.password("publik1"))
+        there = Recorder("pusat-check", topics=topics, username="pusat", password=passwords["pusat"])
+        try:
+            here.start(host, port)
+            there.start(centre.host, centre.port)
+            local = {t: here.wait_for(t).json() for t in topics}
+            remote = {t: there.wait_for(t).json() for t in topics}
+        finally:
+            here.close()
+            there.close()
+        state = local[topics[0]]
+        assert state["serving"]["number"] == "M-003" and [t["number"] for t in local[topics[1]]["waiting"]] == ["M-004"]
+        if local == remote:
+            return
+        assert time.monotonic() < deadline, f"the centre did not converge:\n{json.dumps(remote)}\n{json.dumps(local)}"
+        time.sleep(0.5)
