@@ -36,6 +36,7 @@ def open_buton() -> dict[str, Any]:
     for agency in raw["agencies"]:
         for service in agency["services"]:
             service.pop("quota", None)
+            service.pop("booking", None)  # a share of the quota: none without one
     for counter in raw["counters"]:
         counter["open_at_start"] = True
     return raw

@@ -65,6 +65,7 @@ def site_file(folder: Path, printer_port: int) -> Path:
     for agency in raw["agencies"]:
         for service in agency["services"]:
             service.pop("quota", None)
+            service.pop("booking", None)  # a share of the quota: none without one
     kiosk = next(d for d in raw["devices"] if d["id"] == "kiosk1")
     kiosk["printer"] = {"connection": "network", "host": "127.0.0.1", "port": printer_port, "profile": "TM-T20II",
                         "timeout": scaled(1.0)}

@@ -44,6 +44,7 @@ def no_quotas() -> list[dict]:
     for agency in agencies:
         for service in agency["services"]:
             service.pop("quota", None)
+            service.pop("booking", None)  # a share of the quota: none without one
     return agencies
 
 
