@@ -41,7 +41,8 @@ class ProtocolError(AntrianError, ValueError):
 # carry one of them, so the engine cannot invent a code no client knows.
 ERROR_CODES = ("bad_request", "unknown_service", "unknown_counter", "quota_exhausted", "service_closed",
                "counter_closed", "queue_empty", "not_serving", "recall_limit", "internal", "rate_limited",
-               "expired")
+               "expired", "slot_full", "booking_quota_exhausted", "booking_exists", "booking_closed",
+               "unknown_booking", "checkin_early", "checkin_late")
 
 
 class QueueError(AntrianError, ValueError):

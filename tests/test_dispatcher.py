@@ -82,7 +82,7 @@ def test_kiosk_request_gets_a_ticket_with_the_contract_fields(site):
     ticket = reply["ticket"]
     assert ticket["number"] == "A-001"
     assert set(ticket) == {"number", "service", "service_name", "agency", "agency_name", "priority", "issued_at",
-                           "business_day", "ahead", "estimated_wait_min", "link"}
+                           "business_day", "ahead", "booking", "estimated_wait_min", "link"}
     # The Buton example's public app names a public_url: the link to the ticket's live page.
     day = ticket["business_day"].replace("-", "")
     assert re.fullmatch(rf"https://antrean\.butonkab\.go\.id/t/A-001-{day}-[a-z2-7]{{16}}", ticket["link"])

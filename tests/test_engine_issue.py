@@ -211,7 +211,7 @@ def test_ticket_view():
     assert desk.ticket("A-001") == {
         "number": "A-001", "service": "A", "service_name": "Layanan A", "agency": "dukcapil",
         "agency_name": "Disdukcapil", "priority": None, "issued_at": "2026-11-16T09:15:00+08:00",
-        "business_day": "2026-11-16", "ahead": 0, "estimated_wait_min": 0}
+        "business_day": "2026-11-16", "ahead": 0, "booking": None, "estimated_wait_min": 0}
 
 
 def test_ahead_counts_the_priority_tickets_before_a_normal_one():

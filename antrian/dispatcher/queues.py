@@ -19,7 +19,8 @@ retained queue lists (``antrian/{site}/queue/{service}``) and the tickets' links
 
 QueueList: ``{"service", "waiting": [{"number", "priority", "issued_at", "booking",
 "transferred_from"}], "recallable": [{"number", "no_show_at"}], "updated_at"}``, numbers
-only (docs/protocol.md). ``booking`` is null until bookings exist.
+only (docs/protocol.md). ``booking`` is true for a checked-in booking (never its code,
+which is the citizen's secret), else null.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class QueueLists:
         for service, lists in sorted(engine.queue_lists(services).items()):
             put(protocol.queue_list(self.site, service), {
                 "service": service,
-                "waiting": [{**t, "booking": None, "transferred_from": self.transferred_from.get(t["number"])}
+                "waiting": [{**t, "transferred_from": self.transferred_from.get(t["number"])}
                             for t in lists["waiting"]],
                 "recallable": [{"number": t["number"], "no_show_at": self._no_show_at(t["number"], now)}
                                for t in lists["recallable"]],

@@ -27,6 +27,7 @@ from antrian.queue.events import (EVENT_KINDS, Called, CounterStatusChanged, Day
                                   Recalled, Served, Transferred, Withdrawn)
 from antrian.queue.rules import (COUNTER_ACTIONS, C, Outcome, T, availability, format_number, iso,
                                  normalize_number)
+from antrian.queue.booking import BookingDesk
 from antrian.queue.state import RECENT_CALLS, State, _Counter, _Ticket
 from antrian.queue.views import Views
 
@@ -34,9 +35,9 @@ __all__ = ["EVENT_KINDS", "RECENT_CALLS", "DayStarted", "Engine", "Event", "Outc
            "availability", "format_number", "iso", "normalize_number"]
 
 
-class Engine(State, Views):
-    """The queue of one site: decides (issue, command), applies events (state.py), and
-    answers views (views.py) -- the only things callers read."""
+class Engine(State, Views, BookingDesk):
+    """The queue of one site: decides (issue, command, and the bookings of booking.py),
+    applies events (state.py), and answers views (views.py) -- the only things callers read."""
 
     # -- decisions (no state change) -------------------------------------------
 
@@ -59,7 +60,9 @@ class Engine(State, Views):
         reason = availability(self.config, svc, now)
         if reason is not None:
             raise QueueError("service_closed", f"{svc.name}: {reason}")
-        if svc.quota is not None and self.issued[svc.code] >= svc.quota:
+        # A service taking bookings keeps their share of its quota; the rest is for walk-ins.
+        quota = self.walk_in_quota(svc.code)
+        if quota is not None and self.walk_ins(svc.code) >= quota:
             raise QueueError("quota_exhausted", f"Kuota {svc.name} hari ini sudah habis")
         number = format_number(svc.prefix, self.issued[svc.code] + 1)
         event = Issued(at=now, number=number, service=svc.code, priority=priority)

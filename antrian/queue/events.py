@@ -28,6 +28,13 @@ class TicketStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class BookingStatus(enum.StrEnum):
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
 class CounterStatus(enum.StrEnum):
     OPEN = "open"
     PAUSED = "paused"
@@ -57,10 +64,14 @@ class DayStarted(Event):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Issued(Event):
+    """A ticket issued; `booking`: the code of the booking it checks in (None: a walk-in).
+    A checked-in booking joins its service's queue by its slot's start (state.py)."""
+
     KIND: ClassVar[str] = "issued"
     number: str
     service: str
     priority: str | None
+    booking: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -124,8 +135,39 @@ class Withdrawn(Event):
     reason: str
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Booked(Event):
+    """A slot booked online (antrian/queue/bookings.py). `code` is the canonical booking
+    code; `phone` and `nik` are keyed hashes (antrian/queue/codes.py), never the numbers."""
+
+    KIND: ClassVar[str] = "booked"
+    code: str
+    service: str
+    date: dt.date
+    slot: str
+    phone: str
+    nik: str | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BookingCancelled(Event):
+    """A booking cancelled by its citizen: its place is free again."""
+
+    KIND: ClassVar[str] = "booking_cancelled"
+    code: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BookingExpired(Event):
+    """A booking not checked in by the end of its window: a booking no-show."""
+
+    KIND: ClassVar[str] = "booking_expired"
+    code: str
+
+
 EVENT_CLASSES: tuple[type[Event], ...] = (DayStarted, Issued, Called, Recalled, Served, NoShow, Transferred,
-                                          CounterStatusChanged, Withdrawn)
+                                          CounterStatusChanged, Withdrawn, Booked, BookingCancelled, BookingExpired)
+BOOKING_EVENTS = (Booked, BookingCancelled, BookingExpired)
 BY_KIND: dict[str, type[Event]] = {cls.KIND: cls for cls in EVENT_CLASSES}
 EVENT_KINDS: tuple[str, ...] = tuple(BY_KIND)
 # Events that give a call its place in the hall's order (the board and the voice).
@@ -149,13 +191,21 @@ def _fields(cls: type[Event]) -> dict[str, Any]:
 
 
 _FIELDS: dict[type[Event], dict[str, Any]] = {cls: _fields(cls) for cls in EVENT_CLASSES}
+# Fields added later with a default (Issued.booking): a row without them is read with the
+# default, and a value equal to it is not written, so older rows and older readers agree.
+_OPTIONAL: dict[type[Event], dict[str, Any]] = {
+    cls: {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+    for cls in EVENT_CLASSES}
 
 
 def data_of(event: Event) -> dict[str, Any]:
     """The fields other than `at`, as the JSON of a row has them."""
     out = {}
+    optional = _OPTIONAL[type(event)]
     for name in _FIELDS[type(event)]:
         value = getattr(event, name)
+        if name in optional and value == optional[name]:
+            continue
         out[name] = value.isoformat() if isinstance(value, dt.date) else value
     return out
 
@@ -214,12 +264,12 @@ def from_row(kind: str, at: str, data: str) -> Event:
     if not isinstance(obj, dict):
         raise EventError(f"{kind}: the data is not a JSON object")
     fields = _FIELDS[cls]
-    missing, extra = sorted(set(fields) - set(obj)), sorted(set(obj) - set(fields))
+    missing, extra = sorted(set(fields) - set(obj) - set(_OPTIONAL[cls])), sorted(set(obj) - set(fields))
     if missing or extra:
         said = [f"missing {', '.join(missing)}"] * bool(missing) + [f"unexpected {', '.join(extra)}"] * bool(extra)
         raise EventError(f"{kind}: {'; '.join(said)}")
     try:
-        values = {name: _value(name, t, obj[name]) for name, t in fields.items()}
+        values = {name: _value(name, t, obj[name]) for name, t in fields.items() if name in obj}
     except EventError as exc:
         raise EventError(f"{kind}: {exc}") from None
     return cls(at=when, **values)

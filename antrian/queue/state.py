@@ -18,9 +18,11 @@ from collections import deque
 from typing import Any, Callable, Iterable
 
 from antrian.errors import TransitionError
-from antrian.queue.events import (Called, CounterStatusChanged, DayStarted, Event, Issued, NoShow, Recalled, Served,
-                                  Transferred, Withdrawn)
-from antrian.queue.rules import COUNTER_EVENTS, TICKET_TRANSITIONS, C, CounterStatus, T, TicketStatus, iso
+from antrian.queue.bookings import Bookings, slot_start
+from antrian.queue.events import (Booked, BookingCancelled, BookingExpired, Called, CounterStatusChanged, DayStarted,
+                                  Event, Issued, NoShow, Recalled, Served, Transferred, Withdrawn)
+from antrian.queue.rules import (COUNTER_EVENTS, TICKET_TRANSITIONS, C, CounterStatus, T, TicketStatus, iso,
+                                remote_location)
 from antrian.site import Config
 
 RECENT_CALLS = 10
@@ -34,13 +36,16 @@ class _Ticket:
     origin: str
     priority: str | None
     issued_at: dt.datetime
-    order: int
+    # The place in its service's queue: (issue time, issue count) for a walk-in, (its
+    # slot's start, issue count) for a checked-in booking (DESIGN.md, the ordering rule).
+    order: tuple[dt.datetime, int]
     status: TicketStatus = T.WAITING
     counter: str | None = None
     recalls: int = 0
     called_at: dt.datetime | None = None
     call_ordinal: int = 0
     first_called_at: dt.datetime | None = None  # the day's totals: the wait before the first call
+    booking: str | None = None  # the code of the booking it checked in
 
 
 @dataclasses.dataclass
@@ -68,6 +73,7 @@ class State:
         self.config = config
         self.tz = config.tz
         self.last_seq = 0
+        self.bookings = Bookings(config)  # not one day's: it outlives DayStarted (bookings.py)
         self._reset_day(None)
 
     def _reset_day(self, day: dt.date | None) -> None:
@@ -75,12 +81,13 @@ class State:
         self.tickets: dict[str, _Ticket] = {}
         self.gone: dict[str, _Gone] = {}
         self.issued: dict[str, int] = {code: 0 for code in self.config.services}
+        self.checked_in: dict[str, int] = {code: 0 for code in self.config.services}  # of issued: bookings
         self.calls_made: dict[str, int] = {code: 0 for code in self.config.services}
         self.waiting: dict[str, int] = {code: 0 for code in self.config.services}
         self.waiting_priority: dict[str, int] = {code: 0 for code in self.config.services}
         # The newest (order) ever queued per service and kind, so the common case --
         # "how many are ahead of the ticket just issued" -- is a count, not a scan.
-        self._newest: dict[tuple[str, int], int] = {}
+        self._newest: dict[tuple[str, int], tuple[dt.datetime, int]] = {}
         # Per service, a heap of (order, number) for priority and for normal tickets.
         # Entries are removed lazily: one is live only while its ticket waits there.
         self._heaps: dict[str, tuple[list, list]] = {code: ([], []) for code in self.config.services}
@@ -144,6 +151,11 @@ class State:
     def _check_issued(self, e: Issued) -> None:
         if e.number in self.tickets or e.number in self.gone:
             self._refuse(e, "that number was already issued today")
+        if e.booking is not None:
+            self.bookings.check(e)
+
+    def _check_booking(self, e: Any) -> None:
+        self.bookings.check(e)
 
     def _check_ticket(self, e: Any) -> None:
         ticket = self.tickets.get(e.number) or self.gone.get(e.number)
@@ -177,12 +189,23 @@ class State:
     def _on_issued(self, e: Issued) -> None:
         if e.service not in self.config.services:
             self.gone[e.number] = _Gone(e.number, e.service)
+            if e.booking is not None:
+                self.bookings.apply(e)
             return
         self._order += 1
         self.issued[e.service] += 1
-        t = _Ticket(e.number, e.service, e.service, e.priority, e.at, self._order)
+        queued_at = e.at
+        if e.booking is not None:
+            self.bookings.apply(e)
+            self.checked_in[e.service] += 1
+            b = self.bookings.get(e.booking)
+            queued_at = slot_start(self.config, b.date, b.slot)
+        t = _Ticket(e.number, e.service, e.service, e.priority, e.at, (queued_at, self._order), booking=e.booking)
         self.tickets[t.number] = t
         self._enqueue(t)
+
+    def _on_booking(self, e: Any) -> None:
+        self.bookings.apply(e)
 
     def _moved(self, e: Any) -> _Ticket | None:
         """Move a ticket along the table; the queue's ticket, or None for one kept aside."""
@@ -260,7 +283,7 @@ class State:
         which = 0 if t.priority else 1
         heapq.heappush(self._heaps[t.service][which], (t.order, t.number))
         key = (t.service, which)
-        self._newest[key] = max(self._newest.get(key, 0), t.order)
+        self._newest[key] = max(self._newest.get(key, t.order), t.order)
         self.waiting[t.service] += 1
         if t.priority:
             self.waiting_priority[t.service] += 1
@@ -274,16 +297,19 @@ class State:
     def _call_payload(self, t: _Ticket, counter: str, seq: int, recall: bool, at: dt.datetime) -> dict[str, Any]:
         """The Call message of the wire contract (docs/protocol.md)."""
         svc = self.config.services[t.service]
+        desk = self.config.counters[counter]
         return {"seq": seq, "number": t.number, "service": svc.code, "service_name": svc.name,
-                "counter": counter, "counter_name": self.config.counters[counter].name,
-                "recall": recall, "at": iso(at, self.tz)}
+                "counter": counter, "counter_name": desk.name, "recall": recall, "at": iso(at, self.tz),
+                **remote_location(desk)}
 
 
 # One check and one applier per event class: `apply` dispatches through these.
 _CHECKS: dict[type[Event], Callable[[State, Any], None]] = {
     DayStarted: State._check_day, Issued: State._check_issued, CounterStatusChanged: State._check_status,
-    **{cls: State._check_ticket for cls in _TICKET_EVENTS}}
+    **{cls: State._check_ticket for cls in _TICKET_EVENTS},
+    **{cls: State._check_booking for cls in (Booked, BookingCancelled, BookingExpired)}}
 _APPLIERS: dict[type[Event], Callable[[State, Any], None]] = {
     DayStarted: State._on_day, Issued: State._on_issued, Called: State._on_called, Recalled: State._on_recalled,
     Served: State._on_served, NoShow: State._on_no_show, Transferred: State._on_transferred,
-    CounterStatusChanged: State._on_status, Withdrawn: State._on_withdrawn}
+    CounterStatusChanged: State._on_status, Withdrawn: State._on_withdrawn,
+    **{cls: State._on_booking for cls in (Booked, BookingCancelled, BookingExpired)}}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from antrian.queue import codes
 from antrian.queue.rules import C, T, availability, iso, remote_location
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class Views:
         return {"number": t.number, "service": svc.code, "service_name": svc.name, "agency": agency.id,
                 "agency_name": agency.name, "priority": t.priority, "issued_at": iso(t.issued_at, self.tz),
                 "business_day": self._day_iso(), "ahead": ahead,
+                "booking": codes.display(t.booking) if t.booking else None,
                 "estimated_wait_min": self.estimated_wait_min(t.service, ahead),
                 **({"link": self.links(self._day_iso(), t.number)} if self.links and self.day else {})}
 
@@ -115,7 +117,9 @@ class Views:
                 lists[0 if t.priority else 1].append(t)
             elif t.status == T.NO_SHOW and self.calls_made[t.service] - t.call_ordinal < tolerance:
                 lists[2].append(t)
-        return {s: {"waiting": [{"number": t.number, "priority": t.priority, "issued_at": iso(t.issued_at, self.tz)}
+        # `booking`: true for a checked-in booking, never its code (the citizen's secret).
+        return {s: {"waiting": [{"number": t.number, "priority": t.priority, "issued_at": iso(t.issued_at, self.tz),
+                                 "booking": True if t.booking else None}
                                 for t in sorted(prio, key=_order) + sorted(normal, key=_order)],
                     "recallable": [{"number": t.number} for t in sorted(absent, key=lambda t: t.call_ordinal)]}
                 for s, (prio, normal, absent) in found.items()}
@@ -151,7 +155,8 @@ class Views:
             for code in a.services:
                 s = cfg.services[code]
                 reason = availability(cfg, s, now)
-                left = None if s.quota is None else max(0, s.quota - self.issued[code])
+                quota = self.walk_in_quota(code)
+                left = None if quota is None else max(0, quota - self.walk_ins(code))
                 if reason is None and left == 0:
                     reason = "Kuota hari ini sudah habis"
                 services.append({"code": code, "prefix": s.prefix, "name": s.name, "open": reason is None,
@@ -169,5 +174,5 @@ class Views:
                 "priority_groups": [{"id": g.id, "name": g.name} for g in cfg.priority_groups]}
 
 
-def _order(t: _Ticket) -> int:
+def _order(t: _Ticket) -> tuple[dt.datetime, int]:
     return t.order

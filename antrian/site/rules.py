@@ -118,8 +118,8 @@ def known_schedule(name: str, path: str, report: Report, context: dict) -> None:
 
 
 def booking_fits(svc: dict, path: str, report: Report, context: dict) -> None:
-    """a booking needs a quota; share × quota is at least one place; slot_minutes divides every
-    opening span of the service's schedule; the slots of its longest day hold share × quota."""
+    """a booking needs a quota; slot_minutes divides every opening span of the service's schedule;
+    the slots of its longest day hold share × quota."""
     booking = svc.get("booking")
     week = context.get("schedule_spans", {}).get(svc.get("schedule"))
     if not isinstance(booking, dict) or len(booking) < len(BOOKING_KEYS):
@@ -132,10 +132,7 @@ def booking_fits(svc: dict, path: str, report: Report, context: dict) -> None:
         report(where, "a service without a quota cannot take bookings: share is a share of the quota")
         return
     rules = BookingRules(**booking)
-    wanted = rules.share * quota
-    if int(wanted + 1e-9) < 1:
-        report(join(where, "share"), f"share × quota = {rules.share:g} × {quota} is less than one booking")
-        return
+    wanted = rules.share * quota  # less than one: no place for bookings, every ticket a walk-in's
     if not isinstance(week, dict):
         return
     said: set = set()
@@ -153,7 +150,7 @@ def booking_fits(svc: dict, path: str, report: Report, context: dict) -> None:
                        f"{svc['schedule']!r} ({minutes} minutes)")
         count = len(rules.starts(tuple(s for s in spans if isinstance(s, tuple))))
         best = max(best, (count, day))
-    if best[0] == 0:
+    if best[0] == 0 and any(week.values()):
         report(where, f"schedule {svc['schedule']!r} has no slot of {rules.slot_minutes} minutes on any day")
     elif best[0] * rules.capacity < int(wanted + 1e-9):
         report(join(where, "capacity"),
