@@ -8,9 +8,8 @@ What the other pages use:
   (``/api/...`` and event streams), 403 for a role not allowed (logged);
 - :func:`csrf_token` for a form's hidden ``csrf`` field and :func:`check_form`, which
   reads a posted form and refuses it (403, logged) without the right token or with an
-  Origin (or Referer) other than the app's own. A page with a form needs the header
-  ``Referrer-Policy: same-origin`` (the app's default ``no-referrer`` makes a browser
-  send ``Origin: null`` with a form);
+  Origin (or Referer) other than the app's own (the app's ``Referrer-Policy:
+  same-origin``, web/guard.py, lets a browser send it);
 - logging out: a form posting ``csrf`` to ``/keluar``, or a link to ``/keluar`` (a page
   with that button).
 
@@ -237,7 +236,6 @@ def _page(web: Web, request: Request, status: int = 200, error: str = "", name: 
           lanjut: str | None = None, user: StaffUser | None = None) -> Response:
     response = web.render(request, "masuk.html", status_code=status, csrf=csrf_token(web, request), error=error,
                           name=name, lanjut=lanjut or "", user=user)
-    response.headers["Referrer-Policy"] = "same-origin"  # so the browser sends Origin with the form
     response.headers["Cache-Control"] = "no-store"
     form_secret = getattr(request.state, "form_secret", None)
     if form_secret:

@@ -112,7 +112,6 @@ def routes(web: Web) -> list[Route]:
         user = auth.require(web, request, *ROLES)
         response = web.render(request, "dasbor.html", user=user, csrf=auth.csrf_token(web, request),
                               words=json.dumps(PROBLEM_WORDS, ensure_ascii=False))
-        response.headers["Referrer-Policy"] = "same-origin"  # so the logout form carries its Origin
         response.headers["Cache-Control"] = "no-store"
         return response
 

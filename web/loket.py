@@ -224,7 +224,6 @@ def routes(web: Web) -> list[Route]:
                      "status": _status(states.get(c))} for c in mine]
         response = web.render(request, "loket_pilih.html", user=user, counters=counters,
                               csrf=auth.csrf_token(web, request))
-        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -234,7 +233,6 @@ def routes(web: Web) -> list[Route]:
         response = web.render(request, "loket.html", user=user, counter=web.config.counters[counter],
                               csrf=auth.csrf_token(web, request), data=_page_data(web, counter),
                               several=len(user.counters) > 1)
-        response.headers["Referrer-Policy"] = "same-origin"  # so the presses carry their Origin
         response.headers["Cache-Control"] = "no-store"
         return response
 

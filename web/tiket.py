@@ -114,9 +114,7 @@ class Tiket:
             request, "tiket.html", token=token, status=status, csrf=self.csrf(token), notice=notice,
             labels=[(score, QUICK_LABELS[score]) for score in (4, 3, 2, 1)],
             elements=list(ELEMENT_NAMES.items()), scale=list(enumerate(ELEMENT_SCALE, start=1)))
-        # Same-origin referrers, so a browser sends Origin with the survey form (with the
-        # app's default no-referrer it sends "Origin: null"); no store: a ticket is live.
-        response.headers["Referrer-Policy"] = "same-origin"
+        # No store: a ticket is live.
         response.headers["Cache-Control"] = "no-store"
         return response
 
