@@ -77,16 +77,17 @@ def counter_tiles(config: Config, board: dict[str, Any] | None) -> list[Tile]:
         status = row.get("status") if row.get("status") in STATUS_TEXT else ("open" if row else "closed")
         serving = row.get("serving") if isinstance(row.get("serving"), str) else None
         agency = config.agency(counter.agency).short_name if counter.agency else ""
+        # A remote counter's tile says where its citizens go (the Board's `location`) in
+        # the line that otherwise names the agency: its officer is in another office.
+        location = row.get("location") if isinstance(row.get("location"), str) and row["location"].strip() else None
+        agency = location or (counter.location if counter.remote else None) or agency
         if not row:
             detail = ""
         elif status != "open":
             detail = STATUS_TEXT[status]
         else:
             detail = short_name(row.get("service_name") or "") if serving else ""
-        # A remote counter's tile is named by where the citizen goes (the Board's `location`).
-        name = row.get("location") if isinstance(row.get("location"), str) and row["location"].strip() else None
-        name = name or (counter.location if counter.remote else None) or row.get("name") or counter.name
-        tiles.append(Tile(counter.id, name, agency,
+        tiles.append(Tile(counter.id, row.get("name") or counter.name, agency,
                           serving if serving and status != "closed" else NO_NUMBER, detail, status))
     return tiles
 

@@ -154,7 +154,7 @@ def test_a_counter_serves_three_services_of_one_agency(cfg):
 
 def test_counters(cfg):
     assert list(cfg.counters) == [f"loket{n}" for n in range(1, 9)] + ["daring1"]
-    assert [c.name for c in cfg.counters.values()] == [f"Loket {n}" for n in range(1, 9)] + ["Loket Daring 1"]
+    assert [c.name for c in cfg.counters.values()] == [f"Loket {n}" for n in range(1, 9)] + ["Daring 1"]
     disdukcapil = [c for c in cfg.counters.values() if c.agency == "disdukcapil"]
     assert len(disdukcapil) == 4 and all(len(c.services) >= 2 for c in disdukcapil)
     served = {code for c in cfg.counters.values() for code in c.services}

@@ -73,20 +73,20 @@ def test_clip_words_and_the_clips_a_site_needs():
 
 def test_a_remote_counter_sends_the_hall_to_its_location():
     config = load(BUTON)
-    call = {"seq": 3, "number": "M-004", "counter": "daring1", "counter_name": "Loket Daring 1",
+    call = {"seq": 3, "number": "M-004", "counter": "daring1", "counter_name": "Daring 1",
             "location": "Bilik Layanan Daring"}
     assert view.call_place(call) == "Bilik Layanan Daring"
-    assert view.call_place({**call, "location": None}) == view.call_place({"counter_name": "Loket Daring 1"}) \
-        == "Loket Daring 1"
-    board = {"counters": [{"counter": "daring1", "name": "Loket Daring 1", "status": "open", "serving": "M-004",
+    assert view.call_place({**call, "location": None}) == view.call_place({"counter_name": "Daring 1"}) \
+        == "Daring 1"
+    board = {"counters": [{"counter": "daring1", "name": "Daring 1", "status": "open", "serving": "M-004",
                            "service_name": "Perizinan lain (izin operasional, izin praktik, reklame)",
                            "location": "Bilik Layanan Daring"}]}
     tiles = {t.counter: t for t in view.counter_tiles(config, board)}
     assert (tiles["daring1"].name, tiles["daring1"].number, tiles["daring1"].agency) == (
-        "Bilik Layanan Daring", "M-004", "DPMPTSP")
-    # A board from a dispatcher that predates `location` still names the tile by the site file.
+        "Daring 1", "M-004", "Bilik Layanan Daring")
+    # A board from a dispatcher that predates `location` still finds it in the site file.
     tiles = {t.counter: t for t in view.counter_tiles(config, {"counters": [{**board["counters"][0], "location": None}]})}
-    assert tiles["daring1"].name == "Bilik Layanan Daring" and tiles["loket1"].name == "Loket 1"
+    assert tiles["daring1"].agency == "Bilik Layanan Daring" and tiles["loket1"].agency == "Disdukcapil"
 
 
 def test_counter_tiles_follow_the_board_and_the_site_file():

@@ -4,7 +4,7 @@ call. Its officer's staff app reaches the site through the central broker: the s
 
 Two Mosquittos on loopback, as tests/test_faults_bridge.py has them: the site's, secured and
 bridged as deployed, and a central one whose ACL gives the remote officer that counter's
-command topic and the views of it. The Buton example's remote counter is daring1 (Loket Daring
+command topic and the views of it. The Buton example's remote counter is daring1 (Daring
 1, "Bilik Layanan Daring", serving IZIN)."""
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def test_an_officer_at_the_centre_drives_the_remote_counter_across_the_bridge(se
         first = officer.ask({"id": "d-1", "action": "call_next"}, retry=3)
         assert first["ok"] and first["ticket"]["number"] == "M-001"
         call = pusat.wait_for(protocol.call(SITE), lambda m: m.json()["number"] == "M-001").json()
-        assert (call["counter"], call["counter_name"], call["location"]) == (COUNTER, "Loket Daring 1", LOCATION)
+        assert (call["counter"], call["counter_name"], call["location"]) == (COUNTER, "Daring 1", LOCATION)
         pusat.wait_for(protocol.counter_state(SITE, COUNTER),
                        lambda m: (m.json()["serving"] or {}).get("number") == "M-001")
         pusat.wait_for(protocol.queue_list(SITE, "IZIN"), lambda m: len(m.json()["waiting"]) == 3)

@@ -400,3 +400,21 @@ def test_a_portrait_board_on_a_landscape_screen_is_turned(hall):
     # The picture is portrait, turned a quarter to fill the landscape window.
     assert abs(turned["w"] - turned["iw"]) <= 1 and abs(turned["h"] - turned["ih"]) <= 1
     screenshot(tv, ARTIFACTS / "papan-portrait-turned-1600x900.png", 1600, 900)
+
+
+def test_a_remote_counters_call_sends_the_hall_to_its_location(hall):
+    """Issue 14, item 7: daring1 is served by video call; the TV names and says its location."""
+    client, app, tv, _ = hall
+    open_board(tv, app.url + "/papan/board3")
+    wait(tv, lambda d: "Bilik Layanan Daring" in [e.text for e in css(d, "#petak .petak-rinci")], timeout=scaled(10))
+    seq, number = call(client, "daring1", "IZIN")
+    wait(tv, lambda d: text(d, "#nomor") == number, timeout=scaled(10))
+    assert text(tv, "#menuju") == "silakan menuju" and text(tv, "#loket") == "Bilik Layanan Daring"
+    wait_event(tv, seq, "ended")
+    # The sound said the location (the sentence is the end of the sound's cache key).
+    sentence = "Nomor antrean em, satu, silakan menuju bilik layanan daring."
+    keys = list(app.web.extra["papan"].sounds._cache)
+    assert number == "M-001" and any(k.endswith("|" + sentence) for k in keys), keys
+    tile = next(e for e in css(tv, "#petak > div") if e.find_element("css selector", ".petak-nama").text == "Daring 1")
+    assert tile.find_element("css selector", ".petak-nomor").text == number
+    screenshot(tv, ARTIFACTS / "papan-daring.png", 1920, 1080)

@@ -316,7 +316,8 @@ def test_the_status_json_the_chime_and_the_landing_page(hall):
     assert data["texts"]["ahead"] == "Di depan Anda: 3 orang"
     assert set(data) == {"number", "day", "state", "service", "service_name", "ahead", "wait_min", "wait_basis",
                          "counter", "counter_name", "call_seq", "recall", "transferred_from", "recallable",
-                         "survey", "online", "texts"}  # numbers, names of services and counters; no person
+                         "survey", "online", "location", "meeting_url", "texts"}  # numbers, names of services
+    # and counters, a remote counter's location and meeting link; no person
     status, headers, body = hall.app.request("GET", hall.path(ticket))
     assert status == 200 and headers["referrer-policy"] == "same-origin"
     assert "script-src 'self'" in headers["content-security-policy"] and "<script>" not in body
@@ -402,3 +403,51 @@ def test_the_page_says_when_the_connection_is_lost_and_recovers(hall, browser, b
     hall.client.rec.wait_subscribed(2, timeout=15)
     hall.press("loket3", "call_next")
     shows(browser, "#headline", "Silakan menuju Loket 3", timeout=15)
+
+
+MEETING = "https://meet.butonkab.go.id/dpmptsp-izin"
+
+
+def test_a_remote_counter_sends_the_citizen_to_its_location_with_the_meeting_link(hall, browser):
+    """Issue 14, item 7: daring1 serves IZIN by video call from DPMPTSP's office."""
+    ticket = hall.take("IZIN")  # M-001
+    open_page(browser, hall, ticket)
+    shows(browser, "#ahead", "Tidak ada antrean di depan Anda")
+    assert not visible(browser, "#meeting")  # only once such a counter calls
+    hall.press("daring1", "call_next")
+    shows(browser, "#headline", "Silakan menuju Bilik Layanan Daring")
+    assert text(browser, "#note") == ("Nomor Anda dipanggil. Petugas melayani Anda melalui panggilan video dari "
+                                      "kantornya. Bila diminta petugas, buka tautan panggilan video di bawah.")
+    wait(browser, lambda d: visible(d, "#meeting"))
+    link = browser.find_element("css selector", "#meeting")
+    assert link.text == "Buka panggilan video" and link.get_attribute("href") == MEETING
+    assert link.get_attribute("rel") == "noopener noreferrer" and link.get_attribute("target") == "_blank"
+    status = json.loads(hall.app.request("GET", hall.path(ticket) + "/status")[2])
+    assert (status["location"], status["meeting_url"], status["counter"]) == ("Bilik Layanan Daring", MEETING,
+                                                                             "daring1")
+    shot(browser, "dipanggil-daring")
+    # Drawn by the server too (a page opened while called, before its script runs).
+    page = hall.app.request("GET", hall.path(ticket))[2]
+    assert f'href="{MEETING}"' in page and "Silakan menuju Bilik Layanan Daring" in page
+    hall.press("daring1", "finish")
+    shows(browser, "#headline", "Layanan Anda sudah selesai")
+    assert not visible(browser, "#meeting")
+
+
+def test_a_meeting_link_with_html_in_it_stays_one_link(tmp_path, run_dispatcher, mqtt_client, web_app, browser):  # noqa: F811
+    url = 'https://meet.example.go.id/r?a=1&b="><b_id=evil>x</b>'
+    raw = yaml.safe_load(allday_site(tmp_path).read_text(encoding="utf-8"))
+    [daring] = [c for c in raw["counters"] if c["id"] == "daring1"]
+    daring["meeting_url"] = url
+    site = write_site(tmp_path / "evil.yaml", raw)
+    assert load(site).counters["daring1"].meeting_url == url
+    hall = start_hall(site, run_dispatcher, mqtt_client, web_app, tmp_path)
+    ticket = hall.take("IZIN")
+    hall.press("daring1", "call_next")
+    open_page(browser, hall, ticket)
+    shows(browser, "#headline", "Silakan menuju Bilik Layanan Daring")
+    link = browser.find_element("css selector", "#meeting")
+    assert browser.execute_script("return arguments[0].getAttribute('href')", link) == url
+    assert css(browser, "#meeting-row b") == [] and css(browser, "b") == []
+    page = hall.app.request("GET", hall.path(ticket))[2]
+    assert "&#34;&gt;&lt;b_id=evil&gt;" in page and "<b_id" not in page

@@ -212,7 +212,7 @@ def _texts(out: dict[str, Any], config: Config) -> dict[str, Any]:
         texts["headline"] = f"Silakan menuju {out['location'] or out['counter_name']}"
         texts["note"] = "Nomor Anda dipanggil ulang." if out["recall"] else "Nomor Anda dipanggil."
         if out["location"]:
-            texts["note"] += (f" Petugas {out['counter_name']} melayani Anda melalui panggilan video dari kantornya."
+            texts["note"] += (" Petugas melayani Anda melalui panggilan video dari kantornya."
                               + (" Bila diminta petugas, buka tautan panggilan video di bawah." if out["meeting_url"]
                                  else ""))
     elif state == "absent":
