@@ -95,6 +95,7 @@ class Hub:
         self.calls: deque[dict[str, Any]] = deque(maxlen=RECENT_CALLS)
         self.tickets: deque[dict[str, Any]] = deque(maxlen=RECENT_TICKETS)
         self.broker_connected = False
+        self._closing = False
         # Grows with every change: a page module builds what it derives from the state
         # once per version and shares it between all its open pages (a burst of events
         # reaches 200 pages interleaved, so "once per event" would build it 200 times).
@@ -122,7 +123,13 @@ class Hub:
         self.link.start(host, port)
 
     def close(self) -> None:
+        self._closing = True
         self.link.close()
+        self.end_streams()
+
+    def end_streams(self) -> None:
+        """End every page's stream (from any thread): the app is stopping, and a stream
+        that ends by itself closes its response cleanly; the browsers reconnect."""
         self._post(None)
 
     @property
@@ -246,7 +253,7 @@ class Hub:
             if self.broker_connected == connected:
                 return
             self.broker_connected = connected
-        if not connected:
+        if not connected and not self._closing:
             log.warning("web: lost the broker; the pages say so until it is back")
         self._post(Event("broker", None, {"connected": connected}))
 

@@ -112,4 +112,12 @@ def serve(web: Web, broker: tuple[str, int], listen: tuple[str, int]) -> None:
     config = uvicorn_config(web, broker, listen)
     log.info("web %s (%s app) on %s://%s:%d, broker %s:%d", web.device, "public" if web.public else "staff",
              "https" if config.ssl_certfile else "http", listen[0], listen[1], *broker)
-    uvicorn.Server(config).run()
+    class Server(uvicorn.Server):
+        # uvicorn waits for open responses before the app's shutdown; the event streams
+        # never end by themselves, so they are ended here, at the signal, rather than
+        # cut off after timeout_graceful_shutdown.
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            web.hub.end_streams()
+            super().handle_exit(sig, frame)
+
+    Server(config).run()

@@ -72,5 +72,7 @@ def event_stream(web: Web, request: Request, *, kinds: Iterable[str] | None,
         finally:
             hub.unlisten(listener)
 
-    return EventSourceResponse(messages(), ping=KEEPALIVE, send_timeout=SEND_TIMEOUT,
+    # At shutdown the hub ends every stream (web/server.py); the grace lets the generator
+    # return and the response close cleanly instead of being cancelled half-way.
+    return EventSourceResponse(messages(), ping=KEEPALIVE, send_timeout=SEND_TIMEOUT, shutdown_grace_period=2.0,
                                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
