@@ -117,6 +117,16 @@ def test_five_calls_within_100_ms_are_spoken_in_order_without_overlap(announcers
         assert spoken and shown_at <= start
 
 
+def test_a_remote_counters_call_says_its_location(announcers):
+    """Issue 14, item 7: the Call of a remote counter carries `location`, said in its name's place."""
+    announcer = announcers()
+    assert announcer.announce({**call(1, "M-004", "Daring 1"), "location": "Bilik Layanan Daring"})
+    assert announcer.announce({**call(2, "M-005", "Loket 6"), "location": None})  # as a counter in the building
+    assert announcer.wait_idle(30)
+    assert announcer.engine.texts == ["Nomor antrean em, empat, silakan menuju bilik layanan daring.",
+                                      "Nomor antrean em, lima, silakan menuju loket enam."]
+
+
 def test_a_repeated_seq_is_silent_also_after_a_restart(announcers):
     b012 = call(3, "B-012", "Loket 3")
     first = announcers()

@@ -23,6 +23,7 @@ from PIL import Image
 
 from antrian import bahasa, protocol
 from antrian.slow import scaled
+from antrian.site import load
 from conftest import ROOT
 from display import view
 
@@ -190,6 +191,23 @@ def test_a_sequence_of_calls_on_the_board(desk, board, size):
     # Earlier calls, newest first, without the one on the big card.
     expected = [[n, c] for n, c in reversed(calls[:-1])][:len(state["recent"])]
     assert state["recent"] == expected and len(expected) >= 3
+
+
+def test_a_remote_counters_call_sends_the_hall_to_its_location(desk, board):
+    """Issue 14, item 7: daring1 serves IZIN by video call; the big card names its location."""
+    shown = board("1920x1080")
+    shown.wait(connected=True, have_board=True)
+    # Idle, the tile's small line is its agency line (detail or agency): here the location.
+    assert [t.agency for t in view.counter_tiles(load(ROOT / "examples" / "buton.yaml"), None)
+            if t.name == "Daring 1"] == ["Bilik Layanan Daring"]
+    number = desk.ticket("IZIN")
+    assert desk.command("daring1", "call_next") == number
+    state = shown.wait(latest_number=number, idle=True, played=2)
+    assert state["latest_counter"] == "Bilik Layanan Daring" and state["latest_service"] == "Perizinan lain"
+    tiles = {name: (n, detail) for name, n, detail, _status in state["counters"]}
+    assert tiles["Daring 1"] == (number, "Perizinan lain")
+    path = shown.shot("board-daring.png")
+    assert _looks_drawn(path)
 
 
 def test_banner_when_the_broker_stops_and_gone_when_it_returns(desk, board, broker, mqtt_client):
