@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from antrian.errors import ERROR_CODES, ProtocolError
@@ -27,6 +28,9 @@ MAX_ID = 64
 # A counter command's actions (DESIGN.md); the engine has one rule per action.
 ACTIONS = ("call_next", "recall", "no_show", "finish", "transfer", "call_number", "open", "pause", "close")
 SURVEY_ELEMENTS = tuple(f"U{i}" for i in range(1, 10))
+# A BookingRequest's actions (DESIGN.md, the browser parts) and the fields each needs.
+BOOKING_ACTIONS = {"slots": ("service", "date"), "book": ("service", "date", "slot", "name", "phone"),
+                   "cancel": ("code", "phone"), "lookup": ("code",)}
 
 
 def kiosk_request(site: str, kiosk: str) -> str:
@@ -74,6 +78,15 @@ def queue_list(site: str, service: str) -> str:
     return f"{ROOT}/{site}/queue/{service}"
 
 
+def booking_request(site: str, device: str) -> str:
+    """The public app's BookingRequests (its own device id): slots, book, cancel, lookup."""
+    return f"{ROOT}/{site}/booking/{device}/request"
+
+
+def booking_reply(site: str, device: str) -> str:
+    return f"{ROOT}/{site}/booking/{device}/reply"
+
+
 def stats(site: str) -> str:
     """The retained Stats: the business day's totals per service (the head's dashboard)."""
     return f"{ROOT}/{site}/stats"
@@ -86,7 +99,7 @@ def site_filter(site: str) -> str:
 
 def dispatcher_subscriptions(site: str) -> list[str]:
     """What the dispatcher listens to: requests, commands and surveys."""
-    return [kiosk_request(site, "+"), counter_command(site, "+"), survey(site, "+")]
+    return [kiosk_request(site, "+"), counter_command(site, "+"), survey(site, "+"), booking_request(site, "+")]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +114,7 @@ _SHAPES = {
     ("kiosk", "request"): "kiosk_request", ("kiosk", "reply"): "kiosk_reply",
     ("counter", "command"): "counter_command", ("counter", "reply"): "counter_reply",
     ("counter", "state"): "counter_state",
+    ("booking", "request"): "booking_request", ("booking", "reply"): "booking_reply",
 }
 
 
@@ -127,6 +141,7 @@ class Request:
     service: str
     priority: str | None
     at: dt.datetime | None = None  # when the citizen pressed (the kiosk's clock), if it says
+    booking: str | None = None  # a booking code as typed or scanned: the check-in (service is then None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,8 +235,9 @@ def _time(obj: dict[str, Any], key: str, mid: str) -> dt.datetime | None:
 
 def parse_request(obj: dict[str, Any]) -> Request:
     mid = _id(obj)
-    return Request(mid, _text(obj, "service", mid), _text(obj, "priority", mid, optional=True),
-                   _time(obj, "at", mid))
+    booking = _text(obj, "booking", mid, optional=True, limit=40)
+    service = _text(obj, "service", mid, optional=booking is not None)
+    return Request(mid, service, _text(obj, "priority", mid, optional=True), _time(obj, "at", mid), booking)
 
 
 def request(msg_id: str, service: str, priority: str | None, at: dt.datetime | None = None) -> dict[str, Any]:
@@ -262,6 +278,86 @@ def parse_survey(obj: dict[str, Any]) -> Survey:
         raise ProtocolError("Survei harus berisi 'score' atau 'answers'", mid)
     return Survey(mid, _text(obj, "ticket", mid, optional=True, limit=8),
                   _text(obj, "counter", mid, optional=True), score, answers)
+
+
+@dataclasses.dataclass(frozen=True)
+class BookingRequest:
+    """A BookingRequest, its fields checked for its action; `phone` and `nik` are digits
+    only (personal data: the dispatcher keeps them only as keyed hashes, never logs them)."""
+
+    id: str
+    action: str
+    service: str | None = None
+    date: dt.date | None = None
+    slot: dt.time | None = None
+    name: str | None = None
+    phone: str | None = None
+    nik: str | None = None
+    code: str | None = None
+
+
+def phone_digits(text: object) -> str | None:
+    """An Indonesian mobile number as digits from 08 (``+62 812-3456-7890`` -> 081234567890), or None."""
+    if not isinstance(text, str) or len(text) > 30:
+        return None
+    digits = re.sub(r"[\s\-().]", "", text)
+    if digits.startswith("+62"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("62"):
+        digits = "0" + digits[2:]
+    return digits if re.fullmatch(r"08\d{7,11}", digits) else None
+
+
+def nik_digits(text: object) -> str | None:
+    """A NIK (16 digits; spaces allowed), or None."""
+    if not isinstance(text, str) or len(text) > 30:
+        return None
+    digits = re.sub(r"\s", "", text)
+    return digits if re.fullmatch(r"\d{16}", digits) else None
+
+
+def parse_booking(obj: dict[str, Any]) -> BookingRequest:
+    mid = _id(obj)
+    action = _text(obj, "action", mid)
+    if action not in BOOKING_ACTIONS:
+        raise ProtocolError(f"Permintaan '{action}' tidak dikenal", mid)
+    needs = BOOKING_ACTIONS[action]
+    fields: dict[str, Any] = {}
+    if "service" in needs:
+        fields["service"] = _text(obj, "service", mid, limit=8)
+    if "date" in needs:
+        try:
+            fields["date"] = dt.date.fromisoformat(_text(obj, "date", mid, limit=10))
+        except ValueError:
+            raise ProtocolError("Kolom 'date' harus berupa tanggal seperti 2026-12-07", mid) from None
+    if "slot" in needs:
+        text = _text(obj, "slot", mid, limit=5)
+        if not re.fullmatch(r"\d{2}:\d{2}", text) or int(text[:2]) > 23 or int(text[3:]) > 59:
+            raise ProtocolError("Kolom 'slot' harus berupa jam seperti 09:30", mid)
+        fields["slot"] = dt.time(int(text[:2]), int(text[3:]))
+    if "name" in needs:
+        fields["name"] = _text(obj, "name", mid, limit=100).strip() or None
+        if fields["name"] is None:
+            raise ProtocolError("Nama harus diisi", mid)
+    if "phone" in needs:
+        fields["phone"] = phone_digits(obj.get("phone"))
+        if fields["phone"] is None:
+            raise ProtocolError("Nomor HP tidak valid (contoh: 0812 3456 7890)", mid)
+    if action == "book" and obj.get("nik") not in (None, ""):
+        fields["nik"] = nik_digits(obj.get("nik"))
+        if fields["nik"] is None:
+            raise ProtocolError("NIK harus 16 angka", mid)
+    if "code" in needs:
+        fields["code"] = _text(obj, "code", mid, limit=40)
+    return BookingRequest(mid, action, **fields)
+
+
+def reply_slots(msg_id: str, slots: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"id": msg_id, "ok": True, "slots": slots}
+
+
+def reply_booking(msg_id: str, booking: dict[str, Any]) -> dict[str, Any]:
+    return {"id": msg_id, "ok": True, "booking": booking}
 
 
 def reply_ok(msg_id: str | None, ticket: dict[str, Any] | None) -> dict[str, Any]:

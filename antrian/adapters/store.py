@@ -22,13 +22,14 @@ import time
 from pathlib import Path
 from typing import Iterable
 
-from antrian.queue.events import DayStarted, Event, from_row, to_row
+from antrian.queue.events import BOOKING_EVENTS, DayStarted, Event, from_row, to_row
 from antrian.adapters import store_file
 from antrian.errors import DatabaseUnusable, EventError, StoreError
 
 # How long a reply is remembered under (sender, id): a retry sent before midnight and
 # answered after it still finds its first reply. Older ones are pruned (events never).
 REPLY_WINDOW = dt.timedelta(hours=36)
+BOOKING_KINDS = tuple(cls.KIND for cls in BOOKING_EVENTS)
 
 
 class Reply:
@@ -108,6 +109,20 @@ class Store:
         first; DatabaseUnusable, naming the file and the row, for a row that is no event
         (antrian/queue/events.py decodes it)."""
         return _rows(self.db, self.path, day or self.latest_day())
+
+    def booking_events(self, since: str, before: str) -> list[Event]:
+        """The events of the business days `since` <= day < `before` (ISO dates) that the book
+        of bookings needs (antrian/queue/bookings.py): bookings, cancels, expiries, check-ins."""
+        out = []
+        for row_id, at, kind, data in self.db.execute(
+                "SELECT id, at, kind, data FROM events WHERE day >= ? AND day < ? AND (kind IN (?, ?, ?) "
+                "OR (kind = 'issued' AND data LIKE '%\"booking\"%')) ORDER BY id",
+                (since, before, *BOOKING_KINDS)):
+            try:
+                out.append(from_row(kind, at, data))
+            except EventError as exc:
+                raise DatabaseUnusable(f"{self.path}: events row {row_id}: {exc}") from None
+        return out
 
     def last_seq(self) -> int:
         return self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]

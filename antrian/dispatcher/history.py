@@ -20,6 +20,8 @@ from antrian.site import Config
 
 log = logging.getLogger("antrian.dispatcher")
 
+BOOKING_MARGIN_DAYS = 2
+
 
 def rebuild(config: Config, store: Store) -> Engine:
     """The engine as the store has it: the latest business day replayed."""
@@ -35,6 +37,11 @@ def rebuild(config: Config, store: Store) -> Engine:
             from None
     rows = store.rows(day)
     try:
+        # The bookings a day before could still be open: booked up to the longest days_ahead
+        # before, and a day's worth after for one that expires late.
+        ahead = max((s.booking.days_ahead for s in config.services.values() if s.booking), default=0)
+        since = (opened - dt.timedelta(days=ahead + BOOKING_MARGIN_DAYS)).isoformat()
+        engine.bookings.load(store.booking_events(since, day))
         engine.replay(opened, [event for _, event in rows])
     except TransitionError as exc:
         where = f"events row {rows[exc.position][0]}" if exc.position is not None else f"the day {day}"

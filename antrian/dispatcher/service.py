@@ -30,6 +30,7 @@ from antrian.adapters.link import DeviceStatus
 from antrian.adapters.mqtt import Connection, device_client
 from antrian.adapters.store import Reply, Store, StoreError
 from antrian.dispatcher import history, queues
+from antrian.dispatcher.bookings import READS, BookingDesk
 from antrian.dispatcher.clock import DayClock, Steady, remembered, system_steady
 from antrian.dispatcher.guard import Guard
 from antrian.dispatcher.publish import TICK_SECONDS, Publisher, last_of_quota
@@ -79,6 +80,7 @@ class Dispatcher:
         self.guard = Guard(config, clear=lambda topic: self.connection.client.publish(
             topic, b"", qos=protocol.QOS, retain=True))
         self.queues = queues.QueueLists(config, store)  # the queue lists and the tickets' links
+        self.bookings = BookingDesk(config)  # BookingRequests (bookings.py)
         self.engine = self._rebuild()
         # The business day and the stamps never go back (clock.py); its memory is the store's.
         self.days = DayClock(self.clock, steady, remembered(store.meta, self._latest_at()))
@@ -191,6 +193,13 @@ class Dispatcher:
             self.engine.apply(opened)
             batch.events.append(opened)
             republish = True
+        # Bookings whose check-in window ended expire now, also those that ended while the
+        # dispatcher was down (booking no-shows).
+        expired = self.engine.expire_due(now)
+        if expired.events:
+            self.engine.apply_all(expired.events)
+            batch.events.extend(expired.events)
+            log.info("dispatcher: %d booking(s) not checked in expired", len(expired.events))
         for topic, payload in messages:
             if topic == "__stop__":
                 continue
@@ -235,13 +244,15 @@ class Dispatcher:
         """`now`: the batch's stamp; `wall`: the wall clock, which a request's own time is
         judged against (the kiosk's clock follows the server's wall clock, not its stamps)."""
         parsed = protocol.parse_topic(self.site, topic)
-        if parsed is None or parsed.kind not in ("kiosk_request", "counter_command", "survey"):
+        if parsed is None or parsed.kind not in ("kiosk_request", "counter_command", "survey", "booking_request"):
             log.warning("dispatcher: ignored a message on unexpected topic %r", topic[:200])
             return
         if parsed.kind == "kiosk_request":
             sender, reply_topic = f"kiosk/{parsed.entity}", protocol.kiosk_reply(self.site, parsed.entity)
         elif parsed.kind == "counter_command":
             sender, reply_topic = f"counter/{parsed.entity}", protocol.counter_reply(self.site, parsed.entity)
+        elif parsed.kind == "booking_request":
+            sender, reply_topic = f"booking/{parsed.entity}", protocol.booking_reply(self.site, parsed.entity)
         else:
             sender, reply_topic = f"survey/{parsed.entity}", None
 
@@ -252,6 +263,8 @@ class Dispatcher:
                 msg = protocol.parse_request(obj)
             elif parsed.kind == "counter_command":
                 msg = protocol.parse_command(obj)
+            elif parsed.kind == "booking_request":
+                msg = protocol.parse_booking(obj)
             else:
                 msg = protocol.parse_survey(obj)
         except protocol.ProtocolError as exc:
@@ -285,8 +298,19 @@ class Dispatcher:
             self._remember(batch, key, "", b"", now)
             return
 
+        if parsed.kind == "booking_request":  # decided and applied in bookings.py
+            outcome, body = self.bookings.decide(self.engine, msg, now)
+            batch.events.extend(outcome.events)
+            encoded = protocol.encode(body)
+            if msg.action not in READS:
+                self._remember(batch, key, reply_topic, encoded, now)
+            batch.outgoing.append((reply_topic, encoded, msg.action not in READS))
+            return
+
         try:
-            if parsed.kind == "kiosk_request":
+            if parsed.kind == "kiosk_request" and msg.booking is not None:  # a booking's check-in
+                outcome = self.engine.check_in(msg.booking, msg.priority, now)
+            elif parsed.kind == "kiosk_request":
                 outcome = self.engine.issue(msg.service, msg.priority, now)
             else:
                 outcome = self.engine.command(parsed.entity, msg.action, msg.args, now)

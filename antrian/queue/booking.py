@@ -176,8 +176,12 @@ class BookingDesk:
                                nik=nik),))
 
     def find_booking(self: Engine, code: str, phone: str | None = None) -> str:
-        """The canonical code of a known booking (and its phone's, when given); QueueError else."""
-        b = self.bookings.get(code)
+        """The canonical code of a known booking as typed (codes.parse) -- and its phone's,
+        when given; QueueError else."""
+        canonical = codes.parse(code)
+        if canonical is None:
+            raise QueueError("unknown_booking", "Kode reservasi tidak valid; periksa kembali kodenya")
+        b = self.bookings.get(canonical)
         if b is None or (phone is not None and b.phone != phone):
             raise QueueError("unknown_booking", UNKNOWN)
         return b.code

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 from antrian.errors import TransitionError
 from antrian.queue.codes import display
-from antrian.queue.events import Booked, BookingCancelled, BookingExpired, BookingStatus, Event, Issued
+from antrian.queue.events import BOOKING_EVENTS, Booked, BookingCancelled, BookingExpired, BookingStatus, Event, Issued
 from antrian.queue.rules import iso
 from antrian.site import Config, Service
 
@@ -164,11 +164,12 @@ class Bookings:
         """Apply the booking events of the days before the engine's (the rebuild at start);
         the walk-in tickets among them are not the book's business."""
         for e in events:
-            if isinstance(e, Issued) and e.booking is None:
+            if isinstance(e, Issued) and e.booking is None or not isinstance(e, (*BOOKING_EVENTS, Issued)):
                 continue
-            if isinstance(e, (Booked, BookingCancelled, BookingExpired, Issued)):
-                self.check(e)
-                self.apply(e)
+            if not isinstance(e, Booked) and (e.booking if isinstance(e, Issued) else e.code) not in self.by_code:
+                continue  # of a booking made before the days loaded: long over
+            self.check(e)
+            self.apply(e)
 
     def payload(self, code: str) -> dict[str, Any]:
         """The Booking of the wire contract (docs/protocol.md), without personal data."""

@@ -23,6 +23,8 @@ import hmac
 import re
 import secrets
 
+from antrian.protocol import nik_digits, phone_digits  # what a citizen types, read once
+
 __all__ = ["ALPHABET", "CHECK_SYMBOLS", "PREFIX", "check_char", "display", "new_code", "parse", "nik_digits",
            "person_key", "phone_digits"]
 
@@ -32,7 +34,6 @@ PREFIX = "RSV"
 LENGTH = 8
 _VALUE = {ch: i for i, ch in enumerate(CHECK_SYMBOLS)}
 _READINGS = str.maketrans({"I": "1", "L": "1", "O": "0"})
-_NIK = re.compile(r"^\d{16}$")
 
 
 def check_char(body: str) -> str:
@@ -63,27 +64,6 @@ def parse(text: object) -> str | None:
         return None
     body, check = clean[:LENGTH], clean[LENGTH:]
     return clean if check in _VALUE and check_char(body) == check else None
-
-
-def phone_digits(text: object) -> str | None:
-    """An Indonesian mobile number as digits starting 08 (``+62 812-3456-7890`` -> 081234567890),
-    or None if it is not one."""
-    if not isinstance(text, str) or len(text) > 30:
-        return None
-    digits = re.sub(r"[\s\-().]", "", text)
-    if digits.startswith("+62"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("62"):
-        digits = "0" + digits[2:]
-    return digits if re.fullmatch(r"08\d{7,11}", digits) else None
-
-
-def nik_digits(text: object) -> str | None:
-    """A NIK (16 digits, spaces allowed), or None."""
-    if not isinstance(text, str) or len(text) > 30:
-        return None
-    digits = re.sub(r"\s", "", text)
-    return digits if _NIK.match(digits) else None
 
 
 def person_key(secret: bytes, kind: str, value: str) -> str:
