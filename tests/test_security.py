@@ -79,7 +79,8 @@ def grants(user: str) -> tuple[list[str], list[str]]:
         if user == "web1":  # and drives the counters from the officers' console (any counter: the
             return (own + [protocol.counter_command(SITE, "+")],  # binding is the app's check, web/loket.py)
                     reads + [protocol.kiosk_reply(SITE, "+"), protocol.counter_reply(SITE, "+")])
-        return own + [protocol.survey(SITE, user)], reads
+        return (own + [protocol.survey(SITE, user), protocol.booking_request(SITE, user)],  # and books
+                reads + [protocol.booking_reply(SITE, user)])
     raise AssertionError(f"no grants written out for {user}")
 
 

@@ -28,8 +28,9 @@ def acl(config, user: str) -> list[tuple[str, str]]:
     topics = [("read", protocol.board(site)), ("read", protocol.call(site)), ("read", protocol.catalog(site)),
               ("read", protocol.counter_state(site, "+")), ("read", protocol.status(site, "+")),
               ("read", protocol.queue_list(site, "+")), ("read", protocol.stats(site))]
-    if public:
-        topics.append(("write", protocol.survey(site, user)))
+    if public:  # and the citizens' bookings (/reservasi), on its own booking topics
+        topics += [("write", protocol.survey(site, user)), ("write", protocol.booking_request(site, user)),
+                   ("read", protocol.booking_reply(site, user))]
     else:
         topics += [("read", protocol.kiosk_reply(site, "+")), ("write", protocol.counter_command(site, "+")),
                    ("read", protocol.counter_reply(site, "+"))]
