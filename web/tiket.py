@@ -43,7 +43,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from antrian import links, protocol
-from antrian.tools.ikm import ELEMENT_NAMES, QUICK_LABELS
+from antrian.skm import ELEMENTS
+from antrian.tools.ikm import QUICK_LABELS
 from web.hub import Event
 from web.stream import Message, event_stream, message
 from web.tiket_status import Memory, View, status
@@ -57,7 +58,6 @@ log = logging.getLogger("antrian.web")
 
 KINDS = ("board", "call", "counter", "queue", "catalog", "broker", "dispatcher")
 FINAL = ("done", "absent")
-ELEMENT_SCALE = ("Tidak baik", "Kurang baik", "Baik", "Sangat baik")
 SURVEY_NOTICE = {
     "pilih": "Silakan pilih salah satu nilai kepuasan.",
     "lengkapi": "Jawab kesembilan unsur, atau kosongkan semuanya.",
@@ -113,7 +113,7 @@ class Tiket:
         response = self.web.render(
             request, "tiket.html", token=token, status=status, csrf=self.csrf(token), notice=notice,
             labels=[(score, QUICK_LABELS[score]) for score in (4, 3, 2, 1)],
-            elements=list(ELEMENT_NAMES.items()), scale=list(enumerate(ELEMENT_SCALE, start=1)))
+            elements=ELEMENTS)
         # No store: a ticket is live.
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -153,7 +153,7 @@ class Tiket:
             raise HTTPException(403)
         back = f"/t/{token}"
         score = _score(form.get("score"))
-        answers = {code: _score(form.get(code)) for code in ELEMENT_NAMES}
+        answers = {e.code: _score(form.get(e.code)) for e in ELEMENTS}
         given = [v for v in answers.values() if v is not None]
         if score is None:
             return RedirectResponse(f"{back}?survei=pilih#survei", 303)
