@@ -11,6 +11,7 @@ says the example is shortened.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -32,6 +34,10 @@ DOC_ADDRESS = "-h 127.0.0.1 -p 11883"
 DOC_PORT = "11883"
 BLOCK_TIMEOUT = 10.0
 NUMBER = re.compile(r"^[A-Z]{1,2}-\d{3,4}$")
+# The booking examples are for tomorrow in the site's zone, written as this day in the doc;
+# a booking code in the doc stands for any code of that form (codes are random).
+DOC_DAY = "2026-11-24"
+BOOKING_CODE = re.compile(r"^RSV-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z*~$=]$")
 # Values that depend on the clock, the release or the catalog's 5 s throttle: type only
 # (a ticket's link holds its business day).
 VOLATILE = {"issued_at", "business_day", "updated_at", "at", "version", "quota_left", "link"}
@@ -119,6 +125,8 @@ def assert_shape(expected: Any, actual: Any, shortened: bool, path: str = "$") -
             assert len(expected) == len(actual), f"{path}: doc shows {len(expected)} items, dispatcher {len(actual)}"
         for i, value in enumerate(expected):
             assert_shape(value, actual[i], shortened, f"{path}[{i}]")
+    elif isinstance(expected, str) and BOOKING_CODE.match(expected):
+        assert isinstance(actual, str) and BOOKING_CODE.match(actual), f"{path}: doc {expected!r}, dispatcher {actual!r}"
     else:
         assert type(actual) is type(expected) and actual == expected, f"{path}: doc {expected!r}, dispatcher {actual!r}"
 
@@ -162,7 +170,8 @@ def test_the_doc_covers_the_whole_contract(doc):
     kinds = {protocol.parse_topic(SITE, t).kind for e in examples(doc) for t in e.topics
              if protocol.parse_topic(SITE, t)}
     assert kinds == {"kiosk_request", "kiosk_reply", "counter_command", "counter_reply", "counter_state",
-                     "board", "call", "survey", "status", "catalog", "queue_list"}
+                     "board", "call", "survey", "status", "catalog", "queue_list", "booking_request",
+                     "booking_reply"}
     for action in ACTIONS:
         assert f"### {action}\n" in doc, action
         assert f'"action":"{action}"' in doc, f"no runnable example of {action}"
@@ -170,7 +179,8 @@ def test_the_doc_covers_the_whole_contract(doc):
         assert f"| `{code}` |" in doc, code
     for name in ("kiosk/{kiosk}/request", "kiosk/{kiosk}/reply", "counter/{counter}/command",
                  "counter/{counter}/reply", "counter/{counter}/state", "board", "call", "survey/{device}",
-                 "status/{device}", "catalog", "queue/{service}"):
+                 "status/{device}", "catalog", "queue/{service}", "booking/{device}/request",
+                 "booking/{device}/reply"):
         assert f"`antrian/{{site}}/{name}`" in doc, name
 
 
@@ -185,7 +195,8 @@ def test_the_doc_examples_run_in_order_against_a_live_dispatcher(doc, run_dispat
 
     first_replies: dict[tuple[str, str], str] = {}
     surveys = []
-    for example in examples(doc):
+    tomorrow = (dt.datetime.now(ZoneInfo("Asia/Makassar")) + dt.timedelta(days=1)).date().isoformat()
+    for example in examples(doc.replace(DOC_DAY, tomorrow)):
         where = f"docs/protocol.md:{example.line}"
         result = run(example.script.replace(DOC_PORT, str(broker.port)), example.line)
         assert result.returncode == 0, f"{where}: exit status {result.returncode}\n{result.stdout}\n{result.stderr}"
@@ -206,8 +217,10 @@ def test_the_doc_examples_run_in_order_against_a_live_dispatcher(doc, run_dispat
         except json.JSONDecodeError:
             sent_id = None
         assert actual["id"] == sent_id, where
-        if actual["ok"]:
+        if actual["ok"] and "ticket" in actual:
             assert actual["ticket"] is None or NUMBER.match(actual["ticket"]["number"]), where
+        elif actual["ok"]:  # a booking reply: slots, or a Booking
+            assert "slots" in actual or BOOKING_CODE.match(actual["booking"]["code"]), where
         else:
             assert actual["error"]["code"] in protocol.ERROR_CODES and actual["error"]["message"], where
         if sent_id is not None:

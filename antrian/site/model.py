@@ -142,6 +142,8 @@ class BookingRules:
         for start, end in spans:
             at = dt.datetime.combine(dt.date.min, start)
             close = dt.datetime.combine(dt.date.min, end)
+            if end == dt.time.max:  # 24:00, the end of the day
+                close = dt.datetime.combine(dt.date.min + dt.timedelta(days=1), dt.time())
             while at + step <= close:
                 out.append(at.time())
                 at += step
