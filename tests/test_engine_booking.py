@@ -327,3 +327,19 @@ def test_phone_numbers_and_niks_are_kept_as_keyed_hashes():
     assert codes.phone_digits("12345") is None and codes.nik_digits("7404 0101 0101 0001") == "7404010101010001"
     key = codes.person_key(SECRET, "phone", "081234567890")
     assert "081234567890" not in key and key != codes.person_key(b"t" * 32, "phone", "081234567890")
+
+
+def test_a_day_replayed_alone_takes_the_check_ins_of_bookings_made_before_it():
+    # A report replays one business day through a fresh engine, without the earlier days
+    # the bookings were made on: their check-ins, cancels and expiries still apply.
+    d = desk(day=MONDAY - dt.timedelta(days=1), hour=20)
+    code = d.book("09:00", day=MONDAY, person=1)
+    other = d.book("10:00", day=MONDAY, person=2)
+    d.at(8, 40)
+    d.check_in(code)
+    d.at(11, 0)
+    d.run(lambda: d.engine.expire_due(d.now))
+    monday = [e for e in d.events if e.at.date() == MONDAY]
+    alone = Engine(CONFIG)
+    alone.replay(MONDAY, monday)
+    assert alone.ticket("A-001")["booking"] == codes.display(code) and other not in alone.bookings.by_code

@@ -124,6 +124,8 @@ class Bookings:
         """TransitionError unless the table allows `e` for its booking."""
         code = e.booking if isinstance(e, Issued) else e.code
         b = self.by_code.get(code)
+        if b is None and not isinstance(e, Booked):
+            return  # a booking made on a day this engine was not given (one day replayed for a report)
         before = b.status if b is not None else None
         if (before, type(e)) not in BOOKING_TRANSITIONS:
             raise TransitionError(f"{e.kind} at {e.at.isoformat()} (booking {code}): "
@@ -146,7 +148,9 @@ class Bookings:
             heapq.heappush(self._deadlines, (checkin_window(self.config, b.service, b.date, slot)[1], b.code))
             return
         code = e.booking if isinstance(e, Issued) else e.code
-        b = self.by_code[code]
+        b = self.by_code.get(code)
+        if b is None:
+            return  # see check
         b.status = BOOKING_TRANSITIONS[(b.status, type(e))]
         if isinstance(e, Issued):
             b.ticket = e.number

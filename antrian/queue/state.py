@@ -198,8 +198,8 @@ class State:
         if e.booking is not None:
             self.bookings.apply(e)
             self.checked_in[e.service] += 1
-            b = self.bookings.get(e.booking)
-            queued_at = slot_start(self.config, b.date, b.slot)
+            b = self.bookings.get(e.booking)  # None: a day replayed without its bookings (a report)
+            queued_at = slot_start(self.config, b.date, b.slot) if b is not None else e.at
         t = _Ticket(e.number, e.service, e.service, e.priority, e.at, (queued_at, self._order), booking=e.booking)
         self.tickets[t.number] = t
         self._enqueue(t)
