@@ -240,10 +240,14 @@ def parse_request(obj: dict[str, Any]) -> Request:
     return Request(mid, service, _text(obj, "priority", mid, optional=True), _time(obj, "at", mid), booking)
 
 
-def request(msg_id: str, service: str, priority: str | None, at: dt.datetime | None = None) -> dict[str, Any]:
+def request(msg_id: str, service: str | None, priority: str | None, at: dt.datetime | None = None,
+            booking: str | None = None) -> dict[str, Any]:
     """A kiosk's Request; `at`, when the citizen pressed, lets the dispatcher answer
-    `expired` to one that arrives after the citizen has gone."""
+    `expired` to one that arrives after the citizen has gone. With `booking` (a code as
+    typed or scanned) and no service: the check-in of an online booking."""
     body: dict[str, Any] = {"id": msg_id, "service": service, "priority": priority}
+    if booking is not None:
+        body = {"id": msg_id, "booking": booking, "priority": priority}
     if at is not None:
         body["at"] = at.isoformat(timespec="seconds")
     return body

@@ -25,7 +25,7 @@ import secrets
 
 from antrian.protocol import nik_digits, phone_digits  # what a citizen types, read once
 
-__all__ = ["ALPHABET", "CHECK_SYMBOLS", "PREFIX", "check_char", "display", "new_code", "parse", "nik_digits",
+__all__ = ["ALPHABET", "CHECK_SYMBOLS", "PREFIX", "check_char", "display", "qr_text", "new_code", "parse", "nik_digits",
            "person_key", "phone_digits"]
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -50,6 +50,13 @@ def new_code() -> str:
 def display(code: str) -> str:
     """``RSV-7K3M-Q2XA-5`` of a canonical code."""
     return f"{PREFIX}-{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def qr_text(code: str) -> str:
+    """What a booking's QR code holds: the code as shown, which a USB scanner types into the
+    kiosk like a keyboard (the kiosk parses it as typed). Drawing it is the wings' business
+    (web/bookingqr.py), so the core needs no image library."""
+    return display(code)
 
 
 def parse(text: object) -> str | None:

@@ -162,7 +162,7 @@ class Views:
                 services.append({"code": code, "prefix": s.prefix, "name": s.name, "open": reason is None,
                                  "closed_reason": reason, "quota_left": left,
                                  "requirements": list(s.requirements), "completion": s.completion, "fee": s.fee,
-                                 "target_wait_min": s.target_wait_min})
+                                 "target_wait_min": s.target_wait_min, "booking": _booking_terms(s)})
             agencies.append({"id": a.id, "name": a.name, "short_name": a.short_name, "color": a.color,
                              "services": services})
         return {"site": {"id": cfg.site.id, "name": cfg.site.name, "address": cfg.site.address,
@@ -176,3 +176,12 @@ class Views:
 
 def _order(t: _Ticket) -> tuple[dt.datetime, int]:
     return t.order
+
+
+def _booking_terms(svc: Any) -> dict[str, Any] | None:
+    """What the public app needs to offer a service for booking (the site file's block), or None."""
+    b = svc.booking
+    if b is None or svc.quota is None:
+        return None
+    return {"slot_minutes": b.slot_minutes, "days_ahead": b.days_ahead, "opens_at": f"{b.opens_at:%H:%M}",
+            "checkin_early_min": b.checkin_early_min, "checkin_late_min": b.checkin_late_min}
