@@ -58,7 +58,7 @@ def test_the_example_offers_booking_for_ktp_kk_and_nib():
     booked = {code for code, s in config.services.items() if s.booking}
     assert booked == {"KTP", "KK", "NIB"}
     ktp = config.services["KTP"].booking
-    assert ktp.opens_at == dt.time(7) and ktp.places(200, len(ktp.starts(config.schedules["reguler"].days[0]))) == 60
+    assert ktp.opens_at == dt.time(7) and ktp.places(200, len(ktp.starts(config.schedules["reguler"].days[0]))) == 50
 
 
 def test_the_qr_code_holds_the_code_as_shown():
