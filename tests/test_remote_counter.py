@@ -17,12 +17,17 @@ from antrian import protocol
 from antrian.adapters.mosquitto import LocalBroker
 from antrian.adapters.mqtt import device_client, make_client
 from antrian.tools import broker_files
+import yaml
+
+from conftest import write_site
 from helpers import Endpoint, Recorder, rows
+from web_support import browser, chrome  # noqa: F401 (fixtures)
 
 SITE = "buton"
 COUNTER = "daring1"
 LOCATION = "Bilik Layanan Daring"
 OFFICER = "petugas-daring1"
+STAFF_APP = "web-daring"
 
 
 def central_broker(tmp_path: Path) -> tuple[LocalBroker, dict[str, str]]:
@@ -31,7 +36,7 @@ def central_broker(tmp_path: Path) -> tuple[LocalBroker, dict[str, str]]:
     reads every site and (to show the bridge stops it) may write any counter's commands."""
     folder = tmp_path / "central"
     folder.mkdir()
-    passwords = {user: f"{user}-{broker_files.new_password()}" for user in ("mpp-buton", "pusat", OFFICER)}
+    passwords = {user: f"{user}-{broker_files.new_password()}" for user in ("mpp-buton", "pusat", OFFICER, STAFF_APP)}
     (folder / "passwd").write_text("".join(f"{u}:{broker_files.hash_password(p)}\n" for u, p in passwords.items()))
     officer_reads = [protocol.counter_reply(SITE, COUNTER), protocol.counter_state(SITE, COUNTER),
                      protocol.queue_list(SITE, "+"), protocol.board(SITE), protocol.call(SITE),
@@ -40,7 +45,11 @@ def central_broker(tmp_path: Path) -> tuple[LocalBroker, dict[str, str]]:
         f"user mpp-buton\ntopic readwrite {protocol.site_filter(SITE)}\n\n"
         "user pusat\ntopic read antrian/#\ntopic write antrian/+/counter/+/command\n\n"
         f"user {OFFICER}\ntopic write {protocol.counter_command(SITE, COUNTER)}\n"
-        + "".join(f"topic read {t}\n" for t in officer_reads))
+        + "".join(f"topic read {t}\n" for t in officer_reads)
+        # The remote officers' staff app, as docs/operations.md writes its ACL.
+        + f"\nuser {STAFF_APP}\ntopic write {protocol.counter_command(SITE, COUNTER)}\n"
+        f"topic write {protocol.status(SITE, STAFF_APP)}\n"
+        + "".join(f"topic read {t}\n" for t in [*officer_reads, protocol.stats(SITE)]))
 
     def render(port: int, data_dir: Path, bind: str, user: str) -> str:
         return "\n".join([f"listener {port} {bind}", "allow_anonymous false", f"password_file {folder / 'passwd'}",
@@ -207,3 +216,73 @@ def wait_converged(centre, passwords, host, port, site, timeout: float = 20.0) -
             return
         assert time.monotonic() < deadline, f"the centre did not converge:\n{json.dumps(remote)}\n{json.dumps(local)}"
         time.sleep(0.5)
+
+
+def test_the_officers_console_at_the_centre_calls_at_the_site(secure_site, tmp_path, browser, monkeypatch):  # noqa: F811
+    """The staff app (/loket) of the remote officers runs against the central broker only,
+    with the centre's ACL of docs/operations.md; its NEXT calls at the site."""
+    from argon2 import PasswordHasher
+
+    from antrian.adapters.store import Store
+    from antrian.dispatcher import Dispatcher
+    from web import passwords as web_passwords, users
+    from web_support import ARTIFACTS, screenshot, start_in_process, text, wait
+
+    centre, passwords = central_broker(tmp_path)
+    centre.start()
+    (tmp_path / "central.password").write_text(passwords["mpp-buton"] + "\n")
+    site = secure_site(central={"host": centre.host, "port": centre.port, "username": "mpp-buton",
+                                "password_file": str(tmp_path / "central.password")})
+    store = Store(tmp_path / "antrian.db", site.config.tz)
+    dispatcher = Dispatcher(site.config, store)
+    # The office's copy of the site file: its broker is the centre, its staff app a device of its own.
+    office = tmp_path / "kantor"
+    (office / "credentials").mkdir(parents=True)
+    (office / "credentials" / f"{STAFF_APP}.password").write_text(passwords[STAFF_APP] + "\n")
+    (office / "credentials" / "site.secret").write_bytes((site.creds / "site.secret").read_bytes())  # its sessions
+    raw = yaml.safe_load(Path(site.path).read_text(encoding="utf-8"))
+    raw["broker"] = {"host": centre.host, "port": centre.port, "credentials_dir": str(office / "credentials")}
+    raw["devices"].append({"id": STAFF_APP, "role": "web", "name": "Aplikasi staf DPMPTSP (loket daring)"})
+    office_site = write_site(office / "site.yaml", raw)
+    monkeypatch.setattr(web_passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    people = office / "web-users"
+    users.update(people, lambda known: {"andi": users.Entry(users.StaffUser("andi", "petugas", (COUNTER,)),
+                                                            users.hash_password("Sandi-Daring-2026"))}, create=True)
+    kiosk = app = None
+    try:
+        dispatcher.start(site.broker.host, site.broker.port)
+        kiosk = Endpoint("kiosk1", protocol.kiosk_request(SITE, "kiosk1"), protocol.kiosk_reply(SITE, "kiosk1"),
+                         site.broker.host, site.broker.port, client=device_client(site.config, "kiosk1", "kiosk"))
+        for i in range(2):
+            assert kiosk.ask({"id": f"k{i}", "service": "IZIN", "priority": None}, retry=2)["ok"]
+        app = start_in_process(office_site, STAFF_APP, centre, people)
+        deadline = time.monotonic() + 20
+        while not (app.web.hub.catalog and app.web.hub.dispatcher.online):
+            assert time.monotonic() < deadline, "the staff app at the centre did not get the site's retained state"
+            time.sleep(0.05)
+        browser.get(app.url + f"/loket/{COUNTER}")
+        wait(browser, lambda d: "/masuk" in d.current_url)
+        browser.find_element("css selector", "#nama").send_keys("andi")
+        browser.find_element("css selector", "#sandi").send_keys("Sandi-Daring-2026")
+        browser.find_element("css selector", "#masuk").click()
+        wait(browser, lambda d: d.current_url.endswith(f"/loket/{COUNTER}"), timeout=10)
+        wait(browser, lambda d: bool(d.find_elements("css selector", "#sambungan.live"))
+             and text(d, "#status") not in ("Menunggu data…", None), timeout=15)
+        wait(browser, lambda d: d.execute_script("const b = document.getElementById('b-call_next'); return b && !b.disabled"),
+             timeout=10)
+        browser.execute_script("document.getElementById('b-call_next').click()")
+        wait(browser, lambda d: (text(d, "#nomor") or "") == "M-001", timeout=15)
+        assert rows(tmp_path / "antrian.db", "SELECT number FROM events WHERE kind = 'called' AND counter = ?",
+                    COUNTER) == [("M-001",)]
+        wait(browser, lambda d: d.execute_script(
+            "return Array.from(document.querySelectorAll('#menunggu li.baris .no'), e => e.textContent)") == ["M-002"],
+            timeout=10)
+        screenshot(browser, ARTIFACTS / "web-loket-daring-1366x768.png", 1366, 768)
+    finally:
+        if app is not None:
+            app.stop()
+        if kiosk is not None:
+            kiosk.close()
+        dispatcher.stop()
+        store.close()
+        centre.stop()
