@@ -129,6 +129,14 @@ def test_a_booking_expires_at_the_end_of_its_window_also_after_a_restart(run_dis
     looked = client.send(REQUEST, {"id": "l1", "action": "lookup", "code": code}, REPLY)
     assert looked["booking"]["status"] == "expired"
     assert len(rows(tmp_path / "antrian.db", "SELECT kind FROM events WHERE kind = 'booking_expired'")) == 1
+    # and while it runs: the next day's booking expires within a tick of its window's end
+    clock.at = dt.datetime.combine(MONDAY + dt.timedelta(days=1), dt.time(9, 15, 1), tzinfo=TZ)
+    deadline = time.monotonic() + scaled(10)
+    while len(rows(tmp_path / "antrian.db", "SELECT kind FROM events WHERE kind = 'booking_expired'")) < 2:
+        assert time.monotonic() < deadline, "the second booking did not expire"
+        time.sleep(0.1)
+    assert rows(tmp_path / "antrian.db", "SELECT day FROM events WHERE kind = 'booking_expired' ORDER BY id") == [
+        (MONDAY.isoformat(),), ((MONDAY + dt.timedelta(days=1)).isoformat(),)]
 
 
 def race(broker, site_file, tmp_path, kill: bool) -> None:

@@ -343,3 +343,19 @@ def test_a_day_replayed_alone_takes_the_check_ins_of_bookings_made_before_it():
     alone = Engine(CONFIG)
     alone.replay(MONDAY, monday)
     assert alone.ticket("A-001")["booking"] == codes.display(code) and other not in alone.bookings.by_code
+
+
+def test_settled_bookings_of_past_days_are_forgotten_and_open_ones_still_expire():
+    d = desk()
+    done, missed = d.book("09:00", person=1), d.book("10:00", person=2)
+    d.at(8, 40)
+    d.check_in(done)
+    # the dispatcher was down from 09:00 Monday until Wednesday: the new day opens first
+    d.at(8, 0, day=MONDAY + dt.timedelta(days=2))
+    d.open_day()
+    assert done not in d.engine.bookings.by_code and missed in d.engine.bookings.by_code
+    expired = d.run(lambda: d.engine.expire_due(d.now))
+    assert [e.code for e in expired.events] == [missed]
+    d.at(8, 0, day=MONDAY + dt.timedelta(days=4))
+    d.open_day()
+    assert not d.engine.bookings.by_code and not d.engine.bookings.taken and not d.engine.bookings.people

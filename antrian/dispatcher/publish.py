@@ -85,11 +85,11 @@ class Publisher:
 
 
 def last_of_quota(config: Config, engine: Engine, event: Event) -> bool:
-    """Whether *event* issued the last ticket of its service's quota."""
-    if not isinstance(event, Issued):
+    """Whether *event* issued the last walk-in ticket of its service's quota."""
+    if not isinstance(event, Issued) or event.service not in config.services:
         return False
-    quota = config.services[event.service].quota
-    return quota is not None and engine.issued_count(event.service) >= quota
+    quota = engine.walk_in_quota(event.service)  # the walk-ins' part, what the kiosk offers
+    return quota is not None and engine.walk_ins(event.service) >= quota
 
 
 def _openings(catalog: dict[str, Any]) -> list[tuple[str, bool, Any]]:

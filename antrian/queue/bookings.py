@@ -98,6 +98,21 @@ class Bookings:
         self._deadlines: list[tuple[dt.datetime, str]] = []  # (check-in until, code), lazily pruned
         self.no_shows: Counter[tuple[str, dt.date]] = Counter()
 
+    def forget_before(self, day: dt.date) -> None:
+        """Drop the bookings of days before `day` that are settled: over, and a running
+        dispatcher must not keep every booking of every day (a restart loads only recent
+        days anyway). One still booked stays until it has expired (a booking no-show)."""
+        old = [b for b in self.by_code.values() if b.date < day and b.status != B.BOOKED]
+        open_days = {(b.service, b.date) for b in self.by_code.values() if b.date < day and b.status == B.BOOKED}
+        for b in old:
+            del self.by_code[b.code]
+            for key in (b.phone, b.nik):
+                if key and self.people.get((key, b.service, b.date)) == b.code:
+                    del self.people[(key, b.service, b.date)]
+        for counts in (self.taken, self.day_taken, self.no_shows):
+            for key in [k for k in counts if k[1] < day and (k[0], k[1]) not in open_days]:
+                del counts[key]
+
     def get(self, code: str) -> _Booking | None:
         return self.by_code.get(code)
 

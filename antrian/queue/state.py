@@ -185,6 +185,7 @@ class State:
 
     def _on_day(self, e: DayStarted) -> None:
         self._reset_day(e.day)
+        self.bookings.forget_before(e.day - dt.timedelta(days=1))  # yesterday's still looked up
 
     def _on_issued(self, e: Issued) -> None:
         if e.service not in self.config.services:
