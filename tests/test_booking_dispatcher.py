@@ -197,3 +197,48 @@ def test_100_concurrent_bookings_for_the_last_10_places_give_exactly_10(broker, 
 
 def test_the_race_with_the_dispatcher_killed_with_9_in_the_middle(broker, tmp_path):
     race(broker, site(tmp_path, quota=20, share=0.5, capacity=10), tmp_path, kill=True)
+
+
+BOOKING_REQUESTS = [
+    # (the request, the parsed fields or the bad_request message)
+    ({"id": "a", "action": "slots", "service": "KTP", "date": "2026-11-24"},
+     {"service": "KTP", "date": dt.date(2026, 11, 24)}),
+    ({"id": "a", "action": "book", "service": "KTP", "date": "2026-11-24", "slot": "09:30", "name": " Budi ",
+      "phone": "+62 812-3456-7890", "nik": "7404 0155 0190 0001"},
+     {"service": "KTP", "date": dt.date(2026, 11, 24), "slot": dt.time(9, 30), "name": "Budi",
+      "phone": "081234567890", "nik": "7404015501900001"}),
+    ({"id": "a", "action": "book", "service": "KTP", "date": "2026-11-24", "slot": "09:30", "name": "Budi",
+      "phone": "081234567890", "nik": ""}, {"nik": None}),
+    ({"id": "a", "action": "cancel", "code": "rsv 7k3m q2xa t", "phone": "081234567890"},
+     {"code": "rsv 7k3m q2xa t", "phone": "081234567890"}),
+    ({"id": "a", "action": "lookup", "code": "RSV-7K3M-Q2XA-T"}, {"code": "RSV-7K3M-Q2XA-T"}),
+    ({"id": "a", "action": "reserve"}, "Permintaan 'reserve' tidak dikenal"),
+    ({"id": "a", "action": "slots", "service": "KTP", "date": "24-11-2026"},
+     "Kolom 'date' harus berupa tanggal seperti 2026-12-07"),
+    ({"id": "a", "action": "book", "service": "KTP", "date": "2026-11-24", "slot": "9.30", "name": "Budi",
+      "phone": "081234567890"}, "Kolom 'slot' harus berupa jam seperti 09:30"),
+    ({"id": "a", "action": "book", "service": "KTP", "date": "2026-11-24", "slot": "09:30", "name": "   ",
+      "phone": "081234567890"}, "Nama harus diisi"),
+    ({"id": "a", "action": "book", "service": "KTP", "date": "2026-11-24", "slot": "09:30", "name": "Budi",
+      "phone": "081234567890", "nik": "12345"}, "NIK harus 16 angka"),
+    ({"id": "a", "action": "cancel", "code": "RSV-7K3M-Q2XA-T"}, "Nomor HP tidak valid (contoh: 0812 3456 7890)"),
+]
+
+
+def test_booking_requests_are_checked_for_their_action():
+    for obj, expected in BOOKING_REQUESTS:
+        if isinstance(expected, str):
+            try:
+                protocol.parse_booking(obj)
+            except protocol.ProtocolError as exc:
+                assert (exc.message, exc.msg_id) == (expected, "a"), obj
+            else:
+                raise AssertionError(f"accepted {obj}")
+        else:
+            parsed = protocol.parse_booking(obj)
+            assert {k: getattr(parsed, k) for k in expected} == expected, obj
+    # a kiosk's check-in: a code instead of a service
+    assert protocol.parse_request({"id": "k", "booking": "RSV-7K3M-Q2XA-T", "priority": None}).booking == \
+        "RSV-7K3M-Q2XA-T"
+    assert protocol.request("k", None, None, booking="RSV-7K3M-Q2XA-T") == {
+        "id": "k", "booking": "RSV-7K3M-Q2XA-T", "priority": None}

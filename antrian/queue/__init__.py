@@ -2,5 +2,6 @@
 
 No I/O and no clock of its own: the caller passes the time and stores the events.
 events.py says what can happen, rules.py where it may, state.py applies it and
-engine.py decides it; see docs/architecture.md.
+engine.py decides it; bookings.py and booking.py do the same for online bookings, and
+codes.py makes their codes; see docs/architecture.md.
 """
