@@ -126,7 +126,8 @@ def assert_shape(expected: Any, actual: Any, shortened: bool, path: str = "$") -
         for i, value in enumerate(expected):
             assert_shape(value, actual[i], shortened, f"{path}[{i}]")
     elif isinstance(expected, str) and BOOKING_CODE.match(expected):
-        assert isinstance(actual, str) and BOOKING_CODE.match(actual), f"{path}: doc {expected!r}, dispatcher {actual!r}"
+        assert isinstance(actual, str) and BOOKING_CODE.match(actual), \
+            f"{path}: doc {expected!r}, dispatcher {actual!r}"
     else:
         assert type(actual) is type(expected) and actual == expected, f"{path}: doc {expected!r}, dispatcher {actual!r}"
 
