@@ -152,7 +152,7 @@ def booking_fits(svc: dict, path: str, report: Report, context: dict) -> None:
         best = max(best, (count, day))
     if best[0] == 0 and any(week.values()):
         report(where, f"schedule {svc['schedule']!r} has no slot of {rules.slot_minutes} minutes on any day")
-    elif best[0] * rules.capacity < int(wanted + 1e-9):
+    elif best[0] and best[0] * rules.capacity < int(wanted + 1e-9):  # a schedule never open: no slot to fill
         report(join(where, "capacity"),
                f"{best[0]} slots × capacity {rules.capacity} = {best[0] * rules.capacity} bookings on {best[1]}, "
                f"fewer than share × quota = {rules.share:g} × {quota} = {int(wanted + 1e-9)}: raise capacity or "
