@@ -10,7 +10,12 @@ in its own session so Ctrl-C reaches only this one, which then stops them in ord
 - the board window (``antrian display --windowed``, board1; sound through ALSA when there
   is a sound card, else WAV files in ``DATA/mpp/audio/``),
 - a virtual counter panel (``python -m hardware.virtual``: on-screen buttons on mock GPIO
-  pins driving the real panel code, panel1 for Loket 1-4).
+  pins driving the real panel code, panel1 for Loket 1-4),
+- the two browser apps (``antrian web``): the staff app web1 (the head's dashboard, the
+  officers' console, the TV board board3) with a users file made here, ``kepala`` and
+  ``petugas`` (Loket 1-4) sharing one random password kept in ``DATA/mpp/web-password``,
+  and the public app publik1 (the citizen's live ticket), whose address on this machine
+  goes into every ticket's QR.
 
 The children read ``DATA/mpp/site.yaml``: the site file with kiosk1's printer and board1's
 WAV folder pointed here. With --always-open the dispatcher, the only reader of the opening
@@ -39,7 +44,7 @@ STOP_SECONDS = 8.0  # for a window to stop after SIGTERM, on the reference machi
 NUMBER = re.compile(rb"[A-Z]{1,2}-\d{3,4}")
 
 
-def site_file(config_path: Path, folder: Path, printer_port: int) -> Path:
+def site_file(config_path: Path, folder: Path, printer_port: int, web_listen: dict[str, str]) -> Path:
     """The site file for the children; only the dispatcher (in this process) reads the
     opening hours, and --always-open opens it with ``Config.always_open()``."""
     import yaml
@@ -51,9 +56,69 @@ def site_file(config_path: Path, folder: Path, printer_port: int) -> Path:
                                  "profile": device.get("printer", {}).get("profile", "TM-T20II")}
         if device.get("id") == "board1":
             device["wav_dir"] = str(folder / "audio")
+        if device.get("role") == "web":
+            device["listen"] = web_listen[device["id"]]
+            if device.get("public"):  # the QR of every ticket leads to this machine's public app
+                device["public_url"] = f"http://{_url_host(web_listen[device['id']])}"
     path = folder / "site.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def _url_host(listen: str) -> str:
+    host, _, port = listen.rpartition(":")
+    return f"{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+
+
+def web_addresses(config_path: Path, bind: str) -> dict[str, str]:
+    """HOST:PORT of each web app of the site file: its own port when it is free on *bind*,
+    else a free one (two MPPs on one laptop, or a port taken by something else)."""
+    import socket
+
+    import yaml
+
+    from antrian.adapters.mosquitto import free_port
+
+    raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    for device in raw.get("devices", ()):
+        if device.get("role") != "web":
+            continue
+        port = int(str(device.get("listen") or ("0:8081" if device.get("public") else "0:8080")).rpartition(":")[2])
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a TIME_WAIT is no owner
+            try:
+                s.bind((bind, port))
+            except OSError:
+                port = free_port()
+        out[device["id"]] = f"{bind}:{port}"
+    return out
+
+
+def web_users(folder: Path, config: Any) -> tuple[Path, str]:
+    """The staff app's users file for this machine: ``kepala`` and ``petugas`` (the counters
+    of the virtual panel), one random password made once and kept beside it."""
+    import secrets
+
+    from web.passwords import hash_password
+    from web.users import Entry, StaffUser, update
+
+    secret = folder / "web-password"
+    if not secret.exists():
+        secret.write_text(secrets.token_urlsafe(9) + "\n", encoding="utf-8")
+        secret.chmod(0o600)
+    password = secret.read_text(encoding="utf-8").strip()
+    counters = tuple(c for c in ("loket1", "loket2", "loket3", "loket4") if c in config.counters)
+    hashed = hash_password(password)
+    path = folder / "web-users"
+
+    def ours(users: dict[str, Any]) -> dict[str, Any]:  # users added by hand are kept
+        users["kepala"] = Entry(StaffUser("kepala", "kepala"), hashed)
+        users["petugas"] = Entry(StaffUser("petugas", "petugas", counters), hashed)
+        return users
+
+    update(path, ours, create=True)
+    return path, password
 
 
 class TicketFiles:
@@ -164,7 +229,8 @@ def run(config_path: str, data_dir: str, *, port: int, bind: str, always_open: b
         signal.signal(sig, lambda *_: stop.set())
 
     fake = FakePrinter().listen()
-    site = site_file(Path(config_path), folder, fake.port)
+    web_listen = web_addresses(Path(config_path), bind)
+    site = site_file(Path(config_path), folder, fake.port, web_listen)
     config = load(site)
     if always_open:
         config = config.always_open()
@@ -189,12 +255,24 @@ def run(config_path: str, data_dir: str, *, port: int, bind: str, always_open: b
                                                         "1280x720", "--state-dir", str(folder / "board1")], logs)))
         children.append(("panel", _child("panel", py + ["hardware.virtual", "--config", str(site), "--device",
                                                         "panel1", "--broker", address], logs)))
+        users, password = web_users(folder, config)
+        for device in web_listen:
+            children.append((device, _child(device, py + ["antrian.cli", "web", "--config", str(site), "--device",
+                                                          device, "--broker", address, "--users", str(users)],
+                                            logs)))
         print(f"Antrian MPP for {config.site.name} is running, the whole of it.")
         print(f"  broker    {broker.address} (log: {broker.log_path})")
         print(f"  database  {store.path}")
         print("  windows   the kiosk (kiosk1), the board (board1), a virtual panel (panel1: Loket 1-4)")
         print(f"  printer   {folder / 'tickets'} (each ticket as ESC/POS .bin and .png)")
         print(f"  sound     the default output, or WAV files in {folder / 'audio'}")
+        for device, listen in web_listen.items():
+            if config.devices[device].options.get("public"):
+                print(f"  public    http://{_url_host(listen)}/ (the citizen's live ticket: the QR on each ticket)")
+            else:
+                url = f"http://{_url_host(listen)}"
+                print(f"  staff     {url}/dasbor as kepala, {url}/loket as petugas (password {password}, "
+                      f"in {folder / 'web-password'}); TV board {url}/papan/board3")
         print(f"  logs      {logs}")
         print("Press Ctrl-C to stop.", flush=True)
         reported: set[str] = set()

@@ -247,7 +247,8 @@ def test_the_report_totals_add_up_and_match_the_store(events, morning):
 
 
 def test_up_whole_opens_every_device_and_stops_everything_on_ctrl_c(tmp_path):
-    """`./mpp start` with a screen: broker, dispatcher, kiosk, board and virtual panel, then Ctrl-C."""
+    """`./mpp start` with a screen: broker, dispatcher, kiosk, board, virtual panel and the two
+    browser apps, then Ctrl-C."""
     import signal
 
     from antrian import protocol
@@ -267,12 +268,19 @@ def test_up_whole_opens_every_device_and_stops_everything_on_ctrl_c(tmp_path):
         first = proc.stdout.readline()
         assert "is running" in first, proc.stderr.read() if proc.poll() is not None else first
         rec = Recorder("whole-test", topics=("antrian/buton/#",)).start("127.0.0.1", port)
-        for device in ("kiosk1", "board1", "panel1"):
+        for device in ("kiosk1", "board1", "panel1", "web1", "publik1"):
             rec.wait_for(protocol.status("buton", device), lambda m: m.json().get("online"), timeout=30)
         # A ticket from another kiosk, called at Loket 1: the board says it (into WAV files,
         # there is no sound card here) and the printer folder gets its picture.
         rec.publish_json(protocol.kiosk_request("buton", "kiosk2"), {"id": "t1", "service": "KTP", "priority": None})
-        rec.wait_for(protocol.kiosk_reply("buton", "kiosk2"), lambda m: m.json().get("ok"), timeout=10)
+        reply = rec.wait_for(protocol.kiosk_reply("buton", "kiosk2"), lambda m: m.json().get("ok"), timeout=10)
+        # Its QR leads to this machine's public app, which knows the ticket.
+        import urllib.request
+
+        link = reply.json()["ticket"]["link"]
+        assert link.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(link, timeout=scaled(10)) as page:
+            assert page.status == 200 and "A-001" in page.read().decode("utf-8")
         rec.publish_json(protocol.counter_command("buton", "loket1"), {"id": "c1", "action": "call_next"})
         rec.wait_for(protocol.call("buton"), lambda m: m.json()["number"] == "A-001", timeout=10)
         folder = data / "mpp"
