@@ -36,17 +36,8 @@
   let retry = null;    // {id, key} of the last press that got no reply
 
   // -- reading values of any shape --------------------------------------------------------
-  function txt(v) {
-    if (v === null || v === undefined) return "";
-    if (typeof v === "string") return v;
-    if (typeof v === "number" || typeof v === "boolean") return String(v);
-    let s;
-    try { s = JSON.stringify(v); } catch (e) { s = String(v); }
-    return s.length > 200 ? s.slice(0, 200) + "…" : s;
-  }
+  const { txt, obj, num } = window.AntrianNilai;  // nilai.js
   const arr = (v) => (Array.isArray(v) ? v : []);
-  const obj = (v) => (v && typeof v === "object" && !Array.isArray(v) ? v : {});
-  const num = (v) => (typeof v === "number" && isFinite(v) ? v : null);
   const own = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
   function h(tag, cls, text) {
     const el = document.createElement(tag);
