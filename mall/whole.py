@@ -44,12 +44,14 @@ STOP_SECONDS = 8.0  # for a window to stop after SIGTERM, on the reference machi
 NUMBER = re.compile(rb"[A-Z]{1,2}-\d{3,4}")
 
 
-def site_file(config_path: Path, folder: Path, printer_port: int, web_listen: dict[str, str]) -> Path:
-    """The site file for the children; only the dispatcher (in this process) reads the
-    opening hours, and --always-open opens it with ``Config.always_open()``."""
+def site_file(config_path: Path, folder: Path, printer_port: int, bind: str) -> tuple[Path, dict[str, str]]:
+    """The site file for the children, and the HOST:PORT of each web app in it; only the
+    dispatcher (in this process) reads the opening hours, and --always-open opens it with
+    ``Config.always_open()``."""
     import yaml
 
     raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    web_listen = web_addresses(raw, bind)
     for device in raw.get("devices", ()):
         if device.get("id") == "kiosk1":
             device["printer"] = {"connection": "network", "host": "127.0.0.1", "port": printer_port,
@@ -62,7 +64,7 @@ def site_file(config_path: Path, folder: Path, printer_port: int, web_listen: di
                 device["public_url"] = f"http://{_url_host(web_listen[device['id']])}"
     path = folder / "site.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
+    return path, web_listen
 
 
 def _url_host(listen: str) -> str:
@@ -70,21 +72,20 @@ def _url_host(listen: str) -> str:
     return f"{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
 
 
-def web_addresses(config_path: Path, bind: str) -> dict[str, str]:
+def web_addresses(raw: dict[str, Any], bind: str) -> dict[str, str]:
     """HOST:PORT of each web app of the site file: its own port when it is free on *bind*,
     else a free one (two MPPs on one laptop, or a port taken by something else)."""
     import socket
 
-    import yaml
-
     from antrian.adapters.mosquitto import free_port
+    from web.options import WebOptions
 
-    raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     out: dict[str, str] = {}
     for device in raw.get("devices", ()):
         if device.get("role") != "web":
             continue
-        port = int(str(device.get("listen") or ("0:8081" if device.get("public") else "0:8080")).rpartition(":")[2])
+        listen = device.get("listen") or WebOptions(public=bool(device.get("public"))).default_listen
+        port = int(str(listen).rpartition(":")[2])
         with socket.socket() as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a TIME_WAIT is no owner
             try:
@@ -229,8 +230,7 @@ def run(config_path: str, data_dir: str, *, port: int, bind: str, always_open: b
         signal.signal(sig, lambda *_: stop.set())
 
     fake = FakePrinter().listen()
-    web_listen = web_addresses(Path(config_path), bind)
-    site = site_file(Path(config_path), folder, fake.port, web_listen)
+    site, web_listen = site_file(Path(config_path), folder, fake.port, bind)
     config = load(site)
     if always_open:
         config = config.always_open()

@@ -20,7 +20,7 @@ site secret, so the page needs no database and a forged or unknown token is the 
 What the page shows of a ticket is derived in web/tiket_status.py from the retained
 state the hub holds (the Board's day, the calls, the counter states, the queue lists):
 waiting with how many are ahead and the estimated wait, called to a counter, absent,
-done, expired. One :class:`~web.tiket_status.View` is built per hub event and shared
+done, expired. One :class:`~web.tiket_status.View` is built per change of the hub and shared
 by every open ticket page.
 """
 
@@ -45,7 +45,6 @@ from starlette.routing import Route
 from antrian import links, protocol
 from antrian.skm import ELEMENTS
 from antrian.tools.ikm import QUICK_LABELS
-from web.hub import Event
 from web.stream import Message, event_stream, message
 from web.tiket_status import Memory, View, status
 
@@ -126,7 +125,7 @@ class Tiket:
         day, number = self.ticket_of(request.path_params["token"])
         sent: list[str] = []
 
-        def changed(event: Event | None = None) -> list[Message]:
+        def changed() -> list[Message]:
             status = self.status(day, number)
             key = repr(sorted(status.items()))
             if sent and sent[-1] == key:
@@ -134,10 +133,8 @@ class Tiket:
             sent[:] = [key]
             return [message("status", status)]
 
-        def convert(event: Event) -> list[Message]:
-            return changed(event)
-
-        return event_stream(self.web, request, kinds=KINDS, first=lambda _last: changed(), convert=convert)
+        return event_stream(self.web, request, kinds=KINDS, first=lambda _last: changed(),
+                            convert=lambda _event: changed())
 
     async def survey(self, request: Request) -> Response:
         token = request.path_params["token"]

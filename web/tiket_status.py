@@ -1,8 +1,8 @@
 """What a citizen's ticket page shows, derived from the hub's state (web/tiket.py serves it).
 
 :class:`View` is the hub's state at one moment indexed by ticket number: built once per
-hub event and shared by every ticket page that event wakes up (a call with 200 pages
-open is one index, not 200 scans). :class:`Memory` is what the app remembers across
+change of the hub's state (``Hub.version``) and shared by every open ticket page (a call
+with 200 pages open is one index, not 200 scans). :class:`Memory` is what the app remembers across
 views of the business day. :func:`status` puts them together for one ticket:
 
 1. the business day is the Board's; a token of an earlier day is ``expired``;
