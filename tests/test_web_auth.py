@@ -590,7 +590,7 @@ def test_a_petugas_of_a_counter_the_site_lacks_cannot_log_in(tmp_path, site, use
 
 def test_login_over_https_with_a_pair_made_by_make_ca(tmp_path, users, web_app):  # noqa: F811
     if shutil.which("openssl") is None:
-        pytest.skip("needs openssl")
+        pytest.skip("needs openssl (./mpp installs it; broker-config/make-ca.sh uses it)")
     tls = tmp_path / "tls"
     subprocess.run(["bash", str(ROOT / "broker-config" / "make-ca.sh"), str(tls)], check=True, capture_output=True,
                    timeout=60)
