@@ -42,7 +42,8 @@ class ProtocolError(AntrianError, ValueError):
 ERROR_CODES = ("bad_request", "unknown_service", "unknown_counter", "quota_exhausted", "service_closed",
                "counter_closed", "queue_empty", "not_serving", "recall_limit", "internal", "rate_limited",
                "expired", "slot_full", "booking_quota_exhausted", "booking_exists", "booking_closed",
-               "unknown_booking", "checkin_early", "checkin_late")
+               "unknown_booking", "checkin_early", "checkin_late",
+               "unknown_ticket")
 
 
 class QueueError(AntrianError, ValueError):

@@ -29,6 +29,14 @@ MAX_ID = 64
 ACTIONS = ("call_next", "recall", "no_show", "finish", "transfer", "call_number", "open", "pause", "close")
 SURVEY_ELEMENTS = tuple(f"U{i}" for i in range(1, 10))
 # A BookingRequest's actions (DESIGN.md, the browser parts) and the fields each needs.
+# The respondent profile of Permenpan RB 14/2017's sample questionnaire, each part optional:
+# age in bands (or years on the wire, put into its band), sex, education, occupation.
+PROFILE_CHOICES = {
+    "umur": ("<20", "20-29", "30-39", "40-49", "50-59", "60+"),
+    "jenis_kelamin": ("L", "P"),
+    "pendidikan": ("SD", "SMP", "SMA", "D1-D3", "D4/S1", "S2", "S3"),
+    "pekerjaan": ("PNS", "TNI", "Polri", "Swasta", "Wirausaha", "Lainnya"),
+}
 BOOKING_ACTIONS = {"slots": ("service", "date"), "book": ("service", "date", "slot", "name", "phone"),
                    "cancel": ("code", "phone"), "lookup": ("code",)}
 
@@ -142,6 +150,7 @@ class Request:
     priority: str | None
     at: dt.datetime | None = None  # when the citizen pressed (the kiosk's clock), if it says
     booking: str | None = None  # a booking code as typed or scanned: the check-in (service is then None)
+    survey_ticket: str | None = None  # a ticket number typed for the survey: a lookup, nothing issued
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,6 +167,7 @@ class Survey:
     counter: str | None
     score: int | None
     answers: dict[str, int] | None
+    profile: dict[str, str] | None = None  # PROFILE_CHOICES, only the parts answered
 
 
 def decode(payload: bytes, limit: int = MAX_PAYLOAD) -> dict[str, Any]:
@@ -235,6 +245,8 @@ def _time(obj: dict[str, Any], key: str, mid: str) -> dt.datetime | None:
 
 def parse_request(obj: dict[str, Any]) -> Request:
     mid = _id(obj)
+    if obj.get("survey_ticket") is not None:
+        return Request(mid, None, None, _time(obj, "at", mid), survey_ticket=_text(obj, "survey_ticket", mid, limit=8))
     booking = _text(obj, "booking", mid, optional=True, limit=40)
     service = _text(obj, "service", mid, optional=booking is not None)
     return Request(mid, service, _text(obj, "priority", mid, optional=True), _time(obj, "at", mid), booking)
@@ -248,6 +260,15 @@ def request(msg_id: str, service: str | None, priority: str | None, at: dt.datet
     body: dict[str, Any] = {"id": msg_id, "service": service, "priority": priority}
     if booking is not None:
         body = {"id": msg_id, "booking": booking, "priority": priority}
+    if at is not None:
+        body["at"] = at.isoformat(timespec="seconds")
+    return body
+
+
+def survey_lookup(msg_id: str, number: str, at: dt.datetime | None = None) -> dict[str, Any]:
+    """A kiosk's question before its survey: was ticket `number` served today? The reply
+    carries the Ticket (with ``counter``, where it was served) or an ``unknown_ticket`` error."""
+    body: dict[str, Any] = {"id": msg_id, "survey_ticket": number}
     if at is not None:
         body["at"] = at.isoformat(timespec="seconds")
     return body
@@ -281,7 +302,33 @@ def parse_survey(obj: dict[str, Any]) -> Survey:
     if score is None and answers is None:
         raise ProtocolError("Survei harus berisi 'score' atau 'answers'", mid)
     return Survey(mid, _text(obj, "ticket", mid, optional=True, limit=8),
-                  _text(obj, "counter", mid, optional=True), score, answers)
+                  _text(obj, "counter", mid, optional=True), score, answers, _profile(obj.get("profile"), mid))
+
+
+def _profile(value: Any, mid: str) -> dict[str, str] | None:
+    """The optional respondent profile: only PROFILE_CHOICES' keys, each one of its values
+    (``umur`` may also be whole years, 10-120, kept as its band); empty is None."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not set(value) <= set(PROFILE_CHOICES):
+        raise ProtocolError(f"Kolom 'profile' hanya boleh berisi {', '.join(PROFILE_CHOICES)}", mid)
+    out = {}
+    for key, choices in PROFILE_CHOICES.items():
+        v = value.get(key)
+        if key == "umur" and isinstance(v, int) and not isinstance(v, bool) and 10 <= v <= 120:
+            v = age_band(v)
+        if v is None:
+            continue
+        if v not in choices:
+            raise ProtocolError(f"Profil '{key}' harus salah satu dari: {', '.join(choices)}", mid)
+        out[key] = v
+    return out or None
+
+
+def age_band(years: int) -> str:
+    """The band of PROFILE_CHOICES['umur'] for an age in years."""
+    bands = PROFILE_CHOICES["umur"]
+    return bands[0] if years < 20 else bands[min(years // 10 - 1, len(bands) - 1)]
 
 
 @dataclasses.dataclass(frozen=True)
