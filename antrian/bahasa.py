@@ -10,6 +10,10 @@ engine, the board and the ticket printer all say the same thing:
   menuju loket tiga." with ``check_template`` for the config validator; a remote
   counter's ``location`` is said in the counter's place ("... silakan menuju bilik
   layanan daring.")
+- ``announcement(..., recall=True)`` -> "Panggilan ulang, nomor antrean be, dua belas,
+  silakan menuju loket tiga." (an officer called the ticket again), and
+  ``short_announcement("B-012", "Loket 3")`` -> "be dua belas, loket tiga." (the board
+  says it while calls wait behind it: display/announcer.py)
 - ``tanggal(dt)`` -> "Senin, 5 Februari 2024, pukul 09.15 WITA", ``zona(dt)``,
   and the ``HARI`` / ``BULAN`` name lists for other modules.
 
@@ -26,10 +30,12 @@ __all__ = [
     "BULAN",
     "DEFAULT_TEMPLATE",
     "HARI",
+    "RECALL",
     "announcement",
     "check_template",
     "eja",
     "eja_kata",
+    "short_announcement",
     "tanggal",
     "terbilang",
     "zona",
@@ -125,6 +131,8 @@ def eja_kata(s: str) -> str:
 # Announcements
 
 DEFAULT_TEMPLATE = "Nomor antrean {huruf}, {angka}, silakan menuju {loket}."
+# Said before a call an officer made again, so the hall does not take it for a new one.
+RECALL = "Panggilan ulang"
 
 PLACEHOLDERS = ("huruf", "angka", "loket", "nomor")
 
@@ -194,18 +202,8 @@ def _nama_tempat(location: str) -> str:
     return " ".join(w.lower() if len(w) > 1 and w[0].isupper() and w[1:].islower() else w for w in words)
 
 
-def announcement(number: str, counter_name: str, *, location: str | None = None,
-                 template: str = DEFAULT_TEMPLATE, digits: bool = False) -> str:
-    """The text handed to the speech engine for calling ticket ``number`` to a counter.
-
-    "B-012", "Loket 3" -> "Nomor antrean be, dua belas, silakan menuju loket tiga."
-    The number is read as a value; with ``digits=True`` digit by digit as printed
-    ("nol satu dua"). ``template`` is the site file's setting (see check_template).
-    A remote counter (served by video call) gives its ``location``, which the sentence
-    says in the counter's place: "A-012", "Loket 9", location="Bilik Layanan Daring" ->
-    "Nomor antrean a, dua belas, silakan menuju bilik layanan daring." -- the hall hears
-    where to go, not the name of a desk that is in another office.
-    """
+def _parts(number: str, counter_name: str, location: str | None, digits: bool) -> tuple[str, str, str]:
+    """The spoken letters, number and place of a call; TypeError/ValueError for bad input."""
     if not isinstance(number, str):
         raise TypeError(f"ticket number must be a str, not {type(number).__name__}: {number!r}")
     if not isinstance(counter_name, str):
@@ -217,19 +215,50 @@ def announcement(number: str, counter_name: str, *, location: str | None = None,
     if m is None:
         raise ValueError(f"ticket number {number!r} is not like 'A-012' "
                          "(1-2 letters, a dash, 3 or 4 digits)")
+    prefix, angka = m.groups()
+    angka_kata = " ".join(terbilang(int(d)) for d in angka) if digits else terbilang(int(angka))
+    place = _nama_tempat(location) if location else _nama_loket(counter_name)
+    return eja_kata(prefix), angka_kata, place
+
+
+def _recalled(text: str) -> str:
+    """*text* after "Panggilan ulang, ", its first word lower case when it is an ordinary
+    capitalised word ("Nomor antrean ..." -> "Panggilan ulang, nomor antrean ...")."""
+    first, _, rest = text.partition(" ")
+    if len(first) > 1 and first[0].isupper() and first[1:].islower():
+        first = first.lower()
+    return f"{RECALL}, {first} {rest}".strip()
+
+
+def short_announcement(number: str, counter_name: str, *, location: str | None = None, digits: bool = False,
+                       recall: bool = False) -> str:
+    """The short call the board says while other calls wait: "B-012", "Loket 3" ->
+    "be dua belas, loket tiga."; with ``recall=True`` "Panggilan ulang, be dua belas,
+    loket tiga.". Not templated: it is the site's sentence cut to the ticket and the place."""
+    huruf, angka, place = _parts(number, counter_name, location, digits)
+    text = f"{huruf} {angka}, {place}."
+    return _recalled(text) if recall else text
+
+
+def announcement(number: str, counter_name: str, *, location: str | None = None,
+                 template: str = DEFAULT_TEMPLATE, digits: bool = False, recall: bool = False) -> str:
+    """The text handed to the speech engine for calling ticket ``number`` to a counter.
+
+    "B-012", "Loket 3" -> "Nomor antrean be, dua belas, silakan menuju loket tiga."
+    The number is read as a value; with ``digits=True`` digit by digit as printed
+    ("nol satu dua"). ``template`` is the site file's setting (see check_template).
+    A remote counter (served by video call) gives its ``location``, which the sentence
+    says in the counter's place: "A-012", "Loket 9", location="Bilik Layanan Daring" ->
+    "Nomor antrean a, dua belas, silakan menuju bilik layanan daring." -- the hall hears
+    where to go, not the name of a desk that is in another office. ``recall=True``: an
+    officer called the ticket again, said as "Panggilan ulang, nomor antrean ...".
+    """
+    huruf, angka_kata, place = _parts(number, counter_name, location, digits)
     problems = check_template(template)
     if problems:
         raise ValueError(f"announcement template {template!r}: " + "; ".join(problems))
-
-    prefix, angka = m.groups()
-    if digits:
-        angka_kata = " ".join(terbilang(int(d)) for d in angka)
-    else:
-        angka_kata = terbilang(int(angka))
-    text = template.format(huruf=eja_kata(prefix), angka=angka_kata,
-                           loket=_nama_tempat(location) if location else _nama_loket(counter_name),
-                           nomor=number)
-    return " ".join(text.split())
+    text = " ".join(template.format(huruf=huruf, angka=angka_kata, loket=place, nomor=number).split())
+    return _recalled(text) if recall else text
 
 
 # ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from antrian.bahasa import (
     check_template,
     eja,
     eja_kata,
+    short_announcement,
     tanggal,
     terbilang,
     zona,
@@ -172,6 +173,46 @@ def test_announcement_empty_counter(counter):
 def test_announcement_sends_a_remote_counters_citizen_to_its_location(location, text):
     # The desk is in another office (a video call): the hall hears where to go, not its name.
     assert announcement("A-012", "Loket 9", location=location) == text
+
+
+@pytest.mark.parametrize("number, counter, location, text", [
+    ("B-012", "Loket 3", None, "Panggilan ulang, nomor antrean be, dua belas, silakan menuju loket tiga."),
+    ("A-012", "Loket 9", "Bilik Layanan Daring",
+     "Panggilan ulang, nomor antrean a, dua belas, silakan menuju bilik layanan daring."),
+])
+def test_a_recall_says_so_first(number, counter, location, text):
+    """Issue 16, item 3: a recall is not heard as a new call."""
+    assert announcement(number, counter, location=location, recall=True) == text
+
+
+@pytest.mark.parametrize("template, text", [
+    ("Antrean {nomor}: {huruf} {angka} ke {loket}", "Panggilan ulang, antrean B-012: be dua belas ke loket tiga"),
+    ("{angka} ke {loket}.", "Panggilan ulang, dua belas ke loket tiga."),
+    ("BPJS: {angka} ke {loket}", "Panggilan ulang, BPJS: dua belas ke loket tiga"),
+])
+def test_a_recall_in_a_sites_template(template, text):
+    assert announcement("B-012", "Loket 3", template=template, recall=True) == text
+
+
+@pytest.mark.parametrize("number, counter, kwargs, text", [
+    ("A-012", "Loket 3", {}, "a dua belas, loket tiga."),
+    ("AB-120", "BPJS 2", {}, "a be seratus dua puluh, BPJS dua."),
+    ("B-012", "Loket 3", {"digits": True}, "be nol satu dua, loket tiga."),
+    ("A-012", "Loket 9", {"location": "Bilik Layanan Daring"}, "a dua belas, bilik layanan daring."),
+    ("A-012", "Loket 3", {"recall": True}, "Panggilan ulang, a dua belas, loket tiga."),
+])
+def test_short_announcement(number, counter, kwargs, text):
+    """The form said while calls wait behind it (issue 16, item 3)."""
+    assert short_announcement(number, counter, **kwargs) == text
+
+
+@pytest.mark.parametrize("number, counter, error", [
+    ("B012", "Loket 1", ValueError), ("A-001", "  ", ValueError), (12, "Loket 1", TypeError),
+    ("A-001", None, TypeError),
+])
+def test_short_announcement_checks_as_the_sentence_does(number, counter, error):
+    with pytest.raises(error):
+        short_announcement(number, counter)
 
 
 def test_announcement_location_in_a_template_and_checked():
