@@ -15,9 +15,17 @@ Each complete survey answers the nine elements U1..U9 with 1 (worst) to 4 (best)
 The quick score a citizen gives with one of four buttons at the counter (1-4) is not
 the IKM and is never mixed into it: `QuickScore` reports it on its own.
 
-A survey counts for the agency of the service its ticket ended the day in (after a
+A survey counts for the agency and the service its ticket ended the day in (after a
 transfer, the one that served it); without a known ticket, for the agency of its
-counter; without either, only in the overall figure.
+counter (the dispatcher fills in the counter that served a ticket the kiosk names);
+without either, only in the overall figure.
+
+The regulation's guide asks for a sample of the population served, by Krejcie and
+Morgan: s = X²·N·P(1−P) / (d²(N−1) + X²·P(1−P)) with X² = 3,841, P = 0,5, d = 0,05,
+rounded to the nearest whole respondent as in their table (N = 50 -> 44, 100 -> 80,
+1000 -> 278). `min_sample(N)` gives it and `sample_warning` the plain sentence a scope
+with fewer respondents gets. The respondent profile (age band, sex, education,
+occupation) of the nine-element surveys is counted in `IkmReport.profile`.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from antrian.site import Config
 from antrian.queue.engine import normalize_number
-from antrian.protocol import SURVEY_ELEMENTS
+from antrian.protocol import PROFILE_CHOICES, SURVEY_ELEMENTS
 
 # The element names of the regulation, used by the report and by the kiosk (kiosk/skm.py
 # asks the questions).
@@ -55,6 +63,29 @@ GRADES = (
 )
 
 QUICK_LABELS = {1: "Tidak puas", 2: "Kurang puas", 3: "Puas", 4: "Sangat puas"}
+
+# Krejcie and Morgan's constants, as the regulation's guide uses them.
+CHI_SQUARE = Fraction(3841, 1000)  # X², one degree of freedom, 95 %
+PROPORTION = Fraction(1, 2)  # P
+MARGIN = Fraction(5, 100)  # d
+NOT_ANSWERED = "-"  # a profile question left unanswered
+
+
+def min_sample(population: int) -> int:
+    """Krejcie and Morgan's sample for a population of `population` served (0 for none)."""
+    if population <= 0:
+        return 0
+    spread = CHI_SQUARE * PROPORTION * (1 - PROPORTION)
+    s = spread * population / (MARGIN ** 2 * (population - 1) + spread)
+    return math.floor(s + Fraction(1, 2))
+
+
+def sample_warning(respondents: int, served: int) -> str | None:
+    """The sentence under a figure whose respondents are fewer than the minimum sample."""
+    need = min_sample(served)
+    if respondents >= need:
+        return None
+    return f"Jumlah responden {respondents} di bawah sampel minimum {need}: hasil belum dapat disimpulkan"
 
 
 def round2(x: Fraction) -> Decimal:
@@ -133,6 +164,8 @@ class QuickScore:
 class IkmReport:
     overall: Ikm | None
     agencies: dict[str, Ikm | None]
+    services: dict[str, Ikm | None]
+    profile: dict[str, dict[str, int]]  # PROFILE_CHOICES key -> choice (or NOT_ANSWERED) -> respondents
     quick_overall: QuickScore
     quick_agencies: dict[str, QuickScore]
     quick_counters: dict[str, QuickScore]
@@ -146,6 +179,8 @@ class IkmReport:
         the service the ticket ended that day in (from the replayed events)."""
         answers: dict[str | None, list[dict[str, int]]] = {a.id: [] for a in config.agencies}
         answers[None] = []
+        per_service: dict[str, list[dict[str, int]]] = {code: [] for code in config.services}
+        profile = {key: {**{c: 0 for c in choices}, NOT_ANSWERED: 0} for key, choices in PROFILE_CHOICES.items()}
         scores: dict[str | None, list[int]] = {a.id: [] for a in config.agencies}
         scores[None] = []
         by_counter: dict[str, list[int]] = {c: [] for c in config.counters}
@@ -161,6 +196,13 @@ class IkmReport:
             unattributed += agency is None
             if complete is not None:
                 answers[agency].append(complete)
+                service = service_of(config, row, finals)
+                if service is not None:
+                    per_service[service].append(complete)
+                given = row.get("profile") or {}
+                for key, counts in profile.items():
+                    value = given.get(key) if isinstance(given, Mapping) else None
+                    counts[value if value in counts else NOT_ANSWERED] += 1
             if score is not None:
                 scores[agency].append(score)
                 if row.get("counter") in by_counter:
@@ -169,10 +211,26 @@ class IkmReport:
         return cls(
             overall=Ikm.of(every),
             agencies={a.id: Ikm.of(answers[a.id]) for a in config.agencies},
+            services={code: Ikm.of(v) for code, v in per_service.items()},
+            profile=profile,
             quick_overall=QuickScore.of(s for group in scores.values() for s in group),
             quick_agencies={a.id: QuickScore.of(scores[a.id]) for a in config.agencies},
             quick_counters={c: QuickScore.of(v) for c, v in by_counter.items()},
             unattributed=unattributed, rejected=rejected)
+
+
+def service_of(config: Config, row: Mapping[str, Any], finals: Mapping[tuple[str, str], str]) -> str | None:
+    """The service of the site file a survey row speaks about: the one its ticket ended the
+    day in, else the one its ticket's prefix names; None when nothing says (a counter
+    alone may serve several)."""
+    number = normalize_number(row.get("ticket")) if row.get("ticket") else None
+    if number is None:
+        return None
+    service = finals.get((str(row.get("day")), number))
+    if service in config.services:
+        return service
+    prefix = number.split("-")[0]
+    return next((code for code, s in config.services.items() if s.prefix == prefix), None)
 
 
 def agency_of(config: Config, row: Mapping[str, Any], finals: Mapping[tuple[str, str], str]) -> str | None:

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from antrian import bahasa
-from antrian.tools.ikm import ELEMENT_NAMES, QUICK_LABELS, Ikm, QuickScore
-from antrian.protocol import SURVEY_ELEMENTS
+from antrian.tools import ikm_report
 from antrian.tools.report.figures import CounterFigures, Figures, Report, Stats
 from antrian.tools.report.words import angka, jam, persen
 
@@ -94,15 +93,9 @@ def write_csv(report: Report, out: Path) -> list[str]:
           _csv_min(float(leg.wait)) if leg.wait is not None else "",
           _csv_min(float(leg.service_time)) if leg.service_time is not None else ""]
          for day in report.days for leg in day.legs])
-    if report.ikm is not None:
-        ikm = report.ikm
-        put("ikm.csv", ["scope", "name", "respondents", *SURVEY_ELEMENTS, "ikm", "grade", "mutu"],
-            [_ikm_cells(a.id, a.name, ikm.agencies[a.id]) for a in cfg.agencies]
-            + [_ikm_cells("", "Semua instansi", ikm.overall)])
-        put("skor_cepat.csv", ["kind", "scope", "name", "n", "score_1", "score_2", "score_3", "score_4", "mean"],
-            [["agency", a.id, a.name, *_quick_cells(ikm.quick_agencies[a.id])] for a in cfg.agencies]
-            + [["counter", cid, c.name, *_quick_cells(ikm.quick_counters[cid])] for cid, c in cfg.counters.items()]
-            + [["all", "", "Semua", *_quick_cells(ikm.quick_overall)]])
+    if report.ikm is not None:  # IKM per agency and service, profile, quick scores (antrian/tools/ikm_report.py)
+        for name, header, rows in ikm_report.csv_files(report):
+            put(name, header, rows)
     return names
 
 
@@ -110,17 +103,6 @@ def _counter_cells(c: CounterFigures) -> list[Any]:
     return [c.calls, c.served, c.no_show, c.transferred, c.withdrawn, c.recalls, c.serving_at_close, c.service.n,
             _csv_min(c.service.mean), _csv_min(c.service.median), _csv_min(c.service.p90), _csv_min(c.busy_min),
             _csv_min(c.open_min), _csv_share(c.utilisation)]
-
-
-def _ikm_cells(scope: str, name: str, ikm: Ikm | None) -> list[Any]:
-    if ikm is None:
-        return [scope, name, 0, *[""] * len(SURVEY_ELEMENTS), "", "", ""]
-    return [scope, name, ikm.respondents, *(f"{float(ikm.nrr[k]):.4f}" for k in SURVEY_ELEMENTS),
-            f"{ikm.value}", ikm.grade, ikm.label]
-
-
-def _quick_cells(q: QuickScore) -> list[Any]:
-    return [q.n, *(q.counts[s] for s in QUICK_LABELS), "" if q.mean is None else f"{q.mean:.2f}"]
 
 
 # -- HTML ---------------------------------------------------------------------------------
@@ -253,7 +235,7 @@ def write_html(report: Report, out: Path, charts: dict[str, str]) -> str:
     parts += [f"<img src='{_e(name)}' alt='{_e(alts[key])}'>" for key, name in charts.items()]
 
     if report.ikm is not None:
-        parts.append(_ikm_html(report))
+        parts.append(ikm_report.html(report, _table, _e, angka, persen))
     if len(report.days) > 1:
         parts.append("<h2>Per hari</h2>")
         parts.append(_figure_tables([[d.strftime("%d-%m-%Y")] for d in report.daily],
@@ -268,43 +250,6 @@ def _counter_row(c: CounterFigures) -> list[str]:
     return [angka(c.calls), angka(c.served), angka(c.no_show), angka(c.transferred), angka(c.recalls),
             angka(c.serving_at_close), *_stats(c.service, with_max=False), jam(c.busy_min), jam(c.open_min),
             persen(c.utilisation)]
-
-
-def _ikm_html(report: Report) -> str:
-    cfg, ikm = report.config, report.ikm
-    if ikm.overall is None and not ikm.quick_overall.n:
-        return ("<h2>Indeks Kepuasan Masyarakat (IKM)</h2><p>Belum ada survei kepuasan pada periode ini"
-                + (f" ({angka(ikm.rejected)} survei tidak sah diabaikan)" if ikm.rejected else "") + ".</p>")
-    rows = []
-    for scope, value in [*((a.short_name, ikm.agencies[a.id]) for a in cfg.agencies), ("Semua instansi", ikm.overall)]:
-        if value is None:
-            rows.append([scope, "0", *["–"] * len(SURVEY_ELEMENTS), "–", "–", "–"])
-        else:
-            rows.append([scope, angka(value.respondents), *(angka(float(value.nrr[k]), 3) for k in SURVEY_ELEMENTS),
-                         angka(float(value.value), 2), value.grade, value.label])
-    legend = "; ".join(f"{k} {v}" for k, v in ELEMENT_NAMES.items())
-    out = ["<h2>Indeks Kepuasan Masyarakat (IKM)</h2>",
-           "<p>Menurut Permenpan RB No. 14 Tahun 2017: NRR tiap unsur = rata-rata jawaban (1–4); IKM = rata-rata "
-           "sembilan NRR × 25, dibulatkan dua desimal. Mutu: A 88,31–100 Sangat Baik; B 76,61–88,30 Baik; "
-           "C 65,00–76,60 Kurang Baik; D 25,00–64,99 Tidak Baik.</p>",
-           _table(["Instansi", "Responden", *(f"NRR {k}" for k in SURVEY_ELEMENTS), "IKM", "Mutu", "Kinerja"],
-                  rows, sums=1),
-           f"<p class=sub>Unsur: {_e(legend)}.</p>"]
-    if ikm.unattributed or ikm.rejected:
-        out.append(f"<p class=sub>{angka(ikm.unattributed)} survei tanpa nomor tiket atau loket yang dikenal hanya "
-                   f"dihitung pada jumlah semua instansi; {angka(ikm.rejected)} survei tidak sah diabaikan.</p>")
-    q_rows = [[a.short_name, *_quick_row(ikm.quick_agencies[a.id])] for a in cfg.agencies]
-    q_rows += [[c.name, *_quick_row(ikm.quick_counters[cid])] for cid, c in cfg.counters.items()
-               if ikm.quick_counters[cid].n]
-    q_rows.append(["Semua", *_quick_row(ikm.quick_overall)])
-    out += ["<h2>Skor cepat tombol loket (bukan IKM)</h2>",
-            _table(["Instansi / loket", "Jumlah", *(f"{s} {label}" for s, label in QUICK_LABELS.items()),
-                    "Rata-rata (1–4)"], q_rows, sums=1)]
-    return "\n".join(out)
-
-
-def _quick_row(q: QuickScore) -> list[str]:
-    return [angka(q.n), *(f"{angka(q.counts[s])} ({persen(q.share(s))})" for s in QUICK_LABELS), angka(q.mean, 2)]
 
 
 NOTES = """<h2>Catatan</h2><ul>
