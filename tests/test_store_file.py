@@ -323,7 +323,8 @@ def test_an_old_database_is_migrated_in_place_and_keeps_its_days_numbers_and_rep
     assert rows(db, "PRAGMA user_version") == [(store_file.VERSION,)]
     assert rows(db, "PRAGMA application_id") == [(store_file.APPLICATION_ID,)]
     assert rows(db, "SELECT * FROM events ORDER BY id") == events_before
-    assert rows(db, "SELECT * FROM surveys") == surveys_before
+    # Version 3 added the profile column: the rows of before have none.
+    assert rows(db, "SELECT * FROM surveys") == [(*row, None) for row in surveys_before]
     assert rows(db, "SELECT key FROM meta") == []
     kept = {(s, m): json.loads(p)["from"] for s, m, p in rows(db, "SELECT sender, msg_id, payload FROM replies")}
     # Every reply kept; an id remembered on both days keeps its latest day's reply.

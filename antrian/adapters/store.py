@@ -129,11 +129,12 @@ class Store:
 
     def surveys(self, first: str, last: str) -> list[dict]:
         """The survey rows of the business days `first`..`last` (ISO dates), answers decoded."""
-        rows = self.db.execute("SELECT day, at, device, ticket, counter, score, answers FROM surveys "
+        rows = self.db.execute("SELECT day, at, device, ticket, counter, score, answers, profile FROM surveys "
                                "WHERE day BETWEEN ? AND ? ORDER BY id", (first, last))
         return [{"day": day, "at": at, "device": device, "ticket": ticket, "counter": counter, "score": score,
-                 "answers": json.loads(answers) if answers else None}
-                for day, at, device, ticket, counter, score, answers in rows]
+                 "answers": json.loads(answers) if answers else None,
+                 "profile": json.loads(profile) if profile else None}
+                for day, at, device, ticket, counter, score, answers, profile in rows]
 
     def reply(self, sender: str, msg_id: str, now: dt.datetime) -> Reply | None:
         """The reply given to (`sender`, `msg_id`) within REPLY_WINDOW before `now`, whatever
@@ -184,9 +185,11 @@ class Store:
                     self.db.execute("DELETE FROM replies WHERE given_at < ?",
                                     (newest - REPLY_WINDOW.total_seconds(),))
                 self.db.executemany(
-                    "INSERT INTO surveys(day, at, device, ticket, counter, score, answers) VALUES (?,?,?,?,?,?,?)",
+                    "INSERT INTO surveys(day, at, device, ticket, counter, score, answers, profile) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
                     [(s["day"], s["at"], s["device"], s.get("ticket"), s.get("counter"), s.get("score"),
-                      json.dumps(s["answers"]) if s.get("answers") is not None else None) for s in surveys])
+                      json.dumps(s["answers"]) if s.get("answers") is not None else None,
+                      json.dumps(s["profile"]) if s.get("profile") else None) for s in surveys])
                 self.db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
                                     [(k, v) for k, v in meta.items() if v is not None])
                 self.db.executemany("DELETE FROM meta WHERE key = ?", [(k,) for k, v in meta.items() if v is None])

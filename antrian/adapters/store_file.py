@@ -102,9 +102,15 @@ def _meta(db: sqlite3.Connection, now: float) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID")
 
 
+def _survey_profile(db: sqlite3.Connection, now: float) -> None:
+    """A survey's respondent profile (Permenpan RB 14/2017: age band, sex, education,
+    occupation), JSON or NULL; surveys of before have none."""
+    db.execute("ALTER TABLE surveys ADD COLUMN profile TEXT")
+
+
 # The migration from version i to i + 1 is MIGRATIONS[i]; a new one goes at the end and
 # never changes once released (a database already past it would not see the change).
-MIGRATIONS: tuple[Callable[[sqlite3.Connection, float], None], ...] = (_replies_by_sender, _meta)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection, float], None], ...] = (_replies_by_sender, _meta, _survey_profile)
 VERSION = len(MIGRATIONS)
 TABLES = BASE_TABLES | {"meta"}  # those of VERSION
 

@@ -34,6 +34,7 @@ from antrian.dispatcher.bookings import READS, BookingDesk
 from antrian.dispatcher.clock import DayClock, Steady, remembered, system_steady
 from antrian.dispatcher.guard import Guard
 from antrian.dispatcher.publish import TICK_SECONDS, Publisher, last_of_quota
+from antrian.dispatcher.surveys import SurveyDesk
 
 log = logging.getLogger("antrian.dispatcher")  # one name for the whole package
 
@@ -81,6 +82,7 @@ class Dispatcher:
             topic, b"", qos=protocol.QOS, retain=True))
         self.queues = queues.QueueLists(config, store)  # the queue lists and the tickets' links
         self.bookings = BookingDesk(config)  # BookingRequests (bookings.py)
+        self.surveys = SurveyDesk(store)  # surveys tied to their tickets (surveys.py)
         self.engine = self._rebuild()
         # The business day and the stamps never go back (clock.py); its memory is the store's.
         self.days = DayClock(self.clock, steady, remembered(store.meta, self._latest_at()))
@@ -293,9 +295,16 @@ class Dispatcher:
             return
 
         if parsed.kind == "survey":
-            batch.surveys.append({"day": day, "at": now.isoformat(), "device": parsed.entity, "ticket": msg.ticket,
-                                  "counter": msg.counter, "score": msg.score, "answers": msg.answers})
+            batch.surveys.append(self.surveys.row(self.engine, day, now.isoformat(), parsed.entity, msg))
             self._remember(batch, key, "", b"", now)
+            return
+
+        if parsed.kind == "kiosk_request" and msg.survey_ticket is not None:  # a read: never remembered
+            try:
+                body = protocol.reply_ok(msg.id, self.surveys.lookup(self.engine, msg.survey_ticket))
+            except QueueError as exc:
+                body = protocol.reply_error(msg.id, exc.code, exc.message)
+            batch.outgoing.append((reply_topic, protocol.encode(body), False))
             return
 
         if parsed.kind == "booking_request":  # decided and applied in bookings.py
