@@ -50,11 +50,12 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from antrian.site import Config
 from antrian.errors import ReportError
 from antrian.queue.events import DayStarted
+from antrian.tools.report.bookings import BookingReport, booking_span
+from antrian.tools.report.replay import (Day, Leg, quantile,
+                                          replay)
 
 if TYPE_CHECKING:
     from antrian.tools.ikm import IkmReport
-from antrian.tools.report.replay import (Day, Leg, quantile,
-                                          replay)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,6 +239,7 @@ class Report:
     arrivals: dict[str, dict[int, int]]  # service -> local hour -> tickets issued
     queue: dict[str, dict[int, int]]  # agency -> 15-minute slot -> most waiting at once
     ikm: IkmReport | None = None
+    bookings: BookingReport | None = None  # online and walk-in tickets, bookings, check-ins (bookings.py)
     title: str = ""
     notes: tuple[str, ...] = ()
 
@@ -247,9 +249,10 @@ class Report:
         return all(f.balanced for f in groups) and all(c.balanced for c in self.counters.values())
 
 
-def build(config: Config, days: Sequence[Day], *, surveys: Sequence[dict] = (), title: str = "",
-          notes: Sequence[str] = ()) -> Report:
-    """The figures of these replayed days (and the IKM of these survey rows)."""
+def build(config: Config, days: Sequence[Day], *, surveys: Sequence[dict] = (), booking_events: Sequence = (),
+          title: str = "", notes: Sequence[str] = ()) -> Report:
+    """The figures of these replayed days (and the IKM of these survey rows, and the bookings
+    of these booking events: Store.booking_events over bookings.booking_span)."""
     from antrian.tools.ikm import IkmReport
 
     if not days:
@@ -277,7 +280,8 @@ def build(config: Config, days: Sequence[Day], *, surveys: Sequence[dict] = (), 
         counters={cid: CounterFigures.of(cid, days) for cid in config.counters},
         daily={day.day: Figures.of(config, [day]) for day in days},
         arrivals={code: dict(v) for code, v in arrivals.items()}, queue=queue,
-        ikm=IkmReport.of(config, surveys, finals), title=title, notes=(*notes, *gone_notes(config, days)))
+        ikm=IkmReport.of(config, surveys, finals), bookings=BookingReport.of(config, days, booking_events),
+        title=title, notes=(*notes, *gone_notes(config, days)))
 
 
 def gone_notes(config: Config, days: Sequence[Day]) -> list[str]:
@@ -318,4 +322,5 @@ def from_store(config: Config, store, first: dt.date, last: dt.date | None = Non
     if not days:
         span = first.isoformat() if not last or last == first else f"{first} .. {last}"
         raise ReportError(f"no events stored for {span} in {store.path}")
-    return build(config, days, surveys=store.surveys(first.isoformat(), (last or first).isoformat()), **options)
+    return build(config, days, surveys=store.surveys(first.isoformat(), (last or first).isoformat()),
+                 booking_events=store.booking_events(*booking_span(config, first, last or first)), **options)

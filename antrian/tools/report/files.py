@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from antrian import bahasa
 from antrian.tools import ikm_report
+from antrian.tools.report import booking_files
 from antrian.tools.report.figures import CounterFigures, Figures, Report, Stats
 from antrian.tools.report.words import angka, jam, persen
 
@@ -86,13 +87,16 @@ def write_csv(report: Report, out: Path) -> list[str]:
         [[f"{s // 4:02d}:{15 * (s % 4):02d}", *(report.queue[a.id].get(s, 0) for a in cfg.agencies)]
          for s in slots])
     put("tiket.csv", ["day", "number", "service", "priority", "via", "start", "first_call", "counter", "end",
-                      "outcome", "recalls", "wait_min", "service_min"],
+                      "outcome", "recalls", "wait_min", "service_min", "online"],
         [[leg.day.isoformat(), leg.number, leg.service, leg.priority or "", leg.via, leg.start.isoformat(),
           leg.first_call.isoformat() if leg.first_call else "", leg.counter or "",
           leg.end.isoformat() if leg.end else "", leg.outcome, leg.recalls,
           _csv_min(float(leg.wait)) if leg.wait is not None else "",
-          _csv_min(float(leg.service_time)) if leg.service_time is not None else ""]
+          _csv_min(float(leg.service_time)) if leg.service_time is not None else "", int(bool(leg.booking))]
          for day in report.days for leg in day.legs])
+    if report.bookings is not None:  # online and walk-in tickets, bookings, check-ins (booking_files.py)
+        for name, header, rows in booking_files.csv_files(report):
+            put(name, header, rows)
     if report.ikm is not None:  # IKM per agency and service, profile, quick scores (antrian/tools/ikm_report.py)
         for name, header, rows in ikm_report.csv_files(report):
             put(name, header, rows)
@@ -202,6 +206,7 @@ def write_html(report: Report, out: Path, charts: dict[str, str]) -> str:
              ("Waktu tunggu rata-rata", f"{angka(t.wait.mean, 1)} menit"),
              ("Melebihi target waktu tunggu", persen(t.over_target_share)),
              ("IKM", f"{angka(float(ikm.value), 2)} ({ikm.grade})" if ikm else "–")]
+    cards += [c for c in [booking_files.card(report)] if c]
     parts.append("<div class=cards>" + "".join(f"<div class=card><b>{_e(v)}</b><span>{_e(k)}</span></div>"
                                                 for k, v in cards) + "</div>")
     ok = report.balanced
@@ -221,6 +226,7 @@ def write_html(report: Report, out: Path, charts: dict[str, str]) -> str:
         [[cfg.agency(s.agency).short_name, f"{code} — {s.name}", f"{s.target_wait_min} menit"]
          for code, s in cfg.services.items()],
         [report.services[code] for code in cfg.services], tz, ["Instansi", "Layanan", "Target tunggu"]))
+    parts.append(booking_files.html(report, _table))
     parts.append("<h2>Per loket</h2>")
     parts.append(_table(["Loket", "Layanan", "Dipanggil", "Dilayani", "Tidak hadir (tekan)", "Dialihkan",
                          "Panggil ulang", "Masih dilayani saat tutup", "Rata-rata", "Median", "P90", "Waktu sibuk",

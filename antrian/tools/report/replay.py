@@ -66,6 +66,7 @@ class Leg:
     outcome: str = "waiting"  # served | no_show | transferred | withdrawn | serving | waiting
     recalls: int = 0
     service_us: int | None = None  # service time in microseconds, once served
+    booking: str | None = None  # the booking it checked in (an online ticket); None: a walk-in
 
     @property
     def wait_us(self) -> int | None:
@@ -153,7 +154,7 @@ def replay(config: Config, day: dt.date, events: Sequence[Event]) -> Day:
         try:
             match event:
                 case Issued(number=number, service=service, priority=priority):
-                    leg = Leg(day, number, service, priority, at, "issued")
+                    leg = Leg(day, number, service, priority, at, "issued", booking=event.booking)
                     legs.append(leg)
                     current[number] = leg
                 case Called(number=number, counter=c):
@@ -184,7 +185,8 @@ def replay(config: Config, day: dt.date, events: Sequence[Event]) -> Day:
                         counters[c].no_show += 1
                     else:
                         counters[c].transferred += 1
-                        moved = Leg(day, leg.number, event.to_service, leg.priority, at, "transferred")
+                        moved = Leg(day, leg.number, event.to_service, leg.priority, at, "transferred",
+                                    booking=leg.booking)
                         legs.append(moved)
                         current[leg.number] = moved
                 case Withdrawn(number=number):
