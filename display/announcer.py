@@ -14,22 +14,34 @@ One worker thread takes them in turn:
    (the watchdog); if it fails again the call is shown without sound and
    ``speech_error`` is reported in the board's status.
 
+No backlog (issue 16; ``quick_backlog``, on unless a benchmark turns it off):
+
+- a call that arrives while another is being said or waits is *in the backlog*: its
+  turn comes ``BACKLOG_HOLD`` after the previous call was shown (not
+  ``min_call_seconds``), and it is said once, in the short form ("be dua belas, loket
+  tiga.", antrian/bahasa.py ``short_announcement``), without the chime: the hall is
+  already listening;
+- a repeat (``repeat`` > 1) is said only while no call waits: the first call of a
+  burst is said once in full, with its chime;
+- a call still waiting when its counter calls again is *superseded*: only the
+  counter's latest call is said (a recall of a ticket whose first call was never
+  said is then said as a first call). No other call is ever dropped;
+- a recall (the Call's ``recall``) is said "Panggilan ulang, ..." in either form.
+
 No Kivy here: the board passes callbacks, tests pass a recording sink.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import heapq
 import itertools
-import json
 import logging
-import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, Callable
 
 from antrian import bahasa
@@ -37,12 +49,16 @@ from antrian import bahasa
 from .audio import Audio, AudioError, AudioSink
 from .chime import chime as make_chime
 from .speech import SpeechEngine, SpeechError, SpeechTimeout
+from .spoken import SpokenMemory, made_at
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Announcer", "SpokenMemory", "announcement_audio", "call_location", "repeated", "valid_call"]
 
 REPEAT_PAUSE = 0.8  # seconds between two readings of the same call
+# Seconds a call stays on screen before the next one of a backlog takes its place; the
+# short form itself lasts 2.5-4 s, so this only holds back calls that are not said.
+BACKLOG_HOLD = 1.5
 DEFAULT_FORMAT = (22050, 1)  # rate and channels of espeak-ng's output, for the chime
 
 
@@ -78,62 +94,10 @@ def announcement_audio(engine: SpeechEngine, text: str, *, chime: bool = True, v
     return whole
 
 
-def _when(call: dict[str, Any]) -> dt.datetime | None:
-    try:
-        at = dt.datetime.fromisoformat(call["at"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return at if at.tzinfo is not None else None
-
-
-class SpokenMemory:
-    """The last call spoken, kept in a small JSON file so a restart never repeats one.
-
-    A ``seq`` at or below the remembered one counts as spoken -- unless it is below
-    and the call was made *after* the remembered one, which only happens when the
-    dispatcher's database was replaced and its ``seq`` started again from 1.
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.seq = 0
-        self.at: dt.datetime | None = None
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            self.seq = int(data["seq"])
-            self.at = _when(data)
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("cannot read %s (%s); starting with no call spoken", self.path, exc)
-
-    def spoken(self, call: dict[str, Any]) -> bool:
-        if call["seq"] > self.seq:
-            return False
-        at = _when(call)
-        # The same seq is the same call, whatever it says; a lower one made later is new.
-        if call["seq"] < self.seq and at is not None and self.at is not None and at > self.at:
-            log.warning("call %s has seq %d, not above the last spoken %d, but was made later: "
-                        "the dispatcher's sequence started again; announcing it", call["number"], call["seq"],
-                        self.seq)
-            return False
-        return True
-
-    def remember(self, call: dict[str, Any]) -> None:
-        """Write *call* as the last spoken, durably (it survives a power cut)."""
-        self.seq, self.at = call["seq"], _when(call)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"seq": call["seq"], "at": call.get("at"), "number": call.get("number")}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)  # the rename itself
-        finally:
-            os.close(fd)
+def _desk(call: dict[str, Any]) -> str:
+    """The counter a call comes from: a call waiting is superseded by its counter's next one."""
+    counter = call.get("counter")
+    return counter if isinstance(counter, str) else call["counter_name"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +105,8 @@ class _Item:
     seq: int
     call: dict[str, Any]
     speak: bool
+    waited: bool = False  # in the backlog: said once, short, without the chime
+    recall: bool = False  # said "Panggilan ulang, ..."
 
 
 ShowCallback = Callable[[dict[str, Any], bool], None]
@@ -158,7 +124,7 @@ class Announcer:
     def __init__(self, engine: SpeechEngine, sink: AudioSink, memory: SpokenMemory, *,
                  template: str = bahasa.DEFAULT_TEMPLATE, digits: bool = False, repeat: int = 1,
                  min_call_seconds: float = 5.0, chime: bool = True, volume: float = 1.0,
-                 speech_timeout: float = 10.0, catch_up_seconds: float = 30.0,
+                 speech_timeout: float = 10.0, catch_up_seconds: float = 30.0, quick_backlog: bool = True,
                  on_show: ShowCallback | None = None, on_problems: Callable[[list[str]], None] | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
@@ -168,13 +134,18 @@ class Announcer:
         self.speech_timeout, self.catch_up_seconds = speech_timeout, catch_up_seconds
         self.on_show, self.on_problems = on_show, on_problems
         self.clock, self.now = clock, now
+        self.quick_backlog = quick_backlog
         self.engine_restarts = 0
         self.spoken_count = 0
+        # Every reading played, in order (a repeat is one more): tests and the bench count them.
+        self.said: collections.deque[str] = collections.deque(maxlen=200)
+        self.superseded_count = 0
         self.problems: list[str] = []
         self.shown: dict[str, Any] | None = None
         self._format = DEFAULT_FORMAT
         self._heap: list[tuple[int, int, _Item]] = []
         self._queued: set[int] = set()
+        self._superseded: set[int] = set()
         self._order = itertools.count()
         self._shown_seq = 0
         self._shown_at = -float("inf")
@@ -215,10 +186,15 @@ class Announcer:
         with self._cond:
             return not self._busy and not self._heap
 
-    def text(self, call: dict[str, Any]) -> str:
-        """The sentence spoken for *call*."""
+    def text(self, call: dict[str, Any], *, short: bool = False, recall: bool | None = None) -> str:
+        """The sentence spoken for *call*: the site's sentence, or the *short* form said in
+        a backlog; *recall* (by default the Call's own) puts "Panggilan ulang" first."""
+        recall = call.get("recall") is True if recall is None else recall
+        if short:
+            return bahasa.short_announcement(call["number"], call["counter_name"], location=call_location(call),
+                                             digits=self.digits, recall=recall)
         return bahasa.announcement(call["number"], call["counter_name"], location=call_location(call),
-                                   template=self.template, digits=self.digits)
+                                   template=self.template, digits=self.digits, recall=recall)
 
     def announce(self, call: Any) -> bool:
         """Queue a Call from the call topic; False if it is malformed or already queued or shown."""
@@ -239,7 +215,7 @@ class Announcer:
         now = self.now()
         with self._cond:
             for call in calls:
-                at = _when(call)
+                at = made_at(call)
                 fresh = at is not None and (now - at).total_seconds() <= self.catch_up_seconds
                 if fresh:
                     self._push(call, speak=True)
@@ -255,12 +231,35 @@ class Announcer:
 
     def _push(self, call: dict[str, Any], speak: bool) -> bool:
         seq = call["seq"]
-        if seq <= self._shown_seq or seq in self._queued:
+        if seq <= self._shown_seq or seq in self._queued or seq in self._superseded:
             return False
+        recall = call.get("recall") is True
+        if speak and self.quick_backlog:
+            same = [i for _, _, i in self._heap if i.speak and _desk(i.call) == _desk(call)]
+            if any(i.seq > seq for i in same):  # came late: its counter has called again already
+                self._superseded.add(seq)
+                self.superseded_count += 1
+                return False
+            if same:
+                self._drop(same, call)
+                # The hall never heard the first call: the recall is said as one.
+                recall = recall and not any(i.call["number"] == call["number"] and not i.recall for i in same)
+        waited = self.quick_backlog and speak and (self._busy or bool(self._heap))
         self._queued.add(seq)
-        heapq.heappush(self._heap, (seq, next(self._order), _Item(seq, call, speak)))
+        heapq.heappush(self._heap, (seq, next(self._order), _Item(seq, call, speak, waited, recall)))
         self._cond.notify_all()
         return True
+
+    def _drop(self, items: list[_Item], call: dict[str, Any]) -> None:
+        """Take superseded *items* out of the queue (their counter has made *call* since)."""
+        seqs = {i.seq for i in items}
+        self._heap = [entry for entry in self._heap if entry[2].seq not in seqs]
+        heapq.heapify(self._heap)
+        self._queued -= seqs
+        self._superseded |= seqs
+        self.superseded_count += len(seqs)
+        log.info("announcer: %s superseded by %s at %s before it was said",
+                 ", ".join(i.call["number"] for i in items), call["number"], call["counter_name"])
 
     def _take(self) -> _Item | None:
         with self._cond:
@@ -268,8 +267,12 @@ class Announcer:
                 if self._stopping:
                     return None
                 if self._heap:
-                    # The previous call stays on screen at least min_call_seconds.
-                    left = self._shown_at + self.min_call_seconds - self.clock()
+                    # The previous call stays on screen at least min_call_seconds, in a
+                    # backlog BACKLOG_HOLD: the calls behind it have waited long enough.
+                    hold = self.min_call_seconds
+                    if self._heap[0][2].waited:
+                        hold = min(hold, BACKLOG_HOLD)
+                    left = self._shown_at + hold - self.clock()
                     if left <= 0:
                         _, _, item = heapq.heappop(self._heap)
                         self._queued.discard(item.seq)
@@ -299,23 +302,30 @@ class Announcer:
             if item.seq <= self._shown_seq:
                 return
         speak = item.speak and not self.memory.spoken(call)
+        text = self.text(call, short=item.waited, recall=item.recall)
         # The seq is written to disk and the sentence synthesised while the chime
         # plays: the chime is never held up by a slow SD card, and the sentence is
         # only said once the seq is safely stored (the contract: never twice).
-        future: Future | None = self._synth.submit(self._prepare, call) if speak else None
+        future: Future | None = self._synth.submit(self._prepare, call, text) if speak else None
         with self._cond:
             self._shown_seq, self._shown_at, self.shown = item.seq, self.clock(), call
+            self._superseded = {s for s in self._superseded if s > item.seq}
         if self.on_show is not None:
             self.on_show(call, speak)
         if future is None:
             return
-        if self.chime:
+        if self.chime and not item.waited:
             self._play(make_chime(self._format[0], self._format[1], self.volume))
         audio = future.result()
         if audio is None:
             return
         self._format = (audio.rate, audio.channels)
-        self._play(repeated(audio, self.repeat))
+        for reading in range(1 if item.waited else self.repeat):
+            if reading and self.quick_backlog and self.pending:
+                log.debug("announcer: %d call(s) waiting; %s said once", self.pending, call["number"])
+                break
+            self._play(audio if not reading else audio.silence(REPEAT_PAUSE) + audio)
+            self.said.append(text)
         self.spoken_count += 1
 
     def _play(self, audio: Audio) -> None:
@@ -326,14 +336,14 @@ class Announcer:
             log.error("announcer: %s", exc)
             self._problem("audio_error", True)
 
-    def _prepare(self, call: dict[str, Any]) -> Audio | None:
+    def _prepare(self, call: dict[str, Any], text: str) -> Audio | None:
         try:
             self.memory.remember(call)
         except OSError as exc:
             # Say it anyway: a call not announced is worse than one that might be
             # announced again after a restart.
             log.error("announcer: cannot store the last call spoken in %s: %s", self.memory.path, exc)
-        return self._synthesize(self.text(call))
+        return self._synthesize(text)
 
     def _synthesize(self, text: str) -> Audio | None:
         for attempt in (1, 2):
