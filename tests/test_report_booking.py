@@ -206,3 +206,8 @@ def test_a_site_without_bookings_has_no_booking_section(tmp_path: Path):
     assert not rep.bookings.shown and rep.bookings.total.walk_in == 1
     report_files.write(rep, tmp_path, charts=False)
     assert "Reservasi daring" not in (tmp_path / "laporan.html").read_text(encoding="utf-8")
+
+
+def test_a_day_with_only_bookings_made_is_no_day_of_the_report(stored):
+    rep = report.from_store(CONFIG, stored, SATURDAY, MONDAY)
+    assert [d.day for d in rep.days] == [MONDAY] and rep.bookings.total.made == 7

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from antrian.site import Config
 from antrian.errors import ReportError
-from antrian.queue.events import DayStarted
+from antrian.queue.events import BOOKING_EVENTS, DayStarted
 from antrian.tools.report.bookings import BookingReport, booking_span
 from antrian.tools.report.replay import (Day, Leg, quantile,
                                           replay)
@@ -317,7 +317,8 @@ def from_store(config: Config, store, first: dt.date, last: dt.date | None = Non
     days = []
     for day in days_in(first, last or first):
         events = store.events(day.isoformat())
-        if any(not isinstance(e, DayStarted) for e in events):  # a day opened and nothing else is no day to report
+        # a day opened and nothing else (or only bookings made for later days) is no day to report
+        if any(not isinstance(e, (DayStarted, *BOOKING_EVENTS)) for e in events):
             days.append(replay(config, day, events))
     if not days:
         span = first.isoformat() if not last or last == first else f"{first} .. {last}"
