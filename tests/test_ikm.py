@@ -7,14 +7,18 @@ n answers and IKM = 25 x S / (9 n), rounded half up to two decimals at the very 
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 
-from antrian.tools.ikm import GRADES, Ikm, IkmReport, QuickScore, agency_of, grade, round2, valid_answers
+from antrian.tools import ikm_report
+from antrian.tools.ikm import (GRADES, Ikm, IkmReport, QuickScore, agency_of, grade, min_sample, round2, sample_warning,
+                               valid_answers)
 from antrian.protocol import SURVEY_ELEMENTS
 from antrian.site import build
+from helpers import MONDAY, Desk, local
 from sites import ALL_DAY, counter, service
 
 U = SURVEY_ELEMENTS
@@ -177,3 +181,127 @@ def test_the_kiosk_and_the_report_agree_on_the_elements():
 
     skm = pytest.importorskip("kiosk.skm")
     assert {e.code: e.name for e in skm.ELEMENTS} == ELEMENT_NAMES
+
+
+# -- Krejcie and Morgan's minimum sample ---------------------------------------------------
+
+@pytest.mark.parametrize("served, need", [
+    # s = 3.841 N 0.25 / (0.0025 (N - 1) + 3.841 x 0.25), to the nearest whole respondent
+    (0, 0), (1, 1),
+    (2, 2),  # 1.9205 / 0.96275 = 1.995
+    (10, 10),  # 9.6025 / 0.98275 = 9.771
+    (50, 44),  # 48.0125 / 1.08275 = 44.34: the brief's example
+    (100, 80),  # 96.025 / 1.20775 = 79.51
+    (1000, 278),  # 960.25 / 3.45775 = 277.71
+    (10000, 370),  # 9602.5 / 25.95775 = 369.93
+])
+def test_min_sample_is_krejcie_and_morgan(served, need):
+    assert min_sample(served) == need
+
+
+def test_sample_warning_is_one_plain_sentence():
+    assert sample_warning(12, 50) == "Jumlah responden 12 di bawah sampel minimum 44: hasil belum dapat disimpulkan"
+    assert sample_warning(44, 50) is None and sample_warning(0, 0) is None
+
+
+# -- the report: IKM per agency and per service from surveys tied to tickets ------------------
+
+def served_day(config):
+    """Monday: A-001..A-010 served at c1 (service A), K-001 and K-002 at c1 (K), B-001..B-005
+    at c2 (B), and A-011 called at c1, transferred to B and served at c2. Served: A 10,
+    K 2, B 6 (A-011 counts where it ended), Disdukcapil 12, Bank 6, all 18."""
+    desk = Desk(config, local(config.site.timezone, MONDAY, 9))
+    for svc, n in (("A", 10), ("K", 2)):
+        for _ in range(n):
+            number = desk.issue(svc)
+            assert desk.call("c1") == number
+            desk.wait(3)
+            desk.do("c1", "finish")
+    for _ in range(5):
+        number = desk.issue("B")
+        assert desk.call("c2") == number
+        desk.wait(3)
+        desk.do("c2", "finish")
+    assert desk.issue("A") == "A-011" and desk.call("c1") == "A-011"
+    desk.do("c1", "transfer", to_service="B")
+    assert desk.call("c2") == "A-011"
+    desk.do("c2", "finish")
+    return desk
+
+
+def test_report_gives_ikm_per_agency_and_service_with_the_sample_warning(tmp_path):
+    from antrian.adapters.store import Store
+    from antrian.tools.report.figures import from_store
+    from antrian.tools.report.files import HTML_NAME, write
+
+    config = two_agencies()
+    desk = served_day(config)
+    day = MONDAY.isoformat()
+
+    def kiosk(number, answers, profile=None):  # the kiosk names the ticket only
+        return {"day": day, "at": f"{day}T12:00:00+07:00", "device": "kiosk1", "ticket": number, "counter": None,
+                "score": None, "answers": answers, "profile": profile}
+
+    rows = [
+        # Service A: S = 36 + 27 + 28 = 91 over 3 respondents
+        kiosk("A-001", same(4, 1)[0], {"umur": "30-39", "jenis_kelamin": "P", "pendidikan": "SMA"}),
+        kiosk("A-002", same(3, 1)[0], {"jenis_kelamin": "L"}),
+        kiosk("A-003", partly(3, 8, 4)),
+        # Service K: S = 18 + 27 = 45 over 2
+        kiosk("K-001", same(2, 1)[0], {"pekerjaan": "Wirausaha"}),
+        kiosk("K-002", same(3, 1)[0]),
+        # Service B: B-001 all 4 (36) and A-011, which ended the day in B, all 3 (27): S = 63 over 2
+        kiosk("B-001", same(4, 1)[0], {"jenis_kelamin": "P", "pendidikan": "D4/S1", "pekerjaan": "PNS"}),
+        kiosk("A-011", same(3, 1)[0]),
+        # The panels' quick scores: counted apart, never in the IKM
+        {"day": day, "at": f"{day}T12:00:00+07:00", "device": "panel1", "ticket": "A-001", "counter": "c1",
+         "score": 4, "answers": None},
+        {"day": day, "at": f"{day}T12:00:00+07:00", "device": "panel2", "ticket": "B-002", "counter": "c2",
+         "score": 1, "answers": None},
+    ]
+    store = Store(tmp_path / "t.db", config.tz)
+    try:
+        store.commit(desk.events, [], rows)
+        report = from_store(config, store, MONDAY, MONDAY)
+    finally:
+        store.close()
+    ikm = report.ikm
+
+    # Per service: IKM = 25 S / (9 n), rounded half up at the end
+    assert (ikm.services["A"].respondents, ikm.services["A"].exact) == (3, Fraction(25 * 91, 27))  # 84.259...
+    assert (str(ikm.services["A"].value), ikm.services["A"].grade) == ("84.26", "B")
+    assert (str(ikm.services["K"].value), ikm.services["K"].grade) == ("62.50", "D")  # 25 x 45 / 18
+    assert (str(ikm.services["B"].value), ikm.services["B"].grade) == ("87.50", "B")  # 25 x 63 / 18
+    # Per agency: Disdukcapil S = 91 + 45 = 136 over 5 -> 25 x 136 / 45 = 75.555...; Bank = service B
+    assert (ikm.agencies["dukcapil"].respondents, str(ikm.agencies["dukcapil"].value)) == (5, "75.56")
+    assert ikm.agencies["dukcapil"].grade == "C"
+    assert (ikm.agencies["bank"].respondents, str(ikm.agencies["bank"].value)) == (2, "87.50")
+    # All: S = 199 over 7 -> 25 x 199 / 63 = 78.968...
+    assert (ikm.overall.respondents, str(ikm.overall.value), ikm.overall.grade) == (7, "78.97", "B")
+    assert ikm.quick_overall.counts == {1: 1, 2: 0, 3: 0, 4: 1} and ikm.unattributed == 0
+    assert ikm.profile["jenis_kelamin"] == {"L": 1, "P": 2, "-": 4}
+    assert ikm.profile["pekerjaan"]["PNS"] == 1 and ikm.profile["umur"]["30-39"] == 1
+
+    # Served in the period and the minimum samples (see test_min_sample_is_krejcie_and_morgan):
+    # A 10 -> 10, K 2 -> 2, B 6 -> 5.7615 / 0.97275 = 5.92 -> 6,
+    # Disdukcapil 12 -> 11.523 / 0.98775 = 11.67 -> 12, all 18 -> 17.2845 / 1.00275 = 17.24 -> 17
+    assert [report.services[c].served for c in "AKB"] == [10, 2, 6] and report.total.served == 18
+    assert ikm_report.warnings(report) == [
+        "Disdukcapil: Jumlah responden 5 di bawah sampel minimum 12: hasil belum dapat disimpulkan",
+        "Bank: Jumlah responden 2 di bawah sampel minimum 6: hasil belum dapat disimpulkan",
+        "A — Layanan A: Jumlah responden 3 di bawah sampel minimum 10: hasil belum dapat disimpulkan",
+        "B — Layanan B: Jumlah responden 2 di bawah sampel minimum 6: hasil belum dapat disimpulkan",
+        "Semua instansi: Jumlah responden 7 di bawah sampel minimum 17: hasil belum dapat disimpulkan",
+    ]
+
+    write(report, tmp_path / "out", charts=False)
+    with (tmp_path / "out" / "ikm.csv").open(encoding="utf-8") as fh:
+        table = {r["scope"]: r for r in csv.DictReader(fh)}
+    assert [(table[k]["respondents"], table[k]["ikm"], table[k]["served"], table[k]["min_sample"])
+            for k in ("dukcapil", "bank", "service:A", "service:K", "service:B", "")] == [
+        ("5", "75.56", "12", "12"), ("2", "87.50", "6", "6"), ("3", "84.26", "10", "10"), ("2", "62.50", "2", "2"),
+        ("2", "87.50", "6", "6"), ("7", "78.97", "18", "17")]
+    page = (tmp_path / "out" / HTML_NAME).read_text(encoding="utf-8")
+    assert "Disdukcapil: Jumlah responden 5 di bawah sampel minimum 12: hasil belum dapat disimpulkan" in page
+    assert "Per layanan" in page and "Profil responden" in page and "bukan IKM" in page
+    assert (tmp_path / "out" / "profil_responden.csv").is_file()
