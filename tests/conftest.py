@@ -83,6 +83,9 @@ def always_open_raw(raw: dict[str, Any]) -> dict[str, Any]:
     raw = {**raw, "schedules": {name: {day: [span(*s) for s in spans] for day, spans in zip(WEEKDAYS, sched.days)}
                                 for name, sched in opened.schedules.items()}}
     raw.pop("holidays", None)
+    # As Config.always_open(): a last ticket of the real hours would close a service at night.
+    raw["agencies"] = [{**a, "services": [{k: v for k, v in s.items() if k != "last_ticket"} for s in a["services"]]}
+                       for a in raw["agencies"]]
     return raw
 
 

@@ -15,6 +15,7 @@ import yaml
 
 from antrian import site as config
 from antrian.site import ConfigError
+from antrian.site.sections import SERVICE
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "buton.yaml"
@@ -302,7 +303,8 @@ def add_pbb_twice(raw):
     raw["agencies"][2]["services"].append(extra)
 
 
-SERVICE_KEYS = "booking, code, completion, fee, name, prefix, quota, requirements, schedule, service_min, target_wait_min"
+# Every key of a service, as the problem lists them (services grow keys: read them from the schema).
+SERVICE_KEYS = ", ".join(sorted(SERVICE.fields))
 TOP_KEYS = "agencies, announcement, broker, counters, devices, holidays, limits, priority_groups, queue, schedules, site"
 ID_HINT = "lower-case letters, digits, '-' or '_'"
 

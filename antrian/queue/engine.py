@@ -64,6 +64,10 @@ class Engine(State, Views, BookingDesk):
         quota = self.walk_in_quota(svc.code)
         if quota is not None and self.walk_ins(svc.code) >= quota:
             raise QueueError("quota_exhausted", f"Kuota {svc.name} hari ini sudah habis")
+        # Past its last_ticket (in availability) or, by the estimate, not called before closing.
+        reason = self.too_late(svc.code, now)
+        if reason is not None:
+            raise QueueError("service_closed", f"{svc.name}: {reason}")
         number = format_number(svc.prefix, self.issued[svc.code] + 1)
         event = Issued(at=now, number=number, service=svc.code, priority=priority)
         return Outcome((event,), number)

@@ -18,8 +18,9 @@ from antrian.queue.events import (EVENT_KINDS, Called, CounterStatus, CounterSta
                                   Recalled, Served, TicketStatus, Transferred, Withdrawn)
 from antrian.site import Config, Counter, Service
 
-__all__ = ["COUNTER_ACTIONS", "COUNTER_EVENTS", "EVENT_KINDS", "TICKET_TRANSITIONS", "C", "CounterStatus", "Outcome",
-           "T", "TicketStatus", "availability", "format_number", "iso", "normalize_number"]
+__all__ = ["CLOSED_FOR_TODAY", "COUNTER_ACTIONS", "COUNTER_EVENTS", "EVENT_KINDS", "TICKET_TRANSITIONS", "C",
+           "CounterStatus", "Outcome", "T", "TicketStatus", "availability", "format_number", "iso", "minutes_left",
+           "normalize_number"]
 
 _NUMBER = re.compile(r"^\s*([A-Za-z]{1,2})\s*-?\s*(\d{1,4})\s*$")
 
@@ -87,6 +88,11 @@ def normalize_number(text: str) -> str | None:
     return format_number(m.group(1).upper(), int(m.group(2))) if m else None
 
 
+# Why a service takes no more tickets today although it is still open: its last_ticket
+# has passed, or a new ticket would not be called before it closes (Views.too_late).
+CLOSED_FOR_TODAY = "Nomor antrean hari ini sudah ditutup untuk layanan ini"
+
+
 def availability(config: Config, service: Service, now: dt.datetime) -> str | None:
     """None when the service takes tickets now, else the Indonesian reason it does not."""
     local = now.astimezone(config.tz)
@@ -97,6 +103,9 @@ def availability(config: Config, service: Service, now: dt.datetime) -> str | No
     if not spans:
         return "Layanan ini tidak buka hari ini"
     t = local.time()
+    last = service.last_ticket
+    if last is not None and last <= t < spans[-1][1]:
+        return f"{CLOSED_FOR_TODAY} (nomor terakhir pukul {last:%H.%M})"
     for i, (start, end) in enumerate(spans):
         if t < start:
             if i == 0:
@@ -105,6 +114,22 @@ def availability(config: Config, service: Service, now: dt.datetime) -> str | No
         if t < end:
             return None
     return f"Jam layanan hari ini sudah berakhir (tutup pukul {spans[-1][1]:%H.%M})"
+
+
+def minutes_left(config: Config, service: Service, now: dt.datetime) -> tuple[float, dt.time] | None:
+    """(minutes the service is still open today from `now`, breaks left out; its closing
+    time), or None when it does not close today: open until midnight (24:00), where the
+    business day ends but the service goes on (a round-the-clock site), or closed all day."""
+    local = now.astimezone(config.tz)
+    spans = config.schedules[service.schedule].spans(local.date())
+    if not spans or spans[-1][1] == dt.time.max:
+        return None
+    at = dt.datetime.combine(dt.date.min, local.time())
+    left = 0.0
+    for start, end in spans:
+        begin = max(at, dt.datetime.combine(dt.date.min, start))
+        left += max(0.0, (dt.datetime.combine(dt.date.min, end) - begin).total_seconds() / 60)
+    return left, spans[-1][1]
 
 
 def iso(t: dt.datetime, tz: dt.tzinfo) -> str:

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from antrian.queue import codes
-from antrian.queue.rules import C, T, availability, iso, remote_location
+from antrian.queue.rules import CLOSED_FOR_TODAY, C, T, availability, iso, minutes_left, remote_location
 
 if TYPE_CHECKING:
     from antrian.queue.engine import Engine
@@ -89,6 +89,24 @@ class Views:
     def estimated_wait_min(self: Engine, service: str, ahead: int) -> int:
         return round(ahead * self.mean_service_min(service) / max(1, self.open_counters(service)))
 
+    def too_late(self: Engine, service: str, now: dt.datetime) -> str | None:
+        """With the site's queue.close_by_estimate: why a new ticket of `service` would not be
+        called before it closes today, by the estimate (the waiting tickets times the mean service time, over its open counters, or
+        all the counters that serve it while none is open yet), or None. One rule for every
+        ticket, priority or not, so the catalog and the engine say the same."""
+        if not self.config.queue.close_by_estimate:
+            return None
+        left = minutes_left(self.config, self.config.services[service], now)
+        counters = self.open_counters(service) or sum(1 for c in self.config.counters.values()
+                                                      if service in c.services)
+        if left is None or not counters:
+            return None
+        minutes, closing = left
+        if self.waiting[service] * self.mean_service_min(service) / counters <= minutes:
+            return None
+        # No figure in the reason: the catalog goes out whenever a reason changes.
+        return f"{CLOSED_FOR_TODAY} (perkiraan waktu tunggu melewati jam tutup pukul {closing:%H.%M})"
+
     def ticket(self: Engine, number: str) -> dict[str, Any]:
         t = self.tickets[number]
         svc = self.config.services[t.service]
@@ -159,6 +177,7 @@ class Views:
                 left = None if quota is None else max(0, quota - self.walk_ins(code))
                 if reason is None and left == 0:
                     reason = "Kuota hari ini sudah habis"
+                reason = reason or self.too_late(code, now)
                 services.append({"code": code, "prefix": s.prefix, "name": s.name, "open": reason is None,
                                  "closed_reason": reason, "quota_left": left,
                                  "requirements": list(s.requirements), "completion": s.completion, "fee": s.fee,

@@ -43,7 +43,7 @@ def parse(text: str, source: str = "<site file>") -> Config:
 def build(raw: Any, source: str) -> Config:
     """The Config of parsed YAML; ConfigError listing every problem."""
     problems = Problems()
-    top = check(TOP, raw, "", problems)
+    top = check(TOP, raw, "", problems, {"source": source})  # source: where relative files are
     if problems:
         raise ConfigError(source, problems)
     config = _config(top, source)

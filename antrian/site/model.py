@@ -88,6 +88,9 @@ class QueueRules:
     late_tolerance: int = 5
     # how many recent service times make the mean used for the estimated wait
     recent_services: int = 10
+    # refuse a ticket that by the estimated wait would not be called before its service
+    # closes (antrian/queue/views.py too_late)
+    close_by_estimate: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,6 +172,11 @@ class Service:
     # expected minutes per citizen, used for the estimated wait until real data exists
     service_min: float
     booking: BookingRules | None = None  # None: walk-ins only
+    # The name the TV board's waiting list shows, whole (at most BOARD_NAME_MAX characters); None: the name
+    # up to its first bracket or comma.
+    board_name: str | None = None
+    # No new ticket from this time of day on (antrian/queue/rules.py availability); None: until closing.
+    last_ticket: dt.time | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -265,9 +273,11 @@ class Config:
         """This site open round the clock with no holidays, for demos and drills outside
         office hours (`--always-open`); quotas and every other rule still hold."""
         allday = tuple(((dt.time(0), dt.time.max),) for _ in WEEKDAYS)
+        # A last ticket belongs to the real hours: round the clock it would close a service at night.
+        services = {code: dataclasses.replace(s, last_ticket=None) for code, s in self.services.items()}
         return dataclasses.replace(
             self, schedules=MappingProxyType({n: Schedule(n, allday) for n in self.schedules}),
-            holidays=MappingProxyType({}))
+            holidays=MappingProxyType({}), services=MappingProxyType(services))
 
     def dispatcher_ids(self) -> list[str]:
         """The dispatcher's broker user(s): its device id in the site file, else ``dispatcher``."""

@@ -53,7 +53,9 @@ def _plain(text: str, inside: bool) -> bool:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
         return False
-    return not (value is None or isinstance(value, (bool, list, dict)) or (isinstance(value, str) and value != text))
+    # 14:30 unquoted is YAML 1.1's sexagesimal 870, never what a time of day means.
+    return not (value is None or isinstance(value, (bool, list, dict)) or (isinstance(value, str) and value != text)
+                or (isinstance(value, int) and ":" in text))
 
 
 def _scalar(value: Any, inside: bool) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -157,6 +158,46 @@ def booking_fits(svc: dict, path: str, report: Report, context: dict) -> None:
                f"{best[0]} slots × capacity {rules.capacity} = {best[0] * rules.capacity} bookings on {best[1]}, "
                f"fewer than share × quota = {rules.share:g} × {quota} = {int(wanted + 1e-9)}: raise capacity or "
                "lower share")
+
+
+def service_fits(svc: dict, path: str, report: Report, context: dict) -> None:
+    """a booking needs a quota; slot_minutes divides every opening span of the service's schedule;
+    the slots of its longest day hold share × quota; last_ticket comes after the opening on every
+    day the schedule opens and before the closing on at least one (else it closes a whole day, or
+    never does anything)."""
+    booking_fits(svc, path, report, context)
+    last_ticket_in_hours(svc, path, report, context)
+
+
+def last_ticket_in_hours(svc: dict, path: str, report: Report, context: dict) -> None:
+    # Part of service_fits (its docstring is the reference's line).
+    last = svc.get("last_ticket")
+    week = context.get("schedule_spans", {}).get(svc.get("schedule"))
+    if last is None or not isinstance(week, dict):
+        return
+    days = {day: [s for s in spans if isinstance(s, tuple)] for day, spans in week.items()}
+    days = {day: spans for day, spans in days.items() if spans}
+    where = join(path, "last_ticket")
+    early = next((day for day, spans in days.items() if last <= spans[0][0]), None)
+    if early is not None:
+        report(where, f"{last:%H:%M} is not after the opening on {early} ({span_text(days[early][0])} of schedule "
+                      f"{svc['schedule']!r}): no ticket at all that day")
+    elif days and all(last >= spans[-1][1] for spans in days.values()):
+        report(where, f"{last:%H:%M} is not before the closing of schedule {svc['schedule']!r} on any day: "
+                      "it would never stop a ticket")
+
+
+def file_exists(name: str, path: str, report: Report, context: dict) -> None:
+    """the file exists (a relative one in the site file's folder)."""
+    source = context.get("source")
+    base = Path(source).resolve().parent if source and Path(source).is_file() else None
+    target = Path(name).expanduser()
+    if not target.is_absolute():
+        if base is None:
+            return  # text with no file around it (a test, an upload): nothing to look in
+        target = base / target
+    if not target.is_file():
+        report(path, f"no file {str(target)!r}")
 
 
 def agencies_apart(agencies: list, path: str, report: Report, context: dict) -> None:

@@ -14,6 +14,7 @@ them once the rest of the file is valid.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -27,6 +28,9 @@ ID_HINT = "lower-case letters, digits, '-' or '_'"
 _CODE = re.compile(r"^[A-Z0-9]{1,8}$")
 _PREFIX = re.compile(r"^[A-Z]{1,2}$")
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+# The waiting list of a 1920x1080 board shows this many characters whole (display/view.py).
+BOARD_NAME_MAX = 20
+_BOARD_NAME = re.compile(r"^\s*\S.{0,%d}$" % (BOARD_NAME_MAX - 1))
 PORT = Whole(1, 65535)
 SECRET_KEYS = ("key_password", "passwd", "password", "passwords", "secret")
 
@@ -100,6 +104,9 @@ QUEUE = Section({
                             default=QueueRules.late_tolerance, example=5),
     "recent_services": Field(Whole(1, 1000), "how many recent service times make the estimated wait",
                              default=QueueRules.recent_services, example=10),
+    "close_by_estimate": Field(Flag(), "refuse a ticket that, by the estimated wait, would not be called before its "
+                                       "service closes (the kiosk says the numbers of the day are closed)",
+                               default=QueueRules.close_by_estimate, example=True),
 }, "the rules of the queue")
 
 
@@ -184,7 +191,12 @@ SERVICE = Section({
     "service_min": Field(Number(0.5, 480), "expected minutes per citizen, for the estimated wait", default=10.0,
                          example=8),
     "booking": Field(BOOKING, "online booking; none: walk-ins only"),
-}, "one service of an agency", rule=rules.booking_fits)
+    "board_name": Field(Text(_BOARD_NAME, f"at most {BOARD_NAME_MAX} characters, so the board shows it whole"),
+                        "the short name on the TV board's waiting list; none: the name up to its first "
+                        "bracket or comma", example="KTP Elektronik"),
+    "last_ticket": Field(TimeOfDay(), "no new ticket from this time of day on (the kiosk says the numbers of the "
+                                      "day are closed); none: until closing", example=dt.time(14, 30)),
+}, "one service of an agency", rule=rules.service_fits)
 
 
 AGENCY = Section({
@@ -193,7 +205,8 @@ AGENCY = Section({
     "short_name": Field(Text(), "the short name for the board; default: the name", example="Disdukcapil"),
     "color": Field(Text(_COLOUR, "a colour like '#1E88E5'"), "its colour on the kiosk and the board",
                    default="#00695C", example="#1E88E5"),
-    "logo": Field(Text(), "an image file of its logo", example="logo-disdukcapil.png"),
+    "logo": Field(Text(), "an image file of its logo (PNG or JPEG) on its kiosk tile; relative to the site "
+                          "file's folder", example="logo-disdukcapil.png", rule=rules.file_exists),
     "services": Field(ListOf(SERVICE), "its services", True),
 }, "an agency with a desk in the MPP")
 
