@@ -14,11 +14,21 @@ same options as a frozen object.
       volume: 1.0            # 0.0 - 1.0
       repeat: 2              # the sentence is said this many times per call
       min_call_seconds: 5    # a call stays highlighted at least this long
+      zone: {agencies: [disdukcapil]}   # show and say only these counters (default: all)
+      hall: Ruang tunggu Disdukcapil    # the room it hangs in (default: the main hall)
+      speaks: true           # false: shows the calls without a sound
+      page_seconds: 10       # counters that need more than one page turn this often
 
 The word-clip engine says an announcement by joining one WAV file per word
 (``nomor.wav``, ``be.wav``, ``dua.wav``, ``belas.wav``, ...): `clip_words` splits a
 sentence into those words, and `needed_clips` lists every word any call of the site
 can need, so a missing recording is found before a citizen waits for it.
+
+Zones (issue 16): a board given a ``zone`` shows and says only the calls of the
+zone's counters (those named, and every counter of the agencies named). A call is
+said once per room: of the boards that speak in one ``hall``, no two may share a
+counter (`_speakers_apart`), so two boards never say one call over each other, while
+boards of different zones, or of different halls, speak at the same time.
 """
 
 from __future__ import annotations
@@ -26,12 +36,15 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from typing import Any, Mapping
 
 from antrian import bahasa
 from antrian.site import Config, ConfigError
-from antrian.site.schema import Choice, Field, Flag, Number, Problems, Report, Section, Text, Whole, check, join
+from antrian.site.schema import (Choice, Field, Flag, ListOf, Number, Problems, Ref, Report, Section, Text, Whole,
+                                 check, join)
 
-__all__ = ["SCHEMA", "DisplayOptions", "clip_words", "missing_clips", "needed_clips", "read", "resolve_path"]
+__all__ = ["SCHEMA", "DisplayOptions", "ZoneSpec", "clip_words", "missing_clips", "needed_clips", "read",
+           "resolve_path", "zone_counters"]
 
 SPEECH_ENGINES = ("pyttsx3", "espeak-ng", "clips")
 AUDIO_OUTPUTS = ("auto", "alsa", "wav", "none")
@@ -46,6 +59,14 @@ _ALSA_DEVICE = re.compile(r"^[A-Za-z0-9_:,=.-]{1,80}$")
 # Letters of any script (a counter may be called "Loket Pengaduan"), and the two
 # punctuation marks that become pauses. Digits never reach here: bahasa reads them.
 _TOKEN = re.compile(r"[^\W\d_]+|[,.]")
+
+
+@dataclasses.dataclass(frozen=True)
+class ZoneSpec:
+    """What a zoned board shows and says: these counters and every counter of these agencies."""
+
+    agencies: tuple[str, ...] = ()
+    counters: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +93,21 @@ class DisplayOptions:
     speech_timeout: float = 10.0
     # A smart TV's browser shows this board from the staff web app (/papan/<id>), no Pi.
     browser: bool = False
+    # None: the whole site. A zoned board shows and says only its zone's counters.
+    zone: ZoneSpec | None = None
+    # The room the board hangs in: of the speaking boards of one hall no two share a counter.
+    hall: str = ""
+    speaks: bool = True
+    # Counters that do not fit one screen at a readable size are shown page by page.
+    page_seconds: float = 10.0
+
+
+def zone_counters(config: Config, zone: ZoneSpec | None) -> frozenset[str] | None:
+    """The ids of the counters a zone holds, or None for the whole site."""
+    if zone is None:
+        return None
+    return frozenset(c.id for c in config.counters.values()
+                     if c.id in zone.counters or c.agency in zone.agencies)
 
 
 def resolve_path(config: Config, value: str) -> Path:
@@ -96,6 +132,65 @@ def _clips_present(options: dict, path: str, report: Report, context: dict) -> N
     for problem in clip_problems(resolve_path(config, options["clips"]), config):
         report(join(path, "clips"), problem)
 
+
+def _zone_known(zone: dict, path: str, report: Report, context: dict) -> None:
+    """a zone names agencies and counters of the site file, at least one of them"""
+    config = context["config"]
+    for key, known in (("agencies", [a.id for a in config.agencies]), ("counters", list(config.counters))):
+        for i, name in enumerate(zone.get(key) or ()):
+            if name not in known:
+                what = "agency" if key == "agencies" else "counter"
+                report(join(join(path, key), i), f"unknown {what} {name!r} (known: {', '.join(known)})")
+    if not zone.get("agencies") and not zone.get("counters"):
+        report(path, "a zone names at least one agency or counter (leave zone out for the whole site)")
+
+
+def _raw_zone(config: Config, options: Any) -> frozenset[str] | None:
+    """The counters of a display's zone as written (another device's options are not
+    checked yet when this one is): unknown names are left out."""
+    zone = options.get("zone") if isinstance(options, Mapping) else None
+    if not isinstance(zone, Mapping):
+        return None
+    names = {key: tuple(x for x in (zone.get(key) or ()) if isinstance(x, str)) for key in ("agencies", "counters")}
+    return zone_counters(config, ZoneSpec(**names))
+
+
+def _speakers_apart(options: dict, path: str, report: Report, context: dict) -> None:
+    """of the boards that speak in one hall, no two show the same counter: each call is
+    said by one board of a room (a board with speaks: false only shows)"""
+    config = context["config"]
+    if options.get("speaks") is False:
+        return
+    index = int(path[len("devices["):-1]) if path.startswith("devices[") and path.endswith("]") else None
+    mine = _raw_zone(config, options)
+    hall = options.get("hall") or ""
+    for i, device in enumerate(config.devices.values()):
+        if index is None or i >= index or device.role != "display":
+            continue
+        other = device.options
+        if other.get("speaks") is False or (other.get("hall") or "") != hall:
+            continue
+        theirs = _raw_zone(config, other)
+        shared = [c.name for c in config.counters.values()
+                  if (mine is None or c.id in mine) and (theirs is None or c.id in theirs)]
+        if shared:
+            where = f"hall {hall!r}" if hall else "the main hall (no hall:)"
+            listed = ", ".join(shared[:6]) + (f" and {len(shared) - 6} more" if len(shared) > 6 else "")
+            report(join(path, "speaks"), f"{device.id} also speaks the calls of {listed} in {where}: one call "
+                   "would be said twice at once; give one of them speaks: false, a hall of its own, or zones "
+                   "that share no counter")
+
+
+def _rules(options: dict, path: str, report: Report, context: dict) -> None:
+    _clips_present(options, path, report, context)
+    _speakers_apart(options, path, report, context)
+
+
+ZONE = Section({
+    "agencies": Field(ListOf(Ref("an agency id")), "every counter of these agencies", example=["disdukcapil"]),
+    "counters": Field(ListOf(Ref("a counter id")), "these counters", example=["loket1", "loket2"]),
+}, "the counters a board shows and says: those named and every counter of the agencies named",
+    what="a zone", rule=_zone_known)
 
 _D = DisplayOptions
 SECONDS = "seconds"
@@ -132,7 +227,15 @@ SCHEMA = Section({
     "browser": Field(Flag(), "true: a smart TV's browser shows this board from the staff web app "
                      "(/papan/<id>, docs/operations.md), with no Pi; its sound is made by the web app "
                      "(speech pyttsx3 is made with espeak-ng there)", default=_D.browser, example=False),
-}, "a TV board that shows and says the calls", what="a display", rule=_clips_present)
+    "zone": Field(ZONE, "show and say only these agencies' and counters' calls (none: the whole site)",
+                  example={"agencies": ["disdukcapil"]}),
+    "hall": Field(Text(), "the room the board hangs in; boards that speak in one hall may not share a counter "
+                  "(none: the main hall)", default=_D.hall, example="Ruang tunggu Disdukcapil"),
+    "speaks": Field(Flag(), "false: the board shows the calls without a sound (a second board in a hall whose "
+                    "calls another board says)", default=_D.speaks, example=True),
+    "page_seconds": Field(Number(3, 120, SECONDS), "more counters than one screen shows at a readable size are "
+                          "shown page by page, turning this often", default=_D.page_seconds, example=10),
+}, "a TV board that shows and says the calls", what="a display", rule=_rules)
 
 
 def read(config: Config, device_id: str) -> DisplayOptions:
@@ -147,6 +250,9 @@ def read(config: Config, device_id: str) -> DisplayOptions:
     for key in ("clips", "wav_dir"):
         if options[key] is not None:
             options[key] = str(resolve_path(config, options[key]))
+    zone = options["zone"]
+    options["zone"] = None if zone is None else ZoneSpec(tuple(zone.get("agencies") or ()),
+                                                         tuple(zone.get("counters") or ()))
     return DisplayOptions(**options)
 
 
@@ -175,6 +281,11 @@ def needed_clips(config: Config) -> list[str]:
              for n in range(1, highest + 1)]
     texts += [bahasa.announcement(f"{p}-001", name, location=location, template=a.template, digits=a.digits)
               for p in prefixes for name, location in counters]
+    # A recall and the short form said while calls wait (display/announcer.py) add their words.
+    texts += [bahasa.announcement(f"{prefixes[0]}-001", counters[0][0], location=counters[0][1],
+                                  template=a.template, digits=a.digits, recall=True),
+              bahasa.short_announcement(f"{prefixes[0]}-001", counters[0][0], location=counters[0][1],
+                                        digits=a.digits, recall=True)]
     words = {w for t in texts for w in clip_words(t)}
     return sorted(words - set(PAUSES))
 

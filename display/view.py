@@ -4,6 +4,12 @@ The Kivy screen only copies these texts into labels, so the rules -- which count
 which services when there are more than fit, which calls count as "earlier", when
 the hall must be told the data may be out of date -- are tested without a window.
 Citizen-facing words are Indonesian (KBBI: antrean, silakan).
+
+A zoned board (display/options.py ``zone``) passes its counters as *zone*: tiles,
+waiting rows and calls of other counters are left out. `page_grid` is the layout rule
+both boards (Kivy and browser) follow so a number and a counter name stay readable
+from three metres: tiles never smaller than TILE_MIN (at 1920x1080), and when more
+counters exist than such tiles fit, pages that turn.
 """
 
 from __future__ import annotations
@@ -13,14 +19,26 @@ import datetime as dt
 import re
 from typing import Any
 
+from antrian.queue.rules import availability
 from antrian.site import Config
 
-__all__ = ["BANNER", "Tile", "WaitRow", "banner", "call_place", "counter_tiles", "grid_columns", "recent_rows",
-           "short_name", "waiting_rows"]
+__all__ = ["BANNER", "Grid", "Tile", "WaitRow", "banner", "board_name", "call_place", "counter_tiles",
+           "grid_columns", "in_zone", "page_grid", "recent_rows", "short_name", "waiting_rows", "zoned_board"]
 
 NO_NUMBER = "–"
 NO_CALL_YET = "Belum ada panggilan"
 STATUS_TEXT = {"open": "", "paused": "Istirahat", "closed": "Tutup"}
+CLOSED = "Tutup"
+BOOKING_TAG = "Reservasi"
+
+# The layout rule (issue 16): in px at u = 1 (a 1920x1080 or 1080x1920 screen). A tile's
+# texts are shares of its height (board.kv, papan.css use the same): at the smallest
+# tile the number is 0.45 x 116 = 52 px and the counter's name 0.25 x 116 = 29 px, the
+# least a reader three metres away needs (about 1 cm on a 43-inch TV).
+TILE_MIN_H = 116
+TILE_MIN_W = 228
+TILE_GAP = 8
+NUMBER_SHARE, NAME_SHARE, DETAIL_SHARE = 0.45, 0.25, 0.19
 
 BANNER = {
     "offline": "Koneksi ke server antrean terputus. Nomor di layar mungkin belum terbaru.",
@@ -40,6 +58,7 @@ class Tile:
     number: str
     detail: str
     status: str
+    booking: bool = False  # the ticket served is a checked-in booking
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +67,34 @@ class WaitRow:
     prefix: str
     name: str
     count: int
+    closed: bool = False  # takes no ticket now (hours, holiday): the board says "Tutup"
+
+
+@dataclasses.dataclass(frozen=True)
+class Grid:
+    """Counter tiles on screen: *cols* x *rows* per page, *per_page* tiles on each of *pages*."""
+
+    cols: int
+    rows: int
+    per_page: int
+    pages: int
+
+
+def in_zone(call: dict[str, Any], zone: frozenset[str] | None) -> bool:
+    """Whether a Call belongs to a board of *zone* (None: the whole site)."""
+    return zone is None or call.get("counter") in zone
+
+
+def zoned_board(board: dict[str, Any], zone: frozenset[str] | None) -> dict[str, Any]:
+    """A Board payload with only the calls of *zone* in ``recent`` (for the announcer's catch-up)."""
+    if zone is None or not isinstance(board, dict):
+        return board
+    return {**board, "recent": [c for c in board.get("recent") or () if isinstance(c, dict) and in_zone(c, zone)]}
+
+
+def board_name(service: Any) -> str:
+    """A service's name on the waiting list: its ``board_name``, else its short name."""
+    return getattr(service, "board_name", None) or short_name(service.name)
 
 
 def short_name(service_name: str) -> str:
@@ -68,11 +115,13 @@ def call_place(call: dict[str, Any]) -> str:
     return name if isinstance(name, str) else ""
 
 
-def counter_tiles(config: Config, board: dict[str, Any] | None) -> list[Tile]:
-    """One tile per counter of the site file, filled from the board when there is one."""
+def counter_tiles(config: Config, board: dict[str, Any] | None, zone: frozenset[str] | None = None) -> list[Tile]:
+    """One tile per counter of the site file (of *zone*), filled from the board when there is one."""
     rows = {c.get("counter"): c for c in (board or {}).get("counters") or () if isinstance(c, dict)}
     tiles = []
     for counter in config.counters.values():
+        if zone is not None and counter.id not in zone:
+            continue
         row = rows.get(counter.id, {})
         status = row.get("status") if row.get("status") in STATUS_TEXT else ("open" if row else "closed")
         serving = row.get("serving") if isinstance(row.get("serving"), str) else None
@@ -86,28 +135,75 @@ def counter_tiles(config: Config, board: dict[str, Any] | None) -> list[Tile]:
         elif status != "open":
             detail = STATUS_TEXT[status]
         else:
-            detail = short_name(row.get("service_name") or "") if serving else ""
+            detail = _service_line(config, row) if serving else ""
+        booking = bool(serving) and row.get("booking") is True and status != "closed"
+        if booking and status == "open":
+            detail = f"{BOOKING_TAG} · {detail}" if detail else BOOKING_TAG
         tiles.append(Tile(counter.id, row.get("name") or counter.name, agency,
-                          serving if serving and status != "closed" else NO_NUMBER, detail, status))
+                          serving if serving and status != "closed" else NO_NUMBER, detail, status, booking))
     return tiles
 
 
-def waiting_rows(config: Config, board: dict[str, Any] | None, limit: int) -> list[WaitRow]:
-    """How many wait per service, in the site file's order. When more services exist
-    than *limit* rows fit, the ones with the most people waiting are kept."""
+def _service_line(config: Config, row: dict[str, Any]) -> str:
+    """The service a tile's ticket is in: its board name when the site file knows it."""
+    name = row.get("service_name") or ""
+    service = next((s for s in config.services.values() if s.name == name), None)
+    return board_name(service) if service is not None else short_name(name)
+
+
+def waiting_rows(config: Config, board: dict[str, Any] | None, limit: int, *, now: dt.datetime | None = None,
+                 zone: frozenset[str] | None = None) -> list[WaitRow]:
+    """How many wait per service (served by *zone*'s counters), in the site file's order,
+    each named by its board name; closed (at *now*) when it takes no ticket. When more
+    services exist than *limit* rows fit, the ones with the most people waiting are kept."""
     waiting = (board or {}).get("waiting") or {}
-    rows = [WaitRow(s.code, s.prefix, short_name(s.name), int(waiting.get(s.code) or 0))
-            for s in config.services.values()]
+    served = None if zone is None else {s for c in zone for s in config.counters[c].services}
+    rows = [WaitRow(s.code, s.prefix, board_name(s), int(waiting.get(s.code) or 0),
+                    now is not None and availability(config, s, now) is not None)
+            for s in config.services.values() if served is None or s.code in served]
     if len(rows) > limit:
         keep = sorted(range(len(rows)), key=lambda i: (-rows[i].count, i))[:limit]
         rows = [rows[i] for i in sorted(keep)]
     return rows
 
 
-def recent_rows(board: dict[str, Any] | None, shown_seq: int, limit: int) -> list[dict[str, Any]]:
-    """The calls before the one highlighted, newest first: what the hall has already heard."""
-    recent = [c for c in (board or {}).get("recent") or () if isinstance(c, dict) and isinstance(c.get("seq"), int)]
-    return sorted((c for c in recent if c["seq"] < shown_seq), key=lambda c: -c["seq"])[:limit]
+def recent_rows(board: dict[str, Any] | None, shown_seq: int, limit: int,
+                zone: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """The calls (of *zone*) before the one highlighted, newest first: what the hall has already heard.
+    One row per ticket, its latest call: a recall is not listed twice, and the ticket on
+    the big card is not listed again under it (issue 16)."""
+    recent = [c for c in (board or {}).get("recent") or ()
+              if isinstance(c, dict) and isinstance(c.get("seq"), int) and in_zone(c, zone)]
+    seen = {c.get("number") for c in recent if c["seq"] == shown_seq}
+    rows = []
+    for c in sorted((c for c in recent if c["seq"] < shown_seq), key=lambda c: -c["seq"]):
+        if c.get("number") not in seen:
+            seen.add(c.get("number"))
+            rows.append(c)
+    return rows[:limit]
+
+
+def page_grid(count: int, width: float, height: float, u: float = 1.0) -> Grid:
+    """How *count* tiles go on a width x height area (px; *u*: the screen's unit): all
+    on one page when tiles of at least TILE_MIN fit, else on as few pages as hold them
+    at that size, shared evenly; each page's tiles come out closest to 1.6:1."""
+    count = max(1, count)
+    gap = TILE_GAP * u
+    max_cols = max(1, int((width + gap) // ((TILE_MIN_W + TILE_GAP) * u)))
+    max_rows = max(1, int((height + gap) // ((TILE_MIN_H + TILE_GAP) * u)))
+    pages = -(-count // (max_cols * max_rows))
+    per_page = -(-count // pages)
+    best: tuple[float, int, int] | None = None
+    for cols in range(1, min(max_cols, per_page) + 1):
+        rows = -(-per_page // cols)
+        if rows > max_rows:
+            continue
+        shape = (width / cols) / max(1.0, height / rows)
+        score = abs(shape - 1.6) / 1.6 + 0.02 * (cols * rows - per_page)
+        if best is None or score < best[0]:
+            best = (score, cols, rows)
+    _, cols, rows = best if best is not None else (0, max_cols, max_rows)
+    return Grid(cols, rows, per_page, pages)
 
 
 def grid_columns(count: int, width: float, height: float, aspect: float = 1.6) -> int:

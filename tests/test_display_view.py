@@ -10,7 +10,7 @@ import yaml
 
 from antrian.adapters.link import NOTICES
 from antrian.site import ConfigError, build, load
-from display.options import DisplayOptions, clip_words, needed_clips, read
+from display.options import DisplayOptions, ZoneSpec, clip_words, needed_clips, read, zone_counters
 from display import view
 from conftest import BUTON
 
@@ -31,7 +31,11 @@ def with_board(**options):
 def test_the_example_boards_read_as_documented():
     config = load(BUTON)
     assert read(config, "board1") == DisplayOptions(voice="id", rate=140, volume=1.0, repeat=2, min_call_seconds=5.0)
-    assert read(config, "board2") == DisplayOptions(speech="espeak-ng", orientation="portrait")
+    assert read(config, "board2") == DisplayOptions(speech="espeak-ng", orientation="portrait",
+                                                    zone=ZoneSpec(agencies=("disdukcapil",)),
+                                                    hall="Ruang tunggu Disdukcapil")
+    assert zone_counters(config, read(config, "board2").zone) == {"loket1", "loket2", "loket3", "loket4"}
+    assert zone_counters(config, read(config, "board1").zone) is None
     with pytest.raises(ConfigError, match="no display device 'kiosk1'"):
         read(config, "kiosk1")
 
@@ -110,7 +114,10 @@ def test_waiting_rows_keep_the_busiest_services_when_too_many():
     board = {"waiting": {"KTP": 4, "KK": 0, "TAB": 9, "BAYAR": 2}}
     rows = view.waiting_rows(config, board, limit=16)
     assert [r.prefix for r in rows] == list("ABCDEFGHJKLM") and rows[0].count == 4
-    assert rows[6].name == "Pembayaran pajak daerah"
+    # The site file's board names, whole (issue 16): not "Bea Perolehan Hak atas …".
+    assert [r.name for r in rows] == ["KTP Elektronik", "Kartu Keluarga", "Akta Kelahiran", "Surat Pindah",
+                                      "Kartu Identitas Anak", "Tabungan", "Pajak dan Retribusi", "PBB-P2", "BPHTB",
+                                      "NIB (OSS)", "PBG (SIMBG)", "Perizinan Lain"]
     assert [(r.prefix, r.count) for r in view.waiting_rows(config, board, limit=3)] == [("A", 4), ("F", 9), ("G", 2)]
 
 
@@ -118,6 +125,16 @@ def test_recent_rows_are_the_calls_before_the_one_on_the_big_card():
     board = {"recent": [{"seq": s, "number": f"A-00{s}", "counter_name": "Loket 1"} for s in (5, 4, 3, 2, 1)]}
     assert [c["seq"] for c in view.recent_rows(board, shown_seq=4, limit=2)] == [3, 2]
     assert view.recent_rows(None, 4, 3) == []
+
+
+def test_a_recalled_ticket_is_listed_once_under_the_earlier_calls():
+    """Issue 16, item 3: A-012 called, then B-003, then A-012 recalled, then C-001."""
+    calls = [(5, "A-012", False), (6, "B-003", False), (7, "A-012", True), (8, "C-001", False)]
+    board = {"recent": [{"seq": s, "number": n, "counter_name": "Loket 1", "recall": r} for s, n, r in calls]}
+    rows = lambda shown: [(c["seq"], c["number"]) for c in view.recent_rows(board, shown_seq=shown, limit=3)]
+    assert rows(8) == [(7, "A-012"), (6, "B-003")]  # the recall, not the first call as well
+    assert rows(7) == [(6, "B-003")]  # A-012 is on the big card (its recall)
+    assert rows(6) == [(5, "A-012")]  # the recall not shown yet: the first call is what the hall heard
 
 
 def test_grid_columns_make_tiles_close_to_the_wanted_shape():
@@ -148,3 +165,127 @@ def test_the_banner(state, expected):
             "dispatcher_online": True, "board_day": "2026-11-22", "now": NOON, **state}
     assert view.banner(**args) == expected
     assert "antrean" in view.BANNER["offline"] and "antrian" not in " ".join(view.BANNER.values())
+
+
+def test_a_service_without_a_board_name_keeps_its_short_name_and_a_long_one_is_refused():
+    raw = copy.deepcopy(RAW)
+    services = raw["agencies"][0]["services"]
+    del services[0]["board_name"]
+    assert view.waiting_rows(build(raw, "site.yaml"), None, 16)[0].name == "KTP Elektronik"
+    services[0]["board_name"] = "Kartu Tanda Penduduk Elektronik"
+    with pytest.raises(ConfigError) as caught:
+        build(raw, "site.yaml")
+    assert ("agencies[0].services[0].board_name", "'Kartu Tanda Penduduk Elektronik' is not valid: at most 20 "
+            "characters, so the board shows it whole") in caught.value.problems
+    assert "site.yaml" in str(caught.value)
+
+
+def test_closed_services_say_tutup_by_the_clock():
+    """Bank Sultra's cash closes at 14:00 (schedule bank): at 14:10 its two services are
+    closed on the board, KTP open until 15:00; at night everything is closed."""
+    config = load(BUTON)
+    monday = dt.datetime(2026, 11, 23, 14, 10, tzinfo=WITA)
+    rows = {r.service: r.closed for r in view.waiting_rows(config, None, 16, now=monday)}
+    assert rows["TAB"] and rows["BAYAR"] and not rows["KTP"] and not rows["BPHTB"]
+    assert not any(r.closed for r in view.waiting_rows(config, None, 16, now=monday.replace(hour=10)))
+    assert all(r.closed for r in view.waiting_rows(config, None, 16, now=monday.replace(hour=20)))
+    assert not any(r.closed for r in view.waiting_rows(config, None, 16))  # no clock: nothing said
+
+
+def test_a_zoned_board_shows_only_its_counters_services_and_calls():
+    config = load(BUTON)
+    zone = zone_counters(config, read(config, "board2").zone)
+    assert [t.counter for t in view.counter_tiles(config, None, zone)] == ["loket1", "loket2", "loket3", "loket4"]
+    assert [r.service for r in view.waiting_rows(config, None, 16, zone=zone)] == ["KTP", "KK", "AKTA", "PINDAH",
+                                                                                 "KIA"]
+    calls = [{"seq": 3, "number": "G-001", "counter": "loket7"}, {"seq": 2, "number": "A-001", "counter": "loket1"},
+             {"seq": 1, "number": "H-001", "counter": "loket5"}]
+    board = {"seq": 3, "recent": calls}
+    assert [c["number"] for c in view.recent_rows(board, 9, 3, zone)] == ["A-001"]
+    assert view.zoned_board(board, zone) == {"seq": 3, "recent": [calls[1]]}
+    assert view.zoned_board(board, None) is board
+    assert view.in_zone(calls[1], zone) and not view.in_zone(calls[0], zone) and view.in_zone(calls[0], None)
+    # A zone of counters and agencies together.
+    both = zone_counters(config, ZoneSpec(agencies=("bapenda",), counters=("loket7",)))
+    assert both == {"loket5", "loket7"}
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"zone": {"agencies": ["dukcapil"]}}, "zone.agencies[0]: unknown agency 'dukcapil' (known: disdukcapil, "
+                                          "bank_sultra, bapenda, dpmptsp)"),
+    ({"zone": {"counters": ["loket1", "loket99"]}}, "zone.counters[1]: unknown counter 'loket99' (known: loket1"),
+    ({"zone": {}}, "zone: a zone names at least one agency or counter"),
+    ({"zone": {"loket": ["loket1"]}}, "zone.loket: unknown key for a zone"),
+    ({"speaks": "ya"}, "speaks: must be true or false"),
+    ({"page_seconds": 1}, "page_seconds: 1 is out of range 3..120"),
+])
+def test_bad_zones_are_reported_with_their_path(options, message):
+    with pytest.raises(ConfigError) as caught:
+        with_board(**options)
+    _, index = with_board()
+    problems = [f"{path}: {text}" for path, text in caught.value.problems]
+    assert any(p.startswith(f"devices[{index}].{message}") for p in problems), problems
+
+
+def _boards(*boards):
+    raw = copy.deepcopy(RAW)
+    raw["devices"] = [d for d in raw["devices"] if d["role"] != "display"] + [
+        {"id": f"tv{i}", "role": "display", **b} for i, b in enumerate(boards, 1)]
+    return raw
+
+
+@pytest.mark.parametrize("boards,clash", [
+    # Two boards of one hall that both speak every call: each call said twice at once.
+    (({}, {}), "tv1 also speaks the calls of Loket 1, Loket 2, Loket 3, Loket 4, Loket 5, Loket 6 and 3 more"),
+    # The whole site and a zone inside it, in one hall.
+    (({}, {"zone": {"agencies": ["disdukcapil"]}}), "tv1 also speaks the calls of Loket 1, Loket 2, Loket 3, Loket 4 "
+                                                     "in the main hall"),
+    # Zones that share one counter.
+    (({"zone": {"agencies": ["bapenda"]}, "hall": "Lantai 2"},
+      {"zone": {"counters": ["loket5", "loket6"]}, "hall": "Lantai 2"}),
+     "tv1 also speaks the calls of Loket 5 in hall 'Lantai 2'"),
+    # Apart: zones that share nothing, different halls, a board that only shows.
+    (({"zone": {"agencies": ["disdukcapil"]}}, {"zone": {"agencies": ["bapenda", "dpmptsp", "bank_sultra"]}}), None),
+    (({}, {"hall": "Lantai 2"}), None),
+    (({}, {"speaks": False}), None),
+    (({"speaks": False}, {}, {"zone": {"counters": ["loket1"]}, "hall": "Lantai 2"}), None),
+])
+def test_boards_that_speak_in_one_hall_share_no_counter(boards, clash):
+    raw = _boards(*boards)
+    if clash is None:
+        build(raw, "site.yaml")
+        return
+    with pytest.raises(ConfigError) as caught:
+        build(raw, "site.yaml")
+    index = [d["id"] for d in raw["devices"]].index("tv2")
+    [(path, text)] = caught.value.problems
+    assert path == f"devices[{index}].speaks" and text.startswith(clash), text
+    assert "speaks: false" in text
+
+
+def test_page_grid_keeps_tiles_readable_and_pages_even():
+    # The counters' area of a 1920x1080 board (display/board.kv) and a portrait one.
+    landscape, portrait = (1183, 426), (1032, 494)
+    for area in (landscape, portrait):
+        for count in (1, 8, 9, 16, 40, 60):
+            grid = view.page_grid(count, *area)
+            assert grid.cols * grid.rows >= grid.per_page and grid.per_page * grid.pages >= count
+            assert grid.per_page * (grid.pages - 1) < count  # no empty page
+            width = (area[0] - view.TILE_GAP * (grid.cols - 1)) / grid.cols
+            height = (area[1] - view.TILE_GAP * (grid.rows - 1)) / grid.rows
+            assert width >= view.TILE_MIN_W and height >= view.TILE_MIN_H, (count, area, grid)
+    assert view.page_grid(9, *landscape) == view.Grid(5, 2, 9, 1)
+    assert view.page_grid(40, *landscape) == view.Grid(5, 3, 14, 3)
+    assert view.page_grid(16, *portrait) == view.Grid(4, 4, 16, 1)
+    # Half the screen (u = 0.5) holds the same tiles.
+    assert view.page_grid(40, 1183 / 2, 426 / 2, 0.5) == view.page_grid(40, *landscape)
+
+
+def test_a_booking_is_marked_on_its_tile():
+    config = load(BUTON)
+    row = {"counter": "loket1", "name": "Loket 1", "status": "open", "serving": "A-012",
+           "service_name": "KTP Elektronik (perekaman, cetak, penggantian)", "booking": True}
+    tile = view.counter_tiles(config, {"counters": [row]})[0]
+    assert tile.booking and tile.detail == "Reservasi · KTP Elektronik"
+    tile = view.counter_tiles(config, {"counters": [{**row, "booking": None}]})[0]
+    assert not tile.booking and tile.detail == "KTP Elektronik"
