@@ -5,7 +5,7 @@
   secret.
 - The staff app (``public: false``) serves ``/masuk``, ``/keluar``, ``/dasbor``, ``/loket`` and
   ``/papan/{device}``; the public app (``public: true``) only the citizen's pages
-  (``/t/{token}``). A route of the other app is not mounted at all, so the public app
+  (``/t/{token}``, ``/reservasi``). A route of the other app is not mounted at all, so the public app
   answers a staff route with the same plain 404 as any unknown address.
 - Every response carries the security headers (web/guard.py); bodies are bounded.
 
@@ -32,7 +32,7 @@ from starlette.templating import Jinja2Templates
 
 from antrian import __version__
 from antrian.site import Config
-from web import auth, dasbor, guard, loket, papan, tiket
+from web import auth, dasbor, guard, loket, papan, reservasi, tiket
 from web.hub import Hub
 from web.options import WebOptions
 
@@ -42,7 +42,7 @@ log = logging.getLogger("antrian.web")
 HERE = Path(__file__).parent
 
 STAFF_PAGES = (auth, dasbor, loket, papan)
-PUBLIC_PAGES = (tiket,)
+PUBLIC_PAGES = (tiket, reservasi)
 
 # What a person sees for an error: one Indonesian sentence, never a stack trace.
 ERROR_TEXT = {

@@ -10,7 +10,9 @@ to the pages that listen (:meth:`Hub.listen`: one bounded asyncio queue each, fe
 the app's event loop). It publishes only what a page asks it to (:meth:`Hub.publish`:
 a survey, an officer's command) and never opens the database; in the staff app the
 counters' replies are passed on as ``reply`` events (not kept) for the console
-(web/loket.py) that waits for its id.
+(web/loket.py) that waits for its id, and in the public app the dispatcher's booking
+replies as ``booking`` events for the /reservasi page (web/reservasi_kirim.py) that waits
+for its id.
 
 Threads: paho's network thread calls :meth:`Hub.handle`; the state is changed under a
 lock and the event is passed to the event loop with one ``call_soon_threadsafe``, which
@@ -42,9 +44,9 @@ LISTENER_QUEUE = 500  # events a slow page may fall behind before it is dropped 
 @dataclasses.dataclass(frozen=True)
 class Event:
     """One change: *kind* is board, call, catalog, counter, queue, stats, status,
-    ticket, reply (a counter's Reply), broker or dispatcher; *key* the counter, service or
-    device it is about (None for the site-wide ones); *data* the payload as decoded (None:
-    the retained topic was cleared)."""
+    ticket, reply (a counter's Reply), booking (a booking Reply), broker or dispatcher;
+    *key* the counter, service or device it is about (None for the site-wide ones); *data*
+    the payload as decoded (None: the retained topic was cleared)."""
 
     kind: str
     key: str | None
@@ -113,6 +115,8 @@ class Hub:
         device = self.config.devices.get(self.device_id)
         if device is None or not device.options.get("public"):
             topics.append(protocol.counter_reply(s, "+"))  # the officer's console waits for its replies
+        else:
+            topics.append(protocol.booking_reply(s, self.device_id))  # /reservasi waits for its replies
         return topics
 
     # -- life cycle ---------------------------------------------------------------------
@@ -233,6 +237,10 @@ class Hub:
                 if data is None:
                     return
                 event = Event("reply", key, data)  # not kept: only the console that sent the id waits for it
+            elif kind == "booking_reply":
+                if data is None:
+                    return
+                event = Event("booking", key, data)  # not kept: only the /reservasi page that sent the id waits
             elif kind == "kiosk_reply":
                 ticket = _issued(data, key)
                 if ticket is None or any(t["number"] == ticket["number"] for t in self.tickets):

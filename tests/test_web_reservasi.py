@@ -1,0 +1,279 @@
+"""Online booking in the public app (/reservasi), for real: a real broker, a real
+dispatcher (in process, on a fixed clock: Monday 16 November 2026, 08:10 WITA, the
+Buton site's real opening hours) and the public app in process on the same clock. Every
+refusal's sentence, the rate limits (counted before anything reaches the dispatcher),
+cancelling, CSRF and Origin, nothing personal in the logs; and headless Chromium on a
+360-px phone books a slot through the pages, reads the code, and the code checks in at
+a kiosk for a ticket. Screenshots go to test-artifacts/reservasi-*.png."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import http.client
+import logging
+import re
+import time
+import urllib.parse
+
+import pytest
+import yaml
+
+from antrian import protocol
+from antrian.queue import codes
+from conftest import BUTON, NO_LIMITS, write_site
+from test_dispatcher import SITE, Client
+from web import reservasi
+from web_support import ARTIFACTS, chrome_driver, css, quit_driver, screenshot, text, wait, web_app  # noqa: F401
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+MONDAY = dt.date(2026, 11, 16)
+NAME, PHONE, NIK = "Wa Ode Sitti Aisyah", "0812 3456 7890", "7404015501900001"
+REQUEST = protocol.booking_request(SITE, "publik1")
+KTP = "KTP Elektronik (perekaman, cetak, penggantian)"
+
+
+class Clock:
+    def __init__(self, at: dt.datetime):
+        self.at = at
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+
+def booking_site(tmp_path, **ktp):
+    """Buton as it is (its hours; no holiday that week), the kiosks unlimited; KTP's
+    booking opens at 09:00 (so at 08:10 the last day is not open yet) and takes `ktp`."""
+    raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
+    raw["limits"] = NO_LIMITS
+    svc = raw["agencies"][0]["services"][0]
+    assert svc["code"] == "KTP"
+    svc["quota"] = ktp.pop("quota", svc["quota"])
+    svc["booking"].update({"opens_at": "09:00", **ktp})
+    return write_site(tmp_path / "site.yaml", raw)
+
+
+class Session:
+    """A browser without a browser: one cookie jar, the last page's form fields."""
+
+    def __init__(self, app, address: str | None = None):
+        self.app = app
+        self.cookies: dict[str, str] = {}
+        self.address = address  # X-Forwarded-For, as the reverse proxy (127.0.0.1) sends it
+        self.last = ""
+
+    def go(self, method: str, path: str, form: dict | None = None, origin: str | None = "own",
+           headers: dict | None = None) -> tuple[int, str]:
+        conn = http.client.HTTPConnection(*self.app.address, timeout=15)
+        head = dict(headers or {})
+        if self.cookies:
+            head["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self.address:
+            head["X-Forwarded-For"] = self.address
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            head["Content-Type"] = "application/x-www-form-urlencoded"
+            if origin == "own":
+                head["Origin"] = self.app.url
+            elif origin:
+                head["Origin"] = origin
+        try:
+            conn.request(method, path, body=body, headers=head)
+            resp = conn.getresponse()
+            for key, value in resp.getheaders():
+                if key.lower() == "set-cookie":
+                    name, _, rest = value.partition("=")
+                    self.cookies[name] = rest.split(";")[0]
+            if resp.status in (301, 302, 303):
+                return resp.status, resp.getheader("Location")
+            self.last = resp.read().decode("utf-8")
+            return resp.status, self.last
+        finally:
+            conn.close()
+
+    def field(self, name: str) -> str:
+        found = re.search(rf'name="{name}" value="([^"]*)"', self.last)
+        assert found, f"no {name} field in the page"
+        return html.unescape(found.group(1))
+
+    def book(self, day: dt.date, slot: str, phone: str = PHONE, name: str = NAME, nik: str = "",
+             service: str = "KTP", **more) -> tuple[int, str]:
+        path = f"/reservasi/layanan/{service}/{day.isoformat()}"
+        if not self.last or 'name="rid"' not in self.last or path not in self.last:
+            status, _ = self.go("GET", path)
+            assert status == 200, self.last
+        form = {"csrf": self.field("csrf"), "rid": self.field("rid"), "jam": slot, "nama": name, "hp": phone,
+                "nik": nik, **more}
+        return self.go("POST", path, {k: v for k, v in form.items() if v is not None})
+
+    def cancel(self, code: str, phone: str) -> tuple[int, str]:
+        if 'id="batal"' not in self.last:
+            self.go("GET", "/reservasi/batal")
+        return self.go("POST", "/reservasi/batal", {"csrf": self.field("csrf"), "rid": self.field("rid"),
+                                                   "kode": code, "hp": phone})
+
+
+def error_of(page: str) -> str | None:
+    found = re.search(r'<p class="galat" id="galat" role="alert">(.*?)</p>', page, re.S)
+    return html.unescape(found.group(1)) if found else None
+
+
+def code_of(page: str) -> str:
+    found = re.search(r'data-kode="([^"]+)"', page)
+    assert found, page[:3000]
+    return html.unescape(found.group(1))
+
+
+class Hall:
+    def __init__(self, client: Client, app, dispatcher, clock: Clock):
+        self.client, self.app, self.dispatcher, self.clock = client, app, dispatcher, clock
+        self.desk = app.web.extra["reservasi"]
+
+    def requests(self) -> list[dict]:
+        return [m.json() for m in self.client.rec.messages if m.topic == REQUEST]
+
+
+def start_hall(site, run_dispatcher, mqtt_client, web_app, at: dt.time = dt.time(8, 10)) -> Hall:  # noqa: F811
+    clock = Clock(dt.datetime.combine(MONDAY, at, tzinfo=TZ))
+    dispatcher = run_dispatcher(config_path=site, clock=clock)
+    client = Client(mqtt_client(topics=[f"antrian/{SITE}/#"]))
+    client.wait_ready()
+    app = web_app(site, "publik1")
+    app.web.extra["reservasi"].clock = clock
+    app.wait_broker()
+    return Hall(client, app, dispatcher, clock)
+
+
+@pytest.fixture
+def hall(tmp_path, run_dispatcher, mqtt_client, web_app):  # noqa: F811
+    return start_hall(booking_site(tmp_path), run_dispatcher, mqtt_client, web_app)
+
+
+# -- the pages, step by step -------------------------------------------------------------------
+
+
+def test_agency_service_date_slot_and_the_confirmation(hall, caplog):
+    caplog.set_level(logging.DEBUG)
+    s = Session(hall.app)
+    status, page = s.go("GET", "/reservasi")
+    assert status == 200 and "Dinas Kependudukan dan Pencatatan Sipil" in page
+    assert "/reservasi/instansi/disdukcapil" in page
+    status, page = s.go("GET", "/reservasi/instansi/disdukcapil")
+    assert status == 200 and "/reservasi/layanan/KTP" in page and "/reservasi/layanan/KK" in page
+    assert "/reservasi/layanan/AKTA" not in page  # no booking block: walk-ins only
+    status, page = s.go("GET", "/reservasi/layanan/KTP")
+    assert status == 200
+    # today's and the next five working days are open; the weekend is closed; the 23rd
+    # opens today at 09.00 (days_ahead 7, opens_at 09:00)
+    assert 'href="/reservasi/layanan/KTP/2026-11-16"' in page and 'href="/reservasi/layanan/KTP/2026-11-20"' in page
+    assert re.search(r'data-tanggal="2026-11-21" data-keadaan="closed"><strong>Sabtu, 21 November 2026</strong> '
+                     r'<span>Tutup</span>', page)
+    assert re.search(r'data-tanggal="2026-11-23" data-keadaan="soon">.*Dibuka pukul 09.00 WITA', page)
+    assert "Sisa 50 tempat" in page  # KTP: quota 200, share 0.25
+    assert "Surat pengantar" in page or "Kartu Keluarga" in page  # the requirements
+
+    status, page = s.go("GET", "/reservasi/layanan/KTP/2026-11-16")
+    assert status == 200
+    assert 'value="08:00"' not in page and 'value="08:30"' in page  # 08.00 has begun
+    assert 'value="11:30"' in page and 'value="12:00"' not in page and 'value="13:00"' in page  # the break
+    status, page = s.book(MONDAY, "09:00", nik=NIK)
+    assert status == 200, error_of(page)
+    code = code_of(page)
+    assert codes.parse(code) and code.startswith("RSV-")
+    assert "Reservasi berhasil." in page and "<svg" in page
+    assert "Datang antara pukul 08.30 dan 09.15 WITA" in page
+    assert "Senin, 16 November 2026" in page and "09.00 WITA" in page
+    assert NAME in page  # as typed, on this page only
+    for secret in ("3456", NIK):
+        assert secret not in page
+    assert "Fotokopi Kartu Keluarga" in page or "Kartu Keluarga" in page  # the requirements
+
+    # saveable: its address shows it again from the code (nothing personal), and the QR downloads
+    path = "/reservasi/bukti/" + urllib.parse.quote(code)
+    assert path in page
+    status, again = s.go("GET", path)
+    assert status == 200 and code_of(again) == code and NAME not in again and "Reservasi berhasil." not in again
+    assert "Datang antara pukul 08.30 dan 09.15 WITA" in again
+    status, svg = s.go("GET", path + "/qr.svg")
+    assert status == 200 and svg.startswith("<svg")
+    status, where = s.go("GET", "/reservasi/cari?kode=" + urllib.parse.quote(code.lower().replace("-", " ")))
+    assert status == 303 and where == path
+
+    # nothing of the citizen in the logs
+    for secret in (NAME, "81234567890", "3456 7890", NIK):
+        assert secret not in caplog.text, secret
+
+
+def test_every_refusal_is_one_indonesian_sentence(hall):
+    s = Session(hall.app)
+    day = MONDAY.isoformat()
+    # the citizen's own input: nothing is sent
+    before = len(hall.requests())
+    cases = [({"jam": "09:00", "hp": "0812"}, reservasi.INPUT["phone"]),
+             ({"jam": "09:00", "nik": "12345"}, reservasi.INPUT["nik"]),
+             ({"jam": "09:00", "name": "  "}, reservasi.INPUT["name"]),
+             ({"jam": "09:00", "name": "x" * 150}, reservasi.INPUT["name_long"]),
+             ({"jam": ""}, reservasi.INPUT["slot"])]
+    for change, sentence in cases:
+        args = {"slot": change.pop("jam"), "phone": change.pop("hp", PHONE), "name": change.pop("name", NAME),
+                "nik": change.pop("nik", "")}
+        status, page = s.book(MONDAY, **args)
+        assert (status, error_of(page)) == (400, sentence)
+    hall.client.settle()
+    assert [r["action"] for r in hall.requests()[before:]] in ([], ["slots"])  # the page's slots, once (kept 1 s)
+
+    assert s.book(MONDAY, "09:00")[0] == 200
+    s.last = ""
+    status, page = s.book(MONDAY, "10:00")
+    assert (status, error_of(page)) == (409, f"Nomor HP atau NIK ini sudah memiliki reservasi {KTP} pada Senin, "
+                                             "16 November 2026.")
+    # a slot of five: four more fill it, the sixth is refused
+    for n in range(4):
+        s.last = ""
+        assert s.book(MONDAY, "09:00", phone=f"0813 0000 000{n}")[0] == 200
+    s.last = ""
+    status, page = s.book(MONDAY, "09:00", phone="0813 0000 0009")
+    assert (status, error_of(page)) == (409, "Jam 09.00 sudah penuh. Silakan pilih jam lain.")
+    assert re.search(r'<label class="slot penuh">\s*<input type="radio" name="jam" value="09:00" required disabled>',
+                     page)
+    # a slot already begun; a time that is no slot
+    status, page = s.book(MONDAY, "08:00", phone="0813 0000 0010")
+    assert (status, error_of(page)) == (409, "Jam 08.00 sudah lewat; silakan pilih jam lain.")
+    status, page = s.book(MONDAY, "09:10", phone="0813 0000 0011")
+    assert (status, error_of(page)) == (409, "Data reservasi tidak dapat diproses. Periksa kembali isian Anda.")
+    # not open yet: the 23rd opens at 09.00 today; the page says when
+    status, page = s.book(MONDAY + dt.timedelta(days=7), "09:00", phone="0813 0000 0012")
+    assert (status, error_of(page)) == (409, "Reservasi untuk Senin, 23 November 2026 dibuka Senin, 16 November "
+                                             "2026 pukul 09.00.")
+    # out of range: not a page at all
+    assert s.go("GET", "/reservasi/layanan/KTP/2026-11-24")[0] == 404
+    assert s.go("GET", "/reservasi/layanan/AKTA")[0] == 404
+    # the same id again (a reload, a retry after a timeout) is the same booking, never a second one
+    s.last = ""
+    s.go("GET", f"/reservasi/layanan/KTP/{day}")
+    form = {"csrf": s.field("csrf"), "rid": s.field("rid"), "jam": "10:30", "nama": NAME, "hp": "0813 0000 0020",
+            "nik": ""}
+    first = s.go("POST", f"/reservasi/layanan/KTP/{day}", form)
+    again = s.go("POST", f"/reservasi/layanan/KTP/{day}", form)
+    assert first[0] == again[0] == 200 and code_of(first[1]) == code_of(again[1])
+
+
+def test_the_booking_share_used_and_unknown_codes(tmp_path, run_dispatcher, mqtt_client, web_app):  # noqa: F811
+    hall = start_hall(booking_site(tmp_path, quota=8), run_dispatcher, mqtt_client, web_app)  # 2 places
+    s = Session(hall.app)
+    assert s.book(MONDAY, "09:00", phone="0813 1000 0001")[0] == 200
+    s.last = ""
+    assert s.book(MONDAY, "09:30", phone="0813 1000 0002")[0] == 200
+    s.last = ""
+    status, page = s.book(MONDAY, "10:00", phone="0813 1000 0003")
+    assert (status, error_of(page)) == (409, f"Kuota reservasi {KTP} pada Senin, 16 November 2026 sudah habis. "
+                                             "Silakan pilih tanggal lain atau datang langsung tanpa reservasi.")
+    status, page = s.go("GET", "/reservasi/layanan/KTP")
+    assert "Penuh" in page
+    # a code nobody holds (a right check character), and one mistyped
+    unknown = codes.display(codes.new_code())
+    status, page = s.go("GET", "/reservasi/bukti/" + urllib.parse.quote(unknown))
+    assert (status, error_of(page)) == (404, "Kode reservasi tidak ditemukan. Periksa kembali kodenya.")
+    status, page = s.go("GET", "/reservasi/cari?kode=RSV-0000-0000-Z")
+    assert (status, error_of(page)) == (400, reservasi.INPUT["code"])
