@@ -47,14 +47,16 @@ ERROR_CODES = ("bad_request", "unknown_service", "unknown_counter", "quota_exhau
 
 
 class QueueError(AntrianError, ValueError):
-    """A refused request: `code` is the wire error code, `message` Indonesian for the citizen."""
+    """A refused request: `code` is the wire error code, `message` Indonesian for the citizen;
+    `service`, for a refused check-in, the booked service (the kiosk offers a walk-in for it)."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, service: str | None = None):
         if code not in ERROR_CODES:
             raise ValueError(f"QueueError with {code!r}, which is not a wire error code ({', '.join(ERROR_CODES)})")
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.service = service
 
 
 class TransitionError(AntrianError, RuntimeError):

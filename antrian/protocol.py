@@ -415,9 +415,13 @@ def reply_ok(msg_id: str | None, ticket: dict[str, Any] | None) -> dict[str, Any
     return {"id": msg_id, "ok": True, "ticket": ticket}
 
 
-def reply_error(msg_id: str | None, code: str, message: str) -> dict[str, Any]:
+def reply_error(msg_id: str | None, code: str, message: str, service: str | None = None) -> dict[str, Any]:
+    """A refusal; `service`: a refused check-in's booked service (checkin_early, checkin_late)."""
     assert code in ERROR_CODES, code
-    return {"id": msg_id, "ok": False, "error": {"code": code, "message": message}}
+    error = {"code": code, "message": message}
+    if service is not None:
+        error["service"] = service
+    return {"id": msg_id, "ok": False, "error": error}
 
 
 def device_status(device: str, role: str | None, online: bool, problems: list[str], version: str,

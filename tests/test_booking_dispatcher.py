@@ -81,12 +81,17 @@ def test_book_look_up_check_in_and_cancel(run_dispatcher, mqtt_client, tmp_path,
     # the kiosk's check-in: too early, then a ticket marked as a booking, twice the same
     kiosk = protocol.kiosk_request(SITE, "kiosk1"), protocol.kiosk_reply(SITE, "kiosk1")
     early = client.send(kiosk[0], {"id": "k1", "booking": code, "priority": None}, kiosk[1])
-    assert early["error"] == {"code": "checkin_early", "message": "Silakan kembali mulai pukul 08.30"}
+    # the booked service comes along, so the kiosk can name it (and offer a walk-in when too late)
+    assert early["error"] == {"code": "checkin_early", "message": "Silakan kembali mulai pukul 08.30",
+                              "service": "KTP"}
     clock.at = clock.at.replace(minute=40)
-    ticket = client.send(kiosk[0], {"id": "k2", "booking": code, "priority": None}, kiosk[1])["ticket"]
-    assert ticket["booking"] == code and ticket["service"] == "KTP"
-    assert client.send(kiosk[0], {"id": "k3", "booking": code, "priority": None}, kiosk[1])["ticket"]["number"] == \
-        ticket["number"]
+    first_in = client.send(kiosk[0], {"id": "k2", "booking": code, "priority": None}, kiosk[1])
+    ticket = first_in["ticket"]
+    assert ticket["booking"] == code and ticket["service"] == "KTP" and "again" not in first_in
+    # twice: the same ticket, marked as given before (a repeated id is still its first reply)
+    second_in = client.send(kiosk[0], {"id": "k3", "booking": code, "priority": None}, kiosk[1])
+    assert second_in["ticket"]["number"] == ticket["number"] and second_in["again"] is True
+    assert client.send(kiosk[0], {"id": "k2", "booking": code, "priority": None}, kiosk[1]) == first_in
     queue = client.rec.wait_for(protocol.queue_list(SITE, "KTP"), lambda m: m.json()["waiting"]).json()
     assert queue["waiting"][0]["booking"] is True  # its presence, never the code
 

@@ -328,9 +328,11 @@ class Dispatcher:
         self.engine.apply_all(outcome.events)
         batch.events.extend(outcome.events)
         if outcome.error is not None:
-            body = protocol.reply_error(msg.id, outcome.error.code, outcome.error.message)
+            body = protocol.reply_error(msg.id, outcome.error.code, outcome.error.message, outcome.error.service)
         else:
             body = protocol.reply_ok(msg.id, self.engine.ticket(outcome.ticket) if outcome.ticket else None)
+            if parsed.kind == "kiosk_request" and msg.booking is not None and not outcome.events:
+                body["again"] = True  # checked in before: its ticket again (the kiosk says so)
         encoded = protocol.encode(body)
         self._remember(batch, key, reply_topic, encoded, now)
         batch.outgoing.append((reply_topic, encoded, True))

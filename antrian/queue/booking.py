@@ -210,9 +210,9 @@ class BookingDesk:
             raise QueueError("unknown_booking", "Reservasi ini sudah dibatalkan")
         opens, until = checkin_window(self.config, b.service, b.date, b.slot)
         if b.status != B.BOOKED or b.service not in self.config.services:
-            raise QueueError("checkin_late", _late(until + dt.timedelta(seconds=1), opens, until))
+            raise QueueError("checkin_late", _late(until + dt.timedelta(seconds=1), opens, until), b.service)
         _refuse_checkin(now.astimezone(self.config.tz), opens.astimezone(self.config.tz),
-                        until.astimezone(self.config.tz))
+                        until.astimezone(self.config.tz), b.service)
         svc = self.config.services[b.service]
         number = format_number(svc.prefix, self.issued[svc.code] + 1)
         return Outcome((Issued(at=now, number=number, service=svc.code, priority=priority, booking=b.code),), number)
@@ -245,8 +245,8 @@ def _refuse(ask: _Ask, rules) -> None:
             raise QueueError(code, message)
 
 
-def _refuse_checkin(now: dt.datetime, opens: dt.datetime, until: dt.datetime) -> None:
+def _refuse_checkin(now: dt.datetime, opens: dt.datetime, until: dt.datetime, service: str) -> None:
     for code, rule in CHECKIN_RULES:
         message = rule(now, opens, until)
         if message is not None:
-            raise QueueError(code, message)
+            raise QueueError(code, message, service)  # the kiosk offers a walk-in for it
