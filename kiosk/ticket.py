@@ -8,8 +8,9 @@ One layout feeds both renderers, so the PNG preview shows what the printer print
     kiosk.printer.escpos_bytes(lay)      # ESC/POS for python-escpos
     kiosk.ticket_png.render(lay)         # a Pillow image
 
-Lines are wrapped here, to the paper's columns in font A (12 x 24 dots) divided by the
-character width, so both renderers break them at the same places. Everything printed
+Lines are wrapped here, to the paper's columns in font A (12 x 24 dots) or, for the fine
+print, font B (9 x 17 dots), divided by the character width, so both renderers break them
+at the same places (at spaces, never inside a word). Everything printed
 is folded to ASCII: thermal printers have code pages, not Unicode, and an en dash or
 a curly quote would come out as '?'.
 
@@ -17,25 +18,44 @@ The QR code holds the Ticket's ``link`` when it has one (the site's public app n
 ``public_url``: a phone that scans it opens the ticket's live page), else
 ``antrian:{site}:{business day}:{number}`` (`qr_text`), enough for a counter's scanner
 to find the ticket of the day.
+
+Paper: every line feeds its font's pitch (`PITCH`, sent as ``ESC 3 n``; a line with taller
+characters feeds their height), the QR its symbol, the end `Cut.lines` pitches to get the
+last line past the cutter or tear bar. At 8 dots a millimetre (203 dpi) a ticket of the Buton
+example takes 85-105 mm on 58 mm paper and 75-95 mm on 80 mm (tests/test_kiosk_ticket.py
+measures it from the preview and from the bytes; docs/operations.md, "The ticket").
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import textwrap
 import unicodedata
-from typing import Any, Mapping, Union
+from typing import Any, Iterable, Mapping, Union
 
 from antrian import bahasa
 from antrian.site import Config
 from antrian.queue.engine import format_number, iso
 from kiosk.options import Paper
 
-__all__ = ["Cut", "Feed", "Layout", "QR", "Rule", "Text", "TicketData", "ahead_text", "fold", "layout",
-           "qr_text", "wait_text"]
+__all__ = ["CELL", "Cut", "Feed", "Layout", "PITCH", "QR", "Rule", "Text", "TicketData", "ahead_text", "columns",
+           "fold", "layout", "qr_text", "rule_font", "served_at", "wait_text"]
 
 MAX_CHAR_SIZE = 8  # ESC/POS GS ! takes 1-8 times the width and the height
+NUMBER_HEIGHT = 4  # the number's height multiplier: 96 dots, 12 mm at 203 dpi
+CELL = {"a": (12, 24), "b": (9, 17)}  # character cells in dots, font A and font B
+PITCH = {"a": 30, "b": 22}  # dots fed per line (ESC 3 n): the cell and a gap
+# Font B columns of the profiles that have it (python-escpos' capabilities, checked by a test);
+# a printer missing here (ZJ-5870: python-escpos knows font A only) prints the fine print in
+# font A, on 15-20 mm more paper.
+SMALL_COLUMNS = {"POS-5890": 42, "TM-T20II": 64, "TM-T88III": 56, "TM-T88IV": 56, "TM-T88V": 56}
+QR_MODULE = 4  # dots per QR module: 0.5 mm at 203 dpi, read by any phone at arm's length
+QR_QUIET = 12  # dots fed before the QR (ESC J): three modules of quiet zone under the text
+CUT_FEED_LINES = 3  # pitches fed before the cut: the last line passes a cutter 10-12 mm above the head
+TEAR_FEED_LINES = 3  # the same to reach the tear bar of a printer without a cutter
+_GLUE = "\x00"  # a space that textwrap may not break at
 WAIT_LINE = "Silakan menunggu sampai nomor antrean Anda dipanggil."
 _REPLACE = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"',
                           "\u201d": '"', "\u00b1": "+/-", "\u00d7": "x", "\u2026": "..."})
@@ -84,6 +104,8 @@ class TicketData:
     completion: str
     fee: str
     link: str | None = None  # the ticket's live page (the Ticket's `link`), when the site has one
+    booking: str | None = None  # the booking code of a checked-in online booking (issue 15)
+    served_at: str = ""  # where it is called: "Loket 1\u20132, Bilik Layanan Daring" (`served_at`)
 
     @classmethod
     def from_reply(cls, ticket: Mapping[str, Any], catalog: Mapping[str, Any] | None) -> TicketData:
@@ -102,11 +124,14 @@ class TicketData:
             ahead=int(ticket.get("ahead") or 0), estimated_wait_min=int(ticket.get("estimated_wait_min") or 0),
             issued_at=dt.datetime.fromisoformat(ticket["issued_at"]),
             completion=service.get("completion", ""), fee=service.get("fee", ""),
-            link=ticket.get("link") if isinstance(ticket.get("link"), str) else None)
+            link=ticket.get("link") if isinstance(ticket.get("link"), str) else None,
+            booking=ticket.get("booking") if isinstance(ticket.get("booking"), str) else None,
+            served_at=served_at(ticket["service"], catalog.get("counters", ())))
 
     @classmethod
     def sample(cls, config: Config, service: str, *, number: int = 12, priority: str | None = None,
-               ahead: int = 4, wait_min: int = 32, now: dt.datetime | None = None) -> TicketData:
+               ahead: int = 4, wait_min: int = 32, now: dt.datetime | None = None, booking: str | None = None,
+               link: str | None = None) -> TicketData:
         """A made-up ticket of a real service of the site file, for the preview."""
         svc = config.services[service]
         agency = config.agency(svc.agency)
@@ -115,10 +140,12 @@ class TicketData:
         ticket = {"number": format_number(svc.prefix, number), "service": svc.code, "service_name": svc.name,
                   "agency": agency.id, "agency_name": agency.name, "priority": priority,
                   "issued_at": iso(at, config.tz), "business_day": at.date().isoformat(), "ahead": ahead,
-                  "estimated_wait_min": wait_min}
+                  "estimated_wait_min": wait_min, "booking": booking, "link": link}
         catalog = {"site": {"id": config.site.id, "name": config.site.name},
                    "agencies": [{"services": [{"code": svc.code, "completion": svc.completion, "fee": svc.fee}]}],
-                   "priority_groups": [{"id": k, "name": v} for k, v in names.items()]}
+                   "priority_groups": [{"id": k, "name": v} for k, v in names.items()],
+                   "counters": [{"name": c.name, "services": list(c.services), "location": c.location}
+                                for c in config.counters.values()]}
         return cls.from_reply(ticket, catalog)
 
     @property
@@ -136,6 +163,7 @@ class Text:
     width: int = 1
     height: int = 1
     invert: bool = False
+    font: str = "a"  # "a" (12 x 24 dots) or "b" (9 x 17, the fine print)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +187,8 @@ class Feed:
 class Cut:
     """Feed past the cutter and cut (a printer without one just feeds, to tear off)."""
 
+    lines: int = CUT_FEED_LINES  # font A pitches fed first
+
 
 Element = Union[Text, Rule, QR, Feed, Cut]
 
@@ -175,46 +205,133 @@ class Layout:
             if isinstance(el, Text):
                 out.extend(el.lines)
             elif isinstance(el, Rule):
-                out.append("-" * self.paper.columns)
+                out.append("-" * columns(self.paper, rule_font(self.paper)))
         return "\n".join(out)
 
 
-def _text(paper: Paper, text: str, *, width: int = 1, height: int = 1, **style: Any) -> Text:
-    columns = max(1, paper.columns // width)
-    lines = textwrap.wrap(fold(text), columns, break_on_hyphens=False) or [""]
-    return Text(tuple(lines), width=width, height=height, **style)
+def rule_font(paper: Paper) -> str:
+    """A rule is drawn in the small font where the printer has one: less paper, the same line."""
+    return "b" if paper.profile in SMALL_COLUMNS else "a"
 
 
-def number_size(paper: Paper, number: str) -> int:
-    """The largest character multiplier at which the number fits on one line."""
-    return max(1, min(MAX_CHAR_SIZE, paper.columns // max(1, len(number))))
+def _wrap(text: str, columns: int) -> list[str]:
+    """Wrapped at spaces, never inside a word; a bracketed part that fits on a line is kept
+    whole ("LANSIA / (60 TAHUN KE ATAS)", never "... KE / ATAS)")."""
+    def keep(match: re.Match[str]) -> str:
+        part = match.group(0)
+        return part.replace(" ", _GLUE) if len(part) <= columns else part
+
+    glued = re.sub(r"\([^()]*\)", keep, fold(text))
+    return [line.replace(_GLUE, " ") for line in textwrap.wrap(glued, columns, break_on_hyphens=False,
+                                                                break_long_words=True)] or [""]
+
+
+def columns(paper: Paper, font: str = "a", width: int = 1) -> int:
+    """Characters per line in that font at that width multiplier."""
+    per_line = paper.columns if font == "a" else SMALL_COLUMNS.get(paper.profile, paper.columns)
+    return max(1, per_line // width)
+
+
+def _text(paper: Paper, text: str, *, width: int = 1, height: int = 1, font: str = "a", **style: Any) -> Text:
+    if font == "b" and paper.profile not in SMALL_COLUMNS:
+        font = "a"  # a printer without font B prints the fine print in font A
+    lines = _wrap(text, columns(paper, font, width))
+    return Text(tuple(lines), width=width, height=height, font=font, **style)
+
+
+def _badge(paper: Paper, label: str, rest: str) -> Text:
+    """An inverted badge: "LABEL: REST" on one line when it fits, else the label on a line of its
+    own and the rest wrapped at word boundaries; each line padded by a space on both sides."""
+    cols = columns(paper) - 2
+    one = f"{label}: {rest}" if rest else label
+    lines = [one] if len(fold(one)) <= cols else [label, *_wrap(rest, cols)]
+    return Text(tuple(f" {line} " for line in lines), bold=True, invert=True)
+
+
+def _fine(paper: Paper, *parts: str) -> list[Element]:
+    """Fine print in font B: parts that fit together share a line."""
+    cols = columns(paper, "b")
+    out: list[str] = []
+    for part in filter(None, parts):
+        if out and len(fold(out[-1])) + 2 + len(fold(part)) <= cols:
+            out[-1] += "  " + part
+        else:
+            out.append(part)
+    return [_text(paper, part, font="b", align="left") for part in out]
+
+
+def served_at(service: str, counters: Iterable[Mapping[str, Any]]) -> str:
+    """Where a service's tickets are called, from the counters that serve it: numbered names
+    with the same word collapsed into ranges ("Loket 1\u20133, 5"), a remote counter by its
+    location ("Bilik Layanan Daring"), each place once, in the site file's order."""
+    places: list[tuple[str, list[int]] | str] = []
+    for counter in counters:
+        if service not in counter.get("services", ()):
+            continue
+        if counter.get("location"):
+            name = str(counter["location"])
+            if name not in places:
+                places.append(name)
+            continue
+        match = re.fullmatch(r"(.*\S)\s+(\d+)", str(counter.get("name", "")))
+        if not match:
+            if counter.get("name") and counter["name"] not in places:
+                places.append(str(counter["name"]))
+            continue
+        word, num = match.group(1), int(match.group(2))
+        group = next((p for p in places if isinstance(p, tuple) and p[0] == word), None)
+        if group is None:
+            places.append((word, [num]))
+        elif num not in group[1]:
+            group[1].append(num)
+    return ", ".join(p if isinstance(p, str) else f"{p[0]} {_ranges(p[1])}" for p in places)
+
+
+def _ranges(numbers: list[int]) -> str:
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}\u2013{r[-1]}" for r in runs)
+
+
+def number_size(paper: Paper, number: str) -> tuple[int, int]:
+    """The number's character multipliers: as wide as fits on one line, at most NUMBER_HEIGHT high
+    (12 mm at 203 dpi: plenty to read, and the paper is not spent on it)."""
+    width = max(1, min(MAX_CHAR_SIZE, paper.columns // max(1, len(number))))
+    return width, min(width, NUMBER_HEIGHT)
 
 
 def layout(data: TicketData, paper: Paper) -> Layout:
     """The ticket of DESIGN.md, top to bottom, for this paper."""
-    size = number_size(paper, data.number)
+    width, height = number_size(paper, data.number)
     els: list[Element] = [
-        _text(paper, data.site_name.upper(), bold=True),
-        Rule(),
-        _text(paper, data.agency_name),
+        _text(paper, data.site_name.upper(), bold=True, font="b"),
+        _text(paper, data.agency_name, font="b"),
         _text(paper, data.service_name, bold=True),
-        Feed(1),
-        _text(paper, "NOMOR ANTREAN"),
-        _text(paper, data.number, bold=True, width=size, height=size),
     ]
+    if data.booking:
+        # In the label's place: a booked ticket says so where the eye lands, at no extra paper.
+        els.append(_badge(paper, "RESERVASI", data.booking))
+    else:
+        els.append(_text(paper, "NOMOR ANTREAN"))
+    els.append(_text(paper, data.number, bold=True, width=width, height=height))
     if data.priority_name:
-        els.append(_text(paper, f" PRIORITAS: {data.priority_name.upper()} ", bold=True, invert=True))
+        els.append(_badge(paper, "PRIORITAS", data.priority_name.upper()))
     els += [
-        Feed(1),
         _text(paper, ahead_text(data.ahead)),
         _text(paper, wait_text(data.estimated_wait_min)),
+    ]
+    if data.served_at:
+        els.append(_text(paper, f"Dilayani di {data.served_at}", bold=True))
+    els += [
         Rule(),
-        _text(paper, bahasa.tanggal(data.issued_at)),
-        _text(paper, f"Waktu penyelesaian: {data.completion}", align="left"),
-        _text(paper, f"Biaya: {data.fee}", align="left"),
-        Feed(1),
-        QR(data.qr, module=6 if paper.dots >= 512 else 5, native=paper.qr_native),
-        _text(paper, WAIT_LINE, bold=True),
-        Cut(),
+        *_fine(paper, bahasa.tanggal(data.issued_at)),
+        *_fine(paper, f"Waktu penyelesaian: {data.completion}", f"Biaya: {data.fee}"),
+        QR(data.qr, module=QR_MODULE, native=paper.qr_native),
+        _text(paper, WAIT_LINE, bold=True, font="b"),
+        Cut(CUT_FEED_LINES if paper.cutter else TEAR_FEED_LINES),
     ]
     return Layout(paper, tuple(els))

@@ -1,9 +1,13 @@
 """The ticket layout drawn with Pillow: the preview of ``antrian ticket --png``.
 
-It draws what the printer would, dot for dot: font A characters in 12 x 24 cells,
-multiplied by the same width and height, the same wrapping (done by the layout), the
-QR code with the same module size, on paper as wide as the profile's printable
-dots. `scale` enlarges everything for a sharper preview (2: a 576-dot line becomes
+It draws what the printer would, dot for dot: font A characters in 12 x 24 cells and
+font B in 9 x 17, multiplied by the same width and height, the same wrapping (done by the
+layout), the QR code with the same module size and error correction, on paper as wide as
+the profile's printable dots, and each line as far below the last as the printer feeds it
+(`kiosk.ticket.PITCH`, or the characters' height when taller). So the image's height is the
+ticket's length: `paper_dots(image, scale)` dots, divided by the printer's dots per
+millimetre (8 at 203 dpi). The band of `MARGIN` dots above the first line is the preview's
+own, not paper. `scale` enlarges everything for a sharper preview (2: a 576-dot line becomes
 1152 pixels).
 
     image = render(layout(TicketData.sample(config, "KTP"), PAPERS["POS-5890"]))
@@ -23,14 +27,11 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from .ticket import QR, Cut, Feed, Layout, Rule, Text
+from .ticket import CELL, PITCH, QR, QR_QUIET, Cut, Feed, Layout, Rule, Text, columns, rule_font
 
-__all__ = ["render"]
+__all__ = ["MARGIN", "paper_dots", "render"]
 
-CELL_W, CELL_H = 12, 24  # font A
-LINE_GAP = 6  # dots between lines (ESC 2, the default spacing)
-MARGIN = 24  # paper beyond the printable width, each side
-CUT_FEED_LINES = 6  # escpos' cut() feeds this many lines first
+MARGIN = 24  # paper beyond the printable width, each side, and a band above the first line
 
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -58,10 +59,11 @@ def _font(size: int, bold: bool) -> tuple[ImageFont.ImageFont, bool]:
 
 
 def _text_line(line: str, el: Text, scale: int) -> Image.Image:
-    cw, ch = CELL_W * scale, CELL_H * scale
+    cell_w, cell_h = CELL[el.font]
+    cw, ch = cell_w * scale, cell_h * scale
     img = Image.new("L", (max(1, len(line)) * cw, ch), 0 if el.invert else 255)
     draw = ImageDraw.Draw(img)
-    font, fake_bold = _font(round(20 * scale), el.bold)
+    font, fake_bold = _font(round(cell_h * 20 / 24 * scale), el.bold)
     ink = 255 if el.invert else 0
     for i, char in enumerate(line):
         draw.text((i * cw + cw / 2, ch * 0.78), char, font=font, fill=ink, anchor="ms",
@@ -72,32 +74,43 @@ def _text_line(line: str, el: Text, scale: int) -> Image.Image:
 
 
 def _qr(el: QR, scale: int) -> Image.Image:
-    code = qrcode.QRCode(box_size=el.module * scale, border=1)
+    """As python-escpos makes the image (error correction L, one module of border); a printer
+    drawing the code itself (GS ( k) prints the symbol alone, with the same level."""
+    code = qrcode.QRCode(box_size=el.module * scale, border=0 if el.native else 1,
+                         error_correction=qrcode.constants.ERROR_CORRECT_L)
     code.add_data(el.data)
     code.make(fit=True)
     return code.make_image().get_image().convert("L")
+
+
+def paper_dots(image: Image.Image, scale: int = 2) -> int:
+    """The ticket's length in printer dots: the preview's height less its top band."""
+    return image.height // scale - MARGIN
 
 
 def render(lay: Layout, scale: int = 2) -> Image.Image:
     """The ticket as a grayscale image, white paper and black print."""
     width = lay.paper.dots * scale
     pieces: list[tuple[Image.Image | None, str, int]] = []  # (image or blank, align, height)
-    gap = LINE_GAP * scale
+    line = PITCH["a"] * scale
     for el in lay.elements:
         if isinstance(el, Text):
-            for line in el.lines:
-                img = _text_line(line, el, scale)
-                pieces.append((img, el.align, img.height + gap))
+            for text in el.lines:
+                img = _text_line(text, el, scale)
+                pieces.append((img, el.align, max(PITCH[el.font] * scale, img.height)))
         elif isinstance(el, Rule):
-            rule = Text(("-" * lay.paper.columns,))
-            pieces.append((_text_line(rule.lines[0], rule, scale), "left", (CELL_H + LINE_GAP) * scale))
+            font = rule_font(lay.paper)
+            rule = Text(("-" * columns(lay.paper, font),), font=font)
+            pieces.append((_text_line(rule.lines[0], rule, scale), "left", PITCH[font] * scale))
         elif isinstance(el, Feed):
-            pieces.append((None, "left", el.lines * (CELL_H + LINE_GAP) * scale))
+            pieces.append((None, "left", el.lines * line))
         elif isinstance(el, QR):
+            pieces.append((None, "left", QR_QUIET * scale))
             img = _qr(el, scale)
-            pieces.append((img, "center", img.height + gap))
+            # A printed symbol is followed by a line feed; an image is not.
+            pieces.append((img, "center", img.height + (line if el.native else 0)))
         elif isinstance(el, Cut):
-            pieces.append((None, "cut", CUT_FEED_LINES * (CELL_H + LINE_GAP) * scale))
+            pieces.append((None, "cut", el.lines * line))
 
     margin = MARGIN * scale
     paper = Image.new("L", (width + 2 * margin, margin + sum(h for _, _, h in pieces)), 255)

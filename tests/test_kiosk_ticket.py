@@ -17,8 +17,8 @@ from antrian.site import ConfigError, load, parse
 from kiosk.options import PAPERS, kiosk_settings
 from kiosk import skm
 from kiosk.printer import TicketPrinter, escpos_bytes, status_problems
-from kiosk.ticket import TicketData, ahead_text, fold, layout, qr_text, wait_text
-from kiosk.ticket_png import render
+from kiosk.ticket import SMALL_COLUMNS, TicketData, ahead_text, columns, fold, layout, qr_text, served_at, wait_text
+from kiosk.ticket_png import paper_dots, render
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 AT = dt.datetime(2026, 11, 23, 9, 15, tzinfo=WITA)
@@ -107,6 +107,7 @@ def test_paper_table_matches_python_escpos():
         assert data["fonts"]["0"]["columns"] == paper.columns, name
         assert bool(data["features"].get("qrCode")) == paper.qr_native, name
         assert bool(data["features"].get("paperFullCut")) == paper.cutter, name
+        assert SMALL_COLUMNS.get(name) == data["fonts"].get("1", {}).get("columns"), name
 
 
 # -- the layout and its ESC/POS bytes ------------------------------------------------------------
@@ -129,18 +130,20 @@ def test_escpos_ticket_says_everything_in_order(buton, profile):
     text = " ".join(line.strip() for line in printed.lines if line.strip())
     expected = ["MAL PELAYANAN PUBLIK KABUPATEN BUTON", "Dinas Kependudukan dan Pencatatan Sipil",
                 "KTP Elektronik (perekaman, cetak, penggantian)", "NOMOR ANTREAN", "A-012",
-                "PRIORITAS: LANSIA (60 TAHUN KE ATAS)", "Di depan Anda: 4 orang",
-                "Perkiraan waktu tunggu: 32 menit", "Senin, 23 November 2026, pukul 09.15 WITA",
+                "PRIORITAS", "LANSIA (60 TAHUN KE ATAS)", "Di depan Anda: 4 orang",
+                "Perkiraan waktu tunggu: 32 menit", "Dilayani di Loket 1-2", "Senin, 23 November 2026, pukul 09.15 WITA",
                 "Waktu penyelesaian: Selesai di tempat", "Biaya: Gratis",
                 "Silakan menunggu sampai nomor antrean Anda dipanggil."]
     positions = [text.find(words) for words in expected]
     assert -1 not in positions, [w for w, p in zip(expected, positions, strict=True) if p < 0]
     assert positions == sorted(positions)
-    assert all(len(line) <= paper.columns for line in printed.lines)
-    # The number in the largest size that fits the paper, alone on its line.
+    fonts = dict(printed.fonts)
+    assert all(len(line) <= columns(paper, fonts.get(line, "a")) for line in printed.lines)
+    # The number as wide as fits the paper (at most 4 high), alone on its line.
     number_size = dict(printed.sizes)["A-012"]
-    assert number_size == (min(8, paper.columns // 5),) * 2
-    assert max(w for _, (w, h) in printed.sizes) == number_size[0]
+    width = min(8, paper.columns // 5)
+    assert number_size == (width, min(width, 4))
+    assert max(w for _, (w, h) in printed.sizes) == width
     if paper.qr_native:
         assert printed.qr == [qr_text("buton", "2026-11-23", "A-012")] and printed.images == 0
     else:
@@ -162,6 +165,7 @@ def test_ticket_from_a_reply_uses_the_catalog(buton):
     assert data.site_name == buton.site.name and data.qr == "antrian:buton:2026-11-23:H-007"
     text = layout(data, PAPERS["TM-T88III"]).text()
     assert "PRIORITAS: IBU HAMIL" in text and "Tidak ada antrean di depan Anda" in text
+    assert data.served_at == "Loket 5" and "Dilayani di Loket 5" in text and "RESERVASI" not in text
 
 
 def test_the_qr_holds_the_ticket_s_link_when_it_has_one(buton):
@@ -197,7 +201,7 @@ def test_antrian_ticket_writes_a_png_preview(tmp_path):
                              "--png", str(out), "--priority", "lansia", "--device", "kiosk2"],
                             capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "A-012" in result.stdout and "PRIORITAS: LANSIA" in result.stdout
+    assert "A-012" in result.stdout and " PRIORITAS \n LANSIA (60 TAHUN KE ATAS) " in result.stdout
     assert f"{out}: POS-5890 (58 mm paper)" in result.stdout
     from PIL import Image
 
@@ -291,3 +295,86 @@ def test_serial_status_reads_only_the_three_answers():
     device = Device()
     assert TicketPrinter(settings.printer)._status(device) == ["paper_out"]
     assert device.sent == b"\x10\x04\x01\x10\x04\x02\x10\x04\x04" and device.device.asked == [3]
+
+
+# -- where it is served, the badges, the paper it takes ----------------------------------------------
+
+LINK = "https://antrean.butonkab.go.id/t/A-012-20261123-abcdefghijklmnop"  # a real site's ticket address
+KINDS = {"normal": ("KTP", {}), "priority": ("KTP", {"priority": "lansia"}),
+         "booking": ("KTP", {"booking": "RSV-7K3M-Q2XA-T"}), "remote": ("IZIN", {})}
+LIMIT_MM = {58: 110, 80: 100}
+
+
+def counter(name, *services, location=None):
+    return {"name": name, "services": list(services), "location": location}
+
+
+@pytest.mark.parametrize("counters,expected", [
+    ([counter("Loket 1", "KTP"), counter("Loket 2", "KTP")], "Loket 1\u20132"),
+    ([counter(f"Loket {n}", "KTP") for n in (5, 1, 2, 3)], "Loket 1\u20133, 5"),
+    ([counter("Loket 3", "KTP"), counter("Loket 4", "KK"), counter("Meja 7", "KTP")], "Loket 3, Meja 7"),
+    ([counter("Loket 6", "KTP"), counter("Daring 1", "KTP", location="Bilik Layanan Daring"),
+      counter("Daring 2", "KTP", location="Bilik Layanan Daring")], "Loket 6, Bilik Layanan Daring"),
+    ([counter("Teller", "KTP"), counter("Loket 2", "KTP")], "Teller, Loket 2"),
+    ([counter("Loket 1", "KK")], ""),
+])
+def test_served_at_collapses_counters_into_ranges(counters, expected):
+    assert served_at("KTP", counters) == expected
+
+
+def test_every_buton_service_says_where_it_is_served(buton):
+    assert ticket_data(buton, "KTP").served_at == "Loket 1\u20132"
+    assert ticket_data(buton, "IZIN").served_at == "Loket 6, Bilik Layanan Daring"
+    assert all(ticket_data(buton, code).served_at for code in buton.services)
+
+
+@pytest.mark.parametrize("profile", ["POS-5890", "ZJ-5870", "TM-T20II", "TM-T88III"])
+def test_badges_break_only_between_words(buton, profile):
+    paper = PAPERS[profile]
+    for group in buton.priority_groups:
+        lay = layout(ticket_data(buton, priority=group.id, booking="RSV-7K3M-Q2XA-T"), paper)
+        badges = [line.strip() for el in lay.elements if getattr(el, "invert", False) for line in el.lines]
+        words = fold(f"PRIORITAS {group.name.upper()}").replace(":", "").split()
+        assert " ".join(badges).replace(":", "").split() == ["RESERVASI", "RSV-7K3M-Q2XA-T", *words]
+        for line in badges:
+            assert line.count("(") == line.count(")"), (profile, line)  # a bracket never left alone
+            assert len(line) + 2 <= paper.columns
+
+
+@pytest.mark.parametrize("profile", ["POS-5890", "TM-T20II", "TM-T88III"])
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_paper_per_ticket_from_the_preview_and_from_the_bytes(buton, profile, kind):
+    """The length two ways: the preview's height, and the paper the ESC/POS bytes move by a
+    printer's rules (tests/escpos_decode.py); both in dots at the profile's dpi. They agree to
+    the dot, and stay within 110 mm on 58 mm paper and 100 mm on 80 mm."""
+    from escpos.capabilities import get_profile
+
+    paper = PAPERS[profile]
+    service, extra = KINDS[kind]
+    lay = layout(ticket_data(buton, service, link=LINK, **extra), paper)
+    image = render(lay, scale=2)
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    image.save(ROOT / "test-artifacts" / f"ticket-{paper.width_mm}mm-{profile}-{kind}.png")
+    printed = decode(escpos_bytes(lay))
+    assert paper_dots(image, 2) == printed.dots
+    dpi = get_profile(profile).profile_data["media"]["dpi"]
+    mm = printed.dots / dpi * 25.4
+    assert mm <= LIMIT_MM[paper.width_mm], f"{profile} {kind}: {mm:.1f} mm"
+    # The QR keeps the ticket's link and modules of at least 0.5 mm, readable by a phone.
+    assert LINK in printed.qr or printed.images == 1
+    assert next(el.module for el in lay.elements if hasattr(el, "module")) / dpi * 25.4 >= 0.5
+    text = lay.text()
+    if kind == "booking":
+        assert "RESERVASI: RSV-7K3M-Q2XA-T" in text and "NOMOR ANTREAN" not in text
+    if kind == "remote":
+        assert "Dilayani di Loket 6, Bilik Layanan Daring" in text.replace("\n", " ")
+
+
+@pytest.mark.parametrize("profile", ["POS-5890", "TM-T20II"])
+def test_every_buton_service_fits_its_kiosk_paper(buton, profile):
+    """The Buton kiosks' two printers: every service, also a priority ticket of a booking."""
+    paper = PAPERS[profile]
+    for code in buton.services:
+        lay = layout(ticket_data(buton, code, link=LINK, priority="anak", booking="RSV-7K3M-Q2XA-T"), paper)
+        dots = decode(escpos_bytes(lay)).dots
+        assert dots / 203 * 25.4 <= LIMIT_MM[paper.width_mm], (code, dots)
