@@ -5,6 +5,11 @@ behaviour. The screen is built for a 1920x1080 TV and scales with one unit ``u``
 (1.0 at 1920x1080 or 1080x1920), so 1280x720 is the same picture smaller and a TV
 hung in portrait stacks the same parts vertically.
 
+A zoned board (``zone:``) drops the calls of other counters here, before they reach
+the announcer; a board with ``speaks: false`` gets a silent engine and sink. Counters
+that do not fit one screen at a readable size (view.page_grid) turn pages every
+``page_seconds``.
+
 Threads: MQTT messages arrive on paho's thread and calls go straight to the
 announcer (its own thread); everything that touches a widget hops onto Kivy's main
 thread through ``Clock`` -- a burst of Board messages is merged into one redraw by a
@@ -36,11 +41,11 @@ from kivy.uix.stencilview import StencilView
 from antrian import bahasa
 from antrian.adapters.link import DispatcherView
 from antrian.site import Config
-from display.options import DisplayOptions, resolve_path
+from display.options import DisplayOptions, resolve_path, zone_counters
 
 from . import view
 from .announcer import Announcer, SpokenMemory
-from .audio import AudioSink, make_sink
+from .audio import Audio, AudioSink, NullSink, make_sink
 from .link import BoardLink
 from .speech import SpeechEngine, make_engine
 
@@ -49,7 +54,7 @@ log = logging.getLogger(__name__)
 KV_FILE = Path(__file__).resolve().with_name("board.kv")
 FLASHES = 3  # times the latest-call card lights up when a new call is shown
 RECENT_ROWS = {False: 3, True: 3}  # landscape, portrait
-WAITING_LIMIT = {False: 16, True: 12}
+WAITING_LIMIT = {False: 12, True: 12}
 TICK_SECONDS = 0.5
 
 
@@ -65,6 +70,14 @@ class WaitChip(BoxLayout):
     prefix = StringProperty("")
     name = StringProperty("")
     count = StringProperty("0")
+    closed = BooleanProperty(False)
+
+
+class SilentEngine(SpeechEngine):
+    """The voice of a board with ``speaks: false``: nothing, at once."""
+
+    def synthesize(self, text: str, timeout: float) -> Audio:
+        return Audio(22050, 1, 2, b"")
 
 
 class RecentRow(BoxLayout):
@@ -106,6 +119,8 @@ class BoardScreen(FloatLayout):
     latest_counter = StringProperty("")
     latest_service = StringProperty("")
     latest_note = StringProperty("")
+    latest_booking = BooleanProperty(False)
+    counters_heading = StringProperty("Loket")
     flash = NumericProperty(0)
     banner_text = StringProperty("")
     running_text = StringProperty("")
@@ -141,16 +156,22 @@ class BoardApp(App):
         self._offline_since: float | None = None
         self._shown_seq = 0
         self._flash_anim: Animation | None = None
+        self.zone = zone_counters(config, options.zone)
+        self.page = 0  # the page of counters on screen (tests read it)
+        self.grid = view.Grid(1, 1, 1, 1)
+        self._minute = -1
+        if not options.speaks:
+            engine, sink = SilentEngine(), NullSink()
         self.announcer = Announcer(
             engine or make_engine(options),
             sink or make_sink(options.audio, alsa_device=options.alsa_device,
                               wav_dir=options.wav_dir or self.state_dir / "audio"),
             SpokenMemory(self.state_dir / "spoken.json"),
             template=config.announcement.template, digits=config.announcement.digits, repeat=options.repeat,
-            min_call_seconds=options.min_call_seconds, chime=options.chime, volume=options.volume,
-            speech_timeout=options.speech_timeout, catch_up_seconds=options.catch_up_seconds,
-            on_show=self._on_show, on_problems=self._on_problems)
-        self.link = BoardLink(config, device_id, on_board=self._on_board, on_call=self.announcer.announce,
+            min_call_seconds=options.min_call_seconds, chime=options.chime and options.speaks,
+            volume=options.volume, speech_timeout=options.speech_timeout,
+            catch_up_seconds=options.catch_up_seconds, on_show=self._on_show, on_problems=self._on_problems)
+        self.link = BoardLink(config, device_id, on_board=self._on_board, on_call=self._on_call,
                               on_dispatcher=self._on_dispatcher)
         self._board_trigger = Clock.create_trigger(self._apply_board)
 
@@ -194,6 +215,7 @@ class BoardApp(App):
         self.announcer.start()
         self.link.start(*self.address)
         Clock.schedule_interval(self._tick, TICK_SECONDS)
+        Clock.schedule_interval(self._turn_page, self.options.page_seconds)
 
     def on_stop(self) -> None:
         self.link.close()
@@ -201,9 +223,15 @@ class BoardApp(App):
 
     # -- from other threads --------------------------------------------------------
 
+    def _on_call(self, call: Any) -> bool:
+        # Paho's thread: a zoned board neither shows nor says another zone's call.
+        if isinstance(call, dict) and not view.in_zone(call, self.zone):
+            return False
+        return self.announcer.announce(call)
+
     def _on_board(self, board: dict[str, Any]) -> None:
         # Paho's thread: calls made while offline are caught up first, in order.
-        self.announcer.board(board)
+        self.announcer.board(view.zoned_board(board, self.zone))
         self._pending_board = board
         self._board_trigger()
 
@@ -219,6 +247,7 @@ class BoardApp(App):
         screen.latest_counter = view.call_place(call)
         screen.latest_service = view.short_name(call.get("service_name") or "")
         screen.latest_note = "Panggilan ulang" if call.get("recall") else ""
+        screen.latest_booking = call.get("booking") is True
         if changed:
             self.flashes += 1
             if self._flash_anim is not None:
@@ -245,23 +274,32 @@ class BoardApp(App):
         board = self.board_data
         if self._shown_seq == 0:
             screen.latest_note = view.NO_CALL_YET
-        tiles = view.counter_tiles(self.config_, board)
+        now = dt.datetime.now(self.config_.tz)
+        tiles = view.counter_tiles(self.config_, board, self.zone, now=now)
         grid = screen.ids.counters
-        _sync(grid, CounterTile, len(tiles))
-        grid.cols = view.grid_columns(len(tiles), max(1, grid.width), max(1, grid.height))
-        for widget, tile in zip(reversed(grid.children), tiles):
+        self.grid = view.page_grid(len(tiles), max(1, grid.width), max(1, grid.height), screen.u)
+        self.page %= self.grid.pages
+        shown = tiles[self.page * self.grid.per_page:(self.page + 1) * self.grid.per_page]
+        # Every page has the same number of places, so tiles keep their size on the last one.
+        grid.rows, grid.cols = None, self.grid.cols  # any number of children fits while they change
+        _sync(grid, CounterTile, self.grid.cols * self.grid.rows)
+        grid.rows = self.grid.rows
+        for i, widget in enumerate(reversed(grid.children)):
+            tile = shown[i] if i < len(shown) else view.Tile("", "", "", "", "", "open")
             widget.name, widget.agency, widget.number = tile.name, tile.agency, tile.number
             widget.detail, widget.status = tile.detail, tile.status
+        screen.counters_heading = "Loket" if self.grid.pages == 1 else \
+            f"Loket — halaman {self.page + 1} dari {self.grid.pages}"
 
-        rows = view.waiting_rows(self.config_, board, WAITING_LIMIT[screen.portrait])
-        screen.waiting_cols = 2 if screen.portrait else (3 if len(rows) <= 12 else 4)
+        rows = view.waiting_rows(self.config_, board, WAITING_LIMIT[screen.portrait], now=now, zone=self.zone)
+        screen.waiting_cols = 2 if screen.portrait else 3
         screen.waiting_rows = max(1, math.ceil(len(rows) / screen.waiting_cols))
         waiting = screen.ids.waiting
         _sync(waiting, WaitChip, len(rows))
         for widget, row in zip(reversed(waiting.children), rows):
-            widget.prefix, widget.name, widget.count = row.prefix, row.name, str(row.count)
+            widget.prefix, widget.name, widget.count, widget.closed = row.prefix, row.name, str(row.count), row.closed
 
-        calls = view.recent_rows(board, self._shown_seq, RECENT_ROWS[screen.portrait])
+        calls = view.recent_rows(board, self._shown_seq, RECENT_ROWS[screen.portrait], self.zone)
         recent = screen.ids.recent
         _sync(recent, RecentRow, RECENT_ROWS[screen.portrait])
         for i, widget in enumerate(reversed(recent.children)):
@@ -269,10 +307,18 @@ class BoardApp(App):
             widget.number = call["number"] if call else ""
             widget.counter = view.call_place(call) if call else ""
 
+    def _turn_page(self, *_: Any) -> None:
+        if self.grid.pages > 1:
+            self.page = (self.page + 1) % self.grid.pages
+            self._board_trigger()
+
     def _tick(self, *_: Any) -> None:
         screen = self.root
         now = dt.datetime.now(self.config_.tz)
         screen.date_text = bahasa.tanggal(now)
+        if now.minute != self._minute:  # a service opens or closes on the minute: "Tutup" follows
+            self._minute = now.minute
+            self._board_trigger()
         mono = time.monotonic()
         connected = self.link.connected
         if connected:

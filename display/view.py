@@ -115,8 +115,11 @@ def call_place(call: dict[str, Any]) -> str:
     return name if isinstance(name, str) else ""
 
 
-def counter_tiles(config: Config, board: dict[str, Any] | None, zone: frozenset[str] | None = None) -> list[Tile]:
-    """One tile per counter of the site file (of *zone*), filled from the board when there is one."""
+def counter_tiles(config: Config, board: dict[str, Any] | None, zone: frozenset[str] | None = None, *,
+                  now: dt.datetime | None = None) -> list[Tile]:
+    """One tile per counter of the site file (of *zone*), filled from the board when there
+    is one. An open counter that serves nobody while none of its services takes tickets
+    (at *now*: Bank Sultra after 14:00) says "Tutup" too."""
     rows = {c.get("counter"): c for c in (board or {}).get("counters") or () if isinstance(c, dict)}
     tiles = []
     for counter in config.counters.values():
@@ -134,8 +137,12 @@ def counter_tiles(config: Config, board: dict[str, Any] | None, zone: frozenset[
             detail = ""
         elif status != "open":
             detail = STATUS_TEXT[status]
+        elif serving:
+            detail = _service_line(config, row)
+        elif now is not None and all(availability(config, config.services[s], now) for s in counter.services):
+            detail = CLOSED
         else:
-            detail = _service_line(config, row) if serving else ""
+            detail = ""
         booking = bool(serving) and row.get("booking") is True and status != "closed"
         if booking and status == "open":
             detail = f"{BOOKING_TAG} · {detail}" if detail else BOOKING_TAG

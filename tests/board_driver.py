@@ -9,6 +9,9 @@ stdout (Kivy logs go to stderr):
     {"cmd": "state"}                                  -> what the board shows
     {"cmd": "wait", "until": {...}, "timeout": 10}    -> the state once every key matches
     {"cmd": "shot", "path": "x.png"}                  -> a screenshot of the window
+    {"cmd": "sizes"}                                  -> the rendered sizes of every tile's and
+                                                         waiting row's texts (tests/test_board_sizes.py)
+    {"cmd": "page", "page": 1}                        -> show that page of counters now
     {"cmd": "quit"}
 
 The speech engine is the real one of the site file (pyttsx3 in a worker process);
@@ -69,8 +72,13 @@ def main() -> None:
             "latest_number": ids.latest_number.text,
             "latest_counter": ids.latest_counter.text,
             "latest_service": ids.latest_service.text,
-            "counters": [[t.name, t.number, t.detail, t.status] for t in reversed(ids.counters.children)],
-            "waiting": [[c.prefix, c.name, int(c.count)] for c in reversed(ids.waiting.children)],
+            "counters": [[t.name, t.number, t.detail, t.status] for t in reversed(ids.counters.children) if t.name],
+            "waiting": [[c.prefix, c.name, int(c.count) if not c.closed else "Tutup"]
+                        for c in reversed(ids.waiting.children)],
+            "page": app.page,
+            "pages": app.grid.pages,
+            "counters_heading": ids.counters_heading.text,
+            "latest_booking": screen.latest_booking,
             "recent": [[r.number, r.counter] for r in reversed(ids.recent.children) if r.number],
             "running_text": ids.marquee.text,
             "connected": app.link.connected,
@@ -81,6 +89,25 @@ def main() -> None:
             "spoken": app.announcer.spoken_count,
             "played": len(sink.played),
         }
+
+    def label(widget) -> dict:
+        """What a reader sees of a label: its text, font size, box and the drawn text's size."""
+        widget.texture_update()
+        return {"text": widget.text, "font_size": round(float(widget.font_size), 2),
+                "size": [round(v, 1) for v in widget.size], "texture": list(widget.texture_size),
+                # The whole text's width at this font, and whether Kivy cut it with "…".
+                "extent": widget._label.get_extents(widget.text)[0] if widget.text else 0,
+                "shortened": bool(getattr(widget._label, "is_shortened", False))}
+
+    def sizes() -> dict:
+        ids = app.root.ids
+        return {"tiles": [{"name": label(t.ids.name), "number": label(t.ids.number), "detail": label(t.ids.detail),
+                           "size": [round(v, 1) for v in t.size]}
+                          for t in reversed(ids.counters.children) if t.name],
+                "waiting": [{"name": label(c.ids.name), "count": label(c.ids.count)}
+                            for c in reversed(ids.waiting.children)],
+                "grid": [app.grid.cols, app.grid.rows, app.grid.per_page, app.grid.pages],
+                "u": app.root.u}
 
     def matches(current: dict, until: dict) -> bool:
         return all(current.get(k) == v for k, v in until.items())
@@ -109,6 +136,12 @@ def main() -> None:
             made = Window.screenshot(name=command["path"])
             os.replace(made, command["path"])
             answer({"path": command["path"]})
+        elif cmd == "sizes":
+            answer(sizes())
+        elif cmd == "page":
+            app.page = command["page"]
+            app._apply_board()
+            answer(state())
         elif cmd == "quit":
             app.stop()
         else:

@@ -289,3 +289,17 @@ def test_a_booking_is_marked_on_its_tile():
     assert tile.booking and tile.detail == "Reservasi · KTP Elektronik"
     tile = view.counter_tiles(config, {"counters": [{**row, "booking": None}]})[0]
     assert not tile.booking and tile.detail == "KTP Elektronik"
+
+
+def test_an_open_counter_whose_services_all_closed_says_tutup_when_idle():
+    config = load(BUTON)
+    monday = dt.datetime(2026, 11, 23, 14, 10, tzinfo=WITA)
+    rows = [{"counter": "loket7", "name": "Loket 7", "status": "open", "serving": None, "service_name": None},
+            {"counter": "loket8", "name": "Loket 8", "status": "open", "serving": "G-040",
+             "service_name": "Pembayaran pajak daerah, PBB, BPHTB dan retribusi"},
+            {"counter": "loket1", "name": "Loket 1", "status": "open", "serving": None, "service_name": None}]
+    tiles = {t.counter: t for t in view.counter_tiles(config, {"counters": rows}, now=monday)}
+    # Still serving the last of the day's tickets: its number and service, not "Tutup".
+    assert (tiles["loket7"].detail, tiles["loket8"].detail, tiles["loket1"].detail) == (
+        "Tutup", "Pajak dan Retribusi", "")
+    assert tiles["loket7"].status == "open"
