@@ -9,7 +9,9 @@ it asks the registry by name (display/wing.py ``services``):
   disagree about what the hall sees.
 - ``call_audio`` -> :class:`CallAudio`: one call's announcement as a WAV file, made by
   the board's own announcer code (display/announcer.py ``announcement_audio``: the
-  chime, then the sentence ``repeat`` times) with the display's own voice settings.
+  chime, then the sentence ``repeat`` times) with the display's own voice settings; a
+  recall says "Panggilan ulang, ..." first, and the short form (a call the page had
+  to hold back behind another: once, no chime) follows the Pi board's backlog rule.
 
 Speech on a server: ``speech: espeak-ng`` and ``speech: clips`` are used as they are.
 ``speech: pyttsx3`` (the Pi board's default) drives espeak-ng's Indonesian voice
@@ -129,12 +131,18 @@ class CallAudio:
         self._engine: SpeechEngine | None = None
         self._lock = threading.Lock()
 
-    def text(self, number: str, counter_name: str, location: str | None = None) -> str:
+    def text(self, number: str, counter_name: str, location: str | None = None, *, recall: bool = False,
+             short: bool = False) -> str:
         a = self.config.announcement
-        return bahasa.announcement(number, counter_name, location=location, template=a.template, digits=a.digits)
+        if short:
+            return bahasa.short_announcement(number, counter_name, location=location, digits=a.digits, recall=recall)
+        return bahasa.announcement(number, counter_name, location=location, template=a.template, digits=a.digits,
+                                   recall=recall)
 
-    def key(self, number: str, counter_name: str, location: str | None = None) -> str:
-        return f"{self._settings}|{self.text(number, counter_name, location)}"
+    def key(self, number: str, counter_name: str, location: str | None = None, *, recall: bool = False,
+            short: bool = False) -> str:
+        form = "short" if short else "full"  # a site's template may read like the short form
+        return f"{self._settings}|{form}|{self.text(number, counter_name, location, recall=recall, short=short)}"
 
     def _make_engine(self) -> SpeechEngine:
         o = self.options
@@ -142,16 +150,18 @@ class CallAudio:
             return ClipsEngine(o.clips, o.volume)
         return EspeakEngine(o.voice, o.rate, o.volume)
 
-    def wav(self, number: str, counter_name: str, location: str | None = None) -> bytes:
+    def wav(self, number: str, counter_name: str, location: str | None = None, *, recall: bool = False,
+            short: bool = False) -> bytes:
         """The chime and the sentence, as one WAV file's bytes (*location*: a remote
-        counter's, said in its place)."""
-        text = self.text(number, counter_name, location)
+        counter's, said in its place; *recall*: "Panggilan ulang, ..."; *short*: the
+        short form once, without the chime, for a call that waited behind another)."""
+        text = self.text(number, counter_name, location, recall=recall, short=short)
         o = self.options
         with self._lock:
             if self._engine is None:
                 self._engine = self._make_engine()
-            audio = announcement_audio(self._engine, text, chime=o.chime, volume=o.volume, repeat=o.repeat,
-                                       timeout=o.speech_timeout)
+            audio = announcement_audio(self._engine, text, chime=o.chime and not short, volume=o.volume,
+                                       repeat=1 if short else o.repeat, timeout=o.speech_timeout)
         return _wav_bytes(audio)
 
     def close(self) -> None:

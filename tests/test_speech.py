@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import wave
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,45 @@ def test_wav_dir_sink_keeps_the_newest_files(tmp_path):
     # A restarted board continues the numbering instead of overwriting.
     WavDirSink(tmp_path / "audio", keep=3, realtime=False).play(chime(22050))
     assert (tmp_path / "audio" / "000006.wav").exists()
+
+
+def _seconds(data: bytes) -> float:
+    with wave.open(BytesIO(data)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def test_the_browser_boards_sound_says_a_recall_and_the_short_form():
+    """Issue 16, item 3: the web app's WAVs (display/webboard.py CallAudio, web/papan_suara.py
+    Sounds) say "Panggilan ulang, ..." for a recall, and the short form once without the
+    chime when the page asks for it (a call that waited behind another)."""
+    import asyncio
+
+    from display.webboard import CallAudio
+    from web.papan_suara import Sounds
+
+    config = load(BUTON)
+    maker = CallAudio(config, "board3")
+    try:
+        assert maker.text("B-012", "Loket 3", recall=True) == "Panggilan ulang, " + B012[0].lower() + B012[1:]
+        assert maker.text("B-012", "Loket 3", short=True) == "be dua belas, loket tiga."
+        keys = {maker.key("B-012", "Loket 3", recall=r, short=s) for r in (False, True) for s in (False, True)}
+        assert len(keys) == 4
+    finally:
+        maker.close()
+
+    ding = chime(22050).duration
+    call = {"seq": 7, "number": "B-012", "counter_name": "Loket 3", "recall": False}
+    sounds = Sounds(config)
+    try:
+        full, short, recall = asyncio.run(_three(sounds, call))
+    finally:
+        sounds.close()
+    assert sounds.made == 3
+    assert _seconds(full) > ding + 3.0  # the chime, then the sentence (board3: repeat 1)
+    assert 1.5 < _seconds(short) < _seconds(full) - ding  # no chime, and shorter than the sentence
+    assert _seconds(recall) > _seconds(full) + 0.5  # "Panggilan ulang, " first
+
+
+async def _three(sounds, call):
+    return (await sounds.wav("board3", call), await sounds.wav("board3", call, short=True),
+            await sounds.wav("board3", {**call, "seq": 8, "recall": True}))

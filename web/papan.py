@@ -16,7 +16,9 @@ address carries its token ``?k=``: antrian/tools/broker_files/boards.py):
   after ``Last-Event-ID`` from the hub's memory) and ``jam`` (the keep-alive every
   15 s, carrying the server's time: a TV box's own clock is often wrong, and a page
   that hears nothing for long knows its stream is dead);
-- ``/papan/{device}/suara/{seq}.wav``: the announcement of call ``seq`` (web/papan_suara.py).
+- ``/papan/{device}/suara/{seq}.wav``: the announcement of call ``seq`` (web/papan_suara.py);
+  with ``?ringkas=1`` its short form, once and without the chime, which the page asks
+  for when the call waited behind another (the board's backlog rule, issue 16).
 
 What the page does with them -- one call at a time in ``seq`` order, each on screen
 at least ``min_call_seconds``, never a ``seq`` said twice, also across a reload -- is
@@ -185,7 +187,7 @@ def _sound(web: Web):
         call = next((c for c in web.hub.calls_after(seq - 1) if c["seq"] == seq), None)
         if call is None or papan.call(call) is None:
             raise HTTPException(404)
-        data = await papan.sounds.wav(device, call)
+        data = await papan.sounds.wav(device, call, short=request.query_params.get("ringkas") == "1")
         if data is None:
             raise HTTPException(503)
         return Response(data, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"})

@@ -1,14 +1,16 @@
 """The browser board's sound: each call's announcement as a WAV file, made once.
 
-The sound is made by the display wing's own announcer code (the chime, then the
-sentence ``repeat`` times, with that display's voice settings), which the web wing
-reaches by name through the registry (``call_audio``, display/webboard.py) because
-it may not import the display package. Making one takes espeak-ng's 20-50 ms and a
-few hundred kilobytes, so :class:`Sounds` keeps the recent ones (bounded by bytes,
-keyed by the sentence and every voice setting: boards with the same settings share
-them, and a reload or a second TV costs nothing) and makes each sound once however
-many boards ask for it at the same moment. The work runs in a thread, one sound at a
-time per board, never on the event loop.
+The sound is made by the display wing's own announcer code (the chime, then the sentence
+``repeat`` times, with that display's voice settings; a recall says "Panggilan ulang,
+..."; ``short``: the short form once without the chime, which the page asks for when a
+call waited behind another, as the Pi board's announcer does), which the web wing
+reaches by name through the registry (``call_audio``, display/webboard.py) because it
+may not import the display package. Making one takes espeak-ng's 20-50 ms and a few
+hundred kilobytes, so :class:`Sounds` keeps the recent ones (bounded by bytes, keyed by
+the sentence and every voice setting: boards with the same settings share them, and a
+reload or a second TV costs nothing) and makes each sound once however many boards ask
+for it at the same moment. The work runs in a thread, one sound at a time per board,
+never on the event loop.
 """
 
 from __future__ import annotations
@@ -49,14 +51,16 @@ class Sounds:
             maker = self._makers[device] = registry().service("call_audio")(self.config, device)
         return maker
 
-    async def wav(self, device: str, call: dict[str, Any]) -> bytes | None:
-        """The announcement of *call* on board *device*; None when it cannot be made (the
-        reason is logged once per call; the board then shows the call without sound)."""
+    async def wav(self, device: str, call: dict[str, Any], short: bool = False) -> bytes | None:
+        """The announcement of *call* on board *device* (*short*: the backlog's short form);
+        None when it cannot be made (the reason is logged once per call; the board then
+        shows the call without sound)."""
         maker = self._maker(device)
         number, counter = call["number"], call["counter_name"]
         # A remote counter's call says its location (docs/protocol.md, "Remote counters").
         location = call.get("location") if isinstance(call.get("location"), str) and call["location"].strip() else None
-        key = maker.key(number, counter, location)
+        form = {"recall": call.get("recall") is True, "short": short}
+        key = maker.key(number, counter, location, **form)
         found = self._cache.get(key)
         if found is not None:
             self._cache.move_to_end(key)
@@ -68,7 +72,7 @@ class Sounds:
         self._making[key] = future
         data: bytes | None = None
         try:
-            data = await run_in_threadpool(maker.wav, number, counter, location)
+            data = await run_in_threadpool(maker.wav, number, counter, location, **form)
             self.made += 1
             self._keep(key, data)
         except AntrianError as exc:  # SpeechError, AudioError: espeak-ng missing, a clip missing

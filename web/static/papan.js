@@ -9,7 +9,9 @@
  *   display/announcer.py: a call is said (the server's WAV: chime and sentence) when
  *   it is fresh (at most catch_up_seconds old) and its seq was never said on this TV
  *   (localStorage, written before playing, so a reload never says one twice); an
- *   older one is only shown, and of several only the newest.
+ *   older one is only shown, and of several only the newest. A call that arrives while
+ *   another is said or waits (a backlog) follows it after BACKLOG_HOLD and is said in
+ *   the short form, once, without the chime (?ringkas=1), as display/announcer.py does.
  * - Autoplay refused: a large "Ketuk untuk mengaktifkan suara"; the tap says the call
  *   on screen.
  * Every value from the stream goes into the page with textContent.
@@ -27,6 +29,7 @@
   };
   var LOST = "Koneksi terputus \u2014 menyambung kembali\u2026";
   var MEMORY = "antrian.papan." + cfg.device;
+  var BACKLOG_HOLD = 1500;  // ms a call stays before the next one of a backlog (display/announcer.py)
   var audio = document.getElementById("suara");
   var log = window.papanLog = [];
   window.papanFlashes = 0;
@@ -137,8 +140,13 @@
 
   function renderRecent() {
     var list = $("sebelumnya"), limit = view ? view.recent_rows : 3;
+    // One row per ticket, its latest call: a recall is not listed twice, nor the big card's ticket.
+    var seen = {};
+    seen[shownNumber] = true;
     var calls = (view ? view.recent : []).filter(function (c) { return c.seq < shownSeq; })
-      .sort(function (a, b) { return b.seq - a.seq; }).slice(0, limit);
+      .sort(function (a, b) { return b.seq - a.seq; })
+      .filter(function (c) { var dup = seen[c.number] === true; seen[c.number] = true; return !dup; })
+      .slice(0, limit);
     var items = [];
     for (var i = 0; i < limit; i++) {
       var c = calls[i], li = el("li", c ? "" : "kosong");
@@ -168,6 +176,7 @@
 
   /* -- calls: one at a time, in seq order, never a seq said twice -- */
   var queue = [], shownSeq = 0, shownAt = -Infinity, busy = 0, timer = null, watchdog = null, blocked = null;
+  var shownNumber = "";
   var lastSeq = 0;
 
   function memory() {
@@ -189,7 +198,8 @@
   function push(call, speak) {
     lastSeq = Math.max(lastSeq, call.seq);
     if (call.seq <= shownSeq || queue.some(function (i) { return i.call.seq === call.seq; })) { return; }
-    queue.push({ call: call, speak: speak });
+    // Behind a call being said or waiting: said once, short, without the chime (issue 16).
+    queue.push({ call: call, speak: speak, waited: busy !== 0 || queue.length > 0 });
     queue.sort(function (a, b) { return a.call.seq - b.call.seq; });
     pump();
   }
@@ -201,13 +211,14 @@
     // A call only to be shown is passed over when a later one waits: the hall sees the newest.
     while (queue.length > 1 && !queue[0].speak) { queue.shift(); }
     if (!queue.length) { return; }
-    var wait = shownAt + cfg.minCall - performance.now();
+    var hold = queue[0].waited ? Math.min(cfg.minCall, BACKLOG_HOLD) : cfg.minCall;
+    var wait = shownAt + hold - performance.now();
     if (wait > 0) { timer = setTimeout(pump, wait); return; }
     var item = queue.shift();
     show(item.call);
     if (item.speak && !said(item.call)) {
       remember(item.call);
-      say(item.call);
+      say(item.call, item.waited);
     } else {
       pump();
     }
@@ -215,6 +226,7 @@
 
   function show(call) {
     shownSeq = call.seq;
+    shownNumber = call.number;
     shownAt = performance.now();
     $("nomor").textContent = call.number;
     $("menuju").textContent = "silakan menuju";
@@ -230,10 +242,11 @@
     fit();
   }
 
-  function say(call) {
+  function say(call, short) {
     busy = call.seq;
     audio.dataset.seq = String(call.seq);
-    audio.src = cfg.suara + call.seq + ".wav" + (cfg.k ? "?k=" + encodeURIComponent(cfg.k) : "");
+    var query = (cfg.k ? ["k=" + encodeURIComponent(cfg.k)] : []).concat(short ? ["ringkas=1"] : []);
+    audio.src = cfg.suara + call.seq + ".wav" + (query.length ? "?" + query.join("&") : "");
     watchdog = setTimeout(function () { note(call.seq, "timeout"); audio.pause(); done(call.seq); }, 60000);
     var playing = audio.play();
     if (playing && playing.catch) {
