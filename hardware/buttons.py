@@ -3,7 +3,8 @@
 :class:`Pins` opens the devices of a panel's pin map (hardware.gpio) and turns the
 buttons' edges into actions: debounced (hardware.debounce), a button with a hold
 action sends its press action on release and its hold action once held for
-``hold_time`` seconds; one without, on the press itself. gpiozero calls these
+``hold_time`` seconds; one without, on the press itself. A quick-score button
+(``score_buttons``) calls *score(counter, score)* on its press. gpiozero calls these
 callbacks on its own threads (on the mock, the one that drives the pin; ``when_held``
 on a background thread), so each runs under the panel's lock.
 """
@@ -14,12 +15,13 @@ import dataclasses
 import threading
 from typing import Any, Callable
 
-from . import gpio
+from . import gpio, pinmap
 from .debounce import Debouncer, Release
 
 __all__ = ["Pins"]
 
 Send = Callable[[str, str], Any]  # (counter, action)
+Score = Callable[[str, int], Any]  # (counter, score 1-4)
 
 
 @dataclasses.dataclass(eq=False)
@@ -37,9 +39,12 @@ class Pins:
     *clock* gives the monotonic seconds the debouncer measures bounces with.
     """
 
-    def __init__(self, pins: Any, *, lock: threading.RLock, send: Send, clock: Callable[[], float]) -> None:
+    def __init__(self, pins: Any, *, lock: threading.RLock, send: Send, clock: Callable[[], float],
+                 score: Score | None = None) -> None:
         self.map = pins
         self.buttons: list[_Button] = []
+        self.score_buttons: list[_Button] = []
+        self._score = score
         self.leds: dict[str, Any] = {}  # counter -> gpiozero LED
         self.buzzers: dict[str, Any] = {}  # counter -> gpiozero Buzzer
         self.mock = False  # gpiozero's mock pins: nothing is wired
@@ -61,6 +66,13 @@ class Pins:
             device.when_released = lambda b=button: self._released(b)
             if spec.hold:
                 device.when_held = lambda b=button: self._held(b)
+        for spec in self.map.score_buttons:
+            like = pinmap.Button(spec.pin, spec.counter, f"score {spec.score}", None, spec.path)
+            device = gpio.make_button(self._factory, like, self.map.hold_time)
+            button = _Button(spec, device, Debouncer(self.map.debounce_time, clock=self._clock))
+            self.score_buttons.append(button)
+            device.when_pressed = lambda b=button: self._scored(b)
+            device.when_released = lambda b=button: self._score_released(b)
         for spec in self.map.leds:
             self.leds[spec.counter] = gpio.make_led(self._factory, spec)
         for spec in self.map.buzzers:
@@ -70,9 +82,10 @@ class Pins:
         """Switch the outputs off and free every pin."""
         for output in list(self.leds.values()) + list(self.buzzers.values()):
             output.off()  # a stopped panel shows nothing rather than a stale "serving"
-        for device in [b.device for b in self.buttons] + list(self.leds.values()) + list(self.buzzers.values()):
+        for device in ([b.device for b in (*self.buttons, *self.score_buttons)] + list(self.leds.values())
+                       + list(self.buzzers.values())):
             device.close()
-        self.buttons, self.leds, self.buzzers = [], {}, {}
+        self.buttons, self.score_buttons, self.leds, self.buzzers = [], [], {}, {}
         if self._owns_factory and self._factory is not None:
             self._factory.close()
         self._factory = None
@@ -86,6 +99,15 @@ class Pins:
             b.held = False
             if b.spec.hold is None:
                 self._send(b.spec.counter, b.spec.press)
+
+    def _scored(self, b: _Button) -> None:
+        with self._lock:
+            if b.debounce.press() and self._score is not None:
+                self._score(b.spec.counter, b.spec.score)
+
+    def _score_released(self, b: _Button) -> None:
+        with self._lock:
+            b.debounce.release()  # a score is taken on the press; a bounce needs no second look
 
     def _released(self, b: _Button) -> None:
         with self._lock:

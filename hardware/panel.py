@@ -16,6 +16,12 @@ and buzzers (hardware.buttons, over hardware.gpio), reads USB keypads
   flashes on a recall and names a refusal in a word (hardware.screen, drawn by the
   thread of hardware.luma_screen); a display that fails is ``display_error`` in the
   status, and the buttons keep working;
+- the quick score (``score_buttons``, four faces facing the citizen): once a ``finish``
+  or ``call_next`` press is accepted, the ticket the counter served before it may be
+  scored 1-4 for ``score_seconds``; the first face pressed sends ``{"id", "ticket",
+  "counter", "score", "answers": null}`` on ``antrian/{site}/survey/{device}`` and
+  beeps; a face pressed with no service just finished is ignored. It is reported apart
+  from the nine-element IKM (antrian/tools/ikm_report.py);
 - while the broker, or the dispatcher by its retained status, is unreachable, the LEDs
   blink and presses wait; see hardware.outbox for what happens to them then;
 - ``antrian/{site}/status/{device}`` says the panel is online (retained), with a will
@@ -41,6 +47,7 @@ import logging
 import sys
 import threading
 import time
+import uuid
 from typing import Any, Callable, TextIO
 
 from antrian import protocol
@@ -96,7 +103,12 @@ class Panel:
         self._changed = threading.Condition(self._lock)
         self._mqtt_up = False
         self._dispatcher_down = False
-        self.io = Pins(self.pins, lock=self._lock, send=self.send, clock=clock)  # buttons, LEDs, buzzers
+        self.io = Pins(self.pins, lock=self._lock, send=self.send, clock=clock,
+                       score=self.score)  # buttons, LEDs, buzzers
+        self._serving: dict[str, str] = {}  # counter -> the number its CounterState serves
+        self._finishing: dict[str, str] = {}  # id of a finish/call_next press -> the number it ends
+        self._scoring: dict[str, tuple[str, float]] = {}  # counter -> (number to score, until)
+        self.scores: list[dict[str, Any]] = []  # Surveys sent, for logs and tests
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -197,6 +209,8 @@ class Panel:
         """Make a press: published now if the link is up, else it waits (hardware.outbox)."""
         with self._lock:
             press, pushed = self.outbox.add(counter, action, args)
+            if action in ("finish", "call_next") and self._serving.get(counter):
+                self._finishing[press.id] = self._serving[counter]
             for old in pushed:
                 log.warning("press %s (%s %s) dropped: too many presses waiting", old.id, old.counter, old.action)
                 self._signal(old.counter, "press_dropped")
@@ -256,6 +270,8 @@ class Panel:
         elif topic.kind == "counter_state":
             with self._lock:
                 self.lamps[topic.entity].serving = obj.get("serving") is not None
+                serving = obj.get("serving") if isinstance(obj.get("serving"), dict) else {}
+                self._serving[topic.entity] = serving.get("number") if isinstance(serving.get("number"), str) else ""
                 if topic.entity in self.screen_states:
                     self.screen_states[topic.entity].on_state(obj, time.monotonic())
                 self._changed.notify_all()
@@ -265,6 +281,9 @@ class Panel:
             press = self.outbox.answered(obj.get("id"))
             if press is None:
                 return  # an answer to another client of this counter (an officer app)
+            finished = self._finishing.pop(press.id, None)
+            if obj.get("ok") and finished and self.pins.score_buttons:
+                self._scoring[counter] = (finished, self.clock() + self.pins.score_seconds)
             if obj.get("ok"):
                 ticket = (obj.get("ticket") or {}).get("number")
                 log.info("%s %s: ok%s", counter, press.action, f" ({ticket})" if ticket else "")
@@ -277,6 +296,30 @@ class Panel:
                 log.info("%s %s refused: %s (%s)", counter, press.action, error.get("code"), error.get("message"))
                 self._signal(counter, pattern_for(str(error.get("code"))), str(error.get("code")))
             self._changed.notify_all()
+
+    # -- the quick score ----------------------------------------------------------------
+
+    def score(self, counter: str, score: int) -> dict[str, Any] | None:
+        """A face of the counter's quick score pressed: the Survey sent, or None when no
+        service was just finished there (or the broker is unreachable)."""
+        with self._lock:
+            number, until = self._scoring.get(counter, ("", 0.0))
+            if not number or self.clock() > until:
+                log.info("%s: score %d ignored: no service just finished", counter, score)
+                return None
+            if not self._mqtt_up or self.connection is None:
+                log.warning("%s: score %d of %s not sent: broker unreachable", counter, score, number)
+                return None
+            del self._scoring[counter]
+            survey = {"id": f"{self.device_id}-{uuid.uuid4().hex[:16]}", "ticket": number, "counter": counter,
+                      "score": score, "answers": None}
+            self.connection.publish_json(protocol.survey(self.site, self.device_id), survey)
+            self.scores.append(survey)
+            log.info("%s: score %d for %s sent", counter, score, number)
+            if counter in self.beepers:
+                self.beepers[counter].beep(time.monotonic())
+            self._changed.notify_all()
+            return survey
 
     # -- status and lamps ----------------------------------------------------------------
 

@@ -22,6 +22,12 @@ docs/site-file.md lists every key::
       displays:               # the counter's own small display (hardware.screen)
         - {counter: loket1, kind: ssd1306, i2c_port: 1, i2c_address: 0x3c}
         - {counter: loket2, kind: max7219, spi_port: 0, spi_device: 0}
+      score_seconds: 30       # how long after a finished service the citizen may score it
+      score_buttons:          # four faces facing the citizen: the quick score 1-4 (not the IKM)
+        - {pin: 5, counter: loket1, score: 1}
+        - {pin: 6, counter: loket1, score: 2}
+        - {pin: 13, counter: loket1, score: 3}
+        - {pin: 19, counter: loket1, score: 4}
 
 Pins are BCM GPIO numbers (2..27 on a Pi 4/5 header), never header pin numbers. A
 display takes the pins of its bus (I2C bus 1: GPIO 2 and 3; SPI0: GPIO 7-11), which
@@ -52,6 +58,8 @@ PIN_MIN, PIN_MAX = 2, 27
 HOLD_TIME = (2.0, 0.5, 10.0)  # default, low, high; in seconds
 DEBOUNCE_TIME = (0.3, 0.05, 2.0)
 MAX_PRESS_AGE = (10.0, 1.0, 600.0)
+SCORE_SECONDS = (30.0, 5.0, 300.0)
+SCORES = (1, 2, 3, 4)  # the quick score's faces, worst to best
 
 # Keys of a USB numeric keypad that can carry an action. The digits type a ticket
 # number and Enter sends it (call_number); Backspace and Esc clear what was typed.
@@ -73,6 +81,17 @@ class Button:
     press: str
     hold: str | None
     path: str  # where it is in the site file, for error messages on the Pi
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoreButton:
+    """One face of a counter's quick score: pressed after a finished service, it sends
+    that ticket's Survey with this `score`."""
+
+    pin: int
+    counter: str
+    score: int
+    path: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,12 +123,14 @@ class PinMap:
     debounce_time: float
     max_press_age: float
     displays: tuple[screenmap.Display, ...] = ()
+    score_buttons: tuple[ScoreButton, ...] = ()
+    score_seconds: float = SCORE_SECONDS[0]
 
     @property
     def counters(self) -> tuple[str, ...]:
         """Every counter this panel serves, in the order the site file names them."""
         seen: dict[str, None] = {}
-        for item in (*self.buttons, *self.leds, *self.buzzers, *self.keypads, *self.displays):
+        for item in (*self.buttons, *self.leds, *self.buzzers, *self.keypads, *self.displays, *self.score_buttons):
             seen.setdefault(item.counter)
         return tuple(seen)
 
@@ -189,6 +210,19 @@ def _service_served(keypad: dict, path: str, report: Report, context: dict) -> N
         report(join(path, "service"), f"counter {counter!r} does not serve {code!r} (it serves {', '.join(served)})")
 
 
+def _scores_once(items: list, path: str, report: Report, context: dict) -> None:
+    """a counter has each score on one button at most."""
+    owner: dict[tuple[str, int], str] = {}
+    for i, item in enumerate(items):
+        key = (item.get("counter"), item.get("score")) if isinstance(item, dict) else None
+        if key is None or not isinstance(key[0], str):
+            continue
+        if key in owner:
+            report(f"{path}[{i}].score", f"counter {key[0]!r} already has a button for score {key[1]} ({owner[key]})")
+        else:
+            owner[key] = f"{path}[{i}]"
+
+
 def _has_inputs(panel: dict, path: str, report: Report, context: dict) -> None:
     """a panel has buttons or keypads."""
     if "buttons" in panel and "keypads" in panel and not panel["buttons"] and not panel["keypads"]:
@@ -206,6 +240,12 @@ BUTTON = Section({
     "hold": Field(ACTION, "the action of a long press (held hold_time); a button with one sends its press "
                   "action when released sooner", example="no_show"),
 }, "a call button, between its GPIO and GND (internal pull-up)")
+SCORE_BUTTON = Section({
+    "pin": PIN,
+    "counter": COUNTER,
+    "score": Field(Choice(SCORES, "score"), "the face's score: 1 tidak puas, 2 kurang puas, 3 puas, 4 sangat puas",
+                   True, example=4),
+}, "a quick-score button facing the citizen, between its GPIO and GND (internal pull-up)")
 OUTPUT = Section({"pin": PIN, "counter": COUNTER}, "an LED (through 330 ohm to GND) or a buzzer of one counter")
 KEYPAD = Section({
     "counter": COUNTER,
@@ -234,6 +274,11 @@ SCHEMA = Section({
     "buzzers": Field(ListOf(OUTPUT), "buzzers that beep when a press is accepted, one per counter at most",
                      default=(), rule=_one_each("a buzzer")),
     "keypads": Field(ListOf(KEYPAD), "USB numeric keypads", default=()),
+    "score_buttons": Field(ListOf(SCORE_BUTTON), "the quick score's four faces (1-4) for the citizen, taken for "
+                           "the ticket the counter has just finished (finish or call_next) and sent as a Survey; "
+                           "reported apart, never in the IKM", default=(), rule=_scores_once),
+    "score_seconds": Field(Number(*SCORE_SECONDS[1:], _SECONDS), "how long after a finished service the score "
+                           "buttons take a score", default=SCORE_SECONDS[0], example=30),
     # After the pins: a display's bus pins are checked against them.
     "displays": screenmap.DISPLAYS,
 }, "a counter Pi with call buttons, LEDs and keypads", what="a panel", rule=_has_inputs)
@@ -264,4 +309,7 @@ def panel_map(config: Config, device_id: str) -> PinMap:
         tuple(Keypad(k["counter"], k["device"], prefix(k), MappingProxyType(dict(k["keys"])), f"{path}.keypads[{i}]")
               for i, k in enumerate(panel["keypads"])),
         panel["hold_time"], panel["debounce_time"], panel["max_press_age"],
-        screenmap.displays(panel["displays"], path))
+        screenmap.displays(panel["displays"], path),
+        tuple(ScoreButton(b["pin"], b["counter"], b["score"], f"{path}.score_buttons[{i}]")
+              for i, b in enumerate(panel["score_buttons"])),
+        panel["score_seconds"])

@@ -16,6 +16,8 @@ def acl(config, user: str) -> list[tuple[str, str]]:
         pairs += [("write", protocol.counter_command(site, counter)),
                   ("read", protocol.counter_reply(site, counter)),
                   ("read", protocol.counter_state(site, counter))]
+    if pinmap.panel_map(config, user).score_buttons:  # the quick score's Surveys
+        pairs.append(("write", protocol.survey(site, user)))
     # The panel blinks its LEDs while the dispatcher says it is offline.
     pairs += [("read", protocol.status(site, d)) for d in sorted(set(config.dispatcher_ids()) | {"dispatcher"})]
     return pairs
