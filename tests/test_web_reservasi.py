@@ -170,7 +170,7 @@ def test_agency_service_date_slot_and_the_confirmation(hall, caplog):
     assert re.search(r'data-tanggal="2026-11-21" data-keadaan="closed"><strong>Sabtu, 21 November 2026</strong> '
                      r'<span>Tutup</span>', page)
     assert re.search(r'data-tanggal="2026-11-23" data-keadaan="soon">.*Dibuka pukul 09.00 WITA', page)
-    assert "Sisa 50 tempat" in page  # KTP: quota 200, share 0.25
+    assert page.count("Masih tersedia") == 5
     assert "Surat pengantar" in page or "Kartu Keluarga" in page  # the requirements
 
     status, page = s.go("GET", "/reservasi/layanan/KTP/2026-11-16")
@@ -277,3 +277,201 @@ def test_the_booking_share_used_and_unknown_codes(tmp_path, run_dispatcher, mqtt
     assert (status, error_of(page)) == (404, "Kode reservasi tidak ditemukan. Periksa kembali kodenya.")
     status, page = s.go("GET", "/reservasi/cari?kode=RSV-0000-0000-Z")
     assert (status, error_of(page)) == (400, reservasi.INPUT["code"])
+
+
+def test_cancel_with_code_and_phone_gives_the_place_back(hall):
+    s = Session(hall.app)
+    status, page = s.book(MONDAY, "09:00", phone="+62 812-3456-7890")
+    code = code_of(page)
+    # a wrong phone, a mistyped code: refused, nothing cancelled
+    status, page = s.cancel(code, "0813 9999 9999")
+    assert (status, error_of(page)) == (409, "Kode reservasi tidak ditemukan atau nomor HP tidak cocok. Periksa "
+                                             "kembali kode dan nomor HP Anda.")
+    status, page = s.cancel(code[:-1] + ("0" if code[-1] != "0" else "1"), PHONE)
+    assert (status, error_of(page)) == (400, reservasi.INPUT["code"])
+    status, page = s.cancel(code, "12")
+    assert (status, error_of(page)) == (400, reservasi.INPUT["phone"])
+    s.last = ""
+    status, page = s.cancel(code.lower(), PHONE)
+    assert status == 200 and 'id="dibatalkan"' in page and code in page, error_of(page)
+    assert "09.00 WITA" in page and "sudah dibatalkan" in page
+    status, page = s.go("GET", "/reservasi/bukti/" + urllib.parse.quote(code))
+    assert status == 200 and "Reservasi ini sudah dibatalkan." in page and "Datang antara" not in page
+    # the place came back, and the same phone may book again
+    status, page = s.go("GET", "/reservasi/layanan/KTP/2026-11-16")
+    assert re.search(r'value="09:00" required>\s*<span><strong>09.00</strong><small>sisa 5</small>', page)
+    s.last = ""
+    assert s.book(MONDAY, "09:30")[0] == 200
+
+
+def test_forms_need_their_token_and_their_own_origin(hall, caplog):
+    s = Session(hall.app)
+    s.go("GET", "/reservasi/layanan/KTP/2026-11-16")
+    good = {"csrf": s.field("csrf"), "rid": s.field("rid"), "jam": "09:00", "nama": NAME, "hp": PHONE}
+    path = "/reservasi/layanan/KTP/2026-11-16"
+    before = len(hall.requests())
+    for form, origin, cookies in (({**good, "csrf": ""}, "own", None),
+                                  ({**good, "csrf": "x" * 43}, "own", None),
+                                  (good, "https://penipu.example", None),
+                                  (good, None, None),
+                                  (good, "own", {})):  # the token of another browser's cookie
+        other = Session(hall.app)
+        other.cookies = dict(s.cookies) if cookies is None else cookies
+        status, page = other.go("POST", path, form, origin=origin)
+        assert (status, error_of(page)) == (403, reservasi.EXPIRED_FORM)
+    status, page = s.go("POST", "/reservasi/batal", {"csrf": "", "kode": "RSV-0000-0000-0", "hp": PHONE})
+    assert (status, error_of(page)) == (403, reservasi.EXPIRED_FORM)
+    hall.client.settle()
+    assert [r["action"] for r in hall.requests()[before:]] in ([], ["slots"])  # no book, no cancel sent
+    assert "CSRF token" in caplog.text and "origin 'https://penipu.example'" in caplog.text
+    # the page that refused carries a fresh form: sending it again books
+    status, page = s.go("POST", path, good, origin=None, headers={"Referer": hall.app.url + path})
+    assert status == 200, error_of(page)
+
+
+def test_rate_limits_per_address_and_per_phone_before_the_dispatcher(hall):
+    # one address: 20 attempts at once, then refused until the score falls (one every 3 s)
+    s = Session(hall.app, address="10.1.2.3")
+    s.go("GET", "/reservasi/batal")
+    before = len(hall.requests())
+    for n in range(reservasi.ADDRESS_LIMIT):
+        status, page = s.cancel("RSV-0000-0000-0", f"0813 2000 {n:04d}")
+        assert status == 409, error_of(page)
+    status, page = s.cancel("RSV-0000-0000-0", "0813 2000 9999")
+    assert status == 429 and re.fullmatch(r"Terlalu banyak permintaan dari perangkat Anda\. Silakan coba lagi "
+                                          r"dalam \d detik\.", error_of(page)), error_of(page)
+    status, page = s.book(MONDAY, "09:00", phone="0813 2000 9998")
+    assert status == 429 and error_of(page).startswith("Terlalu banyak permintaan dari perangkat Anda.")
+    hall.client.settle()
+    sent = [r for r in hall.requests()[before:] if r["action"] != "slots"]
+    assert len(sent) == reservasi.ADDRESS_LIMIT  # the refused ones never reached the dispatcher
+    # another address is not held up by it
+    assert Session(hall.app, address="10.1.2.4").book(MONDAY, "09:00", phone="0813 2000 9997")[0] == 200
+    # one phone number from many addresses: 5, then refused
+    for n in range(reservasi.PHONE_LIMIT):
+        status, page = Session(hall.app, address=f"10.2.0.{n + 1}").cancel("RSV-0000-0000-0", "0813 3000 0000")
+        assert status == 409, error_of(page)
+    status, page = Session(hall.app, address="10.2.0.99").book(MONDAY, "09:00", phone="0813 3000 0000")
+    assert status == 429 and re.fullmatch(r"Terlalu banyak permintaan untuk nomor HP ini\. Silakan coba lagi dalam "
+                                          r"\d+ detik\.", error_of(page)), error_of(page)
+    # looking up codes counts per address too
+    look = Session(hall.app, address="10.3.0.1")
+    for _ in range(reservasi.ADDRESS_LIMIT):
+        look.go("GET", "/reservasi/bukti/RSV-0000-0000-0")
+    status, page = look.go("GET", "/reservasi/bukti/RSV-0000-0000-0")
+    assert status == 429 and error_of(page).startswith("Terlalu banyak permintaan dari perangkat Anda.")
+
+
+def test_a_dispatcher_that_is_gone_or_silent_is_one_sentence(hall, mqtt_client):
+    s = Session(hall.app)
+    s.go("GET", "/reservasi/layanan/KTP/2026-11-16")
+    form = {"csrf": s.field("csrf"), "rid": s.field("rid"), "jam": "09:00", "nama": NAME, "hp": PHONE}
+    hall.dispatcher.stop()  # its will: offline
+    deadline = time.monotonic() + 10
+    while hall.app.web.hub.dispatcher.online is not False:
+        assert time.monotonic() < deadline, "the app did not see the dispatcher go"
+        time.sleep(0.05)
+    status, page = s.go("POST", "/reservasi/layanan/KTP/2026-11-16", form)
+    assert (status, error_of(page)) == (503, "Server antrean sedang tidak aktif. Silakan coba lagi beberapa saat "
+                                             "lagi.")
+    assert 'value="0812 3456 7890"' in page  # what was typed stays in the form
+    status, page = s.go("GET", "/reservasi/layanan/KTP")
+    assert status == 200 and error_of(page) == "Server antrean sedang tidak aktif. Silakan coba lagi beberapa saat lagi."
+    # a dispatcher that says it is online but never answers: the wait ends with a sentence
+    fake = mqtt_client(topics=[])
+    fake.client.publish(protocol.status(SITE, "dispatcher"), protocol.encode(
+        protocol.device_status("dispatcher", "dispatcher", True, [], "0", "2026-11-16T08:10:00+08:00")),
+        qos=1, retain=True)
+    deadline = time.monotonic() + 10
+    while hall.app.web.hub.dispatcher.online is not True:
+        assert time.monotonic() < deadline, "the app did not see the fake dispatcher"
+        time.sleep(0.05)
+    hall.desk.desk.timeout = 0.5
+    status, page = s.go("POST", "/reservasi/layanan/KTP/2026-11-16", form)
+    assert (status, error_of(page)) == (504, "Server antrean belum menjawab. Silakan kirim ulang; reservasi Anda "
+                                             "tidak akan tercatat dua kali.")
+    assert f'name="rid" value="{form["rid"]}"' in page  # sent again, the same id: never booked twice
+
+
+# -- a phone books in Chromium; the kiosk checks the code in ---------------------------------
+
+PHONE_SCREEN = {"width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": True}
+
+
+@pytest.fixture(scope="module")
+def phone():
+    driver = chrome_driver(360, 740)
+    try:
+        yield driver
+    finally:
+        quit_driver(driver)
+
+
+def shot(driver, name: str, width: int = 360) -> None:
+    if width == 360:
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= 360, name  # nothing wider
+    screenshot(driver, ARTIFACTS / f"reservasi-{name}-{width}.png", width, None, mobile=width == 360)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE_SCREEN)
+
+
+def click(driver, selector: str) -> None:
+    found = css(driver, selector)
+    assert found, selector
+    found[0].click()
+
+
+def test_a_phone_books_through_the_pages_and_the_kiosk_checks_the_code_in(hall, phone):
+    from web_support import console_errors
+
+    phone.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE_SCREEN)
+    phone.get(hall.app.url + "/reservasi")
+    shot(phone, "instansi")
+    click(phone, 'a[href="/reservasi/instansi/disdukcapil"]')
+    wait(phone, lambda d: css(d, 'a[href="/reservasi/layanan/KTP"]'), 10)
+    shot(phone, "layanan")
+    click(phone, 'a[href="/reservasi/layanan/KTP"]')
+    wait(phone, lambda d: css(d, 'a[data-tanggal="2026-11-16"]'), 10)
+    shot(phone, "tanggal")
+    click(phone, 'a[data-tanggal="2026-11-16"]')
+    wait(phone, lambda d: css(d, "#pesan"), 10)
+    # a full slot is shown full and cannot be chosen
+    for n in range(5):
+        assert Session(hall.app, address=f"10.9.0.{n}").book(MONDAY, "10:00", phone=f"0813 4000 000{n}")[0] == 200
+    phone.refresh()
+    wait(phone, lambda d: css(d, "#pesan"), 10)
+    full = css(phone, 'input[name="jam"][value="10:00"]')[0]
+    assert full.get_attribute("disabled") is not None and "penuh" in text(phone, "label.slot.penuh small")
+    click(phone, 'input[name="jam"][value="08:30"] + span')
+    css(phone, "#nama")[0].send_keys(NAME)
+    css(phone, "#hp")[0].send_keys(PHONE)
+    css(phone, "#nik")[0].send_keys(NIK)
+    shot(phone, "jam")
+    shot(phone, "jam", 1366)
+    click(phone, "#kirim")
+    wait(phone, lambda d: css(d, "#kode"), 15)
+    shown = text(phone, "#kode")
+    code = codes.parse(shown)
+    assert code is not None, shown
+    assert text(phone, "#jendela") == "Datang antara pukul 08.00 dan 08.45 WITA"
+    assert text(phone, "#nama") == NAME and css(phone, "#qr svg")
+    assert not css(phone, "#cetak")[0].get_attribute("hidden")  # the script showed the print button
+    shot(phone, "bukti")
+    shot(phone, "bukti", 1366)
+    phone.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        shot(phone, "bukti-cetak", 794)  # A4 at 96 dpi
+    finally:
+        phone.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert console_errors(phone) == []  # no CSP refusal
+
+    # at the kiosk: the code as typed or scanned gives a ticket marked as a booking
+    kiosk = protocol.kiosk_request(SITE, "kiosk1"), protocol.kiosk_reply(SITE, "kiosk1")
+    reply = hall.client.send(kiosk[0], {"id": "k1", "booking": shown, "priority": None}, kiosk[1])
+    assert reply["ok"], reply
+    assert reply["ticket"]["booking"] == codes.display(code) and reply["ticket"]["service"] == "KTP"
+    phone.get(hall.app.url + "/reservasi/bukti/" + urllib.parse.quote(codes.display(code)))
+    wait(phone, lambda d: css(d, "#keadaan"), 10)
+    assert text(phone, "#keadaan") == f"Sudah lapor diri: nomor antrean {reply['ticket']['number']}."
+    # cancelling from the phone
+    phone.get(hall.app.url + "/reservasi/batal")
+    shot(phone, "batal")

@@ -279,8 +279,10 @@ async def dates(r: Reservasi, request: Request) -> Response:
         if isinstance(answer, Unanswered):
             error = answer.text
         elif isinstance(answer, dict) and answer.get("ok") is True:
-            free = sum(s.get("free", 0) for s in answer.get("slots", []) if isinstance(s, dict))
-            entry.update(free=free, state="open" if free else "full", note=f"Sisa {free} tempat" if free else "Penuh")
+            # Whether any place is left, not how many: a slot's `free` is capped by the day's
+            # share left, so the slots' sum can be more than the day still takes.
+            free = any(isinstance(s, dict) and s.get("free") for s in answer.get("slots", []))
+            entry.update(state="open" if free else "full", note="Masih tersedia" if free else "Penuh")
         elif isinstance(answer, dict):
             entry.update(state="closed", note=refusal_text(answer.get("error"), action="slots", tz=r.tz))
         elif isinstance(answer, BaseException):
