@@ -21,14 +21,21 @@ fair comparison.
 Arrivals: by default each service expects its daily quota (or, without a quota, what
 one counter can serve in its opening hours), spread over its open hours with a
 morning peak; a YAML file can set rates per hour, service times, no-show and priority
-shares and the staffing (see `examples/simulasi.yaml`).
+shares and the staffing (see `examples/simulasi-buton.yaml`).
+
+Bookings (bookings.py): a service that takes bookings has a share of its citizens book
+a slot near the time they would come -- the site file's booking share unless the
+scenario sets `booking: {share, no_show, offset_min, spread_min}` -- through the
+engine's `book` when booking opens; they come to the kiosk around their slot and check
+in through `check_in`, or stay away and expire, so the simulated waits follow the
+engine's ordering rule (a checked-in booking is queued by its slot's start).
 """
 
 from antrian.tools.simulate.day import Citizen, Result, citizens, run
 from antrian.tools.simulate.files import notes, write
-from antrian.tools.simulate.scenario import (DEFAULT_CV, DEFAULT_NO_SHOW, DEFAULT_PRIORITY, HARD_STOP, PEAK, Scenario,
+from antrian.tools.simulate.scenario import (DEFAULT_CV, BookingPlan, DEFAULT_NO_SHOW, DEFAULT_PRIORITY, HARD_STOP, PEAK, Scenario,
                                              ServicePlan, default_rates, first_open_day, load_arrivals, open_pieces)
 
-__all__ = ["DEFAULT_CV", "DEFAULT_NO_SHOW", "DEFAULT_PRIORITY", "HARD_STOP", "PEAK", "Citizen", "Result", "Scenario",
+__all__ = ["BookingPlan", "DEFAULT_CV", "DEFAULT_NO_SHOW", "DEFAULT_PRIORITY", "HARD_STOP", "PEAK", "Citizen", "Result", "Scenario",
            "ServicePlan", "citizens", "default_rates", "first_open_day", "load_arrivals", "notes", "open_pieces", "run",
            "write"]

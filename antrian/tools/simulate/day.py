@@ -18,16 +18,20 @@ from typing import Any, Sequence
 
 from antrian.queue.engine import Engine, QueueError
 from antrian.queue.events import DayStarted, Event
+from antrian.tools.simulate.bookings import Bookings
 from antrian.tools.simulate.scenario import HARD_STOP, MIN_SERVICE_MIN, NO_SHOW_WAIT_MIN, Scenario, open_pieces
 
 
 @dataclasses.dataclass(frozen=True)
 class Citizen:
-    arrival: float  # minutes after local midnight
+    arrival: float  # minutes after local midnight (a booker: when they would have come, the slot they ask for)
     service: str
     priority: str | None
     duration: float  # minutes at the counter once called
     no_show: bool
+    books: bool = False  # books a slot online beforehand (the scenario's booking share)
+    offset: float = 0.0  # a booker's arrival at the kiosk minus the slot's start, minutes
+    stays_away: bool = False  # a booker who never comes (the booking expires)
 
 
 def citizens(scenario: Scenario, seed: int) -> list[Citizen]:
@@ -36,6 +40,7 @@ def citizens(scenario: Scenario, seed: int) -> list[Citizen]:
     groups = [g.id for g in cfg.priority_groups]
     for code, plan in scenario.services.items():
         rng = random.Random(f"{seed}/{code}")
+        b = plan.booking
         sigma = math.sqrt(math.log(1 + plan.cv ** 2))
         mu = math.log(plan.service_min) - sigma ** 2 / 2
         for lo, hi, hour in open_pieces(cfg, code, scenario.day):
@@ -47,7 +52,11 @@ def citizens(scenario: Scenario, seed: int) -> list[Citizen]:
                     break
                 priority = rng.choice(groups) if groups and rng.random() < plan.priority else None
                 duration = max(MIN_SERVICE_MIN, rng.lognormvariate(mu, sigma) if sigma else plan.service_min)
-                out.append(Citizen(t, code, priority, duration, rng.random() < plan.no_show))
+                no_show = rng.random() < plan.no_show
+                # Drawn for everybody, so a scenario with another booking share meets the same citizens.
+                books, offset, away = rng.random(), rng.gauss(b.offset_min, b.spread_min), rng.random()
+                out.append(Citizen(t, code, priority, duration, no_show, books < b.share, offset,
+                                   books < b.share and away < b.no_show))
     out.sort(key=lambda c: (c.arrival, c.service))
     return out
 
@@ -64,6 +73,12 @@ class Result:
     tickets: dict[str, Citizen]
     refused: dict[str, dict[str, int]]  # service -> error code -> citizens turned away
     seconds: float  # wall-clock time of the run
+    bookings: Bookings | None = None  # who booked, and how it went (bookings.py)
+
+    @property
+    def stayed_away(self) -> int:
+        """Bookers who never came: every citizen is a ticket, refused, or one of these."""
+        return sum(1 for c in self.bookings.booked.values() if c.stays_away) if self.bookings else 0
 
     def report(self, **options):
         """The ordinary report of the simulated day, from a temporary store."""
@@ -95,8 +110,7 @@ def run(scenario: Scenario, seed: int = 1) -> Result:
     cfg, day = scenario.config, scenario.day
     midnight = dt.datetime.combine(day, dt.time(0), tzinfo=cfg.tz)
     engine = Engine(cfg)
-    events: list[Event] = [DayStarted(at=midnight, day=day)]
-    engine.apply(events[0])
+    events: list[Event] = []
     people = citizens(scenario, seed)
     tickets: dict[str, Citizen] = {}
     refused: dict[str, dict[str, int]] = {code: {} for code in cfg.services}
@@ -110,6 +124,36 @@ def run(scenario: Scenario, seed: int = 1) -> Result:
         nonlocal order
         order += 1
         heapq.heappush(heap, (minute, rank, order, kind, what))
+
+    # Bookings first: made when booking opens, days before (bookings.py); then the day opens.
+    booking = Bookings(scenario, engine, events, seed, lambda minute, kind, what: push(minute, 2, kind, what))
+    walk_ins, book_later = booking.before_day(people)
+    events.append(DayStarted(at=midnight, day=day))
+    engine.apply(events[-1])
+    for code, when in book_later.items():
+        push((when - midnight) / dt.timedelta(minutes=1), 0, "book", code)
+
+    def issue(person: Citizen, when: dt.datetime) -> str | None:
+        """A walk-in ticket for this citizen (None: refused, counted)."""
+        try:
+            outcome = engine.issue(person.service, person.priority, when)
+        except QueueError as exc:
+            refused[person.service][exc.code] = refused[person.service].get(exc.code, 0) + 1
+            return None
+        engine.apply_all(outcome.events)
+        events.extend(outcome.events)
+        return outcome.ticket
+
+    def offer(number: str | None, person: Citizen, now: float) -> None:
+        """A new ticket in the queue: a free officer of its service calls."""
+        if number is None:
+            return
+        tickets[number] = person
+        for desk in desks.values():
+            if not engine.waiting_count(person.service):
+                break
+            if person.service in desk.services and desk.staffed and not desk.busy:
+                call(desk, now)
 
     def act(cid: str, action: str, now: float) -> str | None:
         """Press a button; the ticket it answers with (None when refused or nobody)."""
@@ -171,7 +215,7 @@ def run(scenario: Scenario, seed: int = 1) -> Result:
     for cid in cfg.counters:
         if engine.counter_status(cid) == "open" and starts.get(cid, first + 1) > first:
             act(cid, "close", first)  # nobody sits there yet: not an open counter for the estimates
-    for person in people:
+    for person in [p for p in people if not p.books] + walk_ins:
         push(person.arrival, 2, "arrive", person)
     push(HARD_STOP.hour * 60 + HARD_STOP.minute, 4, "stop", None)
 
@@ -183,19 +227,14 @@ def run(scenario: Scenario, seed: int = 1) -> Result:
                     close(desk, now)
             break
         if kind == "arrive":
-            try:
-                outcome = engine.issue(what.service, what.priority, at(now))
-            except QueueError as exc:
-                refused[what.service][exc.code] = refused[what.service].get(exc.code, 0) + 1
-                continue
-            engine.apply_all(outcome.events)
-            events.extend(outcome.events)
-            tickets[outcome.ticket] = what
-            for desk in desks.values():
-                if not engine.waiting_count(what.service):
-                    break
-                if what.service in desk.services and desk.staffed and not desk.busy:
-                    call(desk, now)
+            offer(issue(what, at(now)), what, now)
+        elif kind == "checkin":
+            offer(booking.check_in(what, now, issue), booking.booked[what], now)
+        elif kind == "expire":
+            booking.expire(now)
+        elif kind == "book":
+            for person in booking.book(what, at(now)):
+                push(max(now, person.arrival), 2, "arrive", person)
         elif kind == "start":
             what.staffed, what.leaving = True, False
             if engine.counter_status(what.id) != "open":
@@ -217,4 +256,4 @@ def run(scenario: Scenario, seed: int = 1) -> Result:
             free(what, now)
         elif kind == "done":
             free(what, now)
-    return Result(scenario, seed, people, events, tickets, refused, time.perf_counter() - started)
+    return Result(scenario, seed, people, events, tickets, refused, time.perf_counter() - started, booking)

@@ -28,10 +28,31 @@ DEFAULT_NO_SHOW = 0.05
 DEFAULT_PRIORITY = 0.08
 MIN_SERVICE_MIN = 0.5
 NO_SHOW_WAIT_MIN = 2.0  # how long an officer waits for a called citizen before pressing no-show
+# Bookings (issue 15): the share of a booking service's citizens who book is the site
+# file's booking share unless the scenario says otherwise; of those who booked, this
+# share never comes (a booking no-show), and the others come to the kiosk around their
+# slot's start: OFFSET minutes after it on average (negative: early), SPREAD minutes
+# standard deviation (normal). Assumptions, not measurements: see examples/simulasi-buton.yaml.
+DEFAULT_BOOKING_NO_SHOW = 0.15
+DEFAULT_BOOKING_OFFSET = -10.0
+DEFAULT_BOOKING_SPREAD = 10.0
 HARD_STOP = dt.time(23, 30)  # everyone goes home: the business day (and numbering) ends at midnight
 _SPEC = re.compile(r"^(?P<id>[a-z0-9][a-z0-9_-]{0,31})(?:=(?P<copy>[a-z0-9][a-z0-9_-]{0,31}))?"
                    r"(?:@(?P<hours>[0-9:+\-]+))?$")
 _HOURS = re.compile(r"^(\d{1,2})(?::(\d{2}))?-(\d{1,2})(?::(\d{2}))?$")
+
+
+@dataclasses.dataclass(frozen=True)
+class BookingPlan:
+    """Who of a service's citizens books a slot online, and how they come to check in."""
+
+    share: float  # of the service's citizens: book a slot near the time they would come
+    no_show: float  # of those who booked: never come (the booking expires)
+    offset_min: float  # mean of arrival at the kiosk minus the slot's start (negative: early)
+    spread_min: float  # its standard deviation
+
+
+NO_BOOKING = BookingPlan(0.0, DEFAULT_BOOKING_NO_SHOW, DEFAULT_BOOKING_OFFSET, DEFAULT_BOOKING_SPREAD)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +62,7 @@ class ServicePlan:
     cv: float
     no_show: float
     priority: float
+    booking: BookingPlan = NO_BOOKING
 
     def expected(self, config: Config, code: str, day: dt.date) -> float:
         """Citizens expected that day (before the quota turns anybody away)."""
@@ -60,13 +82,15 @@ class Scenario:
         raw = arrivals or {}
         r = Reader()
         top = r.mapping(raw, "", {"services", "defaults", "counters"})
-        defaults = r.mapping(top.get("defaults") or {}, "defaults", {"cv", "no_show", "priority", "demand"})
+        defaults = r.mapping(top.get("defaults") or {}, "defaults",
+                             {"cv", "no_show", "priority", "demand", "booking"})
         base = {
             "cv": r.number(defaults.get("cv"), "defaults.cv", default=DEFAULT_CV, low=0, high=3),
             "no_show": r.number(defaults.get("no_show"), "defaults.no_show", default=DEFAULT_NO_SHOW, low=0, high=1),
             "priority": r.number(defaults.get("priority"), "defaults.priority", default=DEFAULT_PRIORITY,
                                  low=0, high=1),
             "demand": r.number(defaults.get("demand"), "defaults.demand", default=1.0, low=0, high=100) * demand,
+            "booking": _booking_defaults(r, defaults.get("booking")),
         }
         given = r.mapping(top.get("services") or {}, "services", set(config.services))
         plans = {code: _plan(r, config, day, code, given.get(code) or {}, f"services.{code}", base)
@@ -93,9 +117,10 @@ def open_pieces(config: Config, code: str, day: dt.date) -> list[tuple[float, fl
 
 def _plan(r: Reader, config: Config, day: dt.date, code: str, raw: Any, path: str,
           base: dict[str, float]) -> ServicePlan:
-    m = r.mapping(raw, path, {"per_hour", "scale", "service_min", "cv", "no_show", "priority"})
+    m = r.mapping(raw, path, {"per_hour", "scale", "service_min", "cv", "no_show", "priority", "booking"})
     svc = config.services[code]
     common = dict(
+        booking=_booking(r, svc, m.get("booking"), f"{path}.booking", base["booking"]),
         service_min=r.number(m.get("service_min"), f"{path}.service_min", default=svc.service_min, low=0.5, high=480),
         cv=r.number(m.get("cv"), f"{path}.cv", default=base["cv"], low=0, high=3),
         no_show=r.number(m.get("no_show"), f"{path}.no_show", default=base["no_show"], low=0, high=1),
@@ -111,6 +136,36 @@ def _plan(r: Reader, config: Config, day: dt.date, code: str, raw: Any, path: st
         return ServicePlan(MappingProxyType(rates), **common)
     scale = r.number(m.get("scale"), f"{path}.scale", default=1.0, low=0, high=100) * base["demand"]
     return ServicePlan(MappingProxyType(default_rates(config, code, day, scale, common["service_min"])), **common)
+
+
+BOOKING_KEYS = {"share", "no_show", "offset_min", "spread_min"}
+
+
+def _booking_defaults(r: Reader, raw: Any) -> dict[str, float | None]:
+    """defaults.booking: every key optional; a share given here applies to every service that takes bookings."""
+    m = r.mapping(raw or {}, "defaults.booking", BOOKING_KEYS)
+    return {"share": r.number(m["share"], "defaults.booking.share", default=0, low=0, high=1) if "share" in m else None,
+            "no_show": r.number(m.get("no_show"), "defaults.booking.no_show", default=DEFAULT_BOOKING_NO_SHOW,
+                                low=0, high=1),
+            "offset_min": r.number(m.get("offset_min"), "defaults.booking.offset_min", default=DEFAULT_BOOKING_OFFSET,
+                                   low=-240, high=240),
+            "spread_min": r.number(m.get("spread_min"), "defaults.booking.spread_min", default=DEFAULT_BOOKING_SPREAD,
+                                   low=0, high=240)}
+
+
+def _booking(r: Reader, svc, raw: Any, path: str, base: dict[str, float | None]) -> BookingPlan:
+    """A service's bookings: its `booking:` keys over defaults.booking; the share defaults to
+    the site file's booking share, and is 0 for a service that takes no bookings."""
+    m = r.mapping(raw or {}, path, BOOKING_KEYS)
+    takes = svc.booking is not None and svc.quota is not None
+    own = base["share"] if base["share"] is not None else (svc.booking.share if takes else 0.0)
+    share = r.number(m.get("share"), f"{path}.share", default=own if takes else 0.0, low=0, high=1)
+    if share and not takes:
+        r.report(f"{path}.share", f"{svc.code} takes no bookings (no booking block, or no quota, in the site file)")
+    return BookingPlan(
+        share, r.number(m.get("no_show"), f"{path}.no_show", default=base["no_show"], low=0, high=1),
+        r.number(m.get("offset_min"), f"{path}.offset_min", default=base["offset_min"], low=-240, high=240),
+        r.number(m.get("spread_min"), f"{path}.spread_min", default=base["spread_min"], low=0, high=240))
 
 
 def default_rates(config: Config, code: str, day: dt.date, scale: float, service_min: float) -> dict[int, float]:
