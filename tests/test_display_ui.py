@@ -35,8 +35,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 class Board:
     """A board_driver.py process: send a command, read its one-line JSON answer."""
 
-    def __init__(self, site_file: Path, address: str, state_dir: Path, size: str, log: Path):
-        cmd = [sys.executable, str(DRIVER), str(site_file), "board1", address, str(state_dir), size]
+    def __init__(self, site_file: Path, address: str, state_dir: Path, size: str, log: Path, device: str = "board1"):
+        cmd = [sys.executable, str(DRIVER), str(site_file), device, address, str(state_dir), size]
         if shutil.which("xvfb-run"):
             # Its own X screen: a 1080x1920 window would not fit the suite's 1280x1024 one.
             cmd = ["xvfb-run", "-a", "-s", "-screen 0 1920x1920x24", *cmd]
@@ -88,8 +88,9 @@ class Board:
 def board(broker, site_file, tmp_path):
     made = []
 
-    def start(size: str) -> Board:
-        b = Board(site_file, broker.address, tmp_path / f"state-{len(made)}", size, tmp_path / f"board-{len(made)}.log")
+    def start(size: str, device: str = "board1") -> Board:
+        b = Board(site_file, broker.address, tmp_path / f"state-{len(made)}", size, tmp_path / f"board-{len(made)}.log",
+                  device)
         made.append(b)
         return b
 
@@ -299,3 +300,22 @@ def test_antrian_display_names_a_wrong_device_or_size(site_file):
     assert result.returncode == 2 and "no display device 'kiosk1' (known: board1, board2, board3)" in result.stderr
     result = run("--device", "board1", "--size", "big")
     assert result.returncode == 1 and result.stderr.strip() == "antrian display: --size: 'big' is not like 1920x1080"
+
+
+def test_a_zoned_board_shows_and_says_only_its_zone_while_the_main_board_says_everything(desk, board):
+    """Issue 16, item 1: board2 (Disdukcapil's room, portrait) and board1 (the main hall)."""
+    main, room = board("1920x1080"), board("1080x1920", "board2")
+    main.wait(connected=True, have_board=True)
+    room.wait(connected=True, have_board=True)
+    for service in ("KTP", "TAB", "KK"):
+        desk.ticket(service)
+    ktp = desk.command("loket1", "call_next")
+    tab = desk.command("loket7", "call_next")
+    kk = desk.command("loket3", "call_next")
+    # board1 says all three; board2 only its own two, at the same time as board1.
+    main.wait(latest_number=kk, idle=True, spoken=3)
+    state = room.wait(latest_number=kk, idle=True, spoken=2)
+    assert [t[0] for t in state["counters"]] == ["Loket 1", "Loket 2", "Loket 3", "Loket 4"]
+    assert [w[0] for w in state["waiting"]] == ["A", "B", "C", "D", "E"]
+    assert state["recent"] == [[ktp, "Loket 1"]] and tab not in json.dumps(state)
+    assert _looks_drawn(room.shot("board-zona-disdukcapil-1080x1920.png"))
