@@ -117,7 +117,7 @@ def test_waiting_rows_keep_the_busiest_services_when_too_many():
     # The site file's board names, whole (issue 16): not "Bea Perolehan Hak atas …".
     assert [r.name for r in rows] == ["KTP Elektronik", "Kartu Keluarga", "Akta Kelahiran", "Surat Pindah",
                                       "Kartu Identitas Anak", "Tabungan", "Pajak dan Retribusi", "PBB-P2", "BPHTB",
-                                      "NIB (OSS)", "PBG (SIMBG)", "Perizinan Lain"]
+                                      "NIB (OSS)", "PBG (SIMBG)", "Perizinan lain"]
     assert [(r.prefix, r.count) for r in view.waiting_rows(config, board, limit=3)] == [("A", 4), ("F", 9), ("G", 2)]
 
 
