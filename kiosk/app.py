@@ -1,6 +1,7 @@
 """The kiosk's Kivy app: app-level state as Kivy properties, screens in kiosk/screens/.
 
-The flow is home -> services -> priority -> confirm -> done (and home -> survey).
+The flow is home -> services -> priority -> confirm -> done (and home -> survey, and
+home -> reservasi -> done: the check-in of an online booking, typed or scanned).
 Screens never reach into each other: they call the app's methods (`choose_agency`,
 `choose_service`, `choose_priority`, `confirm`, `go_home`, ...) and their .kv files
 bind to the app's properties. Work that can block -- the broker, the printer --
@@ -27,13 +28,16 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from antrian import bahasa
+from antrian.queue import codes
 from antrian.site import Config
 from kiosk.options import KioskSettings
 
 from . import skm, texts
 from .desk import Desk, Order, Result
+from .keypad import keep
 from .link import Link
 from .printer import MESSAGES, TicketPrinter
+from .scanner import Scanner
 
 __all__ = ["KioskApp", "TOUCH_MM"]
 
@@ -68,6 +72,12 @@ class KioskApp(App):
     message = StringProperty("")  # why the last confirmation gave no ticket
     can_retry = BooleanProperty(False)
     result = ObjectProperty(None, allownone=True)
+    # the check-in (screens/reservasi.py): the code as typed, the last refusal's error code,
+    # the booked service offered as a walk-in when too late, whether a scanner is connected
+    checkin_code = StringProperty("")
+    checkin_refusal = StringProperty("")
+    checkin_offer = ObjectProperty(None, allownone=True)
+    scanner_ready = BooleanProperty(False)
 
     def __init__(self, config: Config, device: str, settings: KioskSettings, link: Link, printer: TicketPrinter,
                  address: tuple[str, int], **kwargs: Any):
@@ -83,6 +93,8 @@ class KioskApp(App):
         link.on_catalog = self._on_catalog
         self._last_touch = time.monotonic()
         self.sm: ScreenManager | None = None
+        self.scanner = Scanner(settings.scanner, on_code=self.scanned, on_state=self._on_scanner) \
+            if settings.scanner else None
 
     # -- Kivy lifecycle -------------------------------------------------------------------
 
@@ -110,8 +122,12 @@ class KioskApp(App):
                  self.settings.printer.where, self.settings.printer.profile)
         self.link.start(*self.address)
         self.desk.start()
+        if self.scanner is not None:
+            self.scanner.start()
 
     def on_stop(self) -> None:
+        if self.scanner is not None:
+            self.scanner.stop()
         self.desk.stop()
         self.link.close()
 
@@ -165,6 +181,10 @@ class KioskApp(App):
         self._tick()
 
     @mainthread
+    def _on_scanner(self, connected: bool, name: str) -> None:
+        self.scanner_ready = connected
+
+    @mainthread
     def _on_result(self, result: Result) -> None:
         self.busy = False
         if result.has_ticket:
@@ -172,9 +192,13 @@ class KioskApp(App):
             self.message = ""
             self._go("done")
             return
-        # No ticket: stay on the confirmation with the reason; a retry reuses the order.
+        # No ticket: stay on the confirmation (or the check-in) with the reason; a retry
+        # reuses the order.
         self.message = result.message
         self.can_retry = result.outcome in ("unavailable", "printer_problem")
+        if result.order.booking is not None:
+            self.checkin_refusal = result.code or result.outcome
+            self.checkin_offer = self.find_service(result.service) if result.service else None
 
     # -- catalog lookups --------------------------------------------------------------------
 
@@ -204,6 +228,7 @@ class KioskApp(App):
         self.agency = self.service = self.priority = self.order = self.result = None
         self.message = ""
         self.can_retry = False
+        self._clear_checkin()
         self._go("home")
 
     def choose_agency(self, agency_id: str) -> None:
@@ -251,6 +276,86 @@ class KioskApp(App):
         if self.desk.take(self.order):
             self.busy = True
             self.message = ""
+
+    # -- the check-in of an online booking ------------------------------------------------------
+
+    def _clear_checkin(self, code: str = "") -> None:
+        self.checkin_code = code
+        self.checkin_refusal = ""
+        self.checkin_offer = None
+
+    def open_checkin(self) -> None:
+        self.message = ""
+        self._clear_checkin()
+        self._go("reservasi")
+
+    def type_code(self, char: str) -> None:
+        """A key of the keypad; the check character is tested as soon as the code is whole."""
+        if self.busy:
+            return
+        self._typed(keep(self.checkin_code + char))
+
+    def erase_code(self) -> None:
+        if not self.busy:
+            self._typed(self.checkin_code[:-1])
+
+    def _typed(self, text: str) -> None:
+        self._clear_checkin(text)
+        self.can_retry = False
+        self.message = texts.CODE_TYPO if len(text) == 9 and codes.parse(text) is None else ""
+
+    @mainthread
+    def scanned(self, line: str) -> None:
+        """A line from the barcode scanner (its reader thread): checked in from any screen."""
+        self._last_touch = time.monotonic()
+        if self.busy:
+            log.info("kiosk %s: scan ignored, a ticket is being taken", self.device)
+            return
+        log.info("kiosk %s: scanned %d characters", self.device, len(line))
+        self.agency = self.service = self.priority = self.result = None
+        self._clear_checkin(keep(line))
+        self._go("reservasi")
+        if codes.parse(line) is None:
+            self.message = texts.CODE_TYPO if len(keep(line)) == 9 else texts.CODE_NOT_BOOKING
+            return
+        self.check_in(line)
+
+    def check_in(self, text: str | None = None) -> None:
+        """Send the check-in of the typed (or scanned) code; a typo never leaves the kiosk."""
+        if self.busy:
+            return
+        typed = keep(self.checkin_code if text is None else text)
+        code = codes.parse(text if text is not None else typed)
+        self.checkin_refusal, self.checkin_offer = "", None
+        if code is None:
+            self.message = texts.CODE_SHORT if len(typed) < 9 else texts.CODE_TYPO
+            return
+        if not self.online:
+            self.message, self.can_retry = f"{texts.GANGGUAN}. {texts.GANGGUAN_DETAIL}", True
+            return
+        if self.problems:
+            self.message, self.can_retry = MESSAGES[self.problems[0]], True
+            return
+        # "Coba lagi" after no answer asks again under the same id: one ticket, never two.
+        if not (self.can_retry and self.order is not None and self.order.booking == code):
+            self.order = Order.checkin(code)
+        if self.desk.take(self.order):
+            self.busy = True
+            self.message = ""
+            self.can_retry = False
+
+    def walk_in(self) -> None:
+        """Too late for the booking: a walk-in ticket for the booked service, the usual way."""
+        service = self.checkin_offer
+        if service is None:
+            self.go_home()
+            return
+        agency = next((a for a in (self.catalog or {}).get("agencies", ())
+                       if any(s.get("code") == service["code"] for s in a.get("services", ()))), None)
+        self.message = ""
+        self._clear_checkin()
+        self.agency = agency
+        self.choose_service(service["code"])
 
     # -- the survey --------------------------------------------------------------------------
 

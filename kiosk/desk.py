@@ -53,12 +53,17 @@ class Order:
     """One confirmation: the request id is made once and reused by every retry."""
 
     id: str
-    service: str
+    service: str | None
     priority: str | None
+    booking: str | None = None  # a booking code: the check-in (service None)
 
     @classmethod
     def new(cls, service: str, priority: str | None) -> Order:
         return cls(uuid.uuid4().hex, service, priority)
+
+    @classmethod
+    def checkin(cls, booking: str) -> Order:
+        return cls(uuid.uuid4().hex, None, None, booking)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +73,8 @@ class Result:
     message: str = ""  # for the citizen
     ticket: dict[str, Any] | None = None
     code: str | None = None  # the dispatcher's error code of a refusal
+    service: str | None = None  # a refused check-in: the booked service (error.service)
+    again: bool = False  # a check-in of a booking checked in before: its ticket again
 
     @property
     def has_ticket(self) -> bool:
@@ -144,7 +151,7 @@ class Desk:
                 result = Result(job, "unavailable", GANGGUAN)
             finally:
                 self._busy.release()
-            log.info("desk: order %s (%s): %s%s", job.id, job.service, result.outcome,
+            log.info("desk: order %s (%s): %s%s", job.id, job.service or "check-in", result.outcome,
                      f" {result.ticket['number']}" if result.ticket else "")
             self.on_result(result)
 
@@ -172,24 +179,26 @@ class Desk:
         self._set_problems(problems)
         if problems:
             return Result(order, "printer_problem", MESSAGES[problems[0]])
-        reply = self.link.ask(order.id, order.service, order.priority, timeout=REPLY_TIMEOUT, attempts=ATTEMPTS)
+        reply = self.link.ask(order.id, order.service, order.priority, timeout=REPLY_TIMEOUT, attempts=ATTEMPTS,
+                              booking=order.booking)
         if reply is None:
             return Result(order, "unavailable", GANGGUAN)
         if not reply.get("ok") or not reply.get("ticket"):
             error = reply.get("error") or {}
-            return Result(order, "refused", error.get("message") or GANGGUAN, code=error.get("code"))
+            return Result(order, "refused", error.get("message") or GANGGUAN, code=error.get("code"),
+                          service=error.get("service"))
         ticket = reply["ticket"]
         try:
             self.printer.print(layout(TicketData.from_reply(ticket, self.link.catalog), self.printer.settings.paper))
         except PrinterError as exc:
             log.error("desk: ticket %s issued but not printed: %s", ticket["number"], exc)
             self._set_problems([exc.problem])
-            return Result(order, "print_failed", MESSAGES[exc.problem], ticket)
+            return Result(order, "print_failed", MESSAGES[exc.problem], ticket, again=bool(reply.get("again")))
         except Exception:
             log.exception("desk: ticket %s issued but not printed", ticket["number"])
-            return Result(order, "print_failed", MESSAGES["printer_offline"], ticket)
+            return Result(order, "print_failed", MESSAGES["printer_offline"], ticket, again=bool(reply.get("again")))
         self._set_problems([])
-        return Result(order, "printed", ticket=ticket)
+        return Result(order, "printed", ticket=ticket, again=bool(reply.get("again")))
 
 
 _WARM_UP = TicketData(site_id="x", site_name="x", agency_name="x", service_name="x", number="A-001",

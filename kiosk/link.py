@@ -3,6 +3,7 @@
     link = Link(config, "kiosk1", on_catalog=show)
     link.start(host, port)
     reply = link.ask(request_id, "KTP", None, timeout=2.5, attempts=3)   # None: no answer
+    reply = link.ask(request_id, None, None, timeout=2.5, attempts=3, booking="RSV-7K3M-Q2XA-5")
 
 `ask` is exactly-once by construction: it publishes the *same* id on every attempt
 (and the caller reuses it when the citizen retries), the dispatcher answers a repeated
@@ -84,13 +85,14 @@ class Link(DeviceLink):
 
     # -- outgoing ------------------------------------------------------------------
 
-    def ask(self, request_id: str, service: str, priority: str | None, *, timeout: float,
-            attempts: int) -> dict[str, Any] | None:
+    def ask(self, request_id: str, service: str | None, priority: str | None, *, timeout: float,
+            attempts: int, booking: str | None = None) -> dict[str, Any] | None:
         """The dispatcher's reply to this request id, asking up to `attempts` times; None if
-        none came (broker or dispatcher down): the caller may ask again with the same id."""
+        none came (broker or dispatcher down): the caller may ask again with the same id.
+        With `booking` (a code) and no service: the check-in of an online booking."""
         # `at`: when the citizen asked, so a request that reaches the dispatcher after they
         # have gone (it waited in a queue) is answered `expired`, not issued.
-        request = protocol.request(request_id, service, priority, dt.datetime.now(self.config.tz))
+        request = protocol.request(request_id, service, priority, dt.datetime.now(self.config.tz), booking)
         for attempt in range(attempts):
             with self._cond:
                 if request_id in self._replies:

@@ -7,6 +7,7 @@ A kiosk device names its ticket printer and, optionally, its screen settings:
       name: Anjungan 1 (pintu masuk)
       printer: {connection: network, host: 192.168.10.21, port: 9100, profile: TM-T20II}
       idle_seconds: 30
+      scanner: auto                 # a USB barcode scanner for booking check-ins (optional)
 
 `SCHEMA` describes these options with the site file's field kit
 (antrian/site/schema.py); it is the ``kiosk`` role's schema, so ``antrian
@@ -24,6 +25,7 @@ preview stay pure; a test checks the table against python-escpos' own data.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, Mapping
 
 from antrian.errors import ConfigError
@@ -100,6 +102,7 @@ class KioskSettings:
     idle_seconds: int = 30
     rotation: int = 0
     dpi: float | None = None  # overrides what the screen reports, for touch targets in mm
+    scanner: str | None = None  # the USB barcode scanner (kiosk/scanner.py): auto, a path or a name
 
 
 class UsbId(Kind):
@@ -176,6 +179,12 @@ SCHEMA = Section({
                       example=90),
     "dpi": Field(Number(50, 600), "the screen's real dots per inch, if it reports a wrong one: buttons are sized "
                  "to at least 15 mm with it", example=160),
+    "scanner": Field(Text(re.compile(r"^(/|[^/]*$)"), "auto, an absolute path such as /dev/input/by-id/..., or a "
+                          "device name without /"), "the USB barcode scanner for booking check-ins, a keyboard-wedge device read "
+                     "through /dev/input and grabbed: `auto` (the first device with keyboard keys), a path "
+                     "(/dev/input/by-id/usb-...-event-kbd) or the device's name as evtest shows it; a scanner "
+                     "that is missing is looked for again, the on-screen keypad works without one",
+                     example="/dev/input/by-id/usb-Newland_Auto-ID_NLS_Scanner-event-kbd"),
 }, "a touch kiosk with a ticket printer", what="a kiosk")
 
 
@@ -190,4 +199,4 @@ def kiosk_settings(options: Mapping[str, Any]) -> KioskSettings:
     if printer["connection"] == "file":
         printer["status"] = False
     return KioskSettings(printer=PrinterSettings(**printer), idle_seconds=cleaned["idle_seconds"],
-                         rotation=cleaned["rotation"], dpi=cleaned["dpi"])
+                         rotation=cleaned["rotation"], dpi=cleaned["dpi"], scanner=cleaned["scanner"])

@@ -25,3 +25,23 @@ def services_open(n_open: int, n_all: int) -> str:
     if n_open == 0:
         return "Tidak ada layanan yang buka saat ini"
     return f"{n_open} dari {n_all} layanan tersedia" if n_open < n_all else f"{n_all} layanan tersedia"
+
+
+# The check-in of an online booking (screens/reservasi.py).
+CHECKIN_SCAN = "Pindai kode QR reservasi Anda pada pemindai, atau ketik kodenya di bawah."
+CHECKIN_TYPE = "Ketik kode reservasi Anda di bawah (tanpa tanda hubung)."
+CODE_SHORT = "Kode reservasi belum lengkap: ketik 9 huruf dan angka setelah RSV."
+CODE_TYPO = ("Kode reservasi tidak cocok. Periksa kembali setiap huruf dan angkanya, "
+             "misalnya angka 0 dan huruf D, angka 5 dan huruf S.")
+CODE_NOT_BOOKING = "Kode yang dipindai bukan kode reservasi. Silakan pindai kode QR dari bukti reservasi Anda."
+CHECKIN_DONE = "Lapor diri berhasil. Silakan ambil tiket Anda"
+CHECKIN_AGAIN = "Tiket yang sama dicetak ulang"
+WALK_IN = "Ambil nomor antrean biasa"
+
+
+def reservation(code: str, again: bool = False) -> str:
+    return f"Reservasi {code} sudah lapor diri sebelumnya" if again else f"Tiket reservasi {code}"
+
+
+def walk_in(service_name: str | None) -> str:
+    return f"{WALK_IN}: {service_name}" if service_name else WALK_IN

@@ -239,7 +239,12 @@ class _Driver:
                 "order": app.order.id if app.order else None,
                 "outcome": result.outcome if result else None,
                 "number": result.ticket["number"] if result and result.ticket else None,
-                "window": list(app.root_window.size) if app.root_window else None, "touch": app.touch}
+                "window": list(app.root_window.size) if app.root_window else None, "touch": app.touch,
+                # the check-in (screens/reservasi.py) and what the done screen says
+                "checkin_code": app.checkin_code, "checkin_refusal": app.checkin_refusal,
+                "scanner_ready": app.scanner_ready,
+                "done_title": app.sm.get_screen("done").title if app.sm else None,
+                "done_booking": app.sm.get_screen("done").booking if app.sm else None}
 
     def cmd_state(self, command) -> None:
         self.reply(command, **self.state())

@@ -7,6 +7,7 @@ from .confirm import ConfirmScreen
 from .done import DoneScreen
 from .home import HomeScreen
 from .priority import PriorityScreen
+from .reservasi import ReservasiScreen
 from .services import ServicesScreen
 from .survey import SurveyScreen
 
@@ -17,4 +18,5 @@ SCREENS = {
     "confirm": ConfirmScreen,
     "done": DoneScreen,
     "survey": SurveyScreen,
+    "reservasi": ReservasiScreen,
 }

@@ -1,5 +1,6 @@
 """The ticket: "Silakan ambil tiket Anda" with the number large and how many are ahead;
-if it could not be printed, the same number, large, with what to do."""
+if it could not be printed, the same number, large, with what to do. A booking's
+ticket says so (checked in now, or before: the same ticket printed again)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class DoneScreen(Screen):
     wait = StringProperty("")
     problem = StringProperty("")
     advice = StringProperty("")
+    booking = StringProperty("")
 
     def on_kv_post(self, base_widget) -> None:
         App.get_running_app().bind(result=self.show)
@@ -36,6 +38,9 @@ class DoneScreen(Screen):
         ticket = result.ticket
         self.printed = result.outcome == "printed"
         self.title = texts.TAKE_TICKET if self.printed else texts.PRINT_FAILED
+        self.booking = texts.reservation(ticket["booking"], result.again) if ticket.get("booking") else ""
+        if self.booking and self.printed:
+            self.title = texts.CHECKIN_AGAIN if result.again else texts.CHECKIN_DONE
         self.number = ticket["number"]
         self.service = f"{ticket['agency_name']}\n{ticket['service_name']}"
         group = next((g["name"] for g in app.priority_groups() if g["id"] == ticket.get("priority")), None)
