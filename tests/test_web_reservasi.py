@@ -376,7 +376,7 @@ def test_a_dispatcher_that_is_gone_or_silent_is_one_sentence(hall, mqtt_client):
                                              "lagi.")
     assert 'value="0812 3456 7890"' in page  # what was typed stays in the form
     status, page = s.go("GET", "/reservasi/layanan/KTP")
-    assert status == 200 and error_of(page) == "Server antrean sedang tidak aktif. Silakan coba lagi beberapa saat lagi."
+    assert (status, error_of(page)) == (200, "Server antrean sedang tidak aktif. Silakan coba lagi beberapa saat lagi.")
     # a dispatcher that says it is online but never answers: the wait ends with a sentence
     fake = mqtt_client(topics=[])
     fake.client.publish(protocol.status(SITE, "dispatcher"), protocol.encode(
