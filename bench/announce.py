@@ -5,7 +5,7 @@
     .venv/bin/python bench/announce.py --runs 1     # about 3 minutes
     .venv/bin/python bench/announce.py --quick      # a smoke run: 3 calls, sound 20x faster
 
-Ten calls from ten counters, one every --gap seconds (1.0: ten presses within ten
+Ten calls from ten different counters, one every --gap seconds (1.0: ten presses within ten
 seconds), reach the announcer (display/announcer.py) of one board with board1's
 settings from examples/buton.yaml (rate 140, repeat 2, min_call_seconds 5, the chime).
 Speech is real espeak-ng synthesis (the espeak-ng command, Indonesian voice, board1's
@@ -63,20 +63,24 @@ class TimedWavSink(WavDirSink):
         self.pieces.append(audio.duration)
 
 
-def burst(raw: dict, count: int) -> list[dict]:
-    """*count* calls from *count* counters of the site file, each of a ticket of a service."""
-    counters = raw["counters"][:count]
+def burst(raw: dict, count: int, first: int = 12) -> list[dict]:
+    """*count* calls from *count* different counters, each of a ticket of a service: the
+    site file's counters, then "Loket 10", "Loket 11", ... as on the issue's copies of the
+    Buton example with 16 and 40 counters (no counter calls twice: nothing is superseded)."""
+    counters = [(c["id"], c["name"]) for c in raw["counters"]]
+    counters += [(f"loket{n}", f"Loket {n}") for n in range(len(counters) + 1, count + 1)]
     services = [s for a in raw["agencies"] for s in a["services"]]
     calls = []
-    for i, counter in enumerate(counters):
+    for i, (counter, name) in enumerate(counters[:count]):
         service = services[i % len(services)]
-        calls.append({"seq": i + 1, "number": f"{service['prefix']}-{12 + 3 * i:03d}", "service": service["code"],
-                      "service_name": service["name"], "counter": counter["id"], "counter_name": counter["name"],
+        calls.append({"seq": i + 1, "number": f"{service['prefix']}-{first + 3 * i:03d}", "service": service["code"],
+                      "service_name": service["name"], "counter": counter, "counter_name": name,
                       "recall": False, "at": None})
     return calls
 
 
-def run(raw: dict, options: dict, *, quick_backlog: bool, count: int, gap: float, speed: float) -> dict:
+def run(raw: dict, options: dict, *, quick_backlog: bool, count: int, gap: float, speed: float,
+        first: int = 12) -> dict:
     template = raw.get("announcement", {}).get("template")
     engine = EspeakEngine(options.get("voice", "id"), options.get("rate", 140), options.get("volume", 1.0))
     shown: dict[int, float] = {}
@@ -90,7 +94,7 @@ def run(raw: dict, options: dict, *, quick_backlog: bool, count: int, gap: float
                               on_show=lambda c, _spoken: shown.__setitem__(c["seq"], time.monotonic()), **kwargs)
         announcer.start()
         time.sleep(0.5)  # the engine warmed up, as on a board that has been running
-        calls = burst(raw, count)
+        calls = burst(raw, count, first)
         pressed: list[float] = []
         for i, call in enumerate(calls):
             if i:
@@ -124,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--calls", type=int, default=10)
     p.add_argument("--gap", type=float, default=1.0, help="seconds between two presses")
+    p.add_argument("--first", type=int, default=12, help="the first ticket's number (A-012); the next ones "
+                   "are 3 apart (B-015, C-018, ...): 112 reads like an afternoon, 'seratus dua belas'")
     p.add_argument("--quick", action="store_true", help="3 calls, sound and holds 20x faster (a smoke run)")
     p.add_argument("--json", help="write the figures here as well")
     args = p.parse_args(argv)
@@ -136,11 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print(f"{BOARD}: rate {options.get('rate', 140)}, repeat {options.get('repeat', 1)}, min_call_seconds "
           f"{options.get('min_call_seconds', 5)}, chime {options.get('chime', True)}; {count} calls, one every "
-          f"{gap / speed:g} s; {info}")
+          f"{gap / speed:g} s, from number {args.first}; {info}")
     results: dict[str, list[dict]] = {"old": [], "new": []}
     for i in range(runs):
         for name, quick in (("old", False), ("new", True)):
-            r = run(raw, options, quick_backlog=quick, count=count, gap=gap, speed=speed)
+            r = run(raw, options, quick_backlog=quick, count=count, gap=gap, speed=speed, first=args.first)
             results[name].append(r)
             print(f"run {i + 1} {name}: last press -> end {r['end']:.1f} s, -> last call shown {r['shown']:.1f} s; "
                   f"{r['readings']} readings, {r['pieces']} pieces, {r['audio_seconds']:.1f} s of sound"

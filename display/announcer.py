@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 __all__ = ["Announcer", "SpokenMemory", "announcement_audio", "call_location", "repeated", "valid_call"]
 
 REPEAT_PAUSE = 0.8  # seconds between two readings of the same call
+# Seconds of silence kept at the end of a sentence (espeak-ng leaves ~0.45 s): a natural
+# pause between two calls said back to back, and 2 s less in a burst of ten.
+SPEECH_TAIL = 0.25
 # Seconds a call stays on screen before the next one of a backlog takes its place; the
 # short form itself lasts 2.5-4 s, so this only holds back calls that are not said.
 BACKLOG_HOLD = 1.5
@@ -320,6 +323,7 @@ class Announcer:
         if audio is None:
             return
         self._format = (audio.rate, audio.channels)
+        audio = audio.trimmed(SPEECH_TAIL)
         for reading in range(1 if item.waited else self.repeat):
             if reading and self.quick_backlog and self.pending:
                 log.debug("announcer: %d call(s) waiting; %s said once", self.pending, call["number"])

@@ -83,6 +83,23 @@ class Audio:
                              "(rate, channels, bytes per sample)")
         return dataclasses.replace(self, frames=self.frames + other.frames)
 
+    def trimmed(self, tail: float, threshold: int = 300) -> Audio:
+        """The same sound with at most *tail* seconds of near-silence (16-bit samples below
+        *threshold*) at its end: espeak-ng ends every sentence with ~0.45 s of it, which
+        adds up when calls are said back to back. Other sample widths come back as they are."""
+        if self.sampwidth != 2:
+            return self
+        samples = array.array("h", self.frames)
+        if sys.byteorder == "big":
+            samples.byteswap()
+        last = len(samples) - 1
+        while last >= 0 and abs(samples[last]) < threshold:
+            last -= 1
+        keep = (last // self.channels + 1) + int(round(tail * self.rate))
+        if keep * self.channels >= len(samples):
+            return self
+        return dataclasses.replace(self, frames=self.frames[:keep * self.channels * self.sampwidth])
+
     def scaled(self, volume: float) -> Audio:
         """The same sound at *volume* (0.0-1.0) of its loudness; 16-bit samples only."""
         if volume >= 1.0:

@@ -227,3 +227,13 @@ def test_the_browser_boards_sound_says_a_recall_and_the_short_form():
 async def _three(sounds, call):
     return (await sounds.wav("board3", call), await sounds.wav("board3", call, short=True),
             await sounds.wav("board3", {**call, "seq": 8, "recall": True}))
+
+
+def test_trimmed_keeps_a_short_tail_of_the_silence_after_a_sentence():
+    spoken = EspeakEngine("id", 140).synthesize("a dua belas, loket tiga.", timeout=10)
+    trimmed = spoken.trimmed(0.25)
+    assert 0.1 < spoken.duration - trimmed.duration < 0.5  # espeak-ng leaves ~0.45 s
+    assert trimmed.frames == spoken.frames[:len(trimmed.frames)]  # only the end is cut
+    assert trimmed.trimmed(0.25).duration == pytest.approx(trimmed.duration, abs=0.01)
+    assert spoken.silence(2.0).trimmed(0.25).duration == pytest.approx(0.25, abs=0.001)
+    assert trimmed.trimmed(1.0).duration == pytest.approx(trimmed.duration)  # never longer
