@@ -301,7 +301,7 @@ class State:
         desk = self.config.counters[counter]
         return {"seq": seq, "number": t.number, "service": svc.code, "service_name": svc.name,
                 "counter": counter, "counter_name": desk.name, "recall": recall, "at": iso(at, self.tz),
-                **remote_location(desk)}
+                **remote_location(desk), **_booked(t)}
 
 
 # One check and one applier per event class: `apply` dispatches through these.
@@ -314,3 +314,9 @@ _APPLIERS: dict[type[Event], Callable[[State, Any], None]] = {
     Served: State._on_served, NoShow: State._on_no_show, Transferred: State._on_transferred,
     CounterStatusChanged: State._on_status, Withdrawn: State._on_withdrawn,
     **{cls: State._on_booking for cls in (Booked, BookingCancelled, BookingExpired)}}
+
+
+def _booked(t: _Ticket) -> dict[str, Any]:
+    """`"booking": true` for a checked-in booking's ticket (boards mark it), never its code;
+    absent for a walk-in."""
+    return {"booking": True} if t.booking else {}

@@ -161,7 +161,7 @@ class Views:
             counters.append({"counter": cid, "name": desk.name, "status": c.status,
                              "serving": t.number if t else None,
                              "service_name": self.config.services[t.service].name if t else None,
-                             **remote_location(desk)})
+                             **remote_location(desk), **({"booking": True} if t and t.booking else {})})
         return {"seq": self.last_seq, "business_day": self._day_iso(), "counters": counters,
                 "recent": list(self.recent), "waiting": dict(self.waiting), "updated_at": iso(now, self.tz)}
 
