@@ -350,3 +350,19 @@ def test_spoken_memory_survives_a_corrupt_file(tmp_path):
     assert memory.seq == 0 and not memory.spoken(call(1))
     memory.remember(call(5))
     assert SpokenMemory(path).spoken(call(5)) and not SpokenMemory(path).spoken(call(6))
+
+
+def test_the_backlog_bench_runs_in_its_quick_mode(tmp_path):
+    """bench/announce.py --quick: three calls, old and new, real espeak-ng, sound 20x faster."""
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "announce.json"
+    proc = subprocess.run([sys.executable, str(TESTS.parent / "bench" / "announce.py"), "--quick", "--json", str(out)],
+                          cwd=TESTS.parent, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-3000:]}"
+    assert "ratio old/new" in proc.stdout
+    runs = json.loads(out.read_text(encoding="utf-8"))["runs"]
+    assert runs["old"][0]["readings"] == 6  # board1: every call twice
+    assert 3 <= runs["new"][0]["readings"] < 6  # the calls that waited once each
