@@ -5,16 +5,20 @@ computed from them (IKM, antrian/tools/ikm.py) is comparable with other units.
 
 Kept in the core because two wings ask it: the kiosk (kiosk/skm.py, one question per
 screen) and the citizen's live ticket on a phone (web/tiket.py).
+
+`PROFILE` is the respondent's profile of the regulation's sample questionnaire (age,
+sex, education, occupation), each question optional, its answers the wire values of
+`antrian.protocol.PROFILE_CHOICES` with the words a citizen reads.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from antrian.protocol import SURVEY_ELEMENTS
+from antrian.protocol import PROFILE_CHOICES, SURVEY_ELEMENTS
 from antrian.tools.ikm import ELEMENT_NAMES
 
-__all__ = ["ELEMENTS", "Element"]
+__all__ = ["ELEMENTS", "Element", "PROFILE", "ProfileQuestion", "SKIP"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,3 +65,29 @@ ELEMENTS: tuple[Element, ...] = (
              ("Buruk", "Cukup", "Baik", "Sangat baik")),
 )
 assert tuple(e.code for e in ELEMENTS) == SURVEY_ELEMENTS
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfileQuestion:
+    key: str  # umur, jenis_kelamin, pendidikan, pekerjaan: the key in the Survey's profile
+    title: str  # for a report's heading
+    question: str
+    choices: tuple[tuple[str, str], ...]  # (wire value, the words shown)
+
+
+SKIP = "Lewati"  # every profile question may be left unanswered
+
+PROFILE: tuple[ProfileQuestion, ...] = (
+    ProfileQuestion("umur", "Umur", "Berapa umur Anda?",
+                    (("<20", "Di bawah 20 tahun"), ("20-29", "20–29 tahun"), ("30-39", "30–39 tahun"),
+                     ("40-49", "40–49 tahun"), ("50-59", "50–59 tahun"), ("60+", "60 tahun ke atas"))),
+    ProfileQuestion("jenis_kelamin", "Jenis kelamin", "Apa jenis kelamin Anda?",
+                    (("L", "Laki-laki"), ("P", "Perempuan"))),
+    ProfileQuestion("pendidikan", "Pendidikan", "Apa pendidikan terakhir Anda?",
+                    (("SD", "SD ke bawah"), ("SMP", "SMP"), ("SMA", "SMA/SMK"), ("D1-D3", "D1–D3"),
+                     ("D4/S1", "D4/S1"), ("S2", "S2"), ("S3", "S3"))),
+    ProfileQuestion("pekerjaan", "Pekerjaan", "Apa pekerjaan utama Anda?",
+                    (("PNS", "PNS"), ("TNI", "TNI"), ("Polri", "Polri"), ("Swasta", "Pegawai swasta"),
+                     ("Wirausaha", "Wirausaha"), ("Lainnya", "Lainnya"))),
+)
+assert {q.key: tuple(v for v, _ in q.choices) for q in PROFILE} == PROFILE_CHOICES
