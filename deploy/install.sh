@@ -131,7 +131,9 @@ case "$role" in
         ;;
     kiosk)
         # Kivy's wheel brings SDL2; it loads GL/EGL and libmtdev at run time. libusb for a USB printer.
-        apt_packages+=(libgl1 libegl1 libgles2 libgl1-mesa-dri libmtdev1 libusb-1.0-0 fonts-dejavu-core)
+        # python-evdev (the barcode scanner) has no wheel for the Pi: pip builds it (gcc, headers).
+        apt_packages+=(libgl1 libegl1 libgles2 libgl1-mesa-dri libmtdev1 libusb-1.0-0 fonts-dejavu-core
+                       gcc python3-dev linux-libc-dev)
         extras="kiosk"
         units=("antrian-kiosk@$device.service")
         ;;
