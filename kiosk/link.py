@@ -109,6 +109,19 @@ class Link(DeviceLink):
                     return self._replies[request_id]
         return None
 
+    def ask_survey_ticket(self, request_id: str, number: str, *, timeout: float) -> dict[str, Any] | None:
+        """The dispatcher's answer whether ticket `number` was served today (a survey's first
+        step, ``survey_ticket``); None if none came within `timeout` or the broker is unreachable.
+        A read: asking again is harmless, so it is asked once."""
+        if not self.connected:
+            return None
+        self.connection.publish_json(protocol.kiosk_request(self.site, self.device),
+                                     protocol.survey_lookup(request_id, number, dt.datetime.now(self.config.tz)))
+        with self._cond:
+            if self._cond.wait_for(lambda: request_id in self._replies, timeout):
+                return self._replies[request_id]
+        return None
+
     def send_survey(self, survey: dict[str, Any]) -> bool:
         """Publish a Survey; False (nothing queued) while the broker is unreachable."""
         if not self.connected:
