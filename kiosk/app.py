@@ -311,6 +311,8 @@ class KioskApp(App):
         if self.busy:
             log.info("kiosk %s: scan ignored, a ticket is being taken", self.device)
             return
+        if self.sm is not None and self.sm.current == "survey" and self.sm.current_screen.scanned(line):
+            return  # the ticket a survey is about
         log.info("kiosk %s: scanned %d characters", self.device, len(line))
         self.agency = self.service = self.priority = self.result = None
         self._clear_checkin(keep(line))
@@ -362,7 +364,12 @@ class KioskApp(App):
     def open_survey(self) -> None:
         self._go("survey")
 
-    def send_survey(self, answers: dict[str, int]) -> bool:
-        sent = self.link.send_survey(skm.payload(answers))
-        log.info("kiosk %s: survey %s", self.device, "sent" if sent else "not sent, broker unreachable")
+    def check_survey_ticket(self, number: str, done) -> None:
+        """Whether ticket `number` was served today (off the UI thread); `done(reply or None)`."""
+        skm.check_ticket(self.link, number, done)
+
+    def send_survey(self, answers: dict[str, int], ticket: str | None = None,
+                    profile: dict[str, str] | None = None) -> bool:
+        sent = self.link.send_survey(skm.payload(answers, ticket=ticket, profile=profile))
+        log.info("kiosk %s: survey of %s %s", self.device, ticket, "sent" if sent else "not sent, broker unreachable")
         return sent
