@@ -11,9 +11,7 @@ home by themselves (tests/kiosk_support.py) unless a test sets idle_seconds."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -115,24 +113,14 @@ def test_take_a_ticket_by_touch(open_kiosk, run_dispatcher, printer, mqtt_client
     time.sleep(0.3 * kiosk.slow)
     assert len(printer.jobs) == 1
 
-    # The survey from home: nine questions, four answers each, sent on the survey topic.
+    # The survey from home starts with the ticket's number (tests/test_kiosk_survey.py goes on).
     kiosk.tap("finish")
     kiosk.wait(screen="home")
     kiosk.tap("survey")
     kiosk.wait(screen="survey")
     assert_touch_targets(kiosk)
+    assert {"prefix:A", "digit:1", "next"} <= {w["key"] for w in kiosk.widgets()}
     shot(kiosk, "1280x800", "survey")
-    answers = [3, 4, 2, 4, 3, 3, 4, 1, 3]
-    for score in answers:
-        kiosk.tap(f"answer:{score}")
-    shot(kiosk, "1280x800", "survey-thanks")
-    deadline = time.monotonic() + 5 * kiosk.slow
-    rows = []
-    while not rows and time.monotonic() < deadline:
-        rows = sqlite3.connect(tmp_path / "antrian.db").execute("SELECT device, answers FROM surveys").fetchall()
-        time.sleep(0.05)
-    assert rows and rows[0][0] == "kiosk1"
-    assert json.loads(rows[0][1]) == {f"U{i}": s for i, s in enumerate(answers, start=1)}
 
 
 def test_closed_service_full_quota_and_idle_reset(open_kiosk, run_dispatcher, printer, tmp_path):
