@@ -305,11 +305,10 @@ class Announcer:
             if item.seq <= self._shown_seq:
                 return
         speak = item.speak and not self.memory.spoken(call)
-        text = self.text(call, short=item.waited, recall=item.recall)
         # The seq is written to disk and the sentence synthesised while the chime
         # plays: the chime is never held up by a slow SD card, and the sentence is
         # only said once the seq is safely stored (the contract: never twice).
-        future: Future | None = self._synth.submit(self._prepare, call, text) if speak else None
+        future: Future | None = self._synth.submit(self._prepare, item) if speak else None
         with self._cond:
             self._shown_seq, self._shown_at, self.shown = item.seq, self.clock(), call
             self._superseded = {s for s in self._superseded if s > item.seq}
@@ -319,7 +318,7 @@ class Announcer:
             return
         if self.chime and not item.waited:
             self._play(make_chime(self._format[0], self._format[1], self.volume))
-        audio = future.result()
+        audio, text = future.result()
         if audio is None:
             return
         self._format = (audio.rate, audio.channels)
@@ -340,14 +339,17 @@ class Announcer:
             log.error("announcer: %s", exc)
             self._problem("audio_error", True)
 
-    def _prepare(self, call: dict[str, Any], text: str) -> Audio | None:
+    def _prepare(self, item: _Item) -> tuple[Audio | None, str]:
+        """Remember the call as spoken, then synthesise its sentence: (audio or None, text)."""
+        call = item.call
+        text = self.text(call, short=item.waited, recall=item.recall)
         try:
             self.memory.remember(call)
         except OSError as exc:
             # Say it anyway: a call not announced is worse than one that might be
             # announced again after a restart.
             log.error("announcer: cannot store the last call spoken in %s: %s", self.memory.path, exc)
-        return self._synthesize(text)
+        return self._synthesize(text), text
 
     def _synthesize(self, text: str) -> Audio | None:
         for attempt in (1, 2):

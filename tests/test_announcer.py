@@ -366,3 +366,13 @@ def test_the_backlog_bench_runs_in_its_quick_mode(tmp_path):
     runs = json.loads(out.read_text(encoding="utf-8"))["runs"]
     assert runs["old"][0]["readings"] == 6  # board1: every call twice
     assert 3 <= runs["new"][0]["readings"] < 6  # the calls that waited once each
+
+
+def test_a_call_whose_number_cannot_be_read_out_is_still_shown(announcers):
+    announcer = announcers(engine=Failing(0))
+    assert announcer.announce(call(1, "X12", "Loket 1"))  # not like A-012: bahasa refuses it
+    assert announcer.wait_idle(10)
+    assert announcer.announce(call(2, "A-002", "Loket 2"))
+    assert announcer.wait_idle(10)
+    assert [seq for _, seq, _ in announcer.shows] == [1, 2]
+    assert list(announcer.said) == ["Nomor antrean a, dua, silakan menuju loket dua."]
