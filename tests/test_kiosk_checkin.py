@@ -193,6 +193,7 @@ def test_typo_early_late_twice_and_unknown(world, open_kiosk, printer, scanner, 
     missed = book(world, "10:30", "0812 1111 0003")
     kiosk = open_kiosk()
     kiosk.wait(screen="home", online=True, catalog=True)
+    shot(kiosk, "home")
     kiosk.tap("checkin")
     state = kiosk.wait(screen="reservasi")
     assert state["checkin_code"] == "" and state["message"] == ""
@@ -278,6 +279,7 @@ def test_typo_early_late_twice_and_unknown(world, open_kiosk, printer, scanner, 
 def test_keypad_fits_a_portrait_screen_and_keys_are_large(world, open_kiosk):
     kiosk = open_kiosk(size="800x1280")
     kiosk.wait(screen="home", online=True, catalog=True)
+    shot(kiosk, "home", size="800x1280")
     kiosk.tap("checkin")
     state = kiosk.wait(screen="reservasi")
     widgets = kiosk.widgets()
