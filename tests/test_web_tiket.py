@@ -172,6 +172,9 @@ def test_waiting_then_called_then_served_with_the_survey_sent_once(hall, browser
     browser.find_element("css selector", "#survei summary").click()
     for n in range(1, 10):
         browser.find_element("css selector", f"input[name=U{n}][value='{3 if n % 2 else 4}'] + span").click()
+    # The respondent profile, each question optional: two of the four answered.
+    browser.find_element("css selector", "input[name=profil_jenis_kelamin][value=P] + span").click()
+    browser.find_element("css selector", "input[name='profil_pendidikan'][value='D4/S1'] + span").click()
     shot(browser, "survei")
     browser.find_element("css selector", "#survey-form button[type=submit]").click()
     wait(browser, lambda d: visible(d, "#survey-sent"), 10)
@@ -185,6 +188,9 @@ def test_waiting_then_called_then_served_with_the_survey_sent_once(hall, browser
         time.sleep(0.05)
     assert [(d, t, c, s, json.loads(a)) for d, t, c, s, a in hall.surveys()] == [
         ("publik1", "B-004", "loket3", 4, answers)]
+    with sqlite3.connect(hall.db) as con:
+        assert [json.loads(p) for (p,) in con.execute("SELECT profile FROM surveys")] == [
+            {"jenis_kelamin": "P", "pendidikan": "D4/S1"}]
 
     # Sent again -- the same form posted twice, and once more after the app forgot it
     # sent it (as after its restart): the dispatcher stores it once (the id is the ticket's).

@@ -43,7 +43,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from antrian import links, protocol
-from antrian.skm import ELEMENTS
+from antrian.skm import ELEMENTS, PROFILE
 from antrian.tools.ikm import QUICK_LABELS
 from web.stream import Message, event_stream, message
 from web.tiket_status import Memory, View, status
@@ -112,7 +112,7 @@ class Tiket:
         response = self.web.render(
             request, "tiket.html", token=token, status=status, csrf=self.csrf(token), notice=notice,
             labels=[(score, QUICK_LABELS[score]) for score in (4, 3, 2, 1)],
-            elements=ELEMENTS)
+            elements=ELEMENTS, profile=PROFILE)
         # No store: a ticket is live.
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -151,6 +151,9 @@ class Tiket:
         back = f"/t/{token}"
         score = _score(form.get("score"))
         answers = {e.code: _score(form.get(e.code)) for e in ELEMENTS}
+        # The respondent profile (optional, each question on its own): only the offered values.
+        profile = {q.key: form.get(f"profil_{q.key}") for q in PROFILE
+                   if form.get(f"profil_{q.key}") in {v for v, _ in q.choices}}
         given = [v for v in answers.values() if v is not None]
         if score is None:
             return RedirectResponse(f"{back}?survei=pilih#survei", 303)
@@ -163,6 +166,8 @@ class Tiket:
         if survey_id not in self.memory.surveyed:
             payload = {"id": survey_id, "ticket": number, "counter": status["counter"], "score": score,
                        "answers": answers if given else None}
+            if profile:
+                payload["profile"] = profile
             if not self.web.hub.publish(protocol.survey(self.site, self.web.device), payload):
                 return RedirectResponse(f"{back}?survei=gagal#survei", 303)
             self.memory.surveyed.add(survey_id)
