@@ -1,5 +1,6 @@
 """The benches run end to end in a tiny mode: bench/dispatch.py --quick (broker, dispatcher process, all
-three sections) and bench/web.py --quick (both web apps as processes, SSE clients, Chromium)."""
+three sections), bench/web.py --quick (both web apps as processes, SSE clients, Chromium) and
+bench/booking.py --quick (the public app's /reservasi, a rush of a few citizens)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,19 @@ def test_web_bench_quick(tmp_path: Path) -> None:
         assert run["dom"]["measured"] == run["dom"]["calls"] and run["dom"]["not_shown"] == 0
     assert ("(a) Call published -> #nomor in Chromium" in proc.stdout) == browser
     assert "(c) RSS of the public app" in proc.stdout
+
+
+def test_booking_bench_quick(tmp_path: Path) -> None:
+    """bench/booking.py --quick: 60 citizens through the public app's /reservasi to the
+    dispatcher, fewer places than citizens; nothing over-booked, every code shown stored."""
+    out = tmp_path / "booking.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "booking.py"), "--quick", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-3000:]}"
+    run = json.loads(out.read_text(encoding="utf-8"))["run"]
+    assert run["problems"] == [] and run["error_count"] == 0
+    assert 0 < run["booked"] == run["book"]["stored"] <= sum(run["book"]["places"].values())
+    assert run["refusals"]  # more citizens than places: some were told so
+    assert run["book"]["over"] == [] and run["book"]["shown_not_stored"] == 0
+    assert run["outcomes"]["booked"] + sum(v for k, v in run["outcomes"].items() if k != "booked") == run["citizens"]
+    assert "booking POST (phone's view): p50" in proc.stdout
