@@ -171,7 +171,7 @@ def test_counters(cfg):
 
 def test_published_service_standard(cfg):
     ktp = cfg.services["KTP"]
-    assert (ktp.prefix, ktp.quota, ktp.schedule, ktp.completion) == ("A", 200, "reguler", "Selesai di tempat")
+    assert (ktp.prefix, ktp.quota, ktp.schedule, ktp.completion) == ("A", 60, "reguler", "Selesai di tempat")
     assert ktp.target_wait_min == 30 and ktp.service_min == 8.0
     assert "Fotokopi Kartu Keluarga (KK)" in ktp.requirements
     # Adminduk is free by law.

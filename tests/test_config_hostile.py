@@ -105,11 +105,11 @@ def test_an_alias_inside_its_own_anchor_is_refused(tmp_path):
 
 def test_a_key_written_twice_names_its_path_and_both_lines(tmp_path):
     text = buton()
-    first = text.index("        quota: 200\n")
-    text = text[:first] + "        quota: 200\n        quota: 5\n" + text[first + len("        quota: 200\n"):]
+    first = text.index("        quota: 60\n")
+    text = text[:first] + "        quota: 60\n        quota: 5\n" + text[first + len("        quota: 60\n"):]
     path = write(tmp_path, text)
     line = refused(path)
-    number = line_of(text, "        quota: 200\n")
+    number = line_of(text, "        quota: 60\n")
     assert line == (f"{path}: line {number + 1}, column 9: refused: the key agencies[0].services[0].quota is written "
                     f"twice in one mapping (lines {number} and {number + 1}); YAML would silently keep only the last")
 

@@ -136,15 +136,19 @@ def predicted(config, counters: str | None, seed: int, **options) -> tuple[dict,
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("more", ["default,loket8", "default,loket9=loket1", "all,loket9=loket5,loket10=loket6"])
-@pytest.mark.parametrize("demand", [1.0, 0.5])
+@pytest.mark.parametrize("demand", [1.0, 2.0])
 def test_more_counters_never_predict_longer_waits(buton, seed, more, demand):
     """Same seed, so the same citizens with the same service times: opening another counter
-    (or adding one) never makes a service's predicted wait longer."""
+    (or adding one) never makes the predicted wait longer. Per service by at most a minute:
+    counters serve several services, longest-waiting first, so a counter more for one
+    service can change by a little which ticket of another is called first."""
     base_called, base_all = predicted(buton, None, seed, demand=demand)
     more_called, more_all = predicted(buton, more, seed, demand=demand)
+    minute = 60_000_000
     for code in base_all:
-        assert more_all[code] <= base_all[code], code
-        assert more_called.get(code, 0) <= base_called.get(code, 0), code
+        assert more_all[code] <= base_all[code] + minute, code
+        assert more_called.get(code, 0) <= base_called.get(code, 0) + minute, code
+    assert sum(more_all.values()) <= sum(base_all.values())
 
 
 @pytest.mark.parametrize("seed", range(1, 6))
@@ -186,19 +190,23 @@ def test_default_arrivals_bring_the_quota_with_a_morning_peak(buton):
     ktp = scenario.services["KTP"].per_hour
     assert ktp[9] > ktp[13] > ktp[14] and 12 not in ktp  # reguler: lunch break 12:00-13:00
     assert simulate.Scenario.build(buton, MONDAY, demand=0.5).services["KTP"].expected(buton, "KTP", MONDAY) \
-        == pytest.approx(100)
+        == pytest.approx(buton.services["KTP"].quota / 2)
     assert simulate.Scenario.build(buton, MONDAY + dt.timedelta(days=5)).services["KTP"].per_hour == {}  # Saturday
 
 
 def test_the_example_arrivals_file(buton):
     scenario = simulate.Scenario.build(buton, MONDAY, arrivals=simulate.load_arrivals(EXAMPLE))
-    assert scenario.services["KTP"].per_hour[9] == 25 and scenario.services["KTP"].service_min == 7
+    assert scenario.services["KTP"].per_hour[9] == 14 and scenario.services["KTP"].service_min == 8
+    assert scenario.services["KTP"].expected(buton, "KTP", MONDAY) == pytest.approx(buton.services["KTP"].quota)
     assert scenario.services["BAYAR"].cv == 0.3 and scenario.services["KK"].no_show == 0.05
-    assert scenario.services["KK"].expected(buton, "KK", MONDAY) == pytest.approx(100 * 0.6)
-    assert scenario.staffing["loket8"] == ((540.0, 720.0),)
-    assert scenario.config.counters["loket9"].services == buton.counters["loket6"].services
+    assert scenario.services["KK"].expected(buton, "KK", MONDAY) == pytest.approx(buton.services["KK"].quota)
+    assert scenario.services["PBG"].expected(buton, "PBG", MONDAY) == pytest.approx(0.7 * buton.services["PBG"].quota)
+    assert scenario.services["KK"].booking == simulate.BookingPlan(0.2, 0.15, -10, 10)  # the site file's share
+    assert scenario.services["NIB"].booking.offset_min == -15 and scenario.services["AKTA"].booking.share == 0
+    assert scenario.staffing["loket8"] == ((540.0, 720.0),) and "loket9" not in scenario.staffing
     result = simulate.run(scenario, seed=1)
-    assert result.report().balanced
+    rep = result.report()
+    assert rep.balanced and rep.bookings.services["KTP"].online > 0
 
 
 def test_problems_in_a_scenario_are_listed_with_their_place(buton):
