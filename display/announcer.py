@@ -145,6 +145,9 @@ class Announcer:
         self.superseded_count = 0
         self.problems: list[str] = []
         self.shown: dict[str, Any] | None = None
+        # The sentence said for the call shown (short, recall, ...), None when it is only
+        # shown: read it in on_show (the scripted morning records it).
+        self.saying: str | None = None
         self._format = DEFAULT_FORMAT
         self._heap: list[tuple[int, int, _Item]] = []
         self._queued: set[int] = set()
@@ -305,12 +308,14 @@ class Announcer:
             if item.seq <= self._shown_seq:
                 return
         speak = item.speak and not self.memory.spoken(call)
+        text = self._text(item) if speak else None
+        speak = text is not None
         # The seq is written to disk and the sentence synthesised while the chime
         # plays: the chime is never held up by a slow SD card, and the sentence is
         # only said once the seq is safely stored (the contract: never twice).
-        future: Future | None = self._synth.submit(self._prepare, item) if speak else None
+        future: Future | None = self._synth.submit(self._prepare, call, text) if speak else None
         with self._cond:
-            self._shown_seq, self._shown_at, self.shown = item.seq, self.clock(), call
+            self._shown_seq, self._shown_at, self.shown, self.saying = item.seq, self.clock(), call, text
             self._superseded = {s for s in self._superseded if s > item.seq}
         if self.on_show is not None:
             self.on_show(call, speak)
@@ -318,7 +323,7 @@ class Announcer:
             return
         if self.chime and not item.waited:
             self._play(make_chime(self._format[0], self._format[1], self.volume))
-        audio, text = future.result()
+        audio = future.result()
         if audio is None:
             return
         self._format = (audio.rate, audio.channels)
@@ -339,17 +344,23 @@ class Announcer:
             log.error("announcer: %s", exc)
             self._problem("audio_error", True)
 
-    def _prepare(self, item: _Item) -> tuple[Audio | None, str]:
-        """Remember the call as spoken, then synthesise its sentence: (audio or None, text)."""
-        call = item.call
-        text = self.text(call, short=item.waited, recall=item.recall)
+    def _text(self, item: _Item) -> str | None:
+        """The sentence for *item* by the rules, or None when its call cannot be read out."""
+        try:
+            return self.text(item.call, short=item.waited, recall=item.recall)
+        except (TypeError, ValueError) as exc:
+            log.error("announcer: call %s is shown without sound: %s", item.call.get("number"), exc)
+            return None
+
+    def _prepare(self, call: dict[str, Any], text: str) -> Audio | None:
+        """Remember the call as spoken, then synthesise *text*."""
         try:
             self.memory.remember(call)
         except OSError as exc:
             # Say it anyway: a call not announced is worse than one that might be
             # announced again after a restart.
             log.error("announcer: cannot store the last call spoken in %s: %s", self.memory.path, exc)
-        return self._synthesize(text), text
+        return self._synthesize(text)
 
     def _synthesize(self, text: str) -> Audio | None:
         for attempt in (1, 2):

@@ -374,5 +374,6 @@ def test_a_call_whose_number_cannot_be_read_out_is_still_shown(announcers):
     assert announcer.wait_idle(10)
     assert announcer.announce(call(2, "A-002", "Loket 2"))
     assert announcer.wait_idle(10)
-    assert [seq for _, seq, _ in announcer.shows] == [1, 2]
+    assert [(seq, spoken) for _, seq, spoken in announcer.shows] == [(1, False), (2, True)]
     assert list(announcer.said) == ["Nomor antrean a, dua, silakan menuju loket dua."]
+    assert announcer.saying == "Nomor antrean a, dua, silakan menuju loket dua."
