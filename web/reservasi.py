@@ -100,11 +100,8 @@ async def dates(r: Reservasi, request: Request) -> Response:
 
 
 async def slots_page(r: Reservasi, request: Request, svc: Service, day: dt.date, *, status: int = 200,
-                     error: str = "", values: dict[str, str] | None = None, rid: str | None = None,
-                     fresh: bool = False) -> Response:
+                     error: str = "", values: dict[str, str] | None = None, rid: str | None = None) -> Response:
     """The day's slots and the form; *error* a refusal above it, *values* what was typed."""
-    if fresh:
-        r.desk.forget(svc.code, day)
     slots: list[dict[str, Any]] = []
     closed = ""
     try:
@@ -160,13 +157,14 @@ async def book(r: Reservasi, request: Request) -> Response:
         reply = await r.desk.ask(payload)
     except Unanswered as exc:  # the same id again: the dispatcher's first answer, never two bookings
         return await slots_page(r, request, svc, day, status=exc.status, error=exc.text, values=values, rid=rid)
-    r.desk.forget(svc.code, day)
     if reply.get("ok") is not True or not isinstance(reply.get("booking"), dict):
         error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+        r.desk.note(svc.code, day, values["jam"], str(error.get("code")))
         log.info("reservasi: book %s %s %s refused: %s (%.0f ms)", svc.code, day, values["jam"], error.get("code"),
                  1000 * (time.monotonic() - started))
         text = refusal_text(error, action="book", service_name=svc.name, day=day, slot=values["jam"], tz=r.tz)
         return await slots_page(r, request, svc, day, status=409, error=text, values=values)
+    r.desk.note(svc.code, day, values["jam"], "booked")
     log.info("reservasi: booked %s %s %s (%.0f ms)", svc.code, day, values["jam"], 1000 * (time.monotonic() - started))
     return r.render(request, "reservasi_bukti.html", b=r.confirmation(reply["booking"]), fresh=True,
                     name=values["nama"])

@@ -17,8 +17,9 @@ bookings costs one dictionary look-up per reply, not one per open request.
   booked twice.
 - ``slots`` replies are kept SLOTS_FRESH seconds per (service, day) and asked for once
   however many pages want them at the same moment (the opening rush: a thousand phones
-  looking at the same day). A booking or a cancel through this app forgets the day's
-  entry, so its own citizen sees the new count at once; the dispatcher's answer to
+  looking at the same day). The answer to a ``book`` through this app is written into
+  the kept slots (one place fewer; a slot or the day full), a cancel forgets the day's
+  entry, so a citizen sees their own outcome at once; the dispatcher's answer to
   ``book`` is what counts anyway.
 """
 
@@ -189,6 +190,25 @@ class Desk:
         self._slots[key] = (loop.time(), reply)
         asking.set_result(reply)
         return reply
+
+    def note(self, service: str, day: dt.date, slot: str, outcome: str) -> None:
+        """What the answer to a ``book`` says of the day (``booked``, or the refusal's code),
+        written into the kept slots: the next page shows it without asking again (asking
+        after every booking would ask for every page in a rush)."""
+        key = (service, day)
+        kept = self._slots.get(key)
+        if kept is None or kept[1].get("ok") is not True or not isinstance(kept[1].get("slots"), list):
+            return
+        slots = []
+        for entry in kept[1]["slots"]:
+            entry = dict(entry) if isinstance(entry, dict) else entry
+            if isinstance(entry, dict) and isinstance(entry.get("free"), int):
+                if outcome == "booking_quota_exhausted" or (entry.get("slot") == slot and outcome == "slot_full"):
+                    entry["free"] = 0
+                elif entry.get("slot") == slot and outcome == "booked":
+                    entry["free"] = max(0, entry["free"] - 1)
+            slots.append(entry)
+        self._slots[key] = (kept[0], {**kept[1], "slots": slots})
 
     def forget(self, service: str, day: dt.date) -> None:
         """A booking or a cancel changed the day: its slots are asked for again."""
