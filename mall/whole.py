@@ -17,6 +17,12 @@ in its own session so Ctrl-C reaches only this one, which then stops them in ord
   and the public app publik1 (the citizen's live ticket), whose address on this machine
   goes into every ticket's QR.
 
+The three windows are tiled, not stacked (`tiles`): the kiosk top left, the board top
+right, the panel under the kiosk, sized from the screen (``xdpyinfo``; else 1920x1080, or
+ANTRIAN_SCREEN=WxH). Each child gets its size with ``--size`` and its place through
+Kivy's own config in the environment (KCFG_GRAPHICS_POSITION=custom, _LEFT, _TOP, read
+when Kivy is imported), so the wings need no option of their own.
+
 The children read ``DATA/mpp/site.yaml``: the site file with kiosk1's printer and board1's
 WAV folder pointed here. With --always-open the dispatcher, the only reader of the opening
 hours, runs on ``Config.always_open()``.
@@ -42,6 +48,45 @@ log = logging.getLogger("antrian.whole")
 
 STOP_SECONDS = 8.0  # for a window to stop after SIGTERM, on the reference machine (antrian/slow.py)
 NUMBER = re.compile(rb"[A-Z]{1,2}-\d{3,4}")
+DEFAULT_SCREEN = (1920, 1080)
+GAP = 8  # pixels between windows, and room for a window manager's frame
+TITLE_BAR = 32  # a window manager puts a title bar above each window: rows leave room for it
+
+
+def screen_size() -> tuple[int, int]:
+    """The screen's pixels: ANTRIAN_SCREEN=WxH, else what xdpyinfo says of DISPLAY, else 1920x1080."""
+    wanted = re.fullmatch(r"(\d{3,5})x(\d{3,5})", os.environ.get("ANTRIAN_SCREEN", ""))
+    if wanted:
+        return int(wanted.group(1)), int(wanted.group(2))
+    try:
+        out = subprocess.run(["xdpyinfo"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return DEFAULT_SCREEN
+    found = re.search(r"dimensions:\s+(\d+)x(\d+) pixels", out)
+    return (int(found.group(1)), int(found.group(2))) if found else DEFAULT_SCREEN
+
+
+def tiles(width: int, height: int) -> dict[str, tuple[int, int, int, int]]:
+    """Where each window goes, (left, top, width, height): two columns of half the screen,
+    the kiosk (16:10) top left, the board (16:9) top right, the panel under the kiosk in
+    the height left (at most its usual 560x420). Rectangles never overlap; none is
+    smaller than 200 pixels a side (the kiosk's --size floor) on a screen of 800x600 or more."""
+    column = (width - GAP) // 2
+    kiosk_h = min(column * 10 // 16, height // 2)
+    board_h = min(column * 9 // 16, height)
+    panel_top = kiosk_h + GAP + TITLE_BAR
+    panel_h = max(200, min(420, height - panel_top))
+    return {
+        "kiosk": (0, 0, column, kiosk_h),
+        "board": (column + GAP, 0, column, board_h),
+        "panel": (0, panel_top, min(560, column), panel_h),
+    }
+
+
+def place(rect: tuple[int, int, int, int]) -> dict[str, str]:
+    """The environment that puts a Kivy window at *rect* (Kivy reads KCFG_* at import)."""
+    left, top, _, _ = rect
+    return {"KCFG_GRAPHICS_POSITION": "custom", "KCFG_GRAPHICS_LEFT": str(left), "KCFG_GRAPHICS_TOP": str(top)}
 
 
 def site_file(config_path: Path, folder: Path, printer_port: int, bind: str) -> tuple[Path, dict[str, str]]:
@@ -184,10 +229,11 @@ class TicketFiles:
                 self._done_jobs += 1
 
 
-def _child(name: str, argv: list[str], logs: Path) -> subprocess.Popen:
+def _child(name: str, argv: list[str], logs: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     log_file = (logs / f"{name}.log").open("ab")
     try:
         return subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env={**os.environ, **env} if env else None,
                                 start_new_session=True)  # Ctrl-C reaches us only; we stop them in order
     finally:
         log_file.close()
@@ -248,13 +294,23 @@ def run(config_path: str, data_dir: str, *, port: int, bind: str, always_open: b
         address = f"{broker.host}:{broker.port}"
         py = [sys.executable, "-m"]
         logs = folder / "logs"
+        screen = screen_size()
+        rects = tiles(*screen)
+        log.info("windows on a %dx%d screen: %s", *screen, rects)
+
+        def size(name: str) -> str:
+            return f"{rects[name][2]}x{rects[name][3]}"
+
         children.append(("kiosk", _child("kiosk", py + ["antrian.cli", "kiosk", "--config", str(site), "--device",
-                                                        "kiosk1", "--broker", address, "--windowed"], logs)))
+                                                        "kiosk1", "--broker", address, "--windowed", "--size",
+                                                        size("kiosk")], logs, place(rects["kiosk"]))))
         children.append(("board", _child("board", py + ["antrian.cli", "display", "--config", str(site), "--device",
                                                         "board1", "--broker", address, "--windowed", "--size",
-                                                        "1280x720", "--state-dir", str(folder / "board1")], logs)))
+                                                        size("board"), "--state-dir", str(folder / "board1")], logs,
+                                         place(rects["board"]))))
         children.append(("panel", _child("panel", py + ["hardware.virtual", "--config", str(site), "--device",
-                                                        "panel1", "--broker", address], logs)))
+                                                        "panel1", "--broker", address, "--size", size("panel")], logs,
+                                         place(rects["panel"]))))
         users, password = web_users(folder, config)
         for device in web_listen:
             children.append((device, _child(device, py + ["antrian.cli", "web", "--config", str(site), "--device",
@@ -263,7 +319,8 @@ def run(config_path: str, data_dir: str, *, port: int, bind: str, always_open: b
         print(f"Antrian MPP for {config.site.name} is running, the whole of it.")
         print(f"  broker    {broker.address} (log: {broker.log_path})")
         print(f"  database  {store.path}")
-        print("  windows   the kiosk (kiosk1), the board (board1), a virtual panel (panel1: Loket 1-4)")
+        print(f"  windows   the kiosk (kiosk1), the board (board1), a virtual panel (panel1: Loket 1-4), tiled on "
+              f"{screen[0]}x{screen[1]}")
         print(f"  printer   {folder / 'tickets'} (each ticket as ESC/POS .bin and .png)")
         print(f"  sound     the default output, or WAV files in {folder / 'audio'}")
         for device, listen in web_listen.items():

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
+import logging
+import re
 import json
 import os
 import subprocess
@@ -102,7 +105,9 @@ def test_a_morning_that_did_not_make_what_it_promises_exits_1_naming_it(tmp_path
         "calls": [{"seq": 1}, {"seq": 2}],
         "announcements": [{"seq": 1, "spoken": True, "wav": [str(wav), str(wav)]},
                           {"seq": 2, "spoken": True, "wav": [str(wav)]}],
-        "report": {"folder": str(tmp_path / "report"), "issued": 2, "served": 0, "no_show": 0, "waiting_at_close": 2},
+        "report": {"folder": str(tmp_path / "report"), "issued": 2, "served": 0, "no_show": 0, "waiting_at_close": 2,
+                   "wait_mean_min": None, "wait_max_min": None, "service_mean_min": None},
+        "clock": {"factor": 480.0, "start": "2026-11-23T08:00:00+08:00", "end": "2026-11-23T08:08:00+08:00"},
         "screenshots": {"board": "not taken: no answer from its window within 20 s (see board-window.log)",
                         "kiosk": str(tmp_path / "kiosk.png")},
         "machine": {"slow": 6.0, "windows_opened_s": {"kiosk": 21.5}},
@@ -167,21 +172,30 @@ def test_priority_comes_first_within_the_streak_rule(events):
 
 
 def test_announcements_say_exactly_each_call(events, morning):
+    """Every call is said: in full with the chime, or -- when it waited behind another -- once in
+    the short form without it (display/announcer.py, issue 16 item 3); a call its counter
+    superseded before it was said is only allowed when that counter called again."""
     config = load(BUTON)
     _, summary, _ = morning
-    expected = [bahasa.announcement(e.number, config.counters[e.counter].name,
-                                    template=config.announcement.template, digits=config.announcement.digits)
-                for e in events if e.kind in ("called", "recalled")]
-    said = summary["announcements"]
-    assert [a["text"] for a in said] == expected
-    assert said[0]["text"] == "Nomor antrean a, empat, silakan menuju loket satu."
-    assert all(a["spoken"] for a in said)
-    for a in said:
-        assert len(a["wav"]) == 2  # the chime, then the sentence
+    calls = [e for e in events if e.kind in ("called", "recalled")]
+    said = {a["seq"]: a for a in summary["announcements"]}
+    assert summary["announcements"][0]["text"] == "Nomor antrean a, empat, silakan menuju loket satu."
+    for e in calls:
+        name = config.counters[e.counter].name
+        recall = e.kind == "recalled"
+        a = said.get(e.seq)
+        if a is None:
+            assert any(c.counter == e.counter and c.seq > e.seq for c in calls), f"{e.number} never said"
+            continue
+        full = bahasa.announcement(e.number, name, template=config.announcement.template,
+                                   digits=config.announcement.digits, recall=recall)
+        short = bahasa.short_announcement(e.number, name, digits=config.announcement.digits, recall=recall)
+        assert a["spoken"] and a["text"] == (short if a["short"] else full), a
+        assert len(a["wav"]) == (1 if a["short"] else 2)  # the chime (not in the short form), then the sentence
         for path in a["wav"]:
             with wave.open(path) as w:
                 assert w.getnframes() > w.getframerate() * 0.3  # something audible, not an empty file
-    assert len(list((Path(summary["folder"]) / "audio").glob("*.wav"))) == 2 * len(expected)
+    assert len(list((Path(summary["folder"]) / "audio").glob("*.wav"))) == sum(len(a["wav"]) for a in said.values())
 
 
 def test_no_ticket_lost_or_doubled_across_the_broker_restart(events, morning):
@@ -270,6 +284,13 @@ def test_up_whole_opens_every_device_and_stops_everything_on_ctrl_c(tmp_path):
         rec = Recorder("whole-test", topics=("antrian/buton/#",)).start("127.0.0.1", port)
         for device in ("kiosk1", "board1", "panel1", "web1", "publik1"):
             rec.wait_for(protocol.status("buton", device), lambda m: m.json().get("online"), timeout=30)
+        # The three windows side by side, as the X server has them (`./mpp start` tiles them).
+        windows = x_windows(("Antrian MPP", "Antrian Mal Pelayanan", "Panel panel1"))
+        screen = x_screen()
+        for (name, a), (other, b) in itertools.combinations(windows.items(), 2):
+            assert not overlap(a, b), f"{name} {a} overlaps {other} {b}"
+        for name, (x, y, w, h) in windows.items():
+            assert x >= 0 and y >= 0 and x + w <= screen[0] and y + h <= screen[1], (name, screen)
         # A ticket from another kiosk, called at Loket 1: the board says it (into WAV files,
         # there is no sound card here) and the printer folder gets its picture.
         rec.publish_json(protocol.kiosk_request("buton", "kiosk2"), {"id": "t1", "service": "KTP", "priority": None})
@@ -299,3 +320,127 @@ def test_up_whole_opens_every_device_and_stops_everything_on_ctrl_c(tmp_path):
     assert "Stopped." in out
     left = subprocess.run(["pgrep", "-f", str(data)], capture_output=True, text=True)
     assert left.stdout == "", f"still running: {left.stdout}"
+
+
+# -- the windows of ./mpp start, the compressed clock, the staged faults -----------------------------
+
+def x_screen() -> tuple[int, int]:
+    out = subprocess.run(["xdpyinfo"], capture_output=True, text=True, timeout=10).stdout
+    found = re.search(r"dimensions:\s+(\d+)x(\d+) pixels", out)
+    assert found, out[:500]
+    return int(found.group(1)), int(found.group(2))
+
+
+def x_windows(titles, timeout=30.0) -> dict[str, tuple[int, int, int, int]]:
+    """The top-level windows whose names start with *titles*: (x, y, width, height), read
+    from the X server with xwininfo once every one of them is mapped."""
+    deadline = time.monotonic() + scaled(timeout)
+    found: dict[str, tuple[int, int, int, int]] = {}
+    while time.monotonic() < deadline:
+        out = subprocess.run(["xwininfo", "-root", "-children"], capture_output=True, text=True, timeout=10).stdout
+        found = {}
+        for line in out.splitlines():
+            m = re.search(r'"([^"]*)":.*?\s(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)', line)
+            if m and any(m.group(1).startswith(t) for t in titles):
+                w, h, x, y = (int(m.group(i)) for i in (2, 3, 4, 5))
+                found[m.group(1)] = (x, y, w, h)
+        if len(found) == len(titles):
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"windows {titles}: found only {found}")
+
+
+def overlap(a, b) -> bool:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+
+
+@pytest.mark.parametrize("screen", [(800, 600), (1280, 1024), (1366, 768), (1920, 1080), (3840, 2160)])
+def test_tiles_never_overlap_and_stay_on_the_screen(screen):
+    from mall.whole import tiles
+
+    rects = tiles(*screen)
+    assert set(rects) == {"kiosk", "board", "panel"}
+    for a, b in itertools.combinations(rects.values(), 2):
+        assert not overlap(a, b), rects
+    for x, y, w, h in rects.values():
+        assert min(w, h) >= 200 and x + w <= screen[0], rects
+    # Rows leave room for a window manager's title bar between them.
+    assert rects["panel"][1] >= rects["kiosk"][3] + 32
+
+
+def test_the_demo_clock_runs_fast_from_eight_and_never_ahead_of_the_real_time():
+    from mall.morning.pieces import DemoClock
+
+    tz = dt.timezone(dt.timedelta(hours=8))
+    real = [dt.datetime(2026, 11, 23, 14, 0, tzinfo=tz)]
+    mono = [100.0]
+    clock = DemoClock(tz, factor=480, real=lambda: real[0], monotonic=lambda: mono[0])
+    assert clock() == dt.datetime(2026, 11, 23, 8, 0, tzinfo=tz)
+    mono[0] += 22.5  # 22.5 s of script: three hours of the morning
+    assert clock() == dt.datetime(2026, 11, 23, 11, 0, tzinfo=tz)
+    mono[0] += 3600  # never past the real time, which the kiosks stamp their requests with
+    assert clock() == real[0]
+    early = DemoClock(tz, real=lambda: dt.datetime(2026, 11, 23, 9, 30, tzinfo=tz), monotonic=lambda: 0.0)
+    assert early.start == dt.datetime(2026, 11, 23, 6, 30, tzinfo=tz)
+    night = DemoClock(tz, real=lambda: dt.datetime(2026, 11, 23, 0, 30, tzinfo=tz), monotonic=lambda: 0.0)
+    assert night.start == dt.datetime(2026, 11, 23, 0, 1, tzinfo=tz)  # the business day stays the same
+
+
+def test_the_report_shows_waits_of_minutes(morning):
+    """The dispatcher's compressed clock: the morning's waits and service times are minutes."""
+    out, summary, stdout = morning
+    r = summary["report"]
+    assert r["wait_max_min"] >= 1.0 and r["wait_mean_min"] > 0 and r["service_mean_min"] > 0, r
+    start, end = (dt.datetime.fromisoformat(summary["clock"][k]) for k in ("start", "end"))
+    assert end - start >= dt.timedelta(minutes=30)
+    with (out / "report" / "harian.csv").open(encoding="utf-8") as f:
+        (day,) = list(csv.DictReader(f))
+    assert float(day["wait_max_min"]) >= 1.0
+    assert "waits          mean " in stdout and "compressed 480 times" in stdout
+
+
+def test_staged_faults_are_logged_as_staged_not_as_errors(morning):
+    out, _, _ = morning
+    lines = (out / "morning.log").read_text(encoding="utf-8").splitlines()
+    assert any("WARNING antrian.morning: staged fault: paper out" in line for line in lines)
+    assert any("WARNING antrian.morning: staged fault: broker restart" in line for line in lines)
+    assert any("INFO" in line and "staged fault (broker restart), as expected:" in line for line in lines)
+    assert [line for line in lines if " ERROR " in line or " CRITICAL " in line] == []
+
+
+def test_a_staged_fault_relabels_only_its_own_consequences():
+    from mall.morning.pieces import Staged
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    root = logging.getLogger()
+    handler, loud = Keep(logging.DEBUG), Keep(logging.WARNING)
+    root.addHandler(handler)
+    root.addHandler(loud)
+    log = logging.getLogger("antrian.test-staged")
+    staged = Staged(log, linger=0.0)
+    staged.install()
+    try:
+        with staged("broker restart", "every piece reconnects", (r"lost its connection",)):
+            log.error("MQTT client 'x' lost its connection to 127.0.0.1:1883")
+            log.error("the store is full")  # a real error during a staged fault stays one
+        time.sleep(0.01)
+        log.error("MQTT client 'x' lost its connection to 127.0.0.1:1883")  # after it: an error again
+    finally:
+        staged.remove()
+        root.removeHandler(handler)
+        root.removeHandler(loud)
+    seen = [(r.levelname, r.getMessage()) for r in records if r.name == log.name]
+    assert seen[:2] == [("WARNING", "staged fault: broker restart (every piece reconnects)")] * 2
+    assert ("INFO", "staged fault (broker restart), as expected: MQTT client 'x' lost its connection to "
+            "127.0.0.1:1883") in seen
+    assert seen.count(("ERROR", "the store is full")) == 2  # both handlers
+    assert seen[-2:] == [("ERROR", "MQTT client 'x' lost its connection to 127.0.0.1:1883")] * 2
+    # The handler that wants warnings did not get the relabelled line.
+    assert sum(1 for level, text in seen if level == "INFO" and text.startswith("staged fault (")) == 1

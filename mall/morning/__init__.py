@@ -16,6 +16,13 @@ espeak-ng into WAV files. The script:
     more      four tickets (three priority), then loket2 and loket1 call until nobody
               waits: two priority tickets, then the oldest other one (priority_streak: 2)
 
+The dispatcher runs on a compressed clock (pieces.DemoClock, 480 times: a second of the
+script is eight minutes of the morning), so the report's waits and service times are
+minutes, as on a real morning; the devices keep the real clock. The two staged faults
+(paper out, the broker restart) are announced as one WARNING line "staged fault: ..." each,
+and what they make the pieces log as expected comes out at INFO (pieces.Staged); any
+other warning or error keeps its level.
+
 Everything lands in one folder (--out):
 
     tickets/NNN-A-001.bin and .png   each printed ticket as ESC/POS bytes and a picture
@@ -65,6 +72,10 @@ def main(config: str, out: str) -> int:
     print(f"  calls          {len(summary['calls'])}; announcements: {folder / 'audio'} (WAV)")
     print(f"  report         {r['folder']}: {r['issued']} issued, {r['served']} served, {r['no_show']} no-show, "
           f"{r['waiting_at_close']} waiting")
+    clock = summary["clock"]
+    print(f"  waits          mean {_minutes(r['wait_mean_min'])}, longest {_minutes(r['wait_max_min'])}, service "
+          f"{_minutes(r['service_mean_min'])} (the dispatcher's clock compressed {clock['factor']:g} times: "
+          f"{clock['start'][11:16]}-{clock['end'][11:16]})")
     print(f"  database       {folder / 'antrian.db'}")
     print(f"  summary        {folder / 'morning.json'} (log: {folder / 'morning.log'})")
     shots = summary["screenshots"]
@@ -77,3 +88,7 @@ def main(config: str, out: str) -> int:
     if summary["missing"]:  # a morning that skipped part of what it promises is no success
         raise MorningError(f"not made: {'; '.join(summary['missing'])} (see {folder / 'morning.log'})")
     return 0
+
+
+def _minutes(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} min"

@@ -1,15 +1,19 @@
-"""The morning's helpers (mall/morning/script.py): the site file it runs on, an observer
-of the calls and counter replies, the board's audio as WAV files, its speech engine and
-its subscription to the calls, and waiting for a condition with a deadline."""
+"""The morning's helpers (mall/morning/script.py): the site file it runs on, the
+dispatcher's compressed clock (`DemoClock`), the staged faults' log lines (`Staged`), an
+observer of the calls and counter replies, the board's audio as WAV files, its speech
+engine and its subscription to the calls, and waiting for a condition with a deadline."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import logging
+import re
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from antrian import protocol
 from antrian.errors import MorningError
@@ -25,6 +29,104 @@ def until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.02)
     raise MorningError(f"timed out waiting for {what}")
+
+
+class DemoClock:
+    """The scripted morning's wall clock: a three-hour morning in under a minute.
+
+    The dispatcher takes its wall clock as a parameter (`Dispatcher(clock=...)`, the one
+    the tests inject); only ``antrian morning`` passes this one, nothing else can. Every
+    stamp the store keeps -- issue, call, finish -- and so every wait, service time and
+    estimate in the day's report is on it: a second of the script is `factor` seconds of
+    the morning. The clock starts at 08.00 when the real time is at least `span` later,
+    else `span` before the real time (never before the day's first minute, so the
+    business day cannot change under the script), and never runs past the real time: the devices stamp their own messages with the real clock (a
+    kiosk request's ``at``), and the dispatcher refuses a request older than
+    ``max_age_seconds``, so its clock must never be ahead of theirs. On a slow machine
+    the script takes longer, the compressed morning catches up with the real time and
+    from there runs at the real pace (the waits at its end are then seconds, honestly).
+    """
+
+    def __init__(self, tz: Any, *, factor: float = 480.0, span: dt.timedelta = dt.timedelta(hours=3),
+                 real: Callable[[], dt.datetime] | None = None, monotonic: Callable[[], float] = time.monotonic):
+        self.tz, self.factor = tz, factor
+        self._real = real or (lambda: dt.datetime.now(tz))
+        self._monotonic = monotonic
+        now = self._real()
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.start = max(min(midnight + dt.timedelta(hours=8), now - span), midnight + dt.timedelta(minutes=1))
+        self._t0 = monotonic()
+
+    def __call__(self) -> dt.datetime:
+        compressed = self.start + dt.timedelta(seconds=(self._monotonic() - self._t0) * self.factor)
+        return min(compressed, self._real())
+
+
+class Staged:
+    """The demo's own faults (paper out, the broker restart) logged as what they are.
+
+    ``with staged("broker restart", "every piece reconnects", CONSEQUENCES["broker"]):`` logs
+    one WARNING line "staged fault: broker restart (every piece reconnects)", and while the block runs (and `linger` seconds
+    after it, for the late echoes: a reconnect, a status check) the log records that are
+    the expected consequence of that fault -- their message matches one of the patterns --
+    come out at INFO, prefixed "staged fault (...)". Anything else keeps its level: a real
+    error during a staged fault is still an ERROR. A filter on the root logger's handlers,
+    where every logger's records pass (a filter on a logger sees only its own)."""
+
+    def __init__(self, log_to: logging.Logger, linger: float = 2.0) -> None:
+        self.log, self.linger = log_to, linger
+        self._active: dict[int, tuple[str, tuple[re.Pattern[str], ...], float]] = {}  # (what, patterns, until)
+        self._lock = threading.Lock()
+        self._filters: list[tuple[logging.Handler, Callable[[logging.LogRecord], bool]]] = []
+
+    def install(self) -> None:
+        """On every handler of the root logger. The handler's level was checked before its
+        filters run: a record made INFO here is dropped by a handler that wants warnings."""
+        for handler in logging.getLogger().handlers:
+            def keep(record: logging.LogRecord, handler: logging.Handler = handler) -> bool:
+                self.relabel(record)
+                return record.levelno >= handler.level
+            handler.addFilter(keep)
+            self._filters.append((handler, keep))
+
+    def remove(self) -> None:
+        for handler, keep in self._filters:
+            handler.removeFilter(keep)
+        self._filters.clear()
+
+    def relabel(self, record: logging.LogRecord) -> None:
+        if record.levelno <= logging.INFO or not self._active:
+            return
+        message = record.getMessage()
+        now = time.monotonic()
+        with self._lock:
+            what = next((w for w, patterns, until in self._active.values()
+                         if now <= until and any(p.search(message) for p in patterns)), None)
+        if what is not None:
+            record.msg, record.args = f"staged fault ({what}), as expected: {message}", None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+
+    @contextlib.contextmanager
+    def __call__(self, what: str, expect: str, patterns: tuple[str, ...]) -> Iterator[None]:
+        self.log.warning("staged fault: %s (%s)", what, expect)
+        compiled = tuple(re.compile(p) for p in patterns)
+        with self._lock:
+            key = len(self._active)
+            self._active[key] = (what, compiled, float("inf"))
+        try:
+            yield
+        finally:
+            self.log.info("staged fault over: %s", what)
+            with self._lock:
+                self._active[key] = (what, compiled, time.monotonic() + self.linger)
+
+
+# What each staged fault makes the pieces log, and nothing else (Staged).
+CONSEQUENCES = {
+    "paper": (r"printer problem paper_out", r"status paper_out", r"paper_out"),
+    "broker": (r"lost its connection", r"failed to receive on socket", r"Connection reset by peer",
+               r"broker or dispatcher unreachable", r"Connection refused", r"reconnect"),
+}
 
 
 def site_file(config_path: Path, out: Path, printer_port: int, *, hold_time: float, debounce: float) -> Path:

@@ -15,7 +15,8 @@ from typing import Any
 
 from antrian.errors import MorningError
 from antrian.slow import factor, scaled
-from mall.morning.pieces import AnnouncerLink, Observer, WavSink, site_file, speech_engine, until
+from mall.morning.pieces import (CONSEQUENCES, AnnouncerLink, DemoClock, Observer, Staged, WavSink, site_file,
+                                 speech_engine, until)
 from mall.morning.screens import Screens
 
 log = logging.getLogger("antrian.morning")
@@ -30,6 +31,9 @@ WAIT = 10.0
 RESULT_WAIT = 20.0  # a kiosk result: the desk may retry once
 RECONNECT_WAIT = 30.0
 ANNOUNCER_WAIT = 60.0
+# The dispatcher's compressed clock (pieces.DemoClock): a second of the script is eight
+# minutes of the morning, so the 18-25 s the script takes here are a morning of 2.5-3.5 hours.
+CLOCK_FACTOR = 480.0
 
 
 def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dict[str, Any]:
@@ -80,7 +84,11 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
     broker.start()
     note(f"broker {broker.address}")
     store = Store(out / "antrian.db", config.tz)
-    dispatcher = Dispatcher(config, store)
+    clock = DemoClock(config.tz, factor=CLOCK_FACTOR)
+    note(f"dispatcher clock: compressed {CLOCK_FACTOR:g} times, from {clock.start.isoformat(timespec='seconds')}")
+    dispatcher = Dispatcher(config, store, clock=clock)
+    staged = Staged(log)
+    staged.install()
     observer = Observer(config)
     kiosk_id = next(d.id for d in config.devices.values() if d.role == "kiosk")
     link = Link(config, kiosk_id)
@@ -103,14 +111,16 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
 
     def on_show(call: dict[str, Any], spoken: bool) -> None:
         sink.show(call)
+        # What it says comes after this, before the next call is shown (one worker thread):
+        # the full sentence, or the short form when it waited behind another (display/announcer.py).
         shows.append({"seq": call["seq"], "number": call["number"], "counter": call["counter"],
                       "counter_name": call["counter_name"], "recall": bool(call.get("recall")),
-                      "spoken": spoken, "text": announcer.text(call)})
+                      "spoken": spoken, "said_from": len(announcer.said)})
 
     engine = speech_engine(note)
     announcer = Announcer(engine, sink, SpokenMemory(out / "spoken"), template=config.announcement.template,
                           digits=config.announcement.digits, min_call_seconds=0.0, chime=True,
-                          catch_up_seconds=0.0, on_show=on_show)
+                          catch_up_seconds=0.0, on_show=on_show, now=clock)
     announcer_link = AnnouncerLink(config, announcer)
 
     tickets: list[dict[str, Any]] = []
@@ -195,19 +205,21 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
         command("loket1", "transfer", {"to_service": "KK"})
 
         # -- the printer runs out of paper, and gets a new roll ---------------------------
-        fake.set_status(paper_out=True)
-        note("printer: out of paper")
-        take("KTP", expect="printer_problem")
-        fake.set_status()
-        note("printer: paper back")
-        take("KTP")
+        with staged("paper out", "the kiosk refuses, then prints again", CONSEQUENCES["paper"]):
+            fake.set_status(paper_out=True)
+            note("printer: out of paper")
+            take("KTP", expect="printer_problem")
+            fake.set_status()
+            note("printer: paper back")
+            take("KTP")
 
         # -- the broker restarts mid-morning -----------------------------------------------
         take("KIA")
-        note("broker: restarting")
-        broker.restart()
-        until(everyone_connected, scaled(RECONNECT_WAIT), "every piece to reconnect after the broker restart")
-        note("broker: back, every piece reconnected")
+        with staged("broker restart", "every piece reconnects", CONSEQUENCES["broker"]):
+            note("broker: restarting")
+            broker.restart()
+            until(everyone_connected, scaled(RECONNECT_WAIT), "every piece to reconnect after the broker restart")
+            note("broker: back, every piece reconnected")
         take("KTP")
         take("KK", "disabilitas")
         take("KTP", "lansia")
@@ -222,6 +234,7 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
         announcer.wait_idle(scaled(ANNOUNCER_WAIT))
         screenshots = shots.take()
     finally:
+        staged.remove()
         if "shots" in locals():
             shots.stop()
         desk.stop()
@@ -242,7 +255,14 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
     report_files = write_report(report, out / "report", charts=True)
     store.close()
 
-    announcements = [{**s, "wav": sink.files.get(s["seq"], [])} for s in shows]
+    said = list(announcer.said)
+    ends = [s["said_from"] for s in shows[1:]] + [len(said)]
+    announcements = []
+    for show, end in zip(shows, ends):
+        texts = said[show.pop("said_from"):end]
+        announcements.append({**show, "text": texts[0] if texts else None,
+                              "short": bool(texts) and texts[0] != announcer.text(show, recall=show["recall"]),
+                              "wav": sink.files.get(show["seq"], [])})
     t = report.total
     summary = {
         "site": site, "business_day": day.isoformat(), "folder": str(out),
@@ -253,7 +273,10 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
         "announcements": announcements,
         "printer_jobs": len(fake.jobs),
         "report": {"folder": str(out / "report"), "files": [str(p) for p in report_files], "issued": t.issued,
-                   "served": t.served, "no_show": t.no_show, "waiting_at_close": t.waiting_at_close},
+                   "served": t.served, "no_show": t.no_show, "waiting_at_close": t.waiting_at_close,
+                   "wait_mean_min": t.wait.mean, "wait_max_min": t.wait.max, "service_mean_min": t.service.mean},
+        "clock": {"factor": CLOCK_FACTOR, "start": clock.start.isoformat(timespec="seconds"),
+                  "end": clock().isoformat(timespec="seconds")},
         "screenshots": screenshots,
         "machine": {"slow": factor(), "windows_opened_s": {k: round(v, 1) for k, v in shots.opened.items()}},
         "notes": notes,
@@ -266,8 +289,11 @@ def run(config_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
 
 def missing(summary: dict[str, Any], calls: list[dict[str, Any]]) -> list[str]:
     """What the morning promised and did not make, one short phrase each: a kiosk outcome
-    other than the script's, a ticket's files, a call without its chime and sentence (or
-    not spoken), the report, a screenshot that was tried (there was a display) and not taken."""
+    other than the script's, a ticket's files, a call not spoken or without its chime and
+    sentence (the sentence alone for a call said in the short form, after waiting behind
+    another; a call its counter superseded with a later one before it was said is not
+    said, by the board's rule), the report, a screenshot that was tried (there was a
+    display) and not taken."""
     gaps = [f"the kiosk's {k['service']} ticket ({k['outcome']}, expected {k['expected']})"
             for k in summary["kiosk"] if k["outcome"] != k["expected"]]
     gaps += [f"ticket {t['number']}'s {kind} file" for t in summary["tickets"] for kind in ("bin", "png")
@@ -275,9 +301,12 @@ def missing(summary: dict[str, Any], calls: list[dict[str, Any]]) -> list[str]:
     said = {a["seq"]: a for a in summary["announcements"]}
     for call in calls:
         a = said.get(call["seq"])
+        superseded = any(c["counter"] == call["counter"] and c["seq"] > call["seq"] for c in calls)
+        if a is None and superseded:
+            continue
         if a is None or not a["spoken"]:
             gaps.append(f"the announcement of {call['number']} at {call['counter']}")
-        elif len([w for w in a["wav"] if Path(w).is_file()]) < 2:
+        elif len([w for w in a["wav"] if Path(w).is_file()]) < (1 if a.get("short") else 2):
             gaps.append(f"the chime and sentence WAVs of {call['number']} at {call['counter']}")
     if not (Path(summary["report"]["folder"]) / "laporan.html").is_file():
         gaps.append("the report (report/laporan.html)")
