@@ -16,14 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 from antrian.protocol import PROFILE_CHOICES, SURVEY_ELEMENTS
+from antrian.skm import PROFILE
 from antrian.tools.ikm import ELEMENT_NAMES, NOT_ANSWERED, QUICK_LABELS, Ikm, QuickScore, min_sample, sample_warning
 
 __all__ = ["PROFILE_TITLES", "csv_files", "html", "warnings"]
 
-PROFILE_TITLES = {"umur": "Umur (tahun)", "jenis_kelamin": "Jenis kelamin", "pendidikan": "Pendidikan terakhir",
-                  "pekerjaan": "Pekerjaan"}
-PROFILE_WORDS = {"L": "Laki-laki", "P": "Perempuan", "<20": "di bawah 20", "60+": "60 ke atas",
-                 NOT_ANSWERED: "Tidak diisi"}
+# The profile's questions and answers in the words the citizen read (antrian/skm.py).
+PROFILE_TITLES = {q.key: q.title for q in PROFILE}
+PROFILE_WORDS = {q.key: {**dict(q.choices), NOT_ANSWERED: "Tidak diisi"} for q in PROFILE}
 
 
 def _scopes(report) -> list[tuple[str, str, str, int, Ikm | None]]:
@@ -105,25 +105,28 @@ def html(report, table, escape, angka, persen) -> str:
            "<h3>Per layanan</h3>",
            table(["Layanan", *sample_head, "IKM", "Mutu", "Kinerja"], services),
            f"<p class=sub>Unsur: {escape(legend)}.</p>"]
-    out += [f"<p class=banner>{escape(w)}</p>" for w in warnings(report)]
+    notes = warnings(report)
+    if notes:
+        out.append("<div class=banner><b>Sampel belum cukup</b><ul>"
+                   + "".join(f"<li>{escape(w)}</li>" for w in notes) + "</ul></div>")
     if ikm.unattributed or ikm.rejected:
         out.append(f"<p class=sub>{angka(ikm.unattributed)} survei tanpa nomor tiket atau loket yang dikenal hanya "
                    f"dihitung pada jumlah semua instansi; {angka(ikm.rejected)} survei tidak sah diabaikan.</p>")
     if ikm.overall is not None:
-        rows = []
-        for key, counts in ikm.profile.items():
-            for choice in (*PROFILE_CHOICES[key], NOT_ANSWERED):
-                rows.append([PROFILE_TITLES[key], PROFILE_WORDS.get(choice, choice), angka(counts[choice]),
-                             persen(counts[choice] / ikm.overall.respondents)])
-        out += ["<h3>Profil responden (survei sembilan unsur)</h3>",
-                table(["Pertanyaan", "Jawaban", "Responden", "Bagian"], rows, text_cols=2)]
+        n = ikm.overall.respondents
+        rows = [[PROFILE_TITLES[key], "; ".join(f"{PROFILE_WORDS[key][c]}: {angka(counts[c])} ({persen(counts[c] / n)})"
+                                                 for c in (*PROFILE_CHOICES[key], NOT_ANSWERED))]
+                for key, counts in ikm.profile.items()]
+        out += [f"<h3>Profil responden (survei sembilan unsur, {angka(n)} responden)</h3>",
+                table(["Pertanyaan", "Jawaban: responden (bagian)"], rows, text_cols=2)]
     q_rows = [[a.short_name, *_quick_row(ikm.quick_agencies[a.id], angka, persen)] for a in report.config.agencies]
     q_rows += [[c.name, *_quick_row(ikm.quick_counters[cid], angka, persen)]
                for cid, c in report.config.counters.items() if ikm.quick_counters[cid].n]
     q_rows.append(["Semua", *_quick_row(ikm.quick_overall, angka, persen)])
-    out += ["<h2>Skor cepat tombol loket (bukan IKM)</h2>",
-            "<p class=sub>Nilai 1–4 yang diberikan warga dengan satu tombol di loket sesudah dilayani. Skor cepat "
-            "ini bukan IKM sembilan unsur Permenpan RB No. 14 Tahun 2017 dan tidak dihitung dalam IKM.</p>",
+    out += ["<h2>Skor cepat 1–4 (bukan IKM)</h2>",
+            "<p class=sub>Nilai 1–4 yang diberikan warga dengan satu sentuhan sesudah dilayani: tombol wajah di loket "
+            "atau empat pilihan di halaman tiket. Skor cepat ini bukan IKM sembilan unsur Permenpan RB No. 14 Tahun "
+            "2017 dan tidak dihitung dalam IKM.</p>",
             table(["Instansi / loket", "Jumlah", *(f"{s} {label}" for s, label in QUICK_LABELS.items()),
                    "Rata-rata (1–4)"], q_rows, sums=1)]
     return "\n".join(out)
