@@ -214,14 +214,15 @@ def rule_font(paper: Paper) -> str:
     return "b" if paper.profile in SMALL_COLUMNS else "a"
 
 
-def _wrap(text: str, columns: int) -> list[str]:
-    """Wrapped at spaces, never inside a word; a bracketed part that fits on a line is kept
-    whole ("LANSIA / (60 TAHUN KE ATAS)", never "... KE / ATAS)")."""
-    def keep(match: re.Match[str]) -> str:
-        part = match.group(0)
+def _wrap(text: str, columns: int, keep: Iterable[str] = ()) -> list[str]:
+    """Wrapped at spaces, never inside a word; a bracketed part, and each phrase of `keep`,
+    that fits on a line is kept whole ("LANSIA / (60 TAHUN KE ATAS)", never "... KE / ATAS)")."""
+    def glue(part: str) -> str:
         return part.replace(" ", _GLUE) if len(part) <= columns else part
 
-    glued = re.sub(r"\([^()]*\)", keep, fold(text))
+    glued = re.sub(r"\([^()]*\)", lambda m: glue(m.group(0)), fold(text))
+    for phrase in map(fold, keep):
+        glued = glued.replace(phrase, glue(phrase))
     return [line.replace(_GLUE, " ") for line in textwrap.wrap(glued, columns, break_on_hyphens=False,
                                                                 break_long_words=True)] or [""]
 
@@ -232,10 +233,11 @@ def columns(paper: Paper, font: str = "a", width: int = 1) -> int:
     return max(1, per_line // width)
 
 
-def _text(paper: Paper, text: str, *, width: int = 1, height: int = 1, font: str = "a", **style: Any) -> Text:
+def _text(paper: Paper, text: str, *, width: int = 1, height: int = 1, font: str = "a", keep: Iterable[str] = (),
+          **style: Any) -> Text:
     if font == "b" and paper.profile not in SMALL_COLUMNS:
         font = "a"  # a printer without font B prints the fine print in font A
-    lines = _wrap(text, columns(paper, font, width))
+    lines = _wrap(text, columns(paper, font, width), keep)
     return Text(tuple(lines), width=width, height=height, font=font, **style)
 
 
@@ -325,7 +327,8 @@ def layout(data: TicketData, paper: Paper) -> Layout:
         _text(paper, wait_text(data.estimated_wait_min)),
     ]
     if data.served_at:
-        els.append(_text(paper, f"Dilayani di {data.served_at}", bold=True))
+        # A place is not split over two lines: "Dilayani di Loket 6, / Bilik Layanan Daring".
+        els.append(_text(paper, f"Dilayani di {data.served_at}", bold=True, keep=data.served_at.split(", ")))
     els += [
         Rule(),
         *_fine(paper, bahasa.tanggal(data.issued_at)),

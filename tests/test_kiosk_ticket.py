@@ -378,3 +378,8 @@ def test_every_buton_service_fits_its_kiosk_paper(buton, profile):
         lay = layout(ticket_data(buton, code, link=LINK, priority="anak", booking="RSV-7K3M-Q2XA-T"), paper)
         dots = decode(escpos_bytes(lay)).dots
         assert dots / 203 * 25.4 <= LIMIT_MM[paper.width_mm], (code, dots)
+
+
+def test_a_place_is_not_split_over_two_lines(buton):
+    text = layout(ticket_data(buton, "IZIN"), PAPERS["POS-5890"]).text().splitlines()
+    assert "Dilayani di Loket 6," in text and "Bilik Layanan Daring" in text
