@@ -180,7 +180,8 @@ SCHEMA = Section({
     "dpi": Field(Number(50, 600), "the screen's real dots per inch, if it reports a wrong one: buttons are sized "
                  "to at least 15 mm with it", example=160),
     "scanner": Field(Text(re.compile(r"^(/|[^/]*$)"), "auto, an absolute path such as /dev/input/by-id/..., or a "
-                          "device name without /"), "the USB barcode scanner for booking check-ins, a keyboard-wedge device read "
+                          "device name without /"),
+                     "the USB barcode scanner for booking check-ins, a keyboard-wedge device read "
                      "through /dev/input and grabbed: `auto` (the first device with keyboard keys), a path "
                      "(/dev/input/by-id/usb-...-event-kbd) or the device's name as evtest shows it; a scanner "
                      "that is missing is looked for again, the on-screen keypad works without one",
