@@ -34,7 +34,7 @@ from antrian.site import Config
 
 from . import view
 from .announcer import announcement_audio, call_location, valid_call
-from .options import DisplayOptions, read
+from .options import DisplayOptions, read, zone_counters
 from .speech import ClipsEngine, EspeakEngine, SpeechEngine
 
 __all__ = ["CallAudio", "board_view", "call_view", "display_options"]
@@ -42,14 +42,20 @@ __all__ = ["CallAudio", "board_view", "call_view", "display_options"]
 log = logging.getLogger(__name__)
 
 RECENT_ROWS = 3  # as display/app.py: earlier calls under the big card
-WAITING_LIMIT = {"landscape": 16, "portrait": 12}
+WAITING_LIMIT = {"landscape": 12, "portrait": 12}
+# The layout rule of display/view.py, for the page's script (web/static/papan.js page_grid).
+LAYOUT = {"tile_min_h": view.TILE_MIN_H, "tile_min_w": view.TILE_MIN_W, "gap": view.TILE_GAP,
+          "number": view.NUMBER_SHARE, "name": view.NAME_SHARE, "detail": view.DETAIL_SHARE}
 
 
 def display_options(config: Config, device_id: str) -> dict[str, Any]:
-    """The options a browser board needs on the page (ConfigError: no such display)."""
+    """The options a browser board needs on the page (ConfigError: no such display);
+    ``zone``: the ids of its zone's counters, sorted, or None for the whole site."""
     o = read(config, device_id)
+    zone = zone_counters(config, o.zone)
     return {"browser": o.browser, "orientation": o.orientation, "min_call_seconds": o.min_call_seconds,
-            "catch_up_seconds": o.catch_up_seconds, "speech": o.speech, "chime": o.chime, "repeat": o.repeat}
+            "catch_up_seconds": o.catch_up_seconds, "speech": o.speech, "chime": o.chime, "repeat": o.repeat,
+            "zone": None if zone is None else sorted(zone), "speaks": o.speaks, "page_seconds": o.page_seconds}
 
 
 def call_view(call: dict[str, Any], now: dt.datetime | None = None) -> dict[str, Any] | None:
@@ -67,6 +73,8 @@ def call_view(call: dict[str, Any], now: dt.datetime | None = None) -> dict[str,
     service = call.get("service_name")
     # counter_name is where the call sends the citizen: a remote counter's location.
     return {"seq": call["seq"], "number": call["number"], "counter_name": view.call_place(call),
+            "counter": call.get("counter") if isinstance(call.get("counter"), str) else None,
+            "booking": call.get("booking") is True,
             "location": call_location(call),
             "service": view.short_name(service) if isinstance(service, str) else "",
             "recall": call.get("recall") is True, "at": call.get("at") if isinstance(call.get("at"), str) else None,
@@ -74,28 +82,34 @@ def call_view(call: dict[str, Any], now: dt.datetime | None = None) -> dict[str,
 
 
 def board_view(config: Config, board: dict[str, Any] | None, *, now: dt.datetime, broker_connected: bool,
-               offline_for: float, dispatcher: dict[str, Any]) -> dict[str, Any]:
+               offline_for: float, dispatcher: dict[str, Any], zone: Any = None) -> dict[str, Any]:
     """Everything of the board but the big card, as texts: the counter tiles, the
     waiting rows for a landscape and a portrait screen, the earlier calls (every one
     the board lists, oldest first: the page keeps those before the call it shows), the
-    banner (display/view.py's rules) and the date line."""
+    banner (display/view.py's rules), the date line and the layout rule. *zone*: the
+    counters of a zoned board (``display_options``), whose tiles, rows and calls only
+    are given."""
     board = board if isinstance(board, dict) else None
+    zone = None if zone is None else frozenset(zone)
     recent = [c for c in (call_view(c, now) for c in (board or {}).get("recent") or ()
-                          if isinstance(c, dict)) if c is not None]
+                          if isinstance(c, dict) and view.in_zone(c, zone)) if c is not None]
     day = (board or {}).get("business_day")
     banner = view.banner(connected=broker_connected, offline_for=offline_for, have_board=board is not None,
                          waited_for_board=view.GRACE_SECONDS if broker_connected else 0.0,
                          dispatcher_online=dispatcher.get("online"), dispatcher_notice=dispatcher.get("notice") or "",
                          board_day=day if isinstance(day, str) else None, now=now)
     return {
-        "tiles": [tile.__dict__ for tile in view.counter_tiles(config, board)],
-        "waiting": {shape: [{"prefix": r.prefix, "name": r.name, "count": r.count}
-                            for r in view.waiting_rows(config, board, limit)]
+        "tiles": [tile.__dict__ for tile in view.counter_tiles(config, board, zone, now=now)],
+        "waiting": {shape: [{"prefix": r.prefix, "name": r.name, "count": r.count, "closed": r.closed}
+                            for r in view.waiting_rows(config, board, limit, now=now, zone=zone)]
                     for shape, limit in WAITING_LIMIT.items()},
+        "layout": LAYOUT,
         "recent": sorted(recent, key=lambda c: c["seq"]),
         "recent_rows": RECENT_ROWS,
         "banner": banner,
         "no_call": view.NO_CALL_YET,
+        "closed": view.CLOSED,
+        "booking": view.BOOKING_TAG,
     }
 
 

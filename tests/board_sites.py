@@ -3,7 +3,8 @@
     path = hall_site(tmp_path, 40)
 
 The copy is open round the clock (tests/conftest.py allday_site) except Bank Sultra's
-schedule, which never opens, so its services show "Tutup" on the waiting list. Its
+schedule, which never opens, so its services show "Tutup" on the waiting list, and
+without quotas. Its
 counters are Loket 1 .. Loket N: counter i serves what Buton's counter ((i - 1) mod 8)
 + 1 serves, for the same agency; every eighth one starts the day closed, as Loket 8
 does. The example's panels, which name loket1 .. loket8, stay valid.
@@ -31,6 +32,11 @@ def hall_raw(tmp_path: Path, counters: int) -> dict[str, Any]:
                      "services": list(pattern["services"]), "open_at_start": i % 8 != 0})
     raw["counters"] = made
     raw["schedules"]["bank"] = CLOSED_SCHEDULE
+    # A hall this size issues more than the example's quotas: no quota, no booking share.
+    for agency in raw["agencies"]:
+        for service in agency["services"]:
+            service.pop("quota", None)
+            service.pop("booking", None)
     return raw
 
 

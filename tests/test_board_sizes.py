@@ -19,6 +19,7 @@ import pytest
 from board_sites import hall_site
 from conftest import ROOT
 from test_display_ui import Board, Desk
+from web_support import web_app  # noqa: F401
 
 ARTIFACTS = ROOT / "test-artifacts"
 MIN_NUMBER, MIN_NAME = 50, 28
@@ -96,4 +97,87 @@ def test_every_number_and_counter_name_is_readable_from_three_metres(counters, t
     path = ARTIFACTS / "board-sizes.json"
     known = json.loads(path.read_text()) if path.exists() else {}
     known[f"kivy-{counters}"] = report
+    path.write_text(json.dumps(known, indent=1, sort_keys=True))
+
+
+MEASURE = """
+const px = (e) => parseFloat(getComputedStyle(e).fontSize);
+const box = (e) => ({text: e.textContent, font: px(e), width: e.getBoundingClientRect().width,
+                     needed: e.scrollWidth, shown: e.clientWidth});
+return {
+  tiles: [...document.querySelectorAll('#petak > div')].map(t => ({
+    name: box(t.querySelector('.petak-nama')), number: box(t.querySelector('.petak-nomor')),
+    height: t.getBoundingClientRect().height, width: t.getBoundingClientRect().width})),
+  waiting: [...document.querySelectorAll('#menunggu > div')].map(c => ({
+    name: box(c.querySelector('.chip-nama')), count: c.querySelector('.chip-jumlah').textContent})),
+  heading: document.getElementById('judul-loket').textContent,
+  size: [window.innerWidth, window.innerHeight],
+};
+"""
+
+
+def _fits(label: dict) -> bool:
+    return label["needed"] <= label["shown"] + 1
+
+
+@pytest.mark.parametrize("counters", [8, 16, 40])
+def test_the_browser_board_follows_the_same_rule(counters, tmp_path, broker, run_dispatcher, mqtt_client, web_app):
+    """The browser board (/papan/board3, the same view code through display/webboard.py)
+    in Chromium at 1920x1080 and 1080x1920, measured with getComputedStyle and
+    getBoundingClientRect. board3 is silent here (speaks: false): it fetches no sound."""
+    from web_support import chrome_driver, quit_driver, screenshot, wait
+
+    site = hall_site(tmp_path, counters, speaks=False)
+    run_dispatcher(site)
+    recorder = mqtt_client(topics=["antrian/buton/#"])
+    recorder.wait_for("antrian/buton/board")
+    called = morning(Desk(recorder), counters)
+    app = web_app(site, "web1", users=tmp_path / "users")
+    app.wait_broker()
+    driver = chrome_driver(1920, 1080)
+    report = {}
+    try:
+        driver.get(app.url + "/papan/board3")
+        wait(driver, lambda d: d.execute_script("return !!window.papanLog"))
+        for shape, (width, height) in {"landscape": (1920, 1080), "portrait": (1080, 1920)}.items():
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            driver.execute_script("window.dispatchEvent(new Event('resize'))")
+            wait(driver, lambda d: d.execute_script(
+                "return document.getElementById('nomor').textContent") == called[-1], timeout=30)
+            seen, pages = {}, []
+            grid = driver.execute_script("return window.papanPage(0)")
+            for page in range(grid["pages"]):
+                driver.execute_script("window.papanPage(arguments[0])", page)
+                sizes = driver.execute_script(MEASURE)
+                assert sizes["size"] == [width, height]
+                pages.append(sizes)
+                seen.update({t["name"]["text"]: t["number"]["text"] for t in sizes["tiles"]})
+                screenshot(driver, ARTIFACTS / f"papan-{counters}-{shape}-{page + 1}.png", width, height)
+                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                       {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            assert sorted(seen) == sorted(f"Loket {i}" for i in range(1, counters + 1))
+            assert sorted(n for n in seen.values() if n != "–") == sorted(called)
+            tiles = [t for p in pages for t in p["tiles"]]
+            numbers = [t["number"]["font"] for t in tiles if t["number"]["text"] != "–"]
+            names = [t["name"]["font"] for t in tiles]
+            assert min(numbers) >= MIN_NUMBER and min(names) >= MIN_NAME, (shape, min(numbers), min(names))
+            assert [t["name"]["text"] for t in tiles if not (_fits(t["name"]) and _fits(t["number"]))] == []
+            waiting = pages[0]["waiting"]
+            assert [w["name"]["text"] for w in waiting if not _fits(w["name"])] == []
+            assert [w["name"]["text"] for w in waiting if w["count"] == "Tutup"] == ["Tabungan", "Pajak dan Retribusi"]
+            if grid["pages"] > 1:
+                assert pages[-1]["heading"] == f"Loket — halaman {grid['pages']} dari {grid['pages']}"
+            report[shape] = {"grid": [grid["cols"], grid["rows"], grid["perPage"], grid["pages"]],
+                             "tile": [round(tiles[0]["width"], 1), round(tiles[0]["height"], 1)],
+                             "number_px": round(min(numbers), 1), "name_px": round(min(names), 1),
+                             "waiting_name_px": round(min(w["name"]["font"] for w in waiting), 1)}
+        # Silent: shown, never played.
+        log = driver.execute_script("return window.papanLog")
+        assert any(e["ev"] == "shown" for e in log) and not any(e["ev"] in ("play", "blocked") for e in log)
+    finally:
+        quit_driver(driver)
+    path = ARTIFACTS / "board-sizes.json"
+    known = json.loads(path.read_text()) if path.exists() else {}
+    known[f"browser-{counters}"] = report
     path.write_text(json.dumps(known, indent=1, sort_keys=True))

@@ -20,6 +20,10 @@ address carries its token ``?k=``: antrian/tools/broker_files/boards.py):
   with ``?ringkas=1`` its short form, once and without the chime, which the page asks
   for when the call waited behind another (the board's backlog rule, issue 16).
 
+A zoned board (display option ``zone``) gets only its zone's tiles, waiting rows and
+calls, and no sound of another zone's call; a board with ``speaks: false`` is told
+so and plays nothing.
+
 What the page does with them -- one call at a time in ``seq`` order, each on screen
 at least ``min_call_seconds``, never a ``seq`` said twice, also across a reload -- is
 in web/static/papan.js.
@@ -61,7 +65,7 @@ class Papan:
         self.sounds = Sounds(web.config)
         self._options: dict[str, dict[str, Any]] = {}
         self._services: dict[str, Any] = {}
-        self._view: tuple[int, list[Message]] | None = None
+        self._views: dict[Any, tuple[int, list[Message]]] = {}
         self._calls: dict[int, list[Message]] = {}
 
     def service(self, name: str) -> Any:
@@ -90,12 +94,12 @@ class Papan:
     def now(self) -> dt.datetime:
         return dt.datetime.now(self.config.tz)
 
-    def view(self) -> dict[str, Any]:
+    def view(self, zone: Any = None) -> dict[str, Any]:
         hub = self.web.hub
         with_time = self.now()
         data = self.service("board_view")(self.config, hub.board, now=with_time, broker_connected=hub.broker_connected,
                                 offline_for=0.0 if hub.broker_connected else float("inf"),
-                                dispatcher=hub.dispatcher.as_dict())
+                                dispatcher=hub.dispatcher.as_dict(), zone=zone)
         data["now"] = int(with_time.timestamp() * 1000)
         return data
 
@@ -103,9 +107,13 @@ class Papan:
         """A Call as the page shows it, with its age; None for a malformed one."""
         return self.service("call_view")(call, self.now())
 
-    def messages(self, event: Event) -> list[Message]:
-        """What a hub event sends to a board, made once and shared by every open board (all
-        show the same): the board's view once per hub version, a call once per seq."""
+    def in_zone(self, zone: Any, call: Any) -> bool:
+        return zone is None or (isinstance(call, dict) and call.get("counter") in zone)
+
+    def messages(self, event: Event, zone: Any = None) -> list[Message]:
+        """What a hub event sends to a board, made once and shared by every open board of
+        one zone (all show the same): the board's view once per hub version and zone, a
+        call once per seq (none of another zone)."""
         if event.kind == "call":
             seq = event.data.get("seq") if isinstance(event.data, dict) else None
             if not isinstance(seq, int) or seq not in self._calls:
@@ -116,11 +124,12 @@ class Papan:
                 if len(self._calls) >= 64:
                     self._calls.pop(next(iter(self._calls)))
                 self._calls[seq] = out
-            return self._calls[seq]
+            return self._calls[seq] if self.in_zone(zone, event.data) else []
         version = self.web.hub.version
-        if self._view is None or self._view[0] != version:
-            self._view = (version, [message("papan", self.view())])
-        return self._view[1]
+        key = None if zone is None else tuple(zone)
+        if key not in self._views or self._views[key][0] != version:
+            self._views[key] = (version, [message("papan", self.view(zone))])
+        return self._views[key][1]
 
 
 def _papan(web: Web) -> Papan:
@@ -142,6 +151,7 @@ def _page(web: Web):
         data = {"device": device, "aliran": f"{base}/aliran{suffix}", "suara": f"{base}/suara/",
                 "k": token if suffix else "", "orientasi": options["orientation"],
                 "min-call": options["min_call_seconds"], "catch-up": options["catch_up_seconds"],
+                "bicara": "1" if options["speaks"] else "0", "halaman": options["page_seconds"],
                 "zona": bahasa.zona(now), "offset": int(offset.total_seconds() // 60),
                 "hari": json.dumps(bahasa.HARI), "bulan": json.dumps(bahasa.BULAN), "now": int(time.time() * 1000)}
         site = web.config.site
@@ -154,20 +164,21 @@ def _page(web: Web):
 def _stream(web: Web):
     async def stream(request: Request) -> Response:
         papan = _papan(web)
-        device, _ = papan.board(request)
+        device, options = papan.board(request)
+        zone = options["zone"]
 
         def first(last_id: str | None) -> list[Message]:
-            out = [message("papan", papan.view())]
+            out = [message("papan", papan.view(zone))]
             if last_id is not None and last_id.isdigit():
                 for call in web.hub.calls_after(int(last_id)):
-                    shown = papan.call(call)
+                    shown = papan.call(call) if papan.in_zone(zone, call) else None
                     if shown is not None:
                         out.append(message("call", shown, id=shown["seq"]))
             return out
 
         def convert(event: Event) -> list[Message]:
-            out = papan.messages(event)
-            if event.kind == "call" and out:
+            out = papan.messages(event, zone)
+            if event.kind == "call" and out and options["speaks"]:
                 papan.sounds.warm(device, event.data)
             return out
 
@@ -182,10 +193,10 @@ def _stream(web: Web):
 def _sound(web: Web):
     async def sound(request: Request) -> Response:
         papan = _papan(web)
-        device, _ = papan.board(request)
+        device, options = papan.board(request)
         seq = request.path_params["seq"]
         call = next((c for c in web.hub.calls_after(seq - 1) if c["seq"] == seq), None)
-        if call is None or papan.call(call) is None:
+        if call is None or papan.call(call) is None or not options["speaks"] or not papan.in_zone(options["zone"], call):
             raise HTTPException(404)
         data = await papan.sounds.wav(device, call, short=request.query_params.get("ringkas") == "1")
         if data is None:

@@ -14,6 +14,10 @@
  *   the short form, once, without the chime (?ringkas=1), as display/announcer.py does.
  * - Autoplay refused: a large "Ketuk untuk mengaktifkan suara"; the tap says the call
  *   on screen.
+ * - Counters: tiles never smaller than the layout rule of display/view.py (the `layout`
+ *   of the papan message: a number of 52 px and a name of 29 px at 1920x1080); more
+ *   counters than such tiles fit go on pages that turn every page_seconds (pageGrid, as
+ *   display/view.py page_grid). A board with speaks: false shows calls and plays nothing.
  * Every value from the stream goes into the page with textContent.
  * window.papanLog records what happened ({seq, ev: shown|play|ended|error|blocked, t})
  * for the tests and bench/web.py.
@@ -25,7 +29,8 @@
   var cfg = {
     device: d.device, aliran: d.aliran, suara: d.suara, k: d.k, orientasi: d.orientasi,
     minCall: parseFloat(d.minCall) * 1000, catchUp: parseFloat(d.catchUp), zona: d.zona,
-    offset: parseInt(d.offset, 10), hari: JSON.parse(d.hari), bulan: JSON.parse(d.bulan)
+    offset: parseInt(d.offset, 10), hari: JSON.parse(d.hari), bulan: JSON.parse(d.bulan),
+    speaks: d.bicara === "1", pageSeconds: parseFloat(d.halaman)
   };
   var LOST = "Koneksi terputus \u2014 menyambung kembali\u2026";
   var MEMORY = "antrian.papan." + cfg.device;
@@ -71,15 +76,23 @@
     marquee();
   }
 
-  function gridColumns(count, width, height) {  // display/view.py grid_columns: tiles near 1.6:1
-    var best = null, bestCols = 1;
-    for (var cols = 1; cols <= count; cols++) {
-      var rows = Math.ceil(count / cols);
+  // display/view.py page_grid: tiles of at least the layout's minimum, on as few pages as
+  // hold them, shared evenly; each page's tiles closest to 1.6:1.
+  function pageGrid(count, width, height, L) {
+    count = Math.max(1, count);
+    var gap = L.gap * u;
+    var maxCols = Math.max(1, Math.floor((width + gap) / ((L.tile_min_w + L.gap) * u)));
+    var maxRows = Math.max(1, Math.floor((height + gap) / ((L.tile_min_h + L.gap) * u)));
+    var pages = Math.ceil(count / (maxCols * maxRows)), perPage = Math.ceil(count / pages);
+    var best = null, bestCols = maxCols, bestRows = maxRows;
+    for (var cols = 1; cols <= Math.min(maxCols, perPage); cols++) {
+      var rows = Math.ceil(perPage / cols);
+      if (rows > maxRows) { continue; }
       var shape = (width / cols) / Math.max(1, height / rows);
-      var score = Math.abs(shape - 1.6) / 1.6 + 0.02 * (cols * rows - count);
-      if (best === null || score < best) { best = score; bestCols = cols; }
+      var score = Math.abs(shape - 1.6) / 1.6 + 0.02 * (cols * rows - perPage);
+      if (best === null || score < best) { best = score; bestCols = cols; bestRows = rows; }
     }
-    return bestCols;
+    return { cols: bestCols, rows: bestRows, perPage: perPage, pages: pages };
   }
 
   function fit() {
@@ -92,18 +105,49 @@
     var n = $("nomor"), l = $("loket");
     n.style.fontSize = Math.min(ch * 0.38, cw / (Math.max(3.5, n.textContent.length) * 0.6)) + "px";
     l.style.fontSize = Math.min(ch * 0.17, cw / (Math.max(4, l.textContent.length) * 0.55)) + "px";
-    var p = $("petak"), count = p.children.length;
-    if (!count) { return; }
-    var gap = 8 * u, W = p.clientWidth, H = p.clientHeight;
-    var cols = gridColumns(count, W, H), rows = Math.ceil(count / cols);
-    p.style.gridTemplateColumns = "repeat(" + cols + ", minmax(0, 1fr))";
-    p.style.gridTemplateRows = "repeat(" + rows + ", minmax(0, 1fr))";
-    var th = (H - gap * (rows - 1)) / rows, tw = (W - gap * (cols - 1)) / cols;
-    layar.style.setProperty("--th", th + "px");
-    Array.prototype.forEach.call(p.querySelectorAll(".petak-nomor"), function (e) {
-      e.style.fontSize = Math.min(th * 0.36, tw / Math.max(3.5, e.textContent.length * 0.62)) + "px";
+    fitTiles();
+    Array.prototype.forEach.call($("menunggu").querySelectorAll(".chip-nama"), function (e) {
+      // A board name is shown whole: its font shrinks to the chip rather than cut it.
+      var wh = parseFloat(getComputedStyle(layar).getPropertyValue("--wh"));
+      e.style.fontSize = Math.min(wh * 0.44, e.clientWidth / Math.max(1, e.textContent.length * 0.52)) + "px";
     });
   }
+
+  /* -- counters, page by page -- */
+  var page = 0, grid = { cols: 1, rows: 1, perPage: 1, pages: 1 };
+  function fitTiles() {
+    var p = $("petak");
+    if (!view) { return; }
+    var L = view.layout, gap = L.gap * u;
+    p.replaceChildren();
+    var W = p.clientWidth, H = p.clientHeight;
+    grid = pageGrid(view.tiles.length, W, H, L);
+    page = page % grid.pages;
+    var shown = view.tiles.slice(page * grid.perPage, (page + 1) * grid.perPage);
+    p.replaceChildren.apply(p, shown.map(function (t) {
+      var tile = el("div", t.status === "closed" ? "tutup" : (t.status === "paused" ? "istirahat" : ""));
+      if (t.detail === view.closed) { tile.classList.add("tutup-jam"); }
+      tile.append(el("div", "petak-nama", t.name), el("div", "petak-nomor", t.number),
+                  el("div", "petak-rinci", t.detail || t.agency || "\u00a0"));
+      return tile;
+    }));
+    p.style.gridTemplateColumns = "repeat(" + grid.cols + ", minmax(0, 1fr))";
+    p.style.gridTemplateRows = "repeat(" + grid.rows + ", minmax(0, 1fr))";
+    var th = (H - gap * (grid.rows - 1)) / grid.rows, tw = (W - gap * (grid.cols - 1)) / grid.cols;
+    layar.style.setProperty("--th", th + "px");
+    Array.prototype.forEach.call(p.querySelectorAll(".petak-nomor"), function (e) {
+      e.style.fontSize = Math.min(th * L.number, tw * 0.9 / Math.max(3.5, e.textContent.length * 0.56)) + "px";
+    });
+    Array.prototype.forEach.call(p.querySelectorAll(".petak-nama"), function (e) {
+      e.style.fontSize = Math.min(th * L.name, tw * 0.9 / Math.max(1, e.textContent.length * 0.56)) + "px";
+    });
+    $("judul-loket").textContent = grid.pages > 1 ? "Loket \u2014 halaman " + (page + 1) + " dari " + grid.pages
+      : "Loket";
+  }
+  function turnPage() {
+    if (grid.pages > 1) { page = (page + 1) % grid.pages; fitTiles(); }
+  }
+  window.papanPage = function (n) { page = n; fitTiles(); return grid; };  // tests show each page
 
   function marquee() {
     var t = $("teks-berjalan"), cw = t.parentElement.clientWidth, tw = t.scrollWidth;
@@ -116,23 +160,16 @@
   var view = null;
   function render() {
     if (view) {
-      $("petak").replaceChildren.apply($("petak"), view.tiles.map(function (t) {
-        var tile = el("div", t.status === "closed" ? "tutup" : (t.status === "paused" ? "istirahat" : ""));
-        tile.append(el("div", "petak-nama", t.name), el("div", "petak-nomor", t.number),
-                    el("div", "petak-rinci", t.detail || t.agency || "\u00a0"));
-        return tile;
-      }));
       var rows = view.waiting[portrait ? "portrait" : "landscape"];
       var m = $("menunggu");
       m.replaceChildren.apply(m, rows.map(function (r) {
-        var chip = el("div");
+        var chip = el("div", r.closed ? "tutup" : "");
         chip.append(el("span", "chip-huruf", r.prefix), el("span", "chip-nama", r.name),
-                    el("span", "chip-jumlah", String(r.count)));
+                    el("span", "chip-jumlah", r.closed ? view.closed : String(r.count)));
         return chip;
       }));
-      m.style.gridTemplateColumns = "repeat(" + (portrait ? (rows.length <= 8 ? 2 : 3) : (rows.length <= 12 ? 3 : 4)) +
-        ", minmax(0, 1fr))";
-      layar.style.setProperty("--wh", (portrait ? 66 : 76) * u + "px");
+      m.style.gridTemplateColumns = "repeat(" + (portrait ? 2 : 3) + ", minmax(0, 1fr))";
+      layar.style.setProperty("--wh", (portrait ? 50 : 62) * u + "px");
     }
     renderRecent();
     fit();
@@ -216,7 +253,7 @@
     if (wait > 0) { timer = setTimeout(pump, wait); return; }
     var item = queue.shift();
     show(item.call);
-    if (item.speak && !said(item.call)) {
+    if (cfg.speaks && item.speak && !said(item.call)) {
       remember(item.call);
       say(item.call, item.waited);
     } else {
@@ -232,6 +269,9 @@
     $("menuju").textContent = "silakan menuju";
     $("loket").textContent = call.counter_name;
     $("layanan").textContent = call.recall ? "Panggilan ulang" : call.service;
+    var tag = $("tanda-reservasi");  // a checked-in booking's ticket
+    tag.textContent = call.booking && view ? view.booking : "";
+    tag.hidden = !call.booking;
     var card = $("terbaru");
     card.classList.remove("kilat");
     void card.offsetWidth;  // restarts the animation
@@ -326,5 +366,6 @@
   layout();
   tick();
   setInterval(tick, 1000);
+  setInterval(turnPage, cfg.pageSeconds * 1000);
   connect();
 }());
