@@ -354,6 +354,10 @@ class KioskApp(App):
             return
         agency = next((a for a in (self.catalog or {}).get("agencies", ())
                        if any(s.get("code") == service["code"] for s in a.get("services", ()))), None)
+        current = self.find_service(service["code"]) or service
+        if not current.get("open"):  # closed meanwhile, or its quota used: say why, stay
+            self.message = current.get("closed_reason") or texts.GANGGUAN
+            return
         self.message = ""
         self._clear_checkin()
         self.agency = agency
