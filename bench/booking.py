@@ -13,7 +13,8 @@ random within ``--seconds``; each one, as a phone would:
   1. GET /reservasi/layanan/{service}/{tomorrow}: the slots and the form (its CSRF
      cookie and token, its request id);
   2. picks a free slot (most want the morning: a few popular slots first) and POSTs the
-     form with a name and its own phone number;
+     form with a name and its own phone number; booked, it loads the confirmation's QR
+     image;
   3. refused "slot full": picks again from the page the refusal came with (it shows the
      slots as they are now), at most ATTEMPTS times; "share used": gives up.
 
@@ -165,6 +166,7 @@ _FREE = re.compile(r'name="jam" value="(\d\d:\d\d)" required>')
 _FIELD = {name: re.compile(rf'name="{name}" value="([^"]*)"') for name in ("csrf", "rid")}
 _ERROR = re.compile(r'<p class="galat" id="galat" role="alert">(.*?)</p>', re.S)
 _CODE = re.compile(r'data-kode="([^"]+)"')
+_QR = re.compile(r'id="qr" src="([^"]+)"')
 
 
 def refusal_kind(text: str) -> str:
@@ -213,6 +215,15 @@ async def citizen(n: int, at: float, start: float, host: str, port: int, service
             out["codes"].append((service, day, slot, code.group(1)))
             out["outcomes"]["booked"] += 1
             out["booked_at"].append(t0 + page.ms / 1000)
+            qr = _QR.search(page.body)  # the confirmation's QR image, as the phone then loads it
+            try:
+                image = await http(host, port, "GET", qr.group(1) if qr else "/missing-qr", base)
+            except OSError as exc:
+                out["errors"].append(f"QR: {exc}")
+                return
+            out["qr_ms"].append(image.ms)
+            if image.status != 200 or not image.body.startswith("<svg"):
+                out["errors"].append(f"QR {image.status}")
             return
         error = _ERROR.search(page.body)
         kind = refusal_kind(error.group(1).strip()) if error else f"HTTP {page.status}"
@@ -228,7 +239,7 @@ async def citizen(n: int, at: float, start: float, host: str, port: int, service
 
 async def rush(host: str, port: int, citizens: int, seconds: float, day: str, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
-    out: dict[str, Any] = {"get_ms": [], "post": [], "codes": [], "booked_at": [], "errors": [],
+    out: dict[str, Any] = {"get_ms": [], "post": [], "qr_ms": [], "codes": [], "booked_at": [], "errors": [],
                            "refusals": collections.Counter(), "outcomes": collections.Counter()}
     services = rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()), k=citizens)
     arrivals = sorted(rng.uniform(0, seconds) for _ in range(citizens))
@@ -280,7 +291,8 @@ def summary(values: list[float]) -> dict[str, float]:
             "max": round(max(values), 1)}
 
 
-def one_run(counts: dict[str, Any], work: Path, example_limits: bool, seed: int) -> dict[str, Any]:
+def one_run(counts: dict[str, Any], work: Path, example_limits: bool, seed: int,
+            profile: Path | None = None) -> dict[str, Any]:
     site = bench_site(work, example_limits, counts["rush"])
     broker = LocalBroker(data_dir=work / "broker")
     dispatcher = public = None
@@ -290,7 +302,7 @@ def one_run(counts: dict[str, Any], work: Path, example_limits: bool, seed: int)
         broker.start()
         dispatcher = DispatcherProcess(site, work / "antrian.db", broker.host, broker.port, work / "dispatcher.log")
         dispatcher.wait_online(broker.host, broker.port)
-        public = WebProcess(site, "publik1", broker, work / "publik1.log")
+        public = WebProcess(site, "publik1", broker, work / "publik1.log", profile=profile)
         public.wait_ready()
         cpu0 = {"dispatcher": cpu_seconds(dispatcher.pid), "web": cpu_seconds(public.pid)}
         busy0, wall0 = machine_busy_seconds(), time.monotonic()
@@ -307,6 +319,7 @@ def one_run(counts: dict[str, Any], work: Path, example_limits: bool, seed: int)
             day=day, elapsed_s=round(out["elapsed"], 1), citizens=counts["citizens"], seconds=counts["seconds"],
             outcomes=dict(out["outcomes"]), refusals=dict(out["refusals"]), errors=out["errors"][:20],
             error_count=len(out["errors"]), posts=len(posts), post_ms=summary(posts), get_ms=summary(out["get_ms"]),
+            qr_ms=summary(out["qr_ms"]),
             booked=len(out["codes"]),
             bookings_per_s=round(len(booked_at) / window, 1) if window > 0 else None,
             booking_window_s=round(window, 1),
@@ -325,7 +338,7 @@ def one_run(counts: dict[str, Any], work: Path, example_limits: bool, seed: int)
         result["problems"].append(f"{type(exc).__name__}: {exc}")
     finally:
         for name, proc in (("publik1", public), ("dispatcher", dispatcher)):
-            if proc is not None and proc.stop() not in (0, None, -signal.SIGTERM):
+            if proc is not None and proc.stop() not in (0, None, -signal.SIGTERM) and not profile:
                 result["problems"].append(f"{name} exited with status {proc.proc.returncode} (log in {work})")
         broker.stop()
     return result
@@ -344,7 +357,8 @@ def render(r: dict[str, Any]) -> str:
         f"bookings were made in; {r['posts']} booking POSTs ({r['posts_per_s']}/s)",
         f"  booking POST (phone's view): p50 {p.get('p50')} ms, p99 {p.get('p99')} ms, max {p.get('max')} ms  "
         f"[target p99 <= {TARGET_P99_MS:.0f} ms: {'met' if p.get('p99', 1e9) <= TARGET_P99_MS else 'MISSED'}]",
-        f"  slot page GET: p50 {r['get_ms'].get('p50')} ms, p99 {r['get_ms'].get('p99')} ms",
+        f"  slot page GET: p50 {r['get_ms'].get('p50')} ms, p99 {r['get_ms'].get('p99')} ms; the confirmation's QR "
+        f"image: p50 {r['qr_ms'].get('p50')} ms, p99 {r['qr_ms'].get('p99')} ms",
         f"  stored: {b['stored']} bookings {b['per_day']} against places {b['places']}; fullest slot "
         f"{b['fullest_slot']}; over-booked: {len(b['over'])}; codes shown but not stored: {b['shown_not_stored']}",
         f"  CPU during the rush: dispatcher {r['cpu_s']['dispatcher']} s, public app {r['cpu_s']['web']} s; "
@@ -366,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, database)")
+    parser.add_argument("--profile", metavar="FILE", help="run the public app under cProfile (pstats in FILE)")
     args = parser.parse_args(argv)
     counts = dict(QUICK if args.quick else FULL)
     counts.update({k: v for k, v in (("citizens", args.citizens), ("seconds", args.seconds)) if v})
@@ -374,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Antrian MPP booking bench ({'quick' if args.quick else 'full'}), commit {revision()}, {os.cpu_count()} "
           f"CPUs, Python {platform.python_version()}, {when}, load average before {loadavg}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="antrian-bench-booking-"))
-    result = one_run(counts, work, args.example_limits, args.seed)
+    profile = Path(args.profile).resolve() if args.profile else None
+    result = one_run(counts, work, args.example_limits, args.seed, profile)
     result.update(when=when, loadavg_before=loadavg,
                   loadavg_after=" ".join(Path("/proc/loadavg").read_text(encoding="ascii").split()[:3]))
     print(render(result), flush=True)

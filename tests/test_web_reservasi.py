@@ -181,7 +181,7 @@ def test_agency_service_date_slot_and_the_confirmation(hall, caplog):
     assert status == 200, error_of(page)
     code = code_of(page)
     assert codes.parse(code) and code.startswith("RSV-")
-    assert "Reservasi berhasil." in page and "<svg" in page
+    assert "Reservasi berhasil." in page and 'id="qr" src="/reservasi/bukti/' in page
     assert "Datang antara pukul 08.30 dan 09.15 WITA" in page
     assert "Senin, 16 November 2026" in page and "09.00 WITA" in page
     assert NAME in page  # as typed, on this page only
@@ -197,6 +197,12 @@ def test_agency_service_date_slot_and_the_confirmation(hall, caplog):
     assert "Datang antara pukul 08.30 dan 09.15 WITA" in again
     status, svg = s.go("GET", path + "/qr.svg")
     assert status == 200 and svg.startswith("<svg")
+    conn = http.client.HTTPConnection(*hall.app.address, timeout=5)
+    conn.request("GET", path + "/qr.svg?unduh=1")
+    download = conn.getresponse()
+    assert download.getheader("Content-Disposition") == f'attachment; filename="reservasi-{code}.svg"'
+    assert download.getheader("Content-Type") == "image/svg+xml"
+    conn.close()
     status, where = s.go("GET", "/reservasi/cari?kode=" + urllib.parse.quote(code.lower().replace("-", " ")))
     assert status == 303 and where == path
 
@@ -453,7 +459,8 @@ def test_a_phone_books_through_the_pages_and_the_kiosk_checks_the_code_in(hall, 
     code = codes.parse(shown)
     assert code is not None, shown
     assert text(phone, "#jendela") == "Datang antara pukul 08.00 dan 08.45 WITA"
-    assert text(phone, "#nama") == NAME and css(phone, "#qr svg")
+    assert text(phone, "#nama") == NAME
+    wait(phone, lambda d: d.execute_script("return document.getElementById('qr').naturalWidth") > 0, 10)
     assert not css(phone, "#cetak")[0].get_attribute("hidden")  # the script showed the print button
     shot(phone, "bukti")
     shot(phone, "bukti", 1366)

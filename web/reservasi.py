@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import re
 import time
@@ -186,13 +187,23 @@ async def proof(r: Reservasi, request: Request) -> Response:
     return r.render(request, "reservasi_bukti.html", b=r.confirmation(reply["booking"]), fresh=False, name="")
 
 
+@functools.lru_cache(maxsize=2048)
+def _qr(code: str) -> bytes:
+    return bookingqr.svg(code).encode("utf-8")
+
+
 async def qr_file(r: Reservasi, request: Request) -> Response:
+    """The QR of a code, drawn here and not inside the confirmation: drawing one takes a
+    few milliseconds of CPU (qrcode tries its eight masks), which would be on the booking
+    POST's path. Any valid code draws (it says nothing the code does not); ``?unduh=1``
+    is the download."""
     code = codes.parse(request.path_params["code"])
     if code is None:
         raise HTTPException(404)
-    name = codes.display(code)
-    return Response(bookingqr.svg(code), media_type="image/svg+xml", headers={
-        "Content-Disposition": f'attachment; filename="reservasi-{name}.svg"', "Cache-Control": "no-store"})
+    headers = {"Cache-Control": "private, max-age=86400"}
+    if request.query_params.get("unduh"):
+        headers["Content-Disposition"] = f'attachment; filename="reservasi-{codes.display(code)}.svg"'
+    return Response(_qr(code), media_type="image/svg+xml", headers=headers)
 
 
 async def find(r: Reservasi, request: Request) -> Response:

@@ -16,7 +16,6 @@ import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -25,7 +24,6 @@ from starlette.responses import Response
 from antrian import bahasa, links
 from antrian.queue import codes
 from antrian.queue.bookings import slot_start, slot_starts
-from web import bookingqr
 from web.reservasi_kirim import Desk
 from web.throttle import Throttle, client_key
 
@@ -209,7 +207,7 @@ class Reservasi:
         opens = dt.datetime.fromisoformat(booking["checkin_from"]).astimezone(self.tz)
         until = dt.datetime.fromisoformat(booking["checkin_until"]).astimezone(self.tz)
         shown = codes.display(code) if code else str(booking.get("code"))
-        return {"code": shown, "groups": shown.split("-"), "qr": Markup(bookingqr.svg(code)) if code else "",
+        return {"code": shown, "groups": shown.split("-"),
                 "service": booking.get("service_name") or booking.get("service"),
                 "agency": agency.name if agency else "", "date": self.day_text(day),
                 "slot": f"{start:%H.%M} {bahasa.zona(start)}",
