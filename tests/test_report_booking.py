@@ -187,12 +187,22 @@ def test_the_files_carry_the_booking_figures(rep, tmp_path: Path):
     assert [n for n, v in sorted(online.items()) if v == "1"] == ["A-003", "A-004", "A-005", "A-006"]
     page = (tmp_path / "laporan.html").read_text(encoding="utf-8")
     assert "<h2>Reservasi daring</h2>" in page
-    row = page[page.index("A — Layanan A", page.index("Reservasi daring")):]
-    row = row[:row.index("</tr>")]
-    for cell in ["<td>4</td><td>2</td><td>66,7%</td><td>7</td><td>4</td><td>1</td><td>1</td><td>1</td><td>20,0%</td>",
-                 "<td>−2,5</td><td>−17,0</td><td>+11,3</td><td>50,0%</td><td>80,0%</td><td>14,0</td><td>32,5</td>"]:
-        assert cell in row
+    section = page[page.index("<h2>Reservasi daring</h2>"):]
+    counts = section[section.index("A — Layanan A"):]
+    times = counts[counts.index("A — Layanan A", 1):]
+    assert ("<td>4</td><td>2</td><td>66,7%</td><td>7</td><td>4</td><td>1</td><td>1</td><td>1</td><td>20,0%</td></tr>"
+            in counts[:counts.index("</tr>") + 5])
+    assert ("<td>−2,5</td><td>−17,0</td><td>+11,3</td><td>50,0%</td><td>80,0%</td><td>14,0</td><td>32,5</td></tr>"
+            in times[:times.index("</tr>") + 5])
     assert "Tiket daring · tidak datang" in page and "44,4% · 20,0%" in page
+
+
+def test_the_chart_of_online_and_walk_in_tickets(rep, tmp_path: Path):
+    pytest.importorskip("matplotlib")
+    names = report_files.write(rep, tmp_path)
+    assert "reservasi-daring.png" in names and (tmp_path / "reservasi-daring.png").stat().st_size > 1000
+    assert "<img src='reservasi-daring.png' alt='Reservasi daring'>" in (tmp_path / "laporan.html").read_text(
+        encoding="utf-8")
 
 
 def test_a_site_without_bookings_has_no_booking_section(tmp_path: Path):
@@ -204,8 +214,9 @@ def test_a_site_without_bookings_has_no_booking_section(tmp_path: Path):
     events += outcome.events
     rep = report.build(config, [report.replay(config, MONDAY, events)])
     assert not rep.bookings.shown and rep.bookings.total.walk_in == 1
-    report_files.write(rep, tmp_path, charts=False)
+    names = report_files.write(rep, tmp_path)
     assert "Reservasi daring" not in (tmp_path / "laporan.html").read_text(encoding="utf-8")
+    assert not any("reservasi" in name for name in names[:-1] if name.endswith(".png"))
 
 
 def test_a_day_with_only_bookings_made_is_no_day_of_the_report(stored):

@@ -50,11 +50,12 @@ def csv_files(report) -> list[tuple[str, list[str], list[list[Any]]]]:
              listing)]
 
 
-HEADER = ["Tiket daring", "Tiket langsung", "Porsi daring", "Reservasi dibuat", "Lapor diri", "Dibatalkan",
-          "Tidak datang (kedaluwarsa)", "Masih berlaku", "Tingkat tidak datang", "Median", "P10", "P90",
-          "Sebelum jam slot", "Dalam jendela", "Daring", "Langsung"]
-GROUPS = [("Tiket", 3), ("Reservasi untuk periode ini", 6), ("Lapor diri − jam slot (menit)", 5),
-          ("Rata-rata tunggu (menit)", 2)]
+# Two tables, so the page needs no sideways scrolling: the counts, then punctuality and waits.
+COUNT_HEADER = ["Tiket daring", "Tiket langsung", "Porsi daring", "Reservasi dibuat", "Lapor diri", "Dibatalkan",
+                "Tidak datang (kedaluwarsa)", "Masih berlaku", "Tingkat tidak datang"]
+COUNT_GROUPS = [("Tiket", 3), ("Reservasi untuk periode ini", 6)]
+TIME_HEADER = ["Median", "P10", "P90", "Sebelum jam slot", "Dalam jendela", "Daring", "Langsung"]
+TIME_GROUPS = [("Lapor diri − jam slot (menit)", 5), ("Rata-rata tunggu (menit)", 2)]
 
 
 def _signed(x: float | None) -> str:
@@ -89,9 +90,14 @@ def html(report, table: Callable[..., str]) -> str:
     codes = [code for code in cfg.services if cfg.services[code].booking is not None
              or b.services[code].made or b.services[code].online]
     names = [[cfg.agency(cfg.services[c].agency).short_name, f"{c} — {cfg.services[c].name}"] for c in codes]
-    rows = [[*n, *row(b.services[c])] for n, c in zip(names, codes)] + [["", "Jumlah", *row(b.total)]]
-    return ("<h2>Reservasi daring</h2>"
-            + table(["Instansi", "Layanan", *HEADER], rows, text_cols=2, sums=1, groups=[("", 2), *GROUPS])
+    rows = [[*n, *row(b.services[c])] for n, c in zip(names, codes)] + [["", "Jumlah (semua layanan)", *row(b.total)]]
+    split = len(COUNT_HEADER)
+    return ("<h2>Reservasi daring</h2><h3>Tiket dan reservasi</h3>"
+            + table(["Instansi", "Layanan", *COUNT_HEADER], [r[:2 + split] for r in rows], text_cols=2, sums=1,
+                    groups=[("", 2), *COUNT_GROUPS])
+            + "<h3>Lapor diri dan waktu tunggu</h3>"
+            + table(["Instansi", "Layanan", *TIME_HEADER], [r[:2] + r[2 + split:] for r in rows], text_cols=2,
+                    sums=1, groups=[("", 2), *TIME_GROUPS])
             + NOTE)
 
 

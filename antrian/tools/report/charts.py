@@ -52,6 +52,8 @@ def write_charts(report: Report, out: Path) -> dict[str, str]:
         "counters": ("beban-loket.png", _counters),
         "queue": ("antrean-menunggu.png", _queue),
     }
+    if report.bookings is not None and report.bookings.shown:
+        files["bookings"] = ("reservasi-daring.png", _bookings)
     done = {}
     with plt.matplotlib.rc_context(STYLE):
         for key, (name, draw) in files.items():
@@ -158,6 +160,37 @@ def _counters(plt, report: Report):
     ax.set_xticks(range(0, 101, 20), [f"{p}%" for p in range(0, 101, 20)])
     ax.set_xlabel("Utilisasi: waktu sibuk / waktu buka")
     ax.set_title(f"Beban loket — {_period(report)}")
+    return fig
+
+
+def _bookings(plt, report: Report):
+    """Per service that takes bookings: online and walk-in tickets, the no-show rate and
+    the median check-in against the slot."""
+    cfg, b = report.config, report.bookings
+    codes = [c for c in reversed(list(cfg.services)) if cfg.services[c].booking is not None
+             or b.services[c].made or b.services[c].online]
+    labels = [f"{c} — {short_name(cfg.services[c].name)}" for c in codes]
+    fig, ax = plt.subplots(0.5 * len(codes) + 1.8, labels, bottom_in=1.05)
+    for i, code in enumerate(codes):
+        f = b.services[code]
+        color = cfg.agency(cfg.services[code].agency).color
+        ax.barh(i, f.online, color=color, height=0.7)
+        ax.barh(i, f.walk_in, left=f.online, color=color, alpha=0.30, height=0.7)
+        median = f.offsets.median
+        when = "–" if median is None else f"{'+' if median > 0 else '−' if median < 0 else ''}{angka(abs(median), 0)} mnt"
+        ax.annotate(f"{angka(f.online)} daring / {angka(f.walk_in)} langsung\ntidak datang "
+                    f"{angka(100 * f.no_show_rate, 0) + '%' if f.no_show_rate is not None else '–'} · lapor diri {when}",
+                    (f.online + f.walk_in, i), va="center", fontsize=8, xytext=(4, 0), textcoords="offset points")
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=GREY, label="Tiket daring (lapor diri reservasi)"),
+                       Patch(color=GREY, alpha=0.3, label="Tiket langsung")],
+              frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.55 / (0.5 * len(codes) + 0.3)), ncols=2)
+    ax.set_yticks(range(len(codes)), labels)
+    ax.set_xlim(0, max([b.services[c].online + b.services[c].walk_in for c in codes] + [1]) * 1.6)
+    ax.set_ylim(-0.6, len(codes) - 0.4)
+    ax.set_xlabel("Tiket diambil; lapor diri = median lapor diri terhadap jam slot")
+    ax.set_title(f"Reservasi daring — {_period(report)}")
     return fig
 
 

@@ -237,7 +237,7 @@ def write_html(report: Report, out: Path, charts: dict[str, str]) -> str:
 
     parts.append("<h2>Grafik</h2>")
     alts = {"arrivals": "Kedatangan per jam", "waits": "Waktu tunggu per layanan", "counters": "Beban loket",
-            "queue": "Antrean menunggu"}
+            "queue": "Antrean menunggu", "bookings": "Reservasi daring"}
     parts += [f"<img src='{_e(name)}' alt='{_e(alts[key])}'>" for key, name in charts.items()]
 
     if report.ikm is not None:
