@@ -238,7 +238,10 @@ def test_typo_early_late_twice_and_unknown(world, open_kiosk, printer, scanner, 
     kiosk.tap("finish")
     kiosk.wait(screen="home")
 
-    # Too early: when to come back, from the dispatcher.
+    # Too early: when to come back, from the dispatcher. The scanner was unplugged and
+    # plugged in again meanwhile: the kiosk reads it again by itself.
+    scanner.unplug()
+    time.sleep(scaled(0.5))  # the kiosk notices (a writer that came back sooner would just go on)
     scanner.scan(later)
     state = kiosk.wait(screen="reservasi", busy=False, checkin_refusal="checkin_early")
     assert state["message"] == "Silakan kembali mulai pukul 11.30"
