@@ -284,6 +284,8 @@ class Panel:
             finished = self._finishing.pop(press.id, None)
             if obj.get("ok") and finished and self.pins.score_buttons:
                 self._scoring[counter] = (finished, self.clock() + self.pins.score_seconds)
+                if counter in self.screen_states:  # "Nilai layanan kami: 1-4" on the officer's display
+                    self.screen_states[counter].scoring(time.monotonic() + self.pins.score_seconds)
             if obj.get("ok"):
                 ticket = (obj.get("ticket") or {}).get("number")
                 log.info("%s %s: ok%s", counter, press.action, f" ({ticket})" if ticket else "")
@@ -311,6 +313,8 @@ class Panel:
                 log.warning("%s: score %d of %s not sent: broker unreachable", counter, score, number)
                 return None
             del self._scoring[counter]
+            if counter in self.screen_states:
+                self.screen_states[counter].scoring(None)
             survey = {"id": f"{self.device_id}-{uuid.uuid4().hex[:16]}", "ticket": number, "counter": counter,
                       "score": score, "answers": None}
             self.connection.publish_json(protocol.survey(self.site, self.device_id), survey)

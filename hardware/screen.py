@@ -4,7 +4,9 @@ The officer's display (hardware.screenmap: an OLED or an 8-digit 7-segment modul
 shows the number being served and how many wait, from the counter's retained
 CounterState; it flashes when the ticket is recalled, says in a word why a press was
 refused (the LED still plays its pattern, hardware.feedback), and "--" while the
-broker or the dispatcher cannot be reached. :class:`ScreenState` follows one counter
+broker or the dispatcher cannot be reached; while the panel's quick-score faces take a
+score for the service just finished, the line below says "Nilai layanan kami: 1-4" (the
+officer invites the citizen). :class:`ScreenState` follows one counter
 and gives a :class:`View`; :func:`draw` draws a View on a 128x64 canvas (a luma
 ``canvas`` or any PIL ImageDraw, 1-bit), :attr:`View.digits` is the text of the
 7-segment module. The words and forms are documented in hardware/WIRING.md.
@@ -47,6 +49,7 @@ REASONS: Mapping[str, tuple[str, str, str]] = {
 }
 OTHER = ("GAGAL", "Perintah ditolak", "GAGAL")  # every other code (bad_request, internal, ...)
 
+SCORE_NOTE = "Nilai layanan kami: 1-4"  # while the quick-score faces wait for the citizen
 TITLE_SIZE, NOTE_SIZES, BIG_SIZES = 11, (11, 10, 9), tuple(range(36, 11, -2))
 
 
@@ -105,6 +108,11 @@ class ScreenState:
         self.state: dict[str, Any] | None = None  # the last CounterState
         self._message: tuple[str, float] | None = None  # (reason, since)
         self._flash_since: float | None = None
+        self._score_until: float | None = None  # the quick-score faces take a score until then
+
+    def scoring(self, until: float | None) -> None:
+        """The faces take a score until `until` (None: no longer, a score was given)."""
+        self._score_until = until
 
     def on_state(self, state: dict[str, Any], now: float) -> None:
         """A CounterState arrived: a recall of the same ticket flashes. A refusal's word
@@ -137,6 +145,10 @@ class ScreenState:
             return View(self.title, "--", note, digits=f"{'--':^{DIGITS}}"), None
         waiting = _whole(state.get("waiting"))
         count = f"Menunggu: {waiting}"
+        if self._score_until is not None and now >= self._score_until:
+            self._score_until = None
+        if self._score_until is not None:
+            count, wake = SCORE_NOTE, self._score_until - now
         if self._message is not None:
             reason, since = self._message
             word, note, seven = REASONS.get(reason, OTHER)
@@ -144,11 +156,11 @@ class ScreenState:
         status = state.get("status")
         number = _serving(state)
         if status == "closed":
-            return View(self.title, "TUTUP", count, digits=_seven("tUtUP")), None
+            return View(self.title, "TUTUP", count, digits=_seven("tUtUP")), wake
         if status == "paused":
-            return View(self.title, "JEDA", count, digits=_seven("JEdA", waiting)), None
+            return View(self.title, "JEDA", count, digits=_seven("JEdA", waiting)), wake
         if not number:
-            return View(self.title, "SIAP", count, digits=_seven("----", waiting)), None
+            return View(self.title, "SIAP", count, digits=_seven("----", waiting)), wake
         recalls = _whole(state.get("recalls"))
         corner = f"Ulang {recalls}/{self.max_recalls}" if recalls else ""
         inverted = False
@@ -156,7 +168,8 @@ class ScreenState:
             elapsed = now - self._flash_since
             step = int(elapsed / FLASH_STEP)
             inverted = step % 2 == 0
-            wake = (step + 1) * FLASH_STEP - elapsed
+            flash = (step + 1) * FLASH_STEP - elapsed
+            wake = flash if wake is None else min(wake, flash)
         digits = _seven("" if inverted else number_digits(number), waiting, number=True)
         return View(self.title, number, count, corner, inverted, digits), wake
 

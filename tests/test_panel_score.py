@@ -106,3 +106,26 @@ def test_the_panel_may_publish_its_surveys_only_with_score_buttons(site_file):
     assert ("write", protocol.survey(SITE, "panel1")) in acl(config, "panel1")
     assert ("write", protocol.survey(SITE, "panel2")) not in acl(config, "panel2")
     assert json.dumps(acl(config, "panel2"))  # plain data
+
+
+def test_the_counter_display_invites_the_score_while_the_faces_wait():
+    from hardware.screen import SCORE_NOTE, ScreenState, draw
+
+    state = ScreenState("Loket 1")
+    state.on_state({"status": "open", "serving": {"number": "A-002"}, "recalls": 0, "waiting": 3}, 100.0)
+    assert state.view(100.0)[0].note == "Menunggu: 3"
+    state.scoring(130.0)
+    view, wake = state.view(100.0)
+    assert (view.big, view.note, wake) == ("A-002", SCORE_NOTE, 30.0)
+    assert state.view(130.0)[0].note == "Menunggu: 3"  # the faces' time is over
+    state.scoring(160.0)
+    state.scoring(None)  # a face was pressed
+    assert state.view(131.0)[0].note == "Menunggu: 3"
+    # It fits the 128x64 display's line at one of its note sizes (the drawing never shrinks further).
+    from PIL import Image, ImageDraw
+
+    from hardware.screen import NOTE_SIZES, _spaced, font
+
+    d = ImageDraw.Draw(Image.new("1", (128, 64)))
+    assert min(d.textlength(_spaced(SCORE_NOTE), font=font(size)) for size in NOTE_SIZES) <= 126
+    draw(d, (128, 64), view)
