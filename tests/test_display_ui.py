@@ -8,6 +8,7 @@ on the reference machine, scaled to this one (antrian/slow.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -319,3 +320,22 @@ def test_a_zoned_board_shows_and_says_only_its_zone_while_the_main_board_says_ev
     assert [w[0] for w in state["waiting"]] == ["A", "B", "C", "D", "E"]
     assert state["recent"] == [[ktp, "Loket 1"]] and tab not in json.dumps(state)
     assert _looks_drawn(room.shot("board-zona-disdukcapil-1080x1920.png"))
+
+
+def test_a_checked_in_bookings_call_is_marked_reservasi(desk, board, mqtt_client):
+    """Issue 15: a Call with "booking": true (docs/protocol.md) gets a small Reservasi tag
+    next to the number; the next walk-in's call has none. The Calls are sent as the
+    dispatcher sends them, after the board's retained seq."""
+    shown = board("1920x1080")
+    state = shown.wait(connected=True, have_board=True)
+    publisher = mqtt_client(topics=[])
+    at = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")
+    base = {"service": "KTP", "service_name": "KTP Elektronik (perekaman, cetak, penggantian)", "counter": "loket1",
+            "counter_name": "Loket 1", "recall": False, "at": at}
+    seq = (state["board_seq"] or 0) + 1
+    publisher.publish_json(protocol.call(SITE), {**base, "seq": seq, "number": "A-031", "booking": True})
+    state = shown.wait(latest_number="A-031", idle=True)
+    assert state["latest_booking"] is True
+    assert _looks_drawn(shown.shot("board-reservasi-1920x1080.png"))
+    publisher.publish_json(protocol.call(SITE), {**base, "seq": seq + 1, "number": "A-032"})
+    assert shown.wait(latest_number="A-032", idle=True)["latest_booking"] is False

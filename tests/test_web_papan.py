@@ -423,3 +423,22 @@ def test_a_remote_counters_call_sends_the_hall_to_its_location(hall):
     tile = next(e for e in css(tv, "#petak > div") if e.find_element("css selector", ".petak-nama").text == "Daring 1")
     assert tile.find_element("css selector", ".petak-nomor").text == number
     screenshot(tv, ARTIFACTS / "papan-daring.png", 1920, 1080)
+
+
+def test_a_checked_in_bookings_call_is_marked_reservasi(hall, mqtt_client):  # noqa: F811
+    """Issue 15: a Call with "booking": true gets the Reservasi tag by the number; a walk-in's none."""
+    client, app, tv, _ = hall
+    open_board(tv, app.url + "/papan/board3")
+    wait(tv, lambda d: text(d, "#petak .petak-nama") == "Loket 1", timeout=scaled(10))
+    board = client.latest(protocol.board(SITE))
+    call_ = {"seq": board["seq"] + 1, "number": "A-031", "service": "KTP",
+             "service_name": "KTP Elektronik (perekaman, cetak, penggantian)", "counter": "loket1",
+             "counter_name": "Loket 1", "recall": False, "at": board["updated_at"], "booking": True}
+    publisher = mqtt_client(topics=())
+    publisher.publish_json(protocol.call(SITE), call_)
+    wait(tv, lambda d: text(d, "#nomor") == "A-031", timeout=scaled(10))
+    assert text(tv, "#tanda-reservasi") == "Reservasi" and css(tv, "#tanda-reservasi:not([hidden])")
+    screenshot(tv, ARTIFACTS / "papan-reservasi-1920x1080.png", 1920, 1080)
+    publisher.publish_json(protocol.call(SITE), {**call_, "seq": call_["seq"] + 1, "number": "A-032", "booking": None})
+    wait(tv, lambda d: text(d, "#nomor") == "A-032", timeout=scaled(10))
+    assert css(tv, "#tanda-reservasi[hidden]")
