@@ -62,8 +62,8 @@ def test_the_simulated_day_reads_like_a_report_and_adds_up(buton):
     rep = result.report()
     assert rep.balanced
     assert rep.total.issued == len(result.tickets)
-    assert len(result.citizens) == len(result.tickets) + sum(n for per in result.refused.values() for n in per.values()) \
-        + result.stayed_away
+    refused = sum(n for per in result.refused.values() for n in per.values())
+    assert len(result.citizens) == len(result.tickets) + refused + result.stayed_away
     assert rep.total.served > 0 and rep.total.wait.n > 0 and rep.total.no_show > 0 and rep.total.priority > 0
     assert all(f.peak_queue > 0 for f in rep.agencies.values())
     # the day ends with every staffed counter closed

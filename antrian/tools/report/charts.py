@@ -177,9 +177,10 @@ def _bookings(plt, report: Report):
         ax.barh(i, f.online, color=color, height=0.7)
         ax.barh(i, f.walk_in, left=f.online, color=color, alpha=0.30, height=0.7)
         median = f.offsets.median
-        when = "–" if median is None else f"{'+' if median > 0 else '−' if median < 0 else ''}{angka(abs(median), 0)} mnt"
-        ax.annotate(f"{angka(f.online)} daring / {angka(f.walk_in)} langsung\ntidak datang "
-                    f"{angka(100 * f.no_show_rate, 0) + '%' if f.no_show_rate is not None else '–'} · lapor diri {when}",
+        sign = "" if median is None else "+" if median > 0 else "−" if median < 0 else ""
+        when = "–" if median is None else f"{sign}{angka(abs(median), 0)} mnt"
+        no_show = "–" if f.no_show_rate is None else f"{angka(100 * f.no_show_rate, 0)}%"
+        ax.annotate(f"{angka(f.online)} daring / {angka(f.walk_in)} langsung\ntidak datang {no_show} · lapor diri {when}",
                     (f.online + f.walk_in, i), va="center", fontsize=8, xytext=(4, 0), textcoords="offset points")
     from matplotlib.patches import Patch
 
