@@ -180,8 +180,8 @@ def _bookings(plt, report: Report):
         sign = "" if median is None else "+" if median > 0 else "−" if median < 0 else ""
         when = "–" if median is None else f"{sign}{angka(abs(median), 0)} mnt"
         no_show = "–" if f.no_show_rate is None else f"{angka(100 * f.no_show_rate, 0)}%"
-        ax.annotate(f"{angka(f.online)} daring / {angka(f.walk_in)} langsung\ntidak datang {no_show} · lapor diri {when}",
-                    (f.online + f.walk_in, i), va="center", fontsize=8, xytext=(4, 0), textcoords="offset points")
+        text = f"{angka(f.online)} daring / {angka(f.walk_in)} langsung\ntidak datang {no_show} · lapor diri {when}"
+        ax.annotate(text, (f.online + f.walk_in, i), va="center", fontsize=8, xytext=(4, 0), textcoords="offset points")
     from matplotlib.patches import Patch
 
     ax.legend(handles=[Patch(color=GREY, label="Tiket daring (lapor diri reservasi)"),

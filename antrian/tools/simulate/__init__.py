@@ -33,9 +33,10 @@ engine's ordering rule (a checked-in booking is queued by its slot's start).
 
 from antrian.tools.simulate.day import Citizen, Result, citizens, run
 from antrian.tools.simulate.files import notes, write
-from antrian.tools.simulate.scenario import (DEFAULT_CV, BookingPlan, DEFAULT_NO_SHOW, DEFAULT_PRIORITY, HARD_STOP, PEAK, Scenario,
-                                             ServicePlan, default_rates, first_open_day, load_arrivals, open_pieces)
+from antrian.tools.simulate.scenario import (DEFAULT_CV, DEFAULT_NO_SHOW, DEFAULT_PRIORITY, HARD_STOP, PEAK, BookingPlan,
+                                             Scenario, ServicePlan, default_rates, first_open_day, load_arrivals,
+                                             open_pieces)
 
-__all__ = ["BookingPlan", "DEFAULT_CV", "DEFAULT_NO_SHOW", "DEFAULT_PRIORITY", "HARD_STOP", "PEAK", "Citizen", "Result", "Scenario",
-           "ServicePlan", "citizens", "default_rates", "first_open_day", "load_arrivals", "notes", "open_pieces", "run",
-           "write"]
+__all__ = ["DEFAULT_CV", "DEFAULT_NO_SHOW", "DEFAULT_PRIORITY", "HARD_STOP", "PEAK", "BookingPlan", "Citizen", "Result",
+           "Scenario", "ServicePlan", "citizens", "default_rates", "first_open_day", "load_arrivals", "notes",
+           "open_pieces", "run", "write"]
