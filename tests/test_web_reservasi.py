@@ -206,8 +206,8 @@ def test_agency_service_date_slot_and_the_confirmation(hall, caplog):
     status, where = s.go("GET", "/reservasi/cari?kode=" + urllib.parse.quote(code.lower().replace("-", " ")))
     assert status == 303 and where == path
 
-    # nothing of the citizen in the logs
-    for secret in (NAME, "81234567890", "3456 7890", NIK):
+    # nothing of the citizen in the logs, nor the code (who holds it checks in)
+    for secret in (NAME, "81234567890", "3456 7890", NIK, code, codes.parse(code)):
         assert secret not in caplog.text, secret
 
 

@@ -146,7 +146,7 @@ async def book(r: Reservasi, request: Request) -> Response:
                else "nik" if values["nik"] and nik is None else None)
     if problem:
         return await slots_page(r, request, svc, day, status=400, error=INPUT[problem], values=values, rid=rid)
-    refused = r.throttled(request, phone)
+    refused = r.throttled(request, "book", phone)
     if refused:
         return await slots_page(r, request, svc, day, status=429, error=refused, values=values, rid=rid)
     payload = {"id": rid, "action": "book", "service": svc.code, "date": day.isoformat(), "slot": values["jam"],
@@ -175,7 +175,7 @@ async def proof(r: Reservasi, request: Request) -> Response:
     code = codes.parse(request.path_params["code"])
     if code is None:
         return await home(r, request, INPUT["code"], 404)
-    refused = r.throttled(request)
+    refused = r.throttled(request, "lookup")
     if refused:
         return await home(r, request, refused, 429)
     try:
@@ -231,7 +231,7 @@ async def cancel(r: Reservasi, request: Request) -> Response:
     problem = "code" if code is None else "phone" if phone is None else None
     if problem:
         return await cancel_page(r, request, status=400, error=INPUT[problem], values=values, rid=rid)
-    refused = r.throttled(request, phone)
+    refused = r.throttled(request, "cancel", phone)
     if refused:
         return await cancel_page(r, request, status=429, error=refused, values=values, rid=rid)
     try:

@@ -180,8 +180,10 @@ class Reservasi:
     def phone_key(self, phone: str) -> str:
         return hmac.new(self.key, f"phone:{phone}".encode(), hashlib.sha256).hexdigest()[:24]
 
-    def throttled(self, request: Request, phone: str | None = None) -> str | None:
-        """Count one attempt of this address (and phone); the sentence when it is one too many."""
+    def throttled(self, request: Request, what: str, phone: str | None = None) -> str | None:
+        """Count one attempt (*what*: book, cancel, lookup) of this address (and phone); the
+        sentence when it is one too many. The log names the attempt, not the path (a look-up's
+        holds the code)."""
         address = client_key(client_address(request))
         key = self.phone_key(phone) if phone else None
         address_wait = self.addresses.wait(address)
@@ -190,7 +192,7 @@ class Reservasi:
             if self.addresses.charge(address) and (key is None or self.phones.charge(key)):
                 return None
             address_wait = self.addresses.decay
-        log.warning("reservasi: %s from %s refused: too many attempts%s", request.url.path, address,
+        log.warning("reservasi: %s from %s refused: too many attempts%s", what, address,
                     " for one phone number" if phone_wait > address_wait else "")
         if phone_wait > address_wait:
             return TOO_MANY_PHONE.format(wait=_wait_text(phone_wait))
