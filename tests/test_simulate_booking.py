@@ -122,3 +122,16 @@ def test_booking_options_are_checked_with_their_place():
     plan = simulate.Scenario.build(CONFIG, MONDAY, arrivals={"defaults": {"booking": {"share": 0.3, "no_show": 0.2}}})
     assert plan.services["A"].booking.share == 0.3 and plan.services["A"].booking.no_show == 0.2
     assert plan.services["B"].booking.share == 0  # the default share only for services that take bookings
+
+
+def test_booking_that_opens_on_the_day_itself_books_at_its_hour():
+    same_day = site(services=[service("A", schedule="office", quota=30, service_min=8,
+                                      booking={**BOOKING, "days_ahead": 0, "opens_at": "07:00"})],
+                    counters=[counter("ca", "A")], schedules={"office": OFFICE})
+    result = simulate.run(simulate.Scenario.build(same_day, MONDAY, arrivals={
+        "services": {"A": {"per_hour": {h: 5 for h in range(8, 15)}}}}), 1)
+    booked = kinds(result, "booked")
+    assert booked and booked[0].at == dt.datetime(2026, 11, 16, 7, tzinfo=same_day.tz)
+    assert [e.kind for e in result.events[:2]] == ["day_started", "booked"]  # one business day only
+    assert [e.at for e in result.events] == sorted(e.at for e in result.events)
+    assert any(e.booking for e in kinds(result, "issued"))
