@@ -137,6 +137,7 @@ def escpos_bytes(lay: Layout) -> bytes:
                 code.add_data(el.data)
                 code.make(fit=True)
                 p.image(code.make_image().get_image().convert("RGB"), center=True)
+                p._raw(b"\x1bJ" + bytes((QR_QUIET,)))  # and below it: no line feed follows an image
         elif isinstance(el, Cut):
             style()
             p.print_and_feed(el.lines)

@@ -21,9 +21,9 @@ to find the ticket of the day.
 
 Paper: every line feeds its font's pitch (`PITCH`, sent as ``ESC 3 n``; a line with taller
 characters feeds their height), the QR its symbol, the end `Cut.lines` pitches to get the
-last line past the cutter or tear bar. At 8 dots a millimetre (203 dpi) a ticket of the Buton
-example takes 85-105 mm on 58 mm paper and 75-95 mm on 80 mm (tests/test_kiosk_ticket.py
-measures it from the preview and from the bytes; docs/operations.md, "The ticket").
+last line past the cutter or tear bar. A ticket of the Buton example takes 88-106 mm on 58 mm
+paper (POS-5890) and 80-91 mm on 80 mm (TM-T20II; tests/test_kiosk_ticket.py measures it from
+the preview and from the bytes; docs/operations.md, "The ticket").
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ PITCH = {"a": 30, "b": 22}  # dots fed per line (ESC 3 n): the cell and a gap
 # font A, on 15-20 mm more paper.
 SMALL_COLUMNS = {"POS-5890": 42, "TM-T20II": 64, "TM-T88III": 56, "TM-T88IV": 56, "TM-T88V": 56}
 QR_MODULE = 4  # dots per QR module: 0.5 mm at 203 dpi, read by any phone at arm's length
-QR_QUIET = 12  # dots fed before the QR (ESC J): three modules of quiet zone under the text
+QR_QUIET = 12  # dots fed before the QR (ESC J), and after an image QR: three modules of quiet zone
 CUT_FEED_LINES = 3  # pitches fed before the cut: the last line passes a cutter 10-12 mm above the head
 TEAR_FEED_LINES = 3  # the same to reach the tear bar of a printer without a cutter
 _GLUE = "\x00"  # a space that textwrap may not break at

@@ -107,8 +107,8 @@ def render(lay: Layout, scale: int = 2) -> Image.Image:
         elif isinstance(el, QR):
             pieces.append((None, "left", QR_QUIET * scale))
             img = _qr(el, scale)
-            # A printed symbol is followed by a line feed; an image is not.
-            pieces.append((img, "center", img.height + (line if el.native else 0)))
+            # A printed symbol is followed by a line feed; an image by the same feed as above it.
+            pieces.append((img, "center", img.height + (line if el.native else QR_QUIET * scale)))
         elif isinstance(el, Cut):
             pieces.append((None, "cut", el.lines * line))
 
