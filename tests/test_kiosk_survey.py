@@ -113,6 +113,15 @@ def test_a_survey_starts_with_a_ticket_served_today(open_kiosk, run_dispatcher, 
     type_number(kiosk, prefix, digits.lstrip("0"))
     until(kiosk, lambda _, lb: any("sudah diisi hari ini" in t for t in lb))
 
+    # Portrait: every key of the pad (the example's 12 ticket letters A-M, ten digits, Hapus, Lanjut)
+    # whole on screen, none under 15 mm.
+    assert kiosk.resize("800x1280")["window"] == [800, 1280]
+    time.sleep(0.3 * kiosk.slow)
+    pad = [w for w in kiosk.widgets() if w["key"].startswith(("prefix:", "digit:")) or w["key"] in ("erase", "next")]
+    assert len(pad) == 12 + 10 + 2 and all(w["shown"] for w in pad), [w["key"] for w in pad if not w["shown"]]
+    assert min(min(w["size"]) for w in pad) >= kiosk.state()["touch"] - 0.5
+    shot(kiosk, "800x1280", "survey-ticket")
+
 
 def test_the_number_pad_and_a_scanned_ticket_qr():
     assert skm.number_from_scan("https://antre.example.id/t/A-012-20261204-k3m9q2xa7bd4fw5c") == "A-012"
