@@ -24,12 +24,9 @@ per client address see a thousand phones, not one. Nothing in the app is switche
 for the bench.
 
 The bench's site file is the Buton example open round the clock (every slot of tomorrow
-can be booked, whatever the hour of the run: 48 slots of 30 minutes), the rush's
-services made bigger (KTP, KK, NIB: quota and capacity, below) and the public app's
-dispatcher limit raised: the
-example's ``limits: {per_minute: 600, burst: 200}`` on publik1 lets the dispatcher take
-800 of the app's requests in the first minute, and the rest would be "sedang ramai"
-(``--example-limits`` runs with it, to see that).
+can be booked, whatever the hour of the run: 48 slots of 30 minutes) with the rush's
+services made bigger (KTP, KK, NIB: quota and capacity, below). The dispatcher has no
+limit of its own on booking requests, so nothing else needs changing.
 
 Measured: bookings per second (while bookings were still being made), the POST's p50,
 p99 and max as the citizen's phone sees it (connect to the last byte of the answer),
@@ -95,7 +92,7 @@ FULL = {"citizens": 1000, "seconds": 60.0, "rush": RUSH}
 QUICK = {"citizens": 60, "seconds": 4.0, "rush": {"KTP": (40, 0.5, 1), "KK": (40, 0.25, 1), "NIB": (20, 0.5, 1)}}
 
 
-def bench_site(directory: Path, example_limits: bool, rush: dict[str, tuple]) -> Path:
+def bench_site(directory: Path, rush: dict[str, tuple]) -> Path:
     """The Buton example open round the clock (the web app reads the same hours as the
     dispatcher), no holidays, the rush's services made bigger (RUSH)."""
     raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
@@ -111,8 +108,6 @@ def bench_site(directory: Path, example_limits: bool, rush: dict[str, tuple]) ->
         if device.get("role") == "web":
             device.pop("listen", None)
             device.pop("users", None)
-            if device["id"] == "publik1" and not example_limits:
-                device["limits"] = {"per_minute": 60000, "burst": 10000}
     path = directory / "site.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -291,9 +286,9 @@ def summary(values: list[float]) -> dict[str, float]:
             "max": round(max(values), 1)}
 
 
-def one_run(counts: dict[str, Any], work: Path, example_limits: bool, seed: int,
+def one_run(counts: dict[str, Any], work: Path, seed: int,
             profile: Path | None = None) -> dict[str, Any]:
-    site = bench_site(work, example_limits, counts["rush"])
+    site = bench_site(work, counts["rush"])
     broker = LocalBroker(data_dir=work / "broker")
     dispatcher = public = None
     result: dict[str, Any] = {"problems": []}
@@ -375,8 +370,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few citizens in a few seconds: a smoke run")
     parser.add_argument("--citizens", type=int, help="citizens in the rush (default 1000)")
     parser.add_argument("--seconds", type=float, help="the rush's length (default 60)")
-    parser.add_argument("--example-limits", action="store_true",
-                        help="keep the example's dispatcher limit for publik1 (600 a minute, burst 200)")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, database)")
@@ -390,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
           f"CPUs, Python {platform.python_version()}, {when}, load average before {loadavg}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="antrian-bench-booking-"))
     profile = Path(args.profile).resolve() if args.profile else None
-    result = one_run(counts, work, args.example_limits, args.seed, profile)
+    result = one_run(counts, work, args.seed, profile)
     result.update(when=when, loadavg_before=loadavg,
                   loadavg_after=" ".join(Path("/proc/loadavg").read_text(encoding="ascii").split()[:3]))
     print(render(result), flush=True)
