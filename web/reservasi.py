@@ -6,28 +6,28 @@ adds a print button), one step per page, each a link from the one before:
 - ``/reservasi``: the agencies that take bookings, and the forms to find or cancel one;
 - ``/reservasi/instansi/{agency}``: its services that take bookings;
 - ``/reservasi/layanan/{service}``: the days open for booking (today up to
-  ``days_ahead``), with the places left; the day that opens next is shown with its
+  ``days_ahead``), whether places are left; the day that opens next is shown with its
   opening time, a closed day as closed;
 - ``/reservasi/layanan/{service}/{date}``: the day's slots (a full one shown full and
   not choosable) and the citizen's name, phone and NIK (optional); ``POST`` books;
 - the confirmation: the code (large, grouped to read over the phone), its QR, the
   check-in window, the service's requirements; printable (a print style sheet) and
   saveable: ``/reservasi/bukti/{code}`` shows it again from the code (nothing personal:
-  the dispatcher keeps no name and no phone), ``.../qr.svg`` downloads the QR;
+  the dispatcher keeps no name and no phone), ``.../qr.svg`` is its QR image (with
+  ``?unduh=1`` a download);
 - ``/reservasi/batal``: cancel with the code and the phone; ``/reservasi/cari``: a code
   typed in goes to its confirmation.
 
 Every decision is the dispatcher's, asked over MQTT (web/reservasi_kirim.py); what the
 pages share (the site file's offer, the form's protection, the throttles, what a
-confirmation shows) is web/reservasi_dasar.py. Before a
-``book`` or ``cancel`` is sent, and before a look-up, the app counts the attempt per
-client address and (book, cancel) per phone number (web/throttle.py), so a flood from one
-address or about one number is refused here, in one sentence, and never reaches the
-dispatcher. Forms carry a CSRF token bound to a cookie of this browser and must come from
-this app's own origin (or its ``public_url``). The phone and the NIK are never logged or
-shown back; the throttle keeps a keyed hash of the phone, not the number.
+confirmation shows) is web/reservasi_dasar.py. Before a ``book`` or ``cancel`` is sent,
+and before a look-up, the app counts the attempt per client address and (book, cancel)
+per phone number (web/throttle.py), so a flood from one address or about one number is
+refused here, in one sentence, and never reaches the dispatcher. Forms carry a CSRF token
+bound to a cookie of this browser and must come from this app's own origin (or its
+``public_url``). The phone and the NIK are never logged, nor shown back beyond the form
+that was sent; the throttle keeps a keyed hash of the phone, not the number.
 """
-
 
 from __future__ import annotations
 
