@@ -24,8 +24,9 @@ Kivy's own config in the environment (KCFG_GRAPHICS_POSITION=custom, _LEFT, _TOP
 when Kivy is imported), so the wings need no option of their own.
 
 The children read ``DATA/mpp/site.yaml``: the site file with kiosk1's printer and board1's
-WAV folder pointed here. With --always-open the dispatcher, the only reader of the opening
-hours, runs on ``Config.always_open()``.
+WAV folder pointed here. With --always-open the dispatcher runs on ``Config.always_open()``
+and the children's site file has the same hours (`open_round_the_clock`), so a board that
+marks closed services "Tutup" from the hours agrees with the dispatcher.
 """
 
 from __future__ import annotations
@@ -89,13 +90,23 @@ def place(rect: tuple[int, int, int, int]) -> dict[str, str]:
     return {"KCFG_GRAPHICS_POSITION": "custom", "KCFG_GRAPHICS_LEFT": str(left), "KCFG_GRAPHICS_TOP": str(top)}
 
 
-def site_file(config_path: Path, folder: Path, printer_port: int, bind: str) -> tuple[Path, dict[str, str]]:
-    """The site file for the children, and the HOST:PORT of each web app in it; only the
-    dispatcher (in this process) reads the opening hours, and --always-open opens it with
-    ``Config.always_open()``."""
+def open_round_the_clock(raw: dict[str, Any]) -> None:
+    """The site file's hours as ``Config.always_open()`` has them: every schedule open all
+    day, every day, and no holidays (in place, on the parsed YAML)."""
+    days = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
+    raw["schedules"] = {name: {day: ["00:00-24:00"] for day in days} for name in raw.get("schedules") or {}}
+    raw["holidays"] = []
+
+
+def site_file(config_path: Path, folder: Path, printer_port: int, bind: str,
+              always_open: bool = False) -> tuple[Path, dict[str, str]]:
+    """The site file for the children, and the HOST:PORT of each web app in it; with
+    *always_open* open round the clock, as the dispatcher is."""
     import yaml
 
     raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    if always_open:
+        open_round_the_clock(raw)
     web_listen = web_addresses(raw, bind)
     for device in raw.get("devices", ()):
         if device.get("id") == "kiosk1":
@@ -276,7 +287,7 @@ def run(config_path: str, data_dir: str, *, port: int, bind: str, always_open: b
         signal.signal(sig, lambda *_: stop.set())
 
     fake = FakePrinter().listen()
-    site, web_listen = site_file(Path(config_path), folder, fake.port, bind)
+    site, web_listen = site_file(Path(config_path), folder, fake.port, bind, always_open)
     config = load(site)
     if always_open:
         config = config.always_open()

@@ -130,11 +130,20 @@ CONSEQUENCES = {
 
 
 def site_file(config_path: Path, out: Path, printer_port: int, *, hold_time: float, debounce: float) -> Path:
-    """The site file with quick panels (hold and debounce times) for the script, and the
-    kiosks' printers pointed at the fake printer."""
+    """The site file with quick panels (hold and debounce times) for the script, the
+    kiosks' printers pointed at the fake printer, and open round the clock as the
+    morning's dispatcher is (the board's windows mark services closed by these hours)."""
     import yaml
 
+    from mall.whole import open_round_the_clock
+
     raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    open_round_the_clock(raw)
+    for agency in raw.get("agencies") or ():
+        for service in agency.get("services") or ():
+            # The dispatcher's morning ends by 11.00 (DemoClock), before any last_ticket; the
+            # board, on the real clock, would otherwise call a service closed that is not.
+            service.pop("last_ticket", None)
     for device in raw.get("devices", ()):
         if device.get("role") == "panel":
             device.update(hold_time=hold_time, debounce_time=debounce, max_press_age=30)
