@@ -72,9 +72,9 @@ def tiles(width: int, height: int) -> dict[str, tuple[int, int, int, int]]:
     the kiosk (16:10) top left, the board (16:9) top right, the panel under the kiosk in
     the height left (at most its usual 560x420). Rectangles never overlap; none is
     smaller than 200 pixels a side (the kiosk's --size floor) on a screen of 800x600 or more."""
-    column = (width - GAP) // 2
-    kiosk_h = min(column * 10 // 16, height // 2)
-    board_h = min(column * 9 // 16, height)
+    column = max(320, (width - GAP) // 2)  # below 648 pixels across the windows overlap
+    kiosk_h = max(200, min(column * 10 // 16, height // 2))
+    board_h = max(200, min(column * 9 // 16, height))
     panel_top = kiosk_h + GAP + TITLE_BAR
     panel_h = max(200, min(420, height - panel_top))
     return {
