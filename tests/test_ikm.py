@@ -8,10 +8,13 @@ n answers and IKM = 25 x S / (9 n), rounded half up to two decimals at the very 
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+import yaml
 
 from antrian.tools import ikm_report
 from antrian.tools.ikm import (GRADES, Ikm, IkmReport, QuickScore, agency_of, grade, min_sample, round2, sample_warning,
@@ -136,14 +139,17 @@ def test_quick_score_is_counted_apart():
 
 
 def two_agencies():
-    raw = {
+    return build(two_agencies_raw(), "t")
+
+
+def two_agencies_raw():
+    return {
         "site": {"id": "t", "name": "MPP", "timezone": "Asia/Jakarta"},
         "schedules": {"all_day": ALL_DAY},
         "agencies": [{"id": "dukcapil", "name": "Disdukcapil", "services": [service("A"), service("K")]},
                      {"id": "bank", "name": "Bank", "services": [service("B")]}],
         "counters": [counter("c1", "A", "K"), counter("c2", "B")],
     }
-    return build(raw, "t")
 
 
 def test_each_survey_counts_for_one_agency_and_the_quick_score_never_enters_the_ikm():
@@ -305,3 +311,12 @@ def test_report_gives_ikm_per_agency_and_service_with_the_sample_warning(tmp_pat
     assert "Disdukcapil: Jumlah responden 5 di bawah sampel minimum 12: hasil belum dapat disimpulkan" in page
     assert "Per layanan" in page and "Profil responden" in page and "bukan IKM" in page
     assert (tmp_path / "out" / "profil_responden.csv").is_file()
+
+    # `antrian report` says it in one line too.
+    site = tmp_path / "t.yaml"
+    site.write_text(yaml.safe_dump(two_agencies_raw(), allow_unicode=True), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "antrian.cli", "report", "--config", str(site), "--db",
+                             str(tmp_path / "t.db"), "--date", day, "--out", str(tmp_path / "cli"), "--no-charts"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "IKM 78.97 (B) from 7 respondent(s); 5 figure(s) below their minimum sample" in result.stdout

@@ -105,6 +105,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"{out / HTML_NAME}: {len(report.days)} day(s), {t.issued} tickets issued, {t.served} served, "
           f"{t.no_show} no-show, " + (f"{t.withdrawn} withdrawn, " if t.withdrawn else "")
           + f"{t.waiting_at_close} still waiting at close; {len(files)} files")
+    ikm = report.ikm.overall if report.ikm else None
+    if ikm is not None:
+        from antrian.tools.ikm_report import warnings
+
+        short = len(warnings(report))
+        print(f"  IKM {ikm.value} ({ikm.grade}) from {ikm.respondents} respondent(s)"
+              + (f"; {short} figure(s) below their minimum sample (Krejcie-Morgan)" if short else ""))
     return 0
 
 
