@@ -99,6 +99,8 @@ def test_bookers_who_stay_away_expire_and_the_report_counts_them():
     assert a.made == len(kinds(result, "booked")) and a.expired == len(expired) and a.still_open == 0
     assert a.checked_in == a.online == sum(1 for e in kinds(result, "issued") if e.booking)
     assert a.checked_in + a.expired == a.made and rep.balanced
+    came = len(result.citizens) - result.stayed_away
+    assert f"{came} warga datang, {len(result.tickets)} mendapat nomor" in simulate.notes(result, None)[0]
     assert a.offsets.n == a.checked_in and -30 <= a.offsets.p10 <= a.offsets.p90 <= 15
 
 

@@ -34,7 +34,7 @@ def notes(result: Result, arrivals_source: str | None) -> list[str]:
            f"antrean yang sama dengan yang melayani warga. Kedatangan: "
            + (f"berkas {arrivals_source}" if arrivals_source else "sebanyak kuota harian tiap layanan, "
               "ramai pada pagi hari")
-           + f"; {len(result.citizens)} warga datang, {len(result.tickets)} mendapat nomor.",
+           + f"; {len(result.citizens) - result.stayed_away} warga datang, {len(result.tickets)} mendapat nomor.",
            f"Loket yang dijaga: {_describe_staffing(sc) or 'tidak ada'}."]
     out += _booking_notes(result)
     words = {"quota_exhausted": "kuota habis", "service_closed": "layanan tutup"}
