@@ -23,7 +23,7 @@ from antrian.queue.rules import availability
 from antrian.site import Config
 
 __all__ = ["BANNER", "Grid", "Tile", "WaitRow", "banner", "board_name", "call_place", "counter_tiles",
-           "grid_columns", "in_zone", "page_grid", "recent_rows", "short_name", "waiting_rows", "zoned_board"]
+           "in_zone", "page_grid", "recent_rows", "short_name", "waiting_rows", "zoned_board"]
 
 NO_NUMBER = "–"
 NO_CALL_YET = "Belum ada panggilan"
@@ -211,21 +211,6 @@ def page_grid(count: int, width: float, height: float, u: float = 1.0) -> Grid:
             best = (score, cols, rows)
     _, cols, rows = best if best is not None else (0, max_cols, max_rows)
     return Grid(cols, rows, per_page, pages)
-
-
-def grid_columns(count: int, width: float, height: float, aspect: float = 1.6) -> int:
-    """Columns for *count* tiles in a width x height area so tiles come out closest to
-    *aspect* (width / height)."""
-    if count <= 0:
-        return 1
-    best, best_cols = None, 1
-    for cols in range(1, count + 1):
-        rows = -(-count // cols)
-        shape = (width / cols) / max(1.0, height / rows)
-        score = abs(shape - aspect) / aspect + 0.02 * (cols * rows - count)
-        if best is None or score < best:
-            best, best_cols = score, cols
-    return best_cols
 
 
 def banner(*, connected: bool, offline_for: float, have_board: bool, waited_for_board: float,

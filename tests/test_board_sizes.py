@@ -71,6 +71,9 @@ def test_every_number_and_counter_name_is_readable_from_three_metres(counters, t
                 board.shot(f"board-{counters}-{shape}-{page + 1}.png")
             if state["pages"] > 1:
                 assert state["counters_heading"] == f"Loket — halaman {state['pages']} dari {state['pages']}"
+                # The pages turn by themselves, every page_seconds (10 s by default).
+                board.ask(cmd="page", page=0)
+                board.wait(counters_heading=f"Loket — halaman 2 dari {state['pages']}", timeout=25)
         finally:
             board.close()
 
@@ -168,6 +171,9 @@ def test_the_browser_board_follows_the_same_rule(counters, tmp_path, broker, run
             assert [w["name"]["text"] for w in waiting if w["count"] == "Tutup"] == ["Tabungan", "Pajak dan Retribusi"]
             if grid["pages"] > 1:
                 assert pages[-1]["heading"] == f"Loket — halaman {grid['pages']} dari {grid['pages']}"
+                driver.execute_script("window.papanPage(0)")  # and they turn by themselves
+                wait(driver, lambda d: d.execute_script("return document.getElementById('judul-loket').textContent")
+                     == f"Loket — halaman 2 dari {grid['pages']}", timeout=25)
             report[shape] = {"grid": [grid["cols"], grid["rows"], grid["perPage"], grid["pages"]],
                              "tile": [round(tiles[0]["width"], 1), round(tiles[0]["height"], 1)],
                              "number_px": round(min(numbers), 1), "name_px": round(min(names), 1),

@@ -137,13 +137,6 @@ def test_a_recalled_ticket_is_listed_once_under_the_earlier_calls():
     assert rows(6) == [(5, "A-012")]  # the recall not shown yet: the first call is what the hall heard
 
 
-def test_grid_columns_make_tiles_close_to_the_wanted_shape():
-    assert view.grid_columns(8, 1100, 420) == 4
-    assert view.grid_columns(8, 1030, 900) == 3
-    assert view.grid_columns(40, 1100, 450) >= 7
-    assert view.grid_columns(0, 100, 100) == 1
-
-
 NOON = dt.datetime(2026, 11, 22, 12, 0, tzinfo=WITA)
 
 

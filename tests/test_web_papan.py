@@ -442,3 +442,23 @@ def test_a_checked_in_bookings_call_is_marked_reservasi(hall, mqtt_client):  # n
     publisher.publish_json(protocol.call(SITE), {**call_, "seq": call_["seq"] + 1, "number": "A-032", "booking": None})
     wait(tv, lambda d: text(d, "#nomor") == "A-032", timeout=scaled(10))
     assert css(tv, "#tanda-reservasi[hidden]")
+
+
+@pytest.mark.parametrize("board3", [{"zone": {"counters": ["loket5", "loket6"]}, "min_call_seconds": 1,
+                                     "rate": 300}])
+def test_a_zoned_browser_board_shows_and_says_only_its_counters(hall):
+    """Issue 16, item 1: board3 given Loket 5 and 6 gets their tiles, services and calls
+    only; another counter's call is neither shown, nor said, nor its sound served."""
+    client, app, tv, _ = hall
+    open_board(tv, app.url + "/papan/board3")
+    wait(tv, lambda d: len(css(d, "#petak > div")) == 2, timeout=scaled(10))
+    assert [e.text for e in css(tv, "#petak .petak-nama")] == ["Loket 5", "Loket 6"]
+    assert [e.text for e in css(tv, "#menunggu .chip-huruf")] == ["H", "J", "K", "L", "M"]
+    other_seq, other = call(client, "loket1", "KTP")
+    seq, number = call(client, "loket5", "PBB")
+    wait(tv, lambda d: text(d, "#nomor") == number, timeout=scaled(10))
+    wait_event(tv, seq, "ended")
+    assert not [e for e in events(tv) if e["seq"] == other_seq]
+    assert app.request("GET", f"/papan/board3/suara/{other_seq}.wav")[0] == 404
+    assert app.request("GET", f"/papan/board3/suara/{seq}.wav")[0] == 200
+    assert other not in tv.execute_script("return document.getElementById('layar').textContent")
