@@ -64,8 +64,8 @@ def _booking_notes(result: Result) -> list[str]:
         if not p.share:
             continue
         offset = ("+" if p.offset_min > 0 else "−" if p.offset_min < 0 else "") + angka(abs(p.offset_min))
-        parts.append(f"{code} {made.get(code, 0)} dari porsi {angka(100 * p.share)}% warga (datang {offset} ± "
-                     f"{angka(p.spread_min)} menit dari jam slot, {angka(100 * p.no_show)}% tidak datang)")
+        parts.append(f"{code}: {made.get(code, 0)} reservasi ({angka(100 * p.share)}% warga memesan; pemesan datang "
+                     f"{offset} ± {angka(p.spread_min)} menit dari jam slot, {angka(100 * p.no_show)}% tidak datang)")
     out = ["Reservasi daring, dibuat saat pemesanan dibuka dan lapor diri di anjungan dengan aturan mesin antrean: "
            + "; ".join(parts) + "."]
     early, late, unbooked = (sum(d.values()) for d in (b.early, b.late, b.unbooked))
