@@ -31,7 +31,7 @@ from antrian import bahasa
 from antrian.site import Config
 from kiosk.options import KioskSettings
 
-from . import skm, texts
+from . import contrast, skm, texts
 from .checkin import CheckIn
 from .desk import Desk, Order, Result
 from .link import Link
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 TOUCH_MM = 15  # the smallest touch target
 DONE_SECONDS = 12  # "take your ticket" stays this long once printed
 TICK_SECONDS = 0.5
-BACKGROUND = (.95, .96, .97, 1)
+BACKGROUND = contrast.PAGE
 
 
 class KioskApp(CheckIn, App):
@@ -270,7 +270,7 @@ class KioskApp(CheckIn, App):
             self.message, self.can_retry = MESSAGES[self.problems[0]], True
             return
         if self.service is not None and not self.service.get("open"):
-            self.message, self.can_retry = self.service.get("closed_reason") or "Layanan ini sedang tutup", False
+            self.message, self.can_retry = texts.unavailable(self.service.get("closed_reason")), False
             return
         if self.desk.take(self.order):
             self.busy = True

@@ -15,10 +15,32 @@ SURVEY_THANKS = "Terima kasih atas penilaian Anda."
 SURVEY_NOT_SENT = "Penilaian belum terkirim karena layanan antrean sedang gangguan. Silakan coba lagi nanti."
 NO_PRIORITY = "Tidak, layanan biasa"
 OPEN = "Tersedia"
+MORE_BELOW = "Masih ada layanan lain di bawah: geser daftar ini ke atas"
+UNAVAILABLE = "Tidak tersedia"
+CLOSED = "Layanan ini sedang tutup"
+
+
+def unavailable(reason: str | None) -> str:
+    """Why the chosen service can no longer be taken, on the confirmation (the catalog's words)."""
+    return f"Nomor antrean tidak dapat diambil. {reason or CLOSED}"
 
 
 def quota_left(n: int | None) -> str:
     return OPEN if n is None else f"{OPEN} (sisa kuota hari ini: {n})"
+
+
+def short_service(name: str) -> str:
+    """A service's name up to its first bracket or comma: "KTP Elektronik (perekaman, ...)" -> "KTP Elektronik"."""
+    cut = min((i for i in (name.find("("), name.find(",")) if i > 0), default=len(name))
+    return name[:cut].strip() or name
+
+
+def services_hint(names: list[str], shown: int = 3) -> str:
+    """Up to three of an agency's services for its tile, and how many more:
+    "KTP Elektronik · Kartu Keluarga · Akta Kelahiran · dan 2 lainnya"."""
+    short = [short_service(n) for n in names]
+    more = len(short) - shown
+    return " \u00b7 ".join(short[:shown] + ([f"dan {more} lainnya"] if more > 0 else []))
 
 
 def services_open(n_open: int, n_all: int) -> str:

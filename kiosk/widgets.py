@@ -35,12 +35,15 @@ class KioskButton(ButtonBehavior, Label):
 
 
 class AgencyTile(ButtonBehavior, BoxLayout):
-    """An agency on the home screen: its colour, short name, full name and how many services are open."""
+    """An agency on the home screen: its colour, logo (a file, or ""), short name, full
+    name, two or three of its services and how many services are open."""
 
     key = StringProperty("")
     bg = ColorProperty("#00796B")
+    logo = StringProperty("")
     title = StringProperty("")
     subtitle = StringProperty("")
+    services = StringProperty("")
     note = StringProperty("")
 
 
@@ -55,6 +58,7 @@ class ServiceCard(ButtonBehavior, BoxLayout):
     requirements = StringProperty("")
     standard = StringProperty("")
     row_height = NumericProperty(0)  # the tallest card of its row, so a row's cards line up
+    scale = NumericProperty(1.0)  # its text's size: below 1 where many services share a screen
 
 
 class Banner(Label):

@@ -134,6 +134,10 @@ class KioskRemote:
     def widgets(self) -> list[dict[str, Any]]:
         return self.call("widgets")["widgets"]
 
+    def labels(self) -> list[str]:
+        """Every text on the screen as drawn (banners, headings, the keyed widgets' own)."""
+        return self.call("widgets")["labels"]
+
     def idle(self, seconds: int) -> dict[str, Any]:
         """Give the kiosk another idle_seconds (the site file's, changed while it runs)."""
         return self.call("idle", seconds=seconds)
@@ -257,11 +261,36 @@ class _Driver:
         screen = self.app.sm.current_screen
         return [w for w in screen.walk(restrict=True) if getattr(w, "key", "")]
 
+    @staticmethod
+    def _shown_whole(widget) -> bool:
+        """Whether the whole widget is on screen as it stands: inside the window and every
+        ScrollView around it (a card below the fold is not, until a drag)."""
+        from kivy.uix.scrollview import ScrollView
+
+        x, y = widget.to_window(*widget.pos)
+        right, top = x + widget.width, y + widget.height
+        box = (0, 0, *widget.get_root_window().size)
+        parent = widget.parent
+        while parent is not None and parent is not parent.parent:
+            if isinstance(parent, ScrollView):
+                px, py = parent.to_window(*parent.pos)
+                box = (max(box[0], px), max(box[1], py), min(box[2], px + parent.width),
+                       min(box[3], py + parent.height))
+            parent = parent.parent
+        return x >= box[0] - 1 and y >= box[1] - 1 and right <= box[2] + 1 and top <= box[3] + 1
+
     def cmd_widgets(self, command) -> None:
+        from kivy.uix.label import Label
+
+        screen = self.app.sm.current_screen
+        # Every text drawn on the screen: a banner's as well as a button's.
+        labels = [w.text for w in screen.walk(restrict=True)
+                  if isinstance(w, Label) and w.text and w.opacity > 0 and w.height > 0]
         self.reply(command, widgets=[{"key": w.key, "size": list(w.size), "disabled": w.disabled,
                                       "text": getattr(w, "text", "") or getattr(w, "title", ""),
-                                      "status": getattr(w, "status", ""), "available": getattr(w, "available", True)}
-                                     for w in self._keyed()])
+                                      "status": getattr(w, "status", ""), "available": getattr(w, "available", True),
+                                      "shown": self._shown_whole(w)}
+                                     for w in self._keyed()], labels=labels)
 
     def _find(self, key: str):
         found = [w for w in self._keyed() if w.key == key]

@@ -17,6 +17,7 @@ import sys
 import time
 
 import pytest
+import yaml
 from conftest import ROOT
 from escpos_decode import decode
 from kiosk_remote import KioskRemote
@@ -236,6 +237,7 @@ def test_other_screen_sizes(open_kiosk, run_dispatcher):
             ("confirm", "done"), ("finish", "home"))
     for size, steps in (("1920x1080", flow), ("800x1280", flow[:1]), ("1080x1920", ())):
         assert kiosk.resize(size)["window"] == [int(n) for n in size.split("x")]
+        time.sleep(0.3 * kiosk.slow)  # the tiles follow the new size in a frame or two: tap them after
         assert_touch_targets(kiosk)
         shot(kiosk, size, "home")
         for key, screen in steps:
@@ -265,3 +267,109 @@ def test_antrian_kiosk_runs_and_stops_cleanly(run_dispatcher, broker, site_file,
         code = proc.wait(timeout=scaled(20))
     assert code == 0, (tmp_path / "kiosk.log").read_text()
     assert watch.wait_for(STATUS, lambda m: m.json() == {"device": "kiosk1", "role": "kiosk", "online": False})
+
+
+# -- issue 16, item 6: every service in sight, tiles that say what an agency does, and why not --
+
+SIZES = ("1280x800", "1920x1080", "800x1280", "1080x1920")
+
+
+def with_logo(site, agency: str = "disdukcapil"):
+    """The site file with a logo for one agency: a ring with its letter, drawn here."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (256, 256), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((8, 8, 248, 248), fill=(255, 255, 255, 255), outline=(13, 59, 102, 255), width=18)
+    draw.rectangle((96, 64, 112, 192), fill=(13, 59, 102, 255))
+    draw.pieslice((40, 64, 200, 192), -90, 90, fill=(13, 59, 102, 255))
+    draw.pieslice((72, 96, 168, 160), -90, 90, fill=(255, 255, 255, 255))
+    image.save(site.parent / f"logo-{agency}.png")
+    raw = yaml.safe_load(site.read_text(encoding="utf-8"))
+    next(a for a in raw["agencies"] if a["id"] == agency)["logo"] = f"logo-{agency}.png"
+    site.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return site
+
+
+def test_every_service_is_on_screen_without_a_drag_and_tiles_name_services(open_kiosk, run_dispatcher, site_file):
+    """At each kiosk size, every agency's services are whole on screen as the screen opens
+    (Disdukcapil's five too); the tiles name up to three services, one has its logo."""
+    with_logo(site_file)
+    run_dispatcher()
+    kiosk = open_kiosk(size="1280x800", screen="1920x1920")
+    kiosk.wait(screen="home", online=True, catalog=True)
+    agencies = {"disdukcapil": 5, "bank_sultra": 2, "bapenda": 2, "dpmptsp": 3}
+    for size in SIZES:
+        assert kiosk.resize(size)["window"] == [int(n) for n in size.split("x")]
+        time.sleep(0.3 * kiosk.slow)  # the tiles' heights follow the new size in a frame or two
+        shot(kiosk, size, "home-tiles")
+        tiles = {w["key"]: w for w in kiosk.widgets()}
+        assert [a for a in agencies if not tiles[f"agency:{a}"]["shown"]] == [], size
+        labels = kiosk.labels()
+        assert "KTP Elektronik \u00b7 Kartu Keluarga \u00b7 Akta Kelahiran \u00b7 dan 2 lainnya" in labels
+        assert "Tabungan \u00b7 Pembayaran Pajak dan Retribusi Daerah" in labels or any(
+            label.startswith("Tabungan \u00b7 ") for label in labels)
+        for agency, count in agencies.items():
+            kiosk.tap(f"agency:{agency}")
+            kiosk.wait(screen="services")
+            time.sleep(0.3 * kiosk.slow)  # the cards' fit settles in a frame or two
+            cards = [w for w in kiosk.widgets() if w["key"].startswith("service:")]
+            assert len(cards) == count
+            hidden = [w["key"] for w in cards if not w["shown"]]
+            assert hidden == [], f"{size} {agency}: below the fold {hidden}"
+            assert_touch_targets(kiosk)
+            if agency == "disdukcapil":
+                shot(kiosk, size, "services-5")
+            kiosk.tap("back")
+            kiosk.wait(screen="home")
+
+
+def test_the_confirmation_says_why_a_service_went_while_the_citizen_read_it(open_kiosk, run_dispatcher, printer,
+                                                                          mqtt_client, tmp_path):
+    """KTP's last walk-in ticket goes to the other kiosk while this one shows its confirmation:
+    the button turns to "Tidak tersedia" and the banner says why, in the catalog's words."""
+    site = kiosk_site(tmp_path, printer.port, services={"KTP": {"quota": 1, "booking": None}})
+    run_dispatcher(site)
+    kiosk = open_kiosk(site=site)
+    kiosk.wait(screen="home", online=True, catalog=True)
+    walk_to_confirm(kiosk)
+    assert next(w for w in kiosk.widgets() if w["key"] == "confirm")["disabled"] is False
+    other = mqtt_client(topics=[protocol.kiosk_reply(SITE, "kiosk2")])
+    other.publish_json(protocol.kiosk_request(SITE, "kiosk2"),
+                       {"id": "kiosk2-0001", "service": "KTP", "priority": None,
+                        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+    assert other.wait_for(protocol.kiosk_reply(SITE, "kiosk2")).json()["ok"] is True
+    deadline = time.monotonic() + 10 * kiosk.slow
+    while time.monotonic() < deadline:
+        button = next(w for w in kiosk.widgets() if w["key"] == "confirm")
+        if button["disabled"]:
+            break
+        time.sleep(0.1)
+    assert button["disabled"] is True and button["text"] == "Tidak tersedia"
+    assert "Nomor antrean tidak dapat diambil. Kuota hari ini sudah habis" in kiosk.labels()
+    assert kiosk.state()["screen"] == "confirm"
+    shot(kiosk, "1280x800", "confirm-unavailable")
+
+
+def test_past_its_last_ticket_a_service_says_the_numbers_of_the_day_are_closed(open_kiosk, run_dispatcher, printer,
+                                                                            tmp_path):
+    """KTP's last_ticket passed a minute ago (PBG's is an hour away): its card says why."""
+    import zoneinfo
+
+    now = dt.datetime.now(zoneinfo.ZoneInfo("Asia/Makassar"))
+    if not dt.time(0, 5) < now.time() < dt.time(22, 50):
+        pytest.skip("the last tickets of this test are set around the current time of day")
+    passed, later = (now - dt.timedelta(minutes=1)).strftime("%H:%M"), (now + dt.timedelta(hours=1)).strftime("%H:%M")
+    site = kiosk_site(tmp_path, printer.port, services={"KTP": {"last_ticket": passed},
+                                                        "KK": {"last_ticket": later}})
+    run_dispatcher(site)
+    kiosk = open_kiosk(site=site)
+    kiosk.wait(screen="home", online=True, catalog=True)
+    kiosk.tap("agency:disdukcapil")
+    kiosk.wait(screen="services")
+    cards = {w["key"]: w for w in kiosk.widgets()}
+    assert cards["service:KTP"]["available"] is False
+    assert cards["service:KTP"]["status"] == (f"Tidak dapat dipilih: Nomor antrean hari ini sudah ditutup untuk "
+                                              f"layanan ini (nomor terakhir pukul {passed.replace(':', '.')})")
+    assert cards["service:KK"]["available"] is True
+    shot(kiosk, "1280x800", "services-last-ticket")

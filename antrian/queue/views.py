@@ -91,9 +91,10 @@ class Views:
 
     def too_late(self: Engine, service: str, now: dt.datetime) -> str | None:
         """With the site's queue.close_by_estimate: why a new ticket of `service` would not be
-        called before it closes today, by the estimate (the waiting tickets times the mean service time, over its open counters, or
-        all the counters that serve it while none is open yet), or None. One rule for every
-        ticket, priority or not, so the catalog and the engine say the same."""
+        called before it closes today, by the estimate (the waiting tickets times the mean
+        service time, over its open counters, or all the counters that serve it while none is
+        open yet), or None. One rule for every ticket, priority or not, so the catalog and the
+        engine say the same."""
         if not self.config.queue.close_by_estimate:
             return None
         left = minutes_left(self.config, self.config.services[service], now)

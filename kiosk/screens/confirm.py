@@ -1,7 +1,9 @@
 """Confirmation: the choice, what to bring, and the one button that takes a ticket.
 
 The button is disabled from the tap until the Desk's result; its label says why it
-waits ("Mohon tunggu...") or that a tap retries the same request ("Coba lagi")."""
+waits ("Mohon tunggu...") or that a tap retries the same request ("Coba lagi"). A service
+that closes, runs out of its quota or passes its last ticket while the citizen reads
+(a new catalog) disables it too, and the banner above it says why in the catalog's words."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.uix.screenmanager import Screen
 
+from .. import texts
 from .services import requirements_text, standard_text
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -23,10 +26,21 @@ def summary(agency: dict | None, service: dict | None, priority: dict | None) ->
     return "\n".join(lines)
 
 
-def confirm_label(busy: bool, can_retry: bool) -> str:
+def confirm_label(busy: bool, can_retry: bool, service: dict | None = None) -> str:
     if busy:
         return "Mohon tunggu..."
+    if service is not None and not service.get("open"):
+        return texts.UNAVAILABLE
     return "Coba lagi" if can_retry else "Ambil Nomor Antrean"
+
+
+def notice(message: str, service: dict | None, busy: bool = False) -> str:
+    """The banner: why the last tap gave no ticket, else why the service cannot be taken now."""
+    if message:
+        return message
+    if service is not None and not service.get("open") and not busy:
+        return texts.unavailable(service.get("closed_reason"))
+    return ""
 
 
 def requirements(service: dict | None) -> str:
@@ -43,3 +57,4 @@ class ConfirmScreen(Screen):
     requirements = staticmethod(requirements)
     standard = staticmethod(standard)
     confirm_label = staticmethod(confirm_label)
+    notice = staticmethod(notice)

@@ -11,6 +11,8 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty
 from kivy.uix.screenmanager import Screen
 
+from antrian.site import Config
+
 from .. import texts
 from ..widgets import AgencyTile, hex_color
 
@@ -22,6 +24,19 @@ def columns(count: int, portrait: bool) -> int:
     if portrait:
         return 1 if count <= 3 else 2 if count <= 12 else 3
     return 2 if count <= 4 else 3 if count <= 9 else 4
+
+
+def logo_path(config: Config, agency_id: str) -> str:
+    """The agency's logo file from the site file (relative to its folder), or "" for none
+    or one that is not there (check-config says so)."""
+    agency = next((a for a in config.agencies if a.id == agency_id), None)
+    if agency is None or not agency.logo:
+        return ""
+    path = Path(agency.logo).expanduser()
+    if not path.is_absolute():
+        source = Path(config.source)
+        path = (source.parent if source.suffix in (".yaml", ".yml") else Path.cwd()) / path
+    return str(path) if path.is_file() else ""
 
 
 class HomeScreen(Screen):
@@ -64,5 +79,7 @@ class HomeScreen(Screen):
             tile.bg = hex_color(agency.get("color"))
             tile.title = short
             tile.subtitle = agency["name"] if agency["name"] != short else ""
+            tile.services = texts.services_hint([s["name"] for s in services])
+            tile.logo = logo_path(app.site_config, agency["id"])
             tile.note = texts.services_open(sum(1 for s in services if s.get("open")), len(services))
             tile.height = self.tile_height

@@ -1,6 +1,12 @@
-"""An agency's services, each with its published standard (UU 25/2009): requirements,
-completion time, fee. A closed, over-quota or out-of-hours service shows the catalog's
-reason and cannot be picked."""
+"""An agency's services, each with its published standard (UU 25/2009): completion time,
+fee and how many requirements (listed in full on the confirmation). A closed, over-quota,
+out-of-hours or past-its-last-ticket service shows the catalog's reason and cannot be picked.
+
+Every service of an agency is on the screen at once, without a drag: the cards take
+columns by their number and the window's orientation (`columns`), and their text shrinks
+a little when they still do not fit (`ServiceCard.scale`, down to MIN_SCALE). Only past
+that -- an agency with very many services on a small screen -- does the list scroll, and
+then a line at the bottom says that more follow."""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from pathlib import Path
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import ColorProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from .. import texts
@@ -23,6 +29,21 @@ def requirements_text(service: dict) -> str:
     if not items:
         return ""
     return "Persyaratan:\n" + "\n".join(f"\u2022  {item}" for item in items)
+
+
+MIN_SCALE = 0.8
+
+
+def columns(count: int, portrait: bool) -> int:
+    """Cards per row: one column of up to five in portrait, two of up to four in landscape."""
+    if portrait:
+        return 1 if count <= 5 else 2
+    return 2 if count <= 4 else 3 if count <= 9 else 4
+
+
+def requirements_brief(service: dict) -> str:
+    n = len(service.get("requirements") or [])
+    return f"Persyaratan: {n} dokumen, dirinci sebelum nomor diambil" if n else ""
 
 
 def standard_text(service: dict) -> str:
@@ -39,11 +60,20 @@ class ServicesScreen(Screen):
     agency_name = StringProperty("")
     agency_color = ColorProperty("#0D3B66")
     cols = NumericProperty(1)
+    scale = NumericProperty(1.0)  # the cards' text size (ServiceCard.scale)
+    more_below = BooleanProperty(False)  # the cards do not fit: the hint at the bottom shows
 
     def on_kv_post(self, base_widget) -> None:
         self._refresh = Clock.create_trigger(self.refresh)
         self._align = Clock.create_trigger(self.align_rows)
-        App.get_running_app().bind(agency=self._refresh, portrait=self._refresh)
+        self._fit = Clock.create_trigger(self.fit)
+        app = App.get_running_app()
+        app.bind(agency=self._refresh, portrait=self._refresh, u=self._resized)
+        self.ids.scroll.bind(height=self._resized, scroll_y=self._fit)
+
+    def _resized(self, *_) -> None:
+        self.scale = 1.0  # a new size: start from the full size again
+        self._refresh()
 
     def align_rows(self, *_) -> None:
         """Cards of one row as tall as the tallest (a GridLayout row would leave gaps)."""
@@ -53,6 +83,20 @@ class ServicesScreen(Screen):
             tallest = max(card.minimum_height for card in row)
             for card in row:
                 card.row_height = tallest
+        self._fit()
+
+    def fit(self, *_) -> None:
+        """Shrink the cards' text a step while they are taller than the screen; past
+        MIN_SCALE, say that more follow below (until the list is scrolled to its end)."""
+        grid, scroll = self.ids.grid, self.ids.scroll
+        over = grid.height > scroll.height + 1
+        if over and self.scale > MIN_SCALE + 1e-6:
+            self.scale = round(self.scale - 0.05, 2)
+            for card in grid.children:
+                card.scale = self.scale
+            self._align()
+            return
+        self.more_below = over and scroll.scroll_y > 0.01
 
     def refresh(self, *_) -> None:
         """Cards of the chosen agency; a new catalog for the same agency updates them in
@@ -65,14 +109,15 @@ class ServicesScreen(Screen):
             return
         self.agency_name = agency["name"]
         self.agency_color = hex_color(agency.get("color"), "#0D3B66")
-        self.cols = 1 if app.portrait else 2
         services = agency.get("services", [])
+        self.cols = columns(len(services), app.portrait)
         cards = list(reversed(grid.children))
         if [card.key for card in cards] != [f"service:{s['code']}" for s in services]:
             grid.clear_widgets()
             cards = []
+            self.scale = 1.0
             for service in services:
-                card = ServiceCard(key=f"service:{service['code']}")
+                card = ServiceCard(key=f"service:{service['code']}", scale=self.scale)
                 # on_press, as the home screen's tiles: the ScrollView delays a release by 0.2 s.
                 card.bind(on_press=lambda _card, code=service["code"]: app.choose_service(code),
                           minimum_height=self._align)
@@ -84,6 +129,6 @@ class ServicesScreen(Screen):
             card.available = bool(service.get("open"))
             card.title = service["name"]
             card.status = status_text(service)
-            card.requirements = requirements_text(service)
+            card.requirements = requirements_brief(service)
             card.standard = standard_text(service)
         self._align()
