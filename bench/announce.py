@@ -67,15 +67,16 @@ def burst(raw: dict, count: int, first: int = 12) -> list[dict]:
     """*count* calls from *count* different counters, each of a ticket of a service: the
     site file's counters, then "Loket 10", "Loket 11", ... as on the issue's copies of the
     Buton example with 16 and 40 counters (no counter calls twice: nothing is superseded)."""
-    counters = [(c["id"], c["name"]) for c in raw["counters"]]
-    counters += [(f"loket{n}", f"Loket {n}") for n in range(len(counters) + 1, count + 1)]
+    # A remote counter's call carries its location, said in its name's place (docs/protocol.md).
+    counters = [(c["id"], c["name"], c.get("location") if c.get("remote") else None) for c in raw["counters"]]
+    counters += [(f"loket{n}", f"Loket {n}", None) for n in range(len(counters) + 1, count + 1)]
     services = [s for a in raw["agencies"] for s in a["services"]]
     calls = []
-    for i, (counter, name) in enumerate(counters[:count]):
+    for i, (counter, name, location) in enumerate(counters[:count]):
         service = services[i % len(services)]
         calls.append({"seq": i + 1, "number": f"{service['prefix']}-{first + 3 * i:03d}", "service": service["code"],
                       "service_name": service["name"], "counter": counter, "counter_name": name,
-                      "recall": False, "at": None})
+                      "recall": False, "at": None, **({"location": location} if location else {})})
     return calls
 
 

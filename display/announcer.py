@@ -21,8 +21,9 @@ No backlog (issue 16; ``quick_backlog``, on unless a benchmark turns it off):
   ``min_call_seconds``), and it is said once, in the short form ("be dua belas, loket
   tiga.", antrian/bahasa.py ``short_announcement``), without the chime: the hall is
   already listening;
-- a repeat (``repeat`` > 1) is said only while no call waits: the first call of a
-  burst is said once in full, with its chime;
+- a call that did not wait gets its chime; if calls have come in by the time the chime
+  ends, it too is said once in the short form, and a repeat (``repeat`` > 1) is said
+  only while no call waits;
 - a call still waiting when its counter calls again is *superseded*: only the
   counter's latest call is said (a recall of a ticket whose first call was never
   said is then said as a first call). No other call is ever dropped;
@@ -324,11 +325,20 @@ class Announcer:
         if self.chime and not item.waited:
             self._play(make_chime(self._format[0], self._format[1], self.volume))
         audio = future.result()
+        short = item.waited
+        if audio is not None and not short and self.quick_backlog and self.pending:
+            # Calls came in during the chime: this one is said short as well (20-50 ms to make).
+            short_item = dataclasses.replace(item, waited=True)
+            text = self._text(short_item) or text
+            audio = self._synth.submit(self._synthesize, text).result()
+            short = True
+            with self._cond:
+                self.saying = text
         if audio is None:
             return
         self._format = (audio.rate, audio.channels)
         audio = audio.trimmed(SPEECH_TAIL)
-        for reading in range(1 if item.waited else self.repeat):
+        for reading in range(1 if short else self.repeat):
             if reading and self.quick_backlog and self.pending:
                 log.debug("announcer: %d call(s) waiting; %s said once", self.pending, call["number"])
                 break

@@ -82,21 +82,25 @@ def announcers(tmp_path):
 
 
 class Gate(MemorySink):
-    """A MemorySink whose first piece waits until the test opens the gate: calls queued
-    meanwhile are certainly waiting behind the first one (no race with the clock)."""
+    """A MemorySink whose piece number *at* (0: the first) waits until the test opens the
+    gate: calls queued meanwhile are certainly waiting (no race with the clock)."""
 
-    def __init__(self) -> None:
+    def __init__(self, at: int = 0) -> None:
         super().__init__()
+        self.at = at
         self.opened = threading.Event()
+        self.reached = threading.Event()
 
     def play(self, audio):
-        assert self.opened.wait(15), "the test never opened the gate"
+        if len(self.played) >= self.at:
+            self.reached.set()
+            assert self.opened.wait(15), "the test never opened the gate"
         super().play(audio)
 
 
 def test_five_calls_within_100_ms_are_spoken_in_order_without_overlap(announcers):
-    """Real speech: the first call in full after its chime; the four that waited behind it
-    once each, in the short form, with no chime (issue 16, item 3)."""
+    """Real speech: the first call after its chime, the four that waited behind it with no
+    chime; all once, in the short form, since calls were waiting (issue 16, item 3)."""
     announcer = announcers()
     calls = [call(1, "A-001", "Loket 1"), call(2, "B-012", "Loket 3"), call(3, "A-002", "Loket 2"),
              call(4, "H-001", "Loket 5"), call(5, "K-010", "Loket 6")]
@@ -104,8 +108,8 @@ def test_five_calls_within_100_ms_are_spoken_in_order_without_overlap(announcers
         assert announcer.announce(c)
     assert announcer.wait_idle(30)
 
-    assert announcer.engine.texts == [
-        "Nomor antrean a, satu, silakan menuju loket satu.",
+    assert list(announcer.said) == [
+        "a satu, loket satu.",
         "be dua belas, loket tiga.",
         "a dua, loket dua.",
         "ha satu, loket lima.",
@@ -122,16 +126,16 @@ def test_five_calls_within_100_ms_are_spoken_in_order_without_overlap(announcers
             assert audio.duration != pytest.approx(ding)
             assert 1.0 < audio.duration < 7.0
             assert end - start >= audio.duration * SPEED * 0.9  # it took its (scaled) time
-    assert played[1][2].duration > max(a.duration for _, _, a in played[2:])  # the short form is shorter
+    # The full sentence was made during the chime, then the short one once calls waited.
+    assert announcer.engine.texts[:2] == ["Nomor antrean a, satu, silakan menuju loket satu.", "a satu, loket satu."]
     # Each call was shown just before its first sound.
     for (shown_at, _, spoken), (start, _, _) in zip(announcer.shows, [played[0]] + played[2:]):
         assert spoken and shown_at <= start
 
 
 def test_a_burst_drops_repeats_and_says_the_waiting_calls_short(announcers):
-    """Issue 16, item 3: ten calls while the first is being said (board1 says each twice):
-    the first once in full, the nine others once each in the short form, no chime but the
-    first; nothing dropped."""
+    """Issue 16, item 3: ten calls while the first one's chime plays (board1 says each twice):
+    each said once, in the short form, no chime but the first; nothing dropped."""
     sink = Gate()
     announcer = announcers(engine=Failing(0), sink=sink, repeat=2)
     calls = [call(i, f"A-{10 + i:03d}", f"Loket {i}") for i in range(1, 11)]
@@ -139,7 +143,7 @@ def test_a_burst_drops_repeats_and_says_the_waiting_calls_short(announcers):
         assert announcer.announce(c)
     sink.opened.set()
     assert announcer.wait_idle(15)
-    assert list(announcer.said) == ["Nomor antrean a, sebelas, silakan menuju loket satu."] + [
+    assert list(announcer.said) == ["a sebelas, loket satu."] + [
         f"a {words}, loket {counter}." for words, counter in [
             ("dua belas", "dua"), ("tiga belas", "tiga"), ("empat belas", "empat"), ("lima belas", "lima"),
             ("enam belas", "enam"), ("tujuh belas", "tujuh"), ("delapan belas", "delapan"),
@@ -147,6 +151,18 @@ def test_a_burst_drops_repeats_and_says_the_waiting_calls_short(announcers):
     assert [seq for _, seq, _ in announcer.shows] == list(range(1, 11))
     assert len(sink.played) == 11  # one chime and ten readings
     assert announcer.spoken_count == 10 and announcer.superseded_count == 0
+
+
+def test_a_call_that_comes_during_the_first_reading_drops_the_repeat(announcers):
+    sink = Gate(at=1)  # the chime plays, the first reading waits
+    announcer = announcers(engine=Failing(0), sink=sink, repeat=2)
+    announcer.announce(call(1, "B-012", "Loket 3"))
+    assert sink.reached.wait(10)
+    announcer.announce(call(2, "A-002", "Loket 2"))
+    sink.opened.set()
+    assert announcer.wait_idle(10)
+    assert list(announcer.said) == ["Nomor antrean be, dua belas, silakan menuju loket tiga.", "a dua, loket dua."]
+    assert len(sink.played) == 3  # the chime, one reading each
 
 
 def test_a_call_with_nothing_behind_it_is_said_in_full_repeat_times(announcers):
@@ -175,8 +191,8 @@ def test_a_counter_calling_again_supersedes_its_waiting_call_and_nothing_else(an
     assert not announcer.announce(call(2, "B-002", "Loket 2"))
     sink.opened.set()
     assert announcer.wait_idle(15)
-    assert list(announcer.said) == ["Nomor antrean a, satu, silakan menuju loket satu.", "a dua, loket satu.",
-                                    "be tiga, loket dua.", "ce satu, loket tiga."]
+    assert list(announcer.said) == ["a satu, loket satu.", "a dua, loket satu.", "be tiga, loket dua.",
+                                    "ce satu, loket tiga."]
     assert [seq for _, seq, _ in announcer.shows] == [1, 3, 4, 5]
     assert announcer.superseded_count == 1
 
@@ -196,11 +212,15 @@ def test_a_recall_is_said_as_one_in_full_and_in_a_backlog(announcers):
     sink = Gate()
     announcer = announcers(engine=Failing(0), sink=sink)
     announcer.announce(call(7, "B-012", "Loket 3", recall=True))
-    announcer.announce(call(8, "A-004", "Loket 1", recall=True))
+    sink.opened.set()
+    assert announcer.wait_idle(10)
+    sink.opened.clear()
+    announcer.announce(call(8, "A-004", "Loket 1"))
+    announcer.announce(call(9, "B-012", "Loket 3", recall=True))
     sink.opened.set()
     assert announcer.wait_idle(10)
     assert list(announcer.said) == ["Panggilan ulang, nomor antrean be, dua belas, silakan menuju loket tiga.",
-                                    "Panggilan ulang, a empat, loket satu."]
+                                    "a empat, loket satu.", "Panggilan ulang, be dua belas, loket tiga."]
 
 
 def test_a_recall_of_a_call_the_hall_never_heard_is_said_as_a_first_call(announcers):
@@ -211,7 +231,7 @@ def test_a_recall_of_a_call_the_hall_never_heard_is_said_as_a_first_call(announc
     announcer.announce(call(3, "B-002", "Loket 2", recall=True))  # before the first call of B-002 was said
     sink.opened.set()
     assert announcer.wait_idle(10)
-    assert list(announcer.said) == ["Nomor antrean a, satu, silakan menuju loket satu.", "be dua, loket dua."]
+    assert list(announcer.said) == ["a satu, loket satu.", "be dua, loket dua."]
 
 
 def test_without_quick_backlog_every_call_is_said_in_full_as_before(announcers):
