@@ -135,8 +135,9 @@ def _clips_present(options: dict, path: str, report: Report, context: dict) -> N
 
 def _zone_known(zone: dict, path: str, report: Report, context: dict) -> None:
     """a zone names agencies and counters of the site file, at least one of them"""
-    config = context["config"]
-    for key, known in (("agencies", [a.id for a in config.agencies]), ("counters", list(config.counters))):
+    config = context.get("config")  # none: a zone checked on its own (the reference's example)
+    names = {} if config is None else {"agencies": [a.id for a in config.agencies], "counters": list(config.counters)}
+    for key, known in names.items():
         for i, name in enumerate(zone.get(key) or ()):
             if name not in known:
                 what = "agency" if key == "agencies" else "counter"

@@ -296,3 +296,22 @@ def test_an_open_counter_whose_services_all_closed_says_tutup_when_idle():
     assert (tiles["loket7"].detail, tiles["loket8"].detail, tiles["loket1"].detail) == (
         "Tutup", "Pajak dan Retribusi", "")
     assert tiles["loket7"].status == "open"
+
+
+def test_check_config_names_the_file_and_the_field_of_a_clash(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    raw = _boards({}, {"zone": {"agencies": ["disdukcapil", "dukcapil"]}})
+    path = tmp_path / "mpp.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    index = [d["id"] for d in raw["devices"]].index("tv2")
+    result = subprocess.run([sys.executable, "-m", "antrian.cli", "check-config", str(path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert f"{path}: devices[{index}].zone.agencies[1]: unknown agency 'dukcapil'" in out, out
+    assert f"{path}: devices[{index}].speaks: tv1 also speaks the calls of Loket 1, Loket 2, Loket 3, Loket 4 in " \
+           "the main hall" in out, out

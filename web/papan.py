@@ -196,7 +196,8 @@ def _sound(web: Web):
         device, options = papan.board(request)
         seq = request.path_params["seq"]
         call = next((c for c in web.hub.calls_after(seq - 1) if c["seq"] == seq), None)
-        if call is None or papan.call(call) is None or not options["speaks"] or not papan.in_zone(options["zone"], call):
+        heard = options["speaks"] and papan.in_zone(options["zone"], call)
+        if call is None or papan.call(call) is None or not heard:
             raise HTTPException(404)
         data = await papan.sounds.wav(device, call, short=request.query_params.get("ringkas") == "1")
         if data is None:
