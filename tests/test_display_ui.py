@@ -339,3 +339,23 @@ def test_a_checked_in_bookings_call_is_marked_reservasi(desk, board, mqtt_client
     assert _looks_drawn(shown.shot("board-reservasi-1920x1080.png"))
     publisher.publish_json(protocol.call(SITE), {**base, "seq": seq + 1, "number": "A-032"})
     assert shown.wait(latest_number="A-032", idle=True)["latest_booking"] is False
+
+
+def test_a_board_that_does_not_speak_shows_the_calls_in_silence(desk, broker, site_file, tmp_path):
+    """speaks: false (a second board in a hall whose calls another board says)."""
+    import yaml
+
+    from conftest import write_site
+
+    raw = yaml.safe_load(site_file.read_text(encoding="utf-8"))
+    next(d for d in raw["devices"] if d["id"] == "board1")["speaks"] = False
+    silent = write_site(tmp_path / "silent.yaml", raw)
+    shown = Board(silent, broker.address, tmp_path / "state-silent", "1280x720", tmp_path / "silent.log")
+    try:
+        shown.wait(connected=True, have_board=True)
+        desk.ticket("KTP")
+        number = desk.command("loket1", "call_next")
+        state = shown.wait(latest_number=number, idle=True)
+        assert state["played"] == 0 and state["latest_counter"] == "Loket 1"
+    finally:
+        shown.close()
