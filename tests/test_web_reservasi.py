@@ -252,8 +252,15 @@ def test_every_refusal_is_one_indonesian_sentence(hall):
     status, page = s.book(MONDAY + dt.timedelta(days=7), "09:00", phone="0813 0000 0012")
     assert (status, error_of(page)) == (409, "Reservasi untuk Senin, 23 November 2026 dibuka Senin, 16 November "
                                              "2026 pukul 09.00.")
-    # out of range: not a page at all
-    assert s.go("GET", "/reservasi/layanan/KTP/2026-11-24")[0] == 404
+    # out of range (a page left open since yesterday; a day too far): the days that are, and why
+    out = f"Tanggal itu di luar rentang reservasi: {KTP} dapat dipesan untuk hari ini sampai 7 hari ke depan."
+    status, page = s.go("GET", "/reservasi/layanan/KTP/2026-11-24")
+    assert (status, error_of(page)) == (409, out) and 'href="/reservasi/layanan/KTP/2026-11-17"' in page
+    s.go("GET", f"/reservasi/layanan/KTP/{day}")
+    status, page = s.go("POST", "/reservasi/layanan/KTP/2026-11-15", {
+        "csrf": s.field("csrf"), "rid": s.field("rid"), "jam": "09:00", "nama": NAME, "hp": "0813 0000 0013"})
+    assert (status, error_of(page)) == (409, out)
+    assert s.go("GET", "/reservasi/layanan/KTP/kemarin")[0] == 404
     assert s.go("GET", "/reservasi/layanan/AKTA")[0] == 404
     # the same id again (a reload, a retry after a timeout) is the same booking, never a second one
     s.last = ""

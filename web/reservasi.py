@@ -48,7 +48,8 @@ from starlette.routing import Route
 from antrian import bahasa, protocol
 from antrian.queue import codes
 from web import bookingqr
-from web.reservasi_dasar import ADDRESS_LIMIT, EXPIRED_FORM, INPUT, NAME_MAX, PHONE_LIMIT, Reservasi, form_text
+from web.reservasi_dasar import (ADDRESS_LIMIT, EXPIRED_FORM, INPUT, NAME_MAX, OUT_OF_RANGE, PHONE_LIMIT, Reservasi,
+                                 form_text)
 from web.reservasi_kirim import Unanswered, new_id, refusal_text
 
 if TYPE_CHECKING:
@@ -78,15 +79,14 @@ async def agency(r: Reservasi, request: Request) -> Response:
     return r.render(request, "reservasi_layanan.html", agency=found, services=r.services(found.id))
 
 
-async def dates(r: Reservasi, request: Request) -> Response:
+async def dates(r: Reservasi, request: Request, error: str = "", status: int = 200) -> Response:
     svc = r.service(request.path_params["service"])
     days = r.days(svc, r.clock())
     opened = [d for d in days if d["state"] == "open"]
-    error = ""
     answers = await asyncio.gather(*(r.desk.slots(svc.code, d["date"]) for d in opened), return_exceptions=True)
     for entry, answer in zip(opened, answers):
         if isinstance(answer, Unanswered):
-            error = answer.text
+            error = error or answer.text
         elif isinstance(answer, dict) and answer.get("ok") is True:
             # Whether any place is left, not how many: a slot's `free` is capped by the day's
             # share left, so the slots' sum can be more than the day still takes.
@@ -96,8 +96,13 @@ async def dates(r: Reservasi, request: Request) -> Response:
             entry.update(state="closed", note=refusal_text(answer.get("error"), action="slots", tz=r.tz))
         elif isinstance(answer, BaseException):
             raise answer
-    return r.render(request, "reservasi_tanggal.html", svc=svc, agency=r.agency_of[svc.agency], days=days,
+    return r.render(request, "reservasi_tanggal.html", status, svc=svc, agency=r.agency_of[svc.agency], days=days,
                     error=error)
+
+
+async def out_of_range(r: Reservasi, request: Request, svc: Service) -> Response:
+    """A day no longer (or not yet) in the booking range: the days that are, and why."""
+    return await dates(r, request, OUT_OF_RANGE.format(service=svc.name, days=svc.booking.days_ahead), 409)
 
 
 async def slots_page(r: Reservasi, request: Request, svc: Service, day: dt.date, *, status: int = 200,
@@ -127,12 +132,15 @@ async def slots_page(r: Reservasi, request: Request, svc: Service, day: dt.date,
 
 async def day_page(r: Reservasi, request: Request) -> Response:
     svc = r.service(request.path_params["service"])
-    return await slots_page(r, request, svc, r.bookable_day(svc, request.path_params["date"]))
+    day = r.bookable_day(svc, request.path_params["date"])
+    return await slots_page(r, request, svc, day) if day else await out_of_range(r, request, svc)
 
 
 async def book(r: Reservasi, request: Request) -> Response:
     svc = r.service(request.path_params["service"])
     day = r.bookable_day(svc, request.path_params["date"])
+    if day is None:
+        return await out_of_range(r, request, svc)
     form = await r.form(request)
     if form is None:
         return await slots_page(r, request, svc, day, status=403, error=EXPIRED_FORM)

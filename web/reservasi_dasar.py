@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from antrian.site import Service
     from web.app import Web
 
-__all__ = ["ADDRESS_LIMIT", "EXPIRED_FORM", "INPUT", "NAME_MAX", "PHONE_LIMIT", "Reservasi", "form_text"]
+__all__ = ["ADDRESS_LIMIT", "EXPIRED_FORM", "INPUT", "NAME_MAX", "OUT_OF_RANGE", "PHONE_LIMIT", "Reservasi",
+           "form_text"]
 
 log = logging.getLogger("antrian.web")
 
@@ -54,6 +55,8 @@ INPUT = {
     "nik": "NIK harus 16 angka. Kosongkan bila tidak ingin mengisinya.",
     "code": "Kode reservasi tidak valid. Periksa kembali kodenya, misalnya RSV-7K3M-Q2XA-5.",
 }
+OUT_OF_RANGE = ("Tanggal itu di luar rentang reservasi: {service} dapat dipesan untuk hari ini sampai {days} hari "
+                "ke depan.")
 
 
 def _wait_text(seconds: float) -> str:
@@ -122,15 +125,15 @@ class Reservasi:
             out.append(entry)
         return out
 
-    def bookable_day(self, svc: Service, text: str) -> dt.date:
+    def bookable_day(self, svc: Service, text: str) -> dt.date | None:
+        """The day of a page's address; None for one out of the booking range (a page
+        left open since yesterday); 404 for no date at all."""
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:
             raise HTTPException(404) from None
         today = self.clock().astimezone(self.tz).date()
-        if not today <= day <= today + dt.timedelta(days=svc.booking.days_ahead):
-            raise HTTPException(404)
-        return day
+        return day if today <= day <= today + dt.timedelta(days=svc.booking.days_ahead) else None
 
     # -- the form's protection -----------------------------------------------------------
 
