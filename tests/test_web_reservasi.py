@@ -499,3 +499,31 @@ def test_a_phone_books_through_the_pages_and_the_kiosk_checks_the_code_in(hall, 
     # cancelling from the phone
     phone.get(hall.app.url + "/reservasi/batal")
     shot(phone, "batal")
+
+
+def test_many_phones_on_one_day_ask_the_dispatcher_once(hall, monkeypatch):
+    """The opening rush: the day's slots are asked for once however many pages want them at
+    the same moment, and a booking's answer is written into them without asking again."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from web import reservasi_kirim
+
+    monkeypatch.setattr(reservasi_kirim, "SLOTS_FRESH", 60.0)  # a slow machine must not age them here
+    path = "/reservasi/layanan/KTP/2026-11-17"
+    before = len(hall.requests())
+    with ThreadPoolExecutor(20) as pool:
+        pages = list(pool.map(lambda n: Session(hall.app, address=f"10.5.0.{n}").go("GET", path), range(40)))
+    assert all(status == 200 and 'value="08:00"' in page for status, page in pages)
+    hall.client.settle()
+    asked = [r for r in hall.requests()[before:] if r["action"] == "slots"]
+    assert len(asked) == 1
+    s = Session(hall.app)
+    s.go("GET", path)
+    hall.client.settle()
+    before = len(hall.requests())
+    status, _ = s.book(MONDAY + dt.timedelta(days=1), "08:00")
+    assert status == 200
+    status, page = s.go("GET", path)
+    hall.client.settle()
+    assert re.search(r'value="08:00" required>\s*<span><strong>08.00</strong><small>sisa 4</small>', page)
+    assert [r["action"] for r in hall.requests()[before:]] == ["book"]

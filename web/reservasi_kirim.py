@@ -181,8 +181,10 @@ class Desk:
         try:
             reply = await self.ask({"id": new_id("slots"), "action": "slots", "service": service,
                                     "date": day.isoformat()})
-        except Unanswered as exc:
-            asking.set_exception(exc)
+        except BaseException as exc:
+            # The pages waiting on this question get its failure; a cancelled asker (the app
+            # stopping) must not leave them waiting for ever.
+            asking.set_exception(exc if isinstance(exc, Unanswered) else Unanswered(504, NO_REPLY))
             asking.exception()  # retrieved: nobody else may be waiting
             raise
         finally:
