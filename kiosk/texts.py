@@ -21,8 +21,10 @@ CLOSED = "Layanan ini sedang tutup"
 
 
 def unavailable(reason: str | None) -> str:
-    """Why the chosen service can no longer be taken, on the confirmation (the catalog's words)."""
-    return f"Nomor antrean tidak dapat diambil. {reason or CLOSED}"
+    """Why the chosen service can no longer be taken, on the confirmation: the catalog's
+    words, after "Nomor antrean tidak dapat diambil" unless they say it themselves."""
+    reason = reason or CLOSED
+    return reason if reason.startswith("Nomor antrean") else f"Nomor antrean tidak dapat diambil. {reason}"
 
 
 def quota_left(n: int | None) -> str:

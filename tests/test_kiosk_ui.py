@@ -373,3 +373,35 @@ def test_past_its_last_ticket_a_service_says_the_numbers_of_the_day_are_closed(o
                                               f"layanan ini (nomor terakhir pukul {passed.replace(':', '.')})")
     assert cards["service:KK"]["available"] is True
     shot(kiosk, "1280x800", "services-last-ticket")
+
+
+def test_an_agency_with_too_many_services_for_the_screen_says_more_follow(open_kiosk, run_dispatcher, printer,
+                                                                         tmp_path):
+    """Fifteen services on a 10" portrait screen do not fit even with smaller text: a line at
+    the bottom says that more follow, and the last one is reached by scrolling."""
+    from kiosk.texts import MORE_BELOW
+
+    site = kiosk_site(tmp_path, printer.port)
+    raw = yaml.safe_load(site.read_text(encoding="utf-8"))
+    disdukcapil = next(a for a in raw["agencies"] if a["id"] == "disdukcapil")
+    kia = next(s for s in disdukcapil["services"] if s["code"] == "KIA")
+    extra = [{**kia, "code": f"X{i}", "prefix": f"X{chr(65 + i)}", "name": f"Layanan tambahan {i + 1}"}
+             for i in range(10)]
+    disdukcapil["services"] += extra
+    next(c for c in raw["counters"] if "KIA" in c["services"])["services"] += [s["code"] for s in extra]
+    site.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    run_dispatcher(site)
+    kiosk = open_kiosk(site=site, size="800x1280", screen="800x1280")
+    kiosk.wait(screen="home", online=True, catalog=True)
+    kiosk.tap("agency:disdukcapil")
+    kiosk.wait(screen="services")
+    deadline = time.monotonic() + 5 * kiosk.slow  # the text shrinks first, over a few frames
+    while MORE_BELOW not in kiosk.labels() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert MORE_BELOW in kiosk.labels()
+    cards = [w for w in kiosk.widgets() if w["key"].startswith("service:")]
+    assert len(cards) == 15 and cards[0]["shown"] and not cards[-1]["shown"]
+    assert_touch_targets(kiosk)
+    shot(kiosk, "800x1280", "services-15")
+    kiosk.tap("service:X9")  # scrolled into sight and picked
+    kiosk.wait(screen="priority")

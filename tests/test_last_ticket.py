@@ -16,6 +16,7 @@ from sites import OFFICE, WITA, counter, service, site
 
 from antrian.queue.rules import CLOSED_FOR_TODAY, availability
 from antrian.site import ConfigError, build, load
+from kiosk import texts
 
 FRIDAY = MONDAY + dt.timedelta(days=4)
 CLOSED = f"{CLOSED_FOR_TODAY} (nomor terakhir pukul 14.30)"
@@ -131,6 +132,17 @@ def test_round_the_clock_sites_never_close_by_the_estimate():
     assert "service_closed" not in desk.issue_many(30, "PBG")
 
 
+@pytest.mark.parametrize("reason, shown", [
+    (CLOSED, CLOSED),  # the kiosk says exactly the issue's sentence
+    (LATE, LATE),
+    ("Kuota hari ini sudah habis", "Nomor antrean tidak dapat diambil. Kuota hari ini sudah habis"),
+    ("Layanan buka pukul 08.00", "Nomor antrean tidak dapat diambil. Layanan buka pukul 08.00"),
+    (None, "Nomor antrean tidak dapat diambil. Layanan ini sedang tutup"),
+])
+def test_the_kiosks_confirmation_says_the_catalogs_reason(reason, shown):
+    assert texts.unavailable(reason) == shown
+
+
 # -- the site file -------------------------------------------------------------------------
 
 def raw_site(**service_extra) -> dict:
@@ -177,3 +189,21 @@ def test_check_config_checks_that_an_agency_logo_exists(tmp_path):
     (tmp_path / "logos").mkdir()
     (tmp_path / "logos" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     assert load(path).agencies[0].logo == "logos/a.png"
+
+
+def test_a_booking_checks_in_after_the_last_ticket_and_the_walk_ins_keep_their_share():
+    """The 14:00 slot was promised: its check-in at 14:05 gets a ticket though walk-ins stopped
+    at 13:30, and the walk-ins' part of the quota is what it was (antrian/queue/booking.py)."""
+    from test_engine_booking import BOOKING, BookingDesk
+
+    config = site(timezone=WITA, services=[service("A", schedule="office", quota=20,
+                                                   booking={**BOOKING, "slot_minutes": 30}, last_ticket="13:30")],
+                  queue={"close_by_estimate": True})
+    d = BookingDesk(config, local(WITA, MONDAY, 7, 30))
+    code = d.book("14:00")
+    assert len(code) == 9, code  # a code, not an error code
+    d.now = local(WITA, MONDAY, 13, 0)
+    assert d.engine.walk_in_quota("A") == 10 and d.issue() == "A-001"
+    d.now = local(WITA, MONDAY, 14, 5)
+    assert d.issue() == "service_closed"
+    assert d.check_in(code) == "A-002"

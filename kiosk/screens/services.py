@@ -70,6 +70,7 @@ class ServicesScreen(Screen):
         app = App.get_running_app()
         app.bind(agency=self._refresh, portrait=self._refresh, u=self._resized)
         self.ids.scroll.bind(height=self._resized, scroll_y=self._fit)
+        self.ids.grid.bind(height=self._fit)  # the rows' heights settle a frame after the cards
 
     def _resized(self, *_) -> None:
         self.scale = 1.0  # a new size: start from the full size again
@@ -86,12 +87,14 @@ class ServicesScreen(Screen):
         self._fit()
 
     def fit(self, *_) -> None:
-        """Shrink the cards' text a step while they are taller than the screen; past
+        """Shrink the cards' text while they are taller than the screen; past
         MIN_SCALE, say that more follow below (until the list is scrolled to its end)."""
         grid, scroll = self.ids.grid, self.ids.scroll
         over = grid.height > scroll.height + 1
         if over and self.scale > MIN_SCALE + 1e-6:
-            self.scale = round(self.scale - 0.05, 2)
+            # Text height follows its size about linearly: one step to the size that fits,
+            # another only where the wrapping came out longer.
+            self.scale = max(MIN_SCALE, round(self.scale * scroll.height / grid.height - 0.01, 2))
             for card in grid.children:
                 card.scale = self.scale
             self._align()
