@@ -64,6 +64,11 @@ class CounterTile(BoxLayout):
     number = StringProperty("")
     detail = StringProperty("")
     status = StringProperty("open")
+    # The small line's colour: amber while the counter pauses, else pale blue ("Tutup" is red in board.kv).
+    detail_color = StringProperty("#B8CBE6")
+
+    def on_status(self, _widget: Any, status: str) -> None:
+        self.detail_color = "#FFCC80" if status == "paused" else "#B8CBE6"
 
 
 class WaitChip(BoxLayout):

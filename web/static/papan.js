@@ -141,6 +141,10 @@
     Array.prototype.forEach.call(p.querySelectorAll(".petak-nama"), function (e) {
       e.style.fontSize = Math.min(th * L.name, tw * 0.9 / Math.max(1, e.textContent.length * 0.56)) + "px";
     });
+    Array.prototype.forEach.call(p.querySelectorAll(".petak-rinci"), function (e) {
+      e.style.fontSize = Math.max(th * 0.15, Math.min(th * L.detail,
+        tw * 0.9 / Math.max(1, e.textContent.length * 0.52))) + "px";
+    });
     $("judul-loket").textContent = grid.pages > 1 ? "Loket \u2014 halaman " + (page + 1) + " dari " + grid.pages
       : "Loket";
   }
