@@ -320,6 +320,8 @@ def test_every_service_is_on_screen_without_a_drag_and_tiles_name_services(open_
             assert_touch_targets(kiosk)
             if agency == "disdukcapil":
                 shot(kiosk, size, "services-5")
+            elif agency == "bapenda" and size == SIZES[0]:
+                shot(kiosk, size, "services-bapenda")  # dark text on its yellow top bar
             kiosk.tap("back")
             kiosk.wait(screen="home")
 
