@@ -527,3 +527,17 @@ def test_many_phones_on_one_day_ask_the_dispatcher_once(hall, monkeypatch):
     hall.client.settle()
     assert re.search(r'value="08:00" required>\s*<span><strong>08.00</strong><small>sisa 4</small>', page)
     assert [r["action"] for r in hall.requests()[before:]] == ["book"]
+
+
+def test_without_the_broker_the_form_says_so(hall, broker):
+    s = Session(hall.app)
+    s.go("GET", "/reservasi/layanan/KTP/2026-11-16")
+    form = {"csrf": s.field("csrf"), "rid": s.field("rid"), "jam": "09:00", "nama": NAME, "hp": PHONE}
+    broker.stop()
+    deadline = time.monotonic() + 10
+    while hall.app.web.hub.broker_connected:
+        assert time.monotonic() < deadline, "the app did not notice the broker gone"
+        time.sleep(0.05)
+    status, page = s.go("POST", "/reservasi/layanan/KTP/2026-11-16", form)
+    assert (status, error_of(page)) == (503, "Sistem reservasi sedang tidak tersambung. Silakan coba lagi beberapa "
+                                             "saat lagi.")
