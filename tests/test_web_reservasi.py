@@ -2,7 +2,8 @@
 dispatcher (in process, on a fixed clock: Monday 16 November 2026, 08:10 WITA, the
 Buton site's real opening hours) and the public app in process on the same clock. Every
 refusal's sentence, the rate limits (counted before anything reaches the dispatcher),
-cancelling, CSRF and Origin, nothing personal in the logs; and headless Chromium on a
+cancelling, CSRF and Origin, the dispatcher or the broker gone, one question for the
+slots however many pages ask, nothing personal in the logs; and headless Chromium on a
 360-px phone books a slot through the pages, reads the code, and the code checks in at
 a kiosk for a ticket. Screenshots go to test-artifacts/reservasi-*.png."""
 
