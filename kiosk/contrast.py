@@ -64,18 +64,21 @@ INK_SOFT = rgba("#44525C")  # secondary text on the page and on cards
 INK_OFF = rgba("#4A555C")  # text of a card that cannot be picked
 GOOD = rgba("#00703C")  # "Tersedia"
 BAD = rgba("#B71C1C")  # why not, on a card that cannot be picked; the technician line
+ACCENT = rgba("#AD4A00")  # the done screen's priority group and booking code
 HEADER = rgba("#0D3B66")  # the top bar
 ALERT = rgba("#C62828")  # the banner
 BUTTON_OFF = rgba("#B0B8BF")  # a disabled button
 BUTTON_OFF_INK = rgba("#1A2933")
 
-# (where, text, background): every fixed pair the kiosk's home, services and confirm
-# screens and its shared widgets draw. Text on an agency's colour, and on a button's
+# (where, text, background): every fixed pair the kiosk's home, services, confirm and
+# done screens and its shared widgets draw. Text on an agency's colour, and on a button's
 # colour (its `bg` in a .kv file), is ink_on's.
 PAIRS: tuple[tuple[str, Colour, Colour], ...] = (
     ("page text", INK, PAGE),
     ("page secondary text", INK_SOFT, PAGE),
     ("technician line", BAD, PAGE),
+    ("done screen accent", ACCENT, PAGE),
+    ("done screen printed", GOOD, PAGE),
     ("header", WHITE, HEADER),
     ("banner", WHITE, ALERT),
     ("card title", INK, CARD),

@@ -20,7 +20,7 @@ BUTON = load(ROOT / "examples" / "buton.yaml")
 KV = sorted((ROOT / "kiosk").glob("**/*.kv"))
 # The files whose text colours all come from the theme (no number of their own).
 THEMED = [ROOT / "kiosk" / p for p in ("widgets.kv", "screens/home.kv", "screens/services.kv",
-                                        "screens/confirm.kv")]
+                                        "screens/confirm.kv", "screens/done.kv")]
 
 
 @pytest.mark.parametrize("fg, bg, expected", [
