@@ -118,6 +118,16 @@ def test_the_clips_engine_joins_recorded_words(clips_dir):
     assert audio.format == (22050, 1, 2)
 
 
+def test_the_clips_engine_says_a_recall_and_the_short_form(clips_dir):
+    """Issue 16, item 3: needed_clips has the words of "Panggilan ulang" and the short form."""
+    engine = ClipsEngine(clips_dir)
+    recall = engine.synthesize("Panggilan ulang, " + B012[0].lower() + B012[1:], timeout=5)
+    short = engine.synthesize("be dua belas, loket tiga.", timeout=5)
+    full = engine.synthesize(B012, timeout=5)
+    assert short.duration < full.duration < recall.duration
+    assert {"panggilan.wav", "ulang.wav"} <= {p.name for p in clips_dir.iterdir()}
+
+
 def test_the_clips_engine_names_a_missing_clip(clips_dir, tmp_path):
     partial = tmp_path / "partial"
     partial.mkdir()
