@@ -40,3 +40,20 @@ def test_calls_that_wait_are_said_short_and_a_recall_is_listed_once(hall):  # no
     assert text(tv, "#nomor") == a and text(tv, "#layanan") == "Panggilan ulang"
     earlier = [e.text for e in css(tv, "#sebelumnya li b") if e.text]
     assert earlier == [h, b]
+
+
+def test_a_call_waiting_when_its_counter_calls_again_is_superseded(hall):  # noqa: F811
+    client, app, tv, _ = hall  # noqa: F811
+    open_board(tv, app.url + "/papan/board3")
+    wait(tv, lambda d: text(d, "#petak .petak-nama") == "Loket 1", timeout=scaled(10))
+    for service in ("KTP", "KK", "KK"):
+        client.request(service)
+    replies = [client.command(counter, "call_next") for counter in ("loket1", "loket3", "loket3")]
+    assert all(r["ok"] for r in replies), replies
+    wait(tv, lambda d: len(client.calls()) >= 3, timeout=scaled(10))
+    first, dropped, latest = sorted(c["seq"] for c in client.calls())[-3:]
+    wait_event(tv, latest, "ended", timeout=60)
+    # B-001 was still waiting when Loket 3 called B-002: only B-002 is shown and said.
+    assert [(e["seq"], e["ev"]) for e in events(tv)] == [(s, ev) for s in (first, latest)
+                                                         for ev in ("shown", "play", "ended")]
+    assert text(tv, "#nomor") == replies[2]["ticket"]["number"] == "B-002"

@@ -11,7 +11,8 @@
  *   (localStorage, written before playing, so a reload never says one twice); an
  *   older one is only shown, and of several only the newest. A call that arrives while
  *   another is said or waits (a backlog) follows it after BACKLOG_HOLD and is said in
- *   the short form, once, without the chime (?ringkas=1), as display/announcer.py does.
+ *   the short form, once, without the chime (?ringkas=1), as display/announcer.py does;
+ *   a call still waiting when its counter calls again is superseded by that call.
  * - Autoplay refused: a large "Ketuk untuk mengaktifkan suara"; the tap says the call
  *   on screen.
  * - Counters: tiles never smaller than the layout rule of display/view.py (the `layout`
@@ -239,6 +240,12 @@
   function push(call, speak) {
     lastSeq = Math.max(lastSeq, call.seq);
     if (call.seq <= shownSeq || queue.some(function (i) { return i.call.seq === call.seq; })) { return; }
+    if (speak && call.counter) {
+      // A call still waiting when its counter calls again is superseded (display/announcer.py).
+      var same = function (i) { return i.speak && i.call.counter === call.counter; };
+      if (queue.some(function (i) { return same(i) && i.call.seq > call.seq; })) { return; }
+      queue = queue.filter(function (i) { return !same(i); });
+    }
     // Behind a call being said or waiting: said once, short, without the chime (issue 16).
     queue.push({ call: call, speak: speak, waited: busy !== 0 || queue.length > 0 });
     queue.sort(function (a, b) { return a.call.seq - b.call.seq; });
