@@ -126,7 +126,8 @@ def board_child(site_file: str, address: str, state_dir: str, out: str) -> None:
                 break
         app.announcer.wait_idle(120)
         Path(out).write_text(json.dumps({"received": received, "plays": plays, "busy": busy,
-                                         "backlog": backlog[0]}))
+                                         "backlog": backlog[0], "spoken": app.announcer.spoken_count,
+                                         "superseded": app.announcer.superseded_count}))
         Clock.schedule_once(lambda _dt: app.stop())
 
     Clock.schedule_interval(ready, 0.05)
@@ -322,7 +323,9 @@ def run_once(settings: dict[str, Any], workdir: Path, index: int) -> dict[str, A
     chime_ms = [1000 * (plays[s][0] - received[s]) for s in first if s in plays and s in received]
     speech_ms = [1000 * (plays[s][1] - received[s]) for s in first if s in plays and len(plays[s]) > 1]
     press_ms = [1000 * (plays[s][0] - sent[s]) for s in first if s in plays]
-    spoken = sum(1 for v in plays.values() if len(v) >= 2)
+    # Said in words, in full or (behind other calls) in the short form; a call its counter
+    # replaced before it was said is superseded (display/announcer.py).
+    spoken, superseded = data["spoken"], data["superseded"]
     calls_made = len(received)
     return {
         "cpu": {"wall_s": round(wall, 1), "machine_busy_s": round(busy, 1), "bench_s": round(own, 1),
@@ -331,7 +334,7 @@ def run_once(settings: dict[str, Any], workdir: Path, index: int) -> dict[str, A
                     "busy_on_arrival": len([s for s in data["busy"] if s <= settings["latency_calls"]]),
                     "chime_ms": chime_ms, "speech_ms": speech_ms, "press_ms": press_ms},
         "memory": {"calls": settings["hour_calls"], "calls_per_s": settings["calls_per_s"], "spoken": spoken,
-                   "commands": total, "calls_made": calls_made, "max_backlog": data["backlog"], "rss_start_mb": round(rss_start, 1),
+                   "superseded": superseded, "commands": total, "calls_made": calls_made, "max_backlog": data["backlog"], "rss_start_mb": round(rss_start, 1),
                    "rss_warm_mb": round(rss_warm or rss_start, 1), "rss_stream_end_mb": round(rss_stream_end, 1),
                    "rss_end_mb": round(rss_end, 1), "rss_settled_mb": round(rss_settled, 1),
                    "rss_peak_mb": round(rss_peak, 1), "samples_mb": samples, "timeline": sampler.samples,
@@ -394,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"      growth {100 * s['growth_warm']:+.1f} % since warm-up, {100 * s['growth_start']:+.1f} % "
                   f"since start, settled {100 * s['growth_settled']:+.1f} % since warm-up (target within "
                   f"{100 * TARGET_RSS_GROWTH:.0f} %)")
-            print(f"      {mem['calls_made']} calls received, {mem['spoken']} spoken, at most {mem['max_backlog']} "
+            print(f"      {mem['calls_made']} calls received, {mem['spoken']} spoken, {mem['superseded']} superseded by their counter's next call, at most {mem['max_backlog']} "
                   f"waiting; speech worker {mem['worker_rss_mb']} MB; RSS every 300 calls: {mem['samples_mb']}")
             cpu = run["cpu"]
             print(f"      CPU during (a)+(b): {cpu['wall_s']} s wall, machine busy {cpu['machine_busy_s']} CPU-s, "

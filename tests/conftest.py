@@ -83,10 +83,27 @@ def always_open_raw(raw: dict[str, Any]) -> dict[str, Any]:
     raw = {**raw, "schedules": {name: {day: [span(*s) for s in spans] for day, spans in zip(WEEKDAYS, sched.days)}
                                 for name, sched in opened.schedules.items()}}
     raw.pop("holidays", None)
-    # As Config.always_open(): a last ticket of the real hours would close a service at night.
-    raw["agencies"] = [{**a, "services": [{k: v for k, v in s.items() if k != "last_ticket"} for s in a["services"]]}
-                       for a in raw["agencies"]]
+    raw["agencies"] = without_last_ticket(raw["agencies"])
     return raw
+
+
+def without_last_ticket(agencies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """As Config.always_open(): a last ticket of the real hours would close a service at night."""
+    return [{**a, "services": [{k: v for k, v in s.items() if k != "last_ticket"} for s in a["services"]]}
+            for a in agencies]
+
+
+def no_quotas() -> list[dict[str, Any]]:
+    """The Buton agencies without daily quotas (nor bookings, a share of the quota), for tests
+    that issue more tickets than the example's realistic day holds."""
+    import yaml
+
+    agencies = yaml.safe_load(BUTON.read_text(encoding="utf-8"))["agencies"]
+    for agency in agencies:
+        for service in agency["services"]:
+            service.pop("quota", None)
+            service.pop("booking", None)
+    return agencies
 
 
 def write_site(path: Path, raw: dict[str, Any]) -> Path:
@@ -111,6 +128,8 @@ def allday_site(tmp_path: Path, **changes: Any) -> Path:
     raw = always_open_raw(yaml.safe_load(BUTON.read_text(encoding="utf-8")))
     raw["limits"] = NO_LIMITS
     raw.update(changes)
+    # Agencies given in `changes` are often the example's own, read again with their last tickets.
+    raw["agencies"] = without_last_ticket(raw["agencies"])
     return write_site(tmp_path / "site.yaml", raw)
 
 

@@ -150,7 +150,9 @@ def big_site() -> dict[str, Any]:
                          "services": services})
         counters.append({"id": f"loket{i + 1}", "name": f"Loket {i + 1}", "open_at_start": True,
                          "services": [s["code"] for s in services]})
-    devices = [d for d in raw["devices"] if d["role"] in ("dispatcher", "kiosk", "display")]
+    # The example's zones name its own agencies, which this site renames.
+    devices = [{k: v for k, v in d.items() if k != "zone"} for d in raw["devices"]
+               if d["role"] in ("dispatcher", "kiosk", "display")]
     return {"agencies": agencies, "counters": counters, "devices": devices}
 
 

@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from conftest import allday_site, no_quotas
 from helpers import SITE, STATUS, DispatcherProcess, Endpoint, assert_consecutive, rows
 from helpers import settle, wait_ready  # noqa: F401 -- test_faults_bridge/disk/load import them from here
 
@@ -20,7 +21,8 @@ from antrian import protocol
 
 
 @pytest.mark.slow
-def test_kill_9_mid_stream_loses_and_doubles_nothing(broker, mqtt_client, site_file, tmp_path):
+def test_kill_9_mid_stream_loses_and_doubles_nothing(broker, mqtt_client, tmp_path):
+    site_file = allday_site(tmp_path, agencies=no_quotas())
     rng = random.Random(20261122)
     db = tmp_path / "antrian.db"
     watch = mqtt_client(topics=[protocol.call(SITE), STATUS])
@@ -48,7 +50,7 @@ def test_kill_9_mid_stream_loses_and_doubles_nothing(broker, mqtt_client, site_f
         dispatcher.start()
         watch.wait_for(STATUS, lambda m: m.json().get("online") is True, timeout=10)
 
-        # 400 requests over four services, within their daily quotas, shared by two kiosks.
+        # 400 requests over four services, shared by two kiosks.
         plan = ["KTP"] * 140 + ["BAYAR"] * 110 + ["KK"] * 75 + ["PBB"] * 75
         rng.shuffle(plan)
         for k in ("kiosk1", "kiosk2"):

@@ -27,7 +27,7 @@ import yaml
 
 from antrian import protocol
 from antrian.adapters.mqtt import device_client
-from conftest import BUTON
+from conftest import BUTON, no_quotas
 from helpers import Recorder
 from test_faults import DispatcherProcess, Endpoint, assert_consecutive, rows
 
@@ -38,14 +38,6 @@ SERVICES = ["KTP", "KK", "AKTA", "PINDAH", "KIA", "TAB", "BAYAR", "PBB", "BPHTB"
 FIGURES = Path(__file__).resolve().parent.parent / "test-artifacts" / "faults.json"
 
 
-def no_quotas() -> list[dict]:
-    """The Buton agencies without daily quotas, so thousands of tickets are all issued."""
-    agencies = yaml.safe_load(BUTON.read_text(encoding="utf-8"))["agencies"]
-    for agency in agencies:
-        for service in agency["services"]:
-            service.pop("quota", None)
-            service.pop("booking", None)  # a share of the quota: none without one
-    return agencies
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -217,7 +209,9 @@ def check_store(f: Field, ops: list[Op]) -> dict[str, int]:
     seqs = [s for (s,) in rows(f.db, "SELECT seq FROM events WHERE seq IS NOT NULL ORDER BY id")]
     assert seqs == list(range(1, len(seqs) + 1)), "seq went back, skipped or repeated"
     calls = [m.json()["seq"] for m in f.watch.messages if m.topic == protocol.call(SITE)]
-    assert calls == sorted(set(calls)), "a call seq went back or came twice on the board's feed"
+    # QoS 1 is at least once: a call the broker sent but saw no PUBACK for before it was killed
+    # comes again after its restart (boards drop a seq they have had). It never goes back.
+    assert all(a <= b for a, b in zip(calls, calls[1:])), "a call seq went back on the board's feed"
     remembered = dict(((s, m), p) for s, m, p in rows(f.db, "SELECT sender, msg_id, payload FROM replies"))
     for op in ops:
         kind, entity = op.topic.split("/")[2:4]
