@@ -333,6 +333,7 @@ def test_the_status_json_the_chime_and_the_landing_page(hall):
     assert chime[:4] == b"RIFF" and chime[8:12] == b"WAVE" and 10_000 < len(chime) < 100_000
     status, _, body = hall.app.request("GET", "/")
     assert status == 200 and "Pindai kode QR" in body
+    assert 'href="/reservasi"' in body  # the example books KTP, KK and NIB online
 
 
 def test_the_survey_form_is_refused_without_its_token_or_from_another_origin(hall, caplog):

@@ -178,7 +178,8 @@ class Tiket:
         return Response(self.chime, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
 
     async def home(self, request: Request) -> Response:
-        return self.web.render(request, "tiket_depan.html")
+        booking = any(s.booking for s in self.web.config.services.values())
+        return self.web.render(request, "tiket_depan.html", reservasi=booking)
 
 
 def _score(value: Any) -> int | None:
