@@ -36,7 +36,7 @@ from escpos.exceptions import Error as EscposError
 
 from kiosk.options import PrinterSettings
 
-from .ticket import PITCH, QR, QR_QUIET, Cut, Feed, Layout, Rule, Text, columns, rule_font
+from .ticket import PITCH, QR, QR_QUIET, Cut, Feed, Layout, Rule, Text, columns
 from antrian.errors import PrinterError
 
 __all__ = ["MESSAGES", "PROBLEMS", "PrinterError", "TicketPrinter", "escpos_bytes", "status_problems"]
@@ -99,27 +99,28 @@ def status_problems(printer: int | None, cause: int | None, paper: int | None) -
 def escpos_bytes(lay: Layout) -> bytes:
     """The ticket as ESC/POS bytes for its paper's profile.
 
-    Every line feeds its font's `PITCH` (``ESC 3 n``, n in the printer's vertical motion unit:
+    Every line feeds its element's spacing (``ESC 3 n``: the font's `PITCH`, or the closer
+    pitch of fine print on a printer without font B; n in the printer's vertical motion unit:
     one dot on the 203 dpi TM-T20II and 58 mm printers, 1/180 inch, one dot too, on the
-    180 dpi TM-T88 family), so the paper a ticket takes is what the preview shows."""
+    180 dpi TM-T88 family), so the paper a ticket takes is what the preview shows and
+    `Layout.dots` counts."""
     p = escpos_printer.Dummy(profile=lay.paper.profile)
     p.hw("INIT")
 
-    def style(font: str = "a", **kw: object) -> None:
+    def style(font: str = "a", pitch: int = 0, **kw: object) -> None:
         p.set_with_default(font=font, **kw)
-        p.line_spacing(PITCH[font])
+        p.line_spacing(pitch or PITCH[font])
 
     for el in lay.elements:
         if isinstance(el, Text):
             big = (el.width, el.height) != (1, 1)
-            style(el.font, align=el.align, bold=el.bold, custom_size=big, width=el.width, height=el.height,
-                  invert=el.invert)
+            style(el.font, el.spacing, align=el.align, bold=el.bold, custom_size=big, width=el.width,
+                  height=el.height, invert=el.invert)
             for line in el.lines:
                 p.textln(line)
         elif isinstance(el, Rule):
-            font = rule_font(lay.paper)
-            style(font)
-            p.textln("-" * columns(lay.paper, font))
+            style(el.font, el.pitch)
+            p.textln("-" * columns(lay.paper, el.font))
         elif isinstance(el, Feed):
             style()
             p.ln(el.lines)

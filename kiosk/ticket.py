@@ -21,36 +21,55 @@ to find the ticket of the day.
 
 Paper: every line feeds its font's pitch (`PITCH`, sent as ``ESC 3 n``; a line with taller
 characters feeds their height), the QR its symbol, the end `Cut.lines` pitches to get the
-last line past the cutter or tear bar. A ticket of the Buton example takes 88-106 mm on 58 mm
-paper (POS-5890) and 80-91 mm on 80 mm (TM-T20II; tests/test_kiosk_ticket.py measures it from
-the preview and from the bytes; docs/operations.md, "The ticket").
+last line past the cutter or tear bar (`Layout.dots` adds it up). A ticket may take at most
+`LIMIT_MM` of paper (110 mm on 58 mm paper, 100 mm on 80 mm): one that would be longer drops
+the lines a citizen needs least, in the fixed order of `DROPPABLE` (the completion time, the
+site's name, the fee), never the number, service, place, badges, date or QR. A printer without
+font B (ZJ-5870) prints the fine print in font A at `FINE_PITCH`, the cell with no gap, so its
+fine print takes no more lines than elsewhere and little more paper. tests/test_kiosk_ticket.py
+measures every Buton service on every profile from the preview and from the bytes;
+docs/operations.md, "The ticket", has the figures.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 import textwrap
 import unicodedata
 from typing import Any, Iterable, Mapping, Union
+
+import qrcode
 
 from antrian import bahasa
 from antrian.site import Config
 from antrian.queue.engine import format_number, iso
 from kiosk.options import Paper
 
-__all__ = ["CELL", "Cut", "Feed", "Layout", "PITCH", "QR", "Rule", "Text", "TicketData", "ahead_text", "columns",
-           "fold", "layout", "qr_text", "rule_font", "served_at", "wait_text"]
+__all__ = ["CELL", "DPI", "DROPPABLE", "Cut", "Feed", "LIMIT_MM", "Layout", "PITCH", "QR", "Rule", "Text",
+           "TicketData", "ahead_text", "columns", "dpi", "fold", "layout", "qr_modules", "qr_text", "rule_font",
+           "served_at", "wait_text"]
 
 MAX_CHAR_SIZE = 8  # ESC/POS GS ! takes 1-8 times the width and the height
 NUMBER_HEIGHT = 4  # the number's height multiplier: 96 dots, 12 mm at 203 dpi
 CELL = {"a": (12, 24), "b": (9, 17)}  # character cells in dots, font A and font B
 PITCH = {"a": 30, "b": 22}  # dots fed per line (ESC 3 n): the cell and a gap
+# Fine print in font A on a printer without font B: the cell alone. Font A's glyphs keep blank
+# rows above the capitals and below the descenders, so lines 24 dots apart do not touch.
+FINE_PITCH = 24
 # Font B columns of the profiles that have it (python-escpos' capabilities, checked by a test);
 # a printer missing here (ZJ-5870: python-escpos knows font A only) prints the fine print in
 # font A, on 15-20 mm more paper.
 SMALL_COLUMNS = {"POS-5890": 42, "TM-T20II": 64, "TM-T88III": 56, "TM-T88IV": 56, "TM-T88V": 56}
+DPI = {"TM-T88III": 180, "TM-T88IV": 180, "TM-T88V": 180}  # python-escpos' media dpi; the rest 203
+LIMIT_MM = {58: 110, 80: 100}  # the most paper a ticket may take, by paper width (issue 16)
+# What a ticket that would be too long leaves out, first to last: the completion time (the agency
+# says it at the counter), the site's name (the citizen stands in it; the QR and agency remain),
+# then the fee. Kept always: the number, the service and agency, the place, the badges, the
+# queue and wait, the date and time, the QR.
+DROPPABLE = ("completion", "site", "fee")
 QR_MODULE = 4  # dots per QR module: 0.5 mm at 203 dpi, read by any phone at arm's length
 QR_QUIET = 12  # dots fed before the QR (ESC J), and after an image QR: three modules of quiet zone
 CUT_FEED_LINES = 3  # pitches fed before the cut: the last line passes a cutter 10-12 mm above the head
@@ -164,11 +183,23 @@ class Text:
     height: int = 1
     invert: bool = False
     font: str = "a"  # "a" (12 x 24 dots) or "b" (9 x 17, the fine print)
+    pitch: int = 0  # dots fed per line; 0: the font's PITCH
+
+    @property
+    def spacing(self) -> int:
+        return self.pitch or PITCH[self.font]
+
+    def dots(self) -> int:
+        """Paper its lines take: each the spacing, or the characters' height when taller."""
+        return len(self.lines) * max(self.spacing, CELL[self.font][1] * self.height)
 
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
-    """A dashed line across the paper."""
+    """A dashed line across the paper, in the small font where the printer has one."""
+
+    font: str = "a"
+    pitch: int = PITCH["a"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,6 +207,13 @@ class QR:
     data: str
     module: int  # dots per QR module
     native: bool  # GS ( k on the printer, else an image
+
+    def dots(self) -> int:
+        """The quiet feed above, the symbol (an image has one module of border), and below it
+        the line feed that follows a printed symbol or the same quiet feed after an image."""
+        if self.native:
+            return QR_QUIET + qr_modules(self.data) * self.module + PITCH["a"]
+        return QR_QUIET + (qr_modules(self.data) + 2) * self.module + QR_QUIET
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,6 +235,22 @@ Element = Union[Text, Rule, QR, Feed, Cut]
 class Layout:
     paper: Paper
     elements: tuple[Element, ...]
+    dropped: tuple[str, ...] = ()  # what DROPPABLE lines were left out to fit LIMIT_MM
+
+    def dots(self) -> int:
+        """The paper the ticket takes, in printer dots (what both renderers feed)."""
+        total = 0
+        for el in self.elements:
+            if isinstance(el, (Text, QR)):
+                total += el.dots()
+            elif isinstance(el, Rule):
+                total += el.pitch
+            elif isinstance(el, (Feed, Cut)):
+                total += el.lines * PITCH["a"]
+        return total
+
+    def mm(self) -> float:
+        return self.dots() / dpi(self.paper) * 25.4
 
     def text(self) -> str:
         """The words of the ticket, one printed line per line (for logs and tests)."""
@@ -205,13 +259,26 @@ class Layout:
             if isinstance(el, Text):
                 out.extend(el.lines)
             elif isinstance(el, Rule):
-                out.append("-" * columns(self.paper, rule_font(self.paper)))
+                out.append("-" * columns(self.paper, el.font))
         return "\n".join(out)
 
 
 def rule_font(paper: Paper) -> str:
     """A rule is drawn in the small font where the printer has one: less paper, the same line."""
     return "b" if paper.profile in SMALL_COLUMNS else "a"
+
+
+def dpi(paper: Paper) -> int:
+    return DPI.get(paper.profile, 203)
+
+
+@functools.lru_cache(maxsize=256)
+def qr_modules(data: str) -> int:
+    """Modules across the QR symbol of `data` at error correction L, without border."""
+    code = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_L)
+    code.add_data(data)
+    code.make(fit=True)
+    return code.modules_count
 
 
 def _wrap(text: str, columns: int, keep: Iterable[str] = ()) -> list[str]:
@@ -235,10 +302,11 @@ def columns(paper: Paper, font: str = "a", width: int = 1) -> int:
 
 def _text(paper: Paper, text: str, *, width: int = 1, height: int = 1, font: str = "a", keep: Iterable[str] = (),
           **style: Any) -> Text:
+    pitch = 0
     if font == "b" and paper.profile not in SMALL_COLUMNS:
-        font = "a"  # a printer without font B prints the fine print in font A
+        font, pitch = "a", FINE_PITCH  # a printer without font B prints the fine print in font A, close
     lines = _wrap(text, columns(paper, font, width), keep)
-    return Text(tuple(lines), width=width, height=height, font=font, **style)
+    return Text(tuple(lines), width=width, height=height, font=font, pitch=pitch, **style)
 
 
 def _badge(paper: Paper, label: str, rest: str) -> Text:
@@ -306,11 +374,24 @@ def number_size(paper: Paper, number: str) -> tuple[int, int]:
     return width, min(width, NUMBER_HEIGHT)
 
 
-def layout(data: TicketData, paper: Paper) -> Layout:
-    """The ticket of DESIGN.md, top to bottom, for this paper."""
+def layout(data: TicketData, paper: Paper, drop: tuple[str, ...] | None = None) -> Layout:
+    """The ticket of DESIGN.md, top to bottom, for this paper: whole when it fits LIMIT_MM, else
+    without the first of DROPPABLE, the first two, ... (the shortest one when nothing fits).
+    `drop` leaves out exactly those parts instead (a test's full ticket: ``drop=()``)."""
+    if drop is not None:
+        return Layout(paper, _elements(data, paper, drop), drop)
+    limit = LIMIT_MM.get(paper.width_mm, LIMIT_MM[58])
+    for n in range(len(DROPPABLE) + 1):
+        lay = Layout(paper, _elements(data, paper, DROPPABLE[:n]), DROPPABLE[:n])
+        if lay.mm() <= limit:
+            break
+    return lay
+
+
+def _elements(data: TicketData, paper: Paper, drop: tuple[str, ...]) -> tuple[Element, ...]:
     width, height = number_size(paper, data.number)
-    els: list[Element] = [
-        _text(paper, data.site_name.upper(), bold=True, font="b"),
+    els: list[Element] = [] if "site" in drop else [_text(paper, data.site_name.upper(), bold=True, font="b")]
+    els += [
         _text(paper, data.agency_name, font="b"),
         _text(paper, data.service_name, bold=True),
     ]
@@ -329,12 +410,15 @@ def layout(data: TicketData, paper: Paper) -> Layout:
     if data.served_at:
         # A place is not split over two lines: "Dilayani di Loket 6, / Bilik Layanan Daring".
         els.append(_text(paper, f"Dilayani di {data.served_at}", bold=True, keep=data.served_at.split(", ")))
+    small = rule_font(paper)
+    completion = "" if "completion" in drop or not data.completion else f"Waktu penyelesaian: {data.completion}"
+    fee = "" if "fee" in drop or not data.fee else f"Biaya: {data.fee}"
     els += [
-        Rule(),
+        Rule(small, PITCH[small] if small == "b" else FINE_PITCH),
         *_fine(paper, bahasa.tanggal(data.issued_at)),
-        *_fine(paper, f"Waktu penyelesaian: {data.completion}", f"Biaya: {data.fee}"),
+        *_fine(paper, completion, fee),
         QR(data.qr, module=QR_MODULE, native=paper.qr_native),
         _text(paper, WAIT_LINE, bold=True, font="b"),
         Cut(CUT_FEED_LINES if paper.cutter else TEAR_FEED_LINES),
     ]
-    return Layout(paper, tuple(els))
+    return tuple(els)

@@ -4,8 +4,8 @@ It draws what the printer would, dot for dot: font A characters in 12 x 24 cells
 font B in 9 x 17, multiplied by the same width and height, the same wrapping (done by the
 layout), the QR code with the same module size and error correction, on paper as wide as
 the profile's printable dots, and each line as far below the last as the printer feeds it
-(`kiosk.ticket.PITCH`, or the characters' height when taller). So the image's height is the
-ticket's length: `paper_dots(image, scale)` dots, divided by the printer's dots per
+(the element's spacing: `kiosk.ticket.PITCH`, or the closer pitch of fine print on a printer
+without font B; the characters' height when taller). So the image's height is the ticket's length: `paper_dots(image, scale)` dots, divided by the printer's dots per
 millimetre (8 at 203 dpi). The band of `MARGIN` dots above the first line is the preview's
 own, not paper. `scale` enlarges everything for a sharper preview (2: a 576-dot line becomes
 1152 pixels).
@@ -27,7 +27,7 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from .ticket import CELL, PITCH, QR, QR_QUIET, Cut, Feed, Layout, Rule, Text, columns, rule_font
+from .ticket import CELL, PITCH, QR, QR_QUIET, Cut, Feed, Layout, Rule, Text, columns
 
 __all__ = ["MARGIN", "paper_dots", "render"]
 
@@ -97,11 +97,10 @@ def render(lay: Layout, scale: int = 2) -> Image.Image:
         if isinstance(el, Text):
             for text in el.lines:
                 img = _text_line(text, el, scale)
-                pieces.append((img, el.align, max(PITCH[el.font] * scale, img.height)))
+                pieces.append((img, el.align, max(el.spacing * scale, img.height)))
         elif isinstance(el, Rule):
-            font = rule_font(lay.paper)
-            rule = Text(("-" * columns(lay.paper, font),), font=font)
-            pieces.append((_text_line(rule.lines[0], rule, scale), "left", PITCH[font] * scale))
+            rule = Text(("-" * columns(lay.paper, el.font),), font=el.font)
+            pieces.append((_text_line(rule.lines[0], rule, scale), "left", el.pitch * scale))
         elif isinstance(el, Feed):
             pieces.append((None, "left", el.lines * line))
         elif isinstance(el, QR):

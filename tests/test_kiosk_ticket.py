@@ -17,7 +17,8 @@ from antrian.site import ConfigError, load, parse
 from kiosk.options import PAPERS, kiosk_settings
 from kiosk import skm
 from kiosk.printer import TicketPrinter, escpos_bytes, status_problems
-from kiosk.ticket import SMALL_COLUMNS, TicketData, ahead_text, columns, fold, layout, qr_text, served_at, wait_text
+from kiosk.ticket import (DROPPABLE, LIMIT_MM, SMALL_COLUMNS, TicketData, ahead_text, columns, dpi, fold, layout, qr_text,
+                          served_at, wait_text)
 from kiosk.ticket_png import paper_dots, render
 
 WITA = dt.timezone(dt.timedelta(hours=8))
@@ -108,6 +109,7 @@ def test_paper_table_matches_python_escpos():
         assert bool(data["features"].get("qrCode")) == paper.qr_native, name
         assert bool(data["features"].get("paperFullCut")) == paper.cutter, name
         assert SMALL_COLUMNS.get(name) == data["fonts"].get("1", {}).get("columns"), name
+        assert dpi(paper) == data["media"]["dpi"], name
 
 
 # -- the layout and its ESC/POS bytes ------------------------------------------------------------
@@ -302,7 +304,7 @@ def test_serial_status_reads_only_the_three_answers():
 LINK = "https://antrean.butonkab.go.id/t/A-012-20261123-abcdefghijklmnop"  # a real site's ticket address
 KINDS = {"normal": ("KTP", {}), "priority": ("KTP", {"priority": "lansia"}),
          "booking": ("KTP", {"booking": "RSV-7K3M-Q2XA-T"}), "remote": ("IZIN", {})}
-LIMIT_MM = {58: 110, 80: 100}
+BOOKING = "RSV-7K3M-Q2XA-T"
 
 
 def counter(name, *services, location=None):
@@ -341,14 +343,12 @@ def test_badges_break_only_between_words(buton, profile):
             assert len(line) + 2 <= paper.columns
 
 
-@pytest.mark.parametrize("profile", ["POS-5890", "TM-T20II", "TM-T88III"])
+@pytest.mark.parametrize("profile", sorted(PAPERS))
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_paper_per_ticket_from_the_preview_and_from_the_bytes(buton, profile, kind):
-    """The length two ways: the preview's height, and the paper the ESC/POS bytes move by a
-    printer's rules (tests/escpos_decode.py); both in dots at the profile's dpi. They agree to
-    the dot, and stay within 110 mm on 58 mm paper and 100 mm on 80 mm."""
-    from escpos.capabilities import get_profile
-
+    """The length three ways: the preview's height, the paper the ESC/POS bytes move by a
+    printer's rules (tests/escpos_decode.py) and the layout's own count; all in dots at the
+    profile's dpi. They agree to the dot, and stay within 110 mm on 58 mm paper and 100 mm on 80 mm."""
     paper = PAPERS[profile]
     service, extra = KINDS[kind]
     lay = layout(ticket_data(buton, service, link=LINK, **extra), paper)
@@ -356,14 +356,13 @@ def test_paper_per_ticket_from_the_preview_and_from_the_bytes(buton, profile, ki
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     image.save(ROOT / "test-artifacts" / f"ticket-{paper.width_mm}mm-{profile}-{kind}.png")
     printed = decode(escpos_bytes(lay))
-    assert paper_dots(image, 2) == printed.dots
-    dpi = get_profile(profile).profile_data["media"]["dpi"]
-    mm = printed.dots / dpi * 25.4
+    assert paper_dots(image, 2) == printed.dots == lay.dots()
+    mm = printed.dots / dpi(paper) * 25.4
     assert mm <= LIMIT_MM[paper.width_mm], f"{profile} {kind}: {mm:.1f} mm"
     # The QR keeps the ticket's link and modules of at least 0.5 mm, readable by a phone; a
     # decoder (zbar) reads it from the preview at one pixel per printed dot.
     assert LINK in printed.qr or printed.images == 1
-    assert next(el.module for el in lay.elements if hasattr(el, "module")) / dpi * 25.4 >= 0.5
+    assert next(el.module for el in lay.elements if hasattr(el, "module")) / dpi(paper) * 25.4 >= 0.5
     zbar = pytest.importorskip("pyzbar.pyzbar", reason="pyzbar and Debian's libzbar0 read the QR")
     assert [code.data.decode() for code in zbar.decode(render(lay, scale=1))] == [LINK]
     text = lay.text()
@@ -373,14 +372,53 @@ def test_paper_per_ticket_from_the_preview_and_from_the_bytes(buton, profile, ki
         assert "Dilayani di Loket 6, Bilik Layanan Daring" in text.replace("\n", " ")
 
 
-@pytest.mark.parametrize("profile", ["POS-5890", "TM-T20II"])
-def test_every_buton_service_fits_its_kiosk_paper(buton, profile):
-    """The Buton kiosks' two printers: every service, also a priority ticket of a booking."""
+@pytest.mark.parametrize("profile", sorted(PAPERS))
+def test_every_buton_service_fits_every_printer(buton, profile):
+    """Every printer profile the kiosk supports, every Buton service with every priority group
+    (and none), booked or not: within the limit, measured from the bytes and the preview (at one
+    pixel per dot), both equal to the layout's count. A ticket leaves out only what it must
+    (without the last part it left out it would be too long), and never what the citizen needs."""
     paper = PAPERS[profile]
+    limit = LIMIT_MM[paper.width_mm]
     for code in buton.services:
-        lay = layout(ticket_data(buton, code, link=LINK, priority="anak", booking="RSV-7K3M-Q2XA-T"), paper)
-        dots = decode(escpos_bytes(lay)).dots
-        assert dots / 203 * 25.4 <= LIMIT_MM[paper.width_mm], (code, dots)
+        for group in (None, *(g.id for g in buton.priority_groups)):
+            for booking in (None, BOOKING):
+                data = ticket_data(buton, code, link=LINK, priority=group, booking=booking)
+                lay = layout(data, paper)
+                dots = decode(escpos_bytes(lay)).dots
+                assert dots == paper_dots(render(lay, scale=1), 1) == lay.dots(), (code, group, booking)
+                assert dots / dpi(paper) * 25.4 <= limit, (code, group, booking, lay.dropped, dots)
+                assert lay.dropped == DROPPABLE[:len(lay.dropped)]
+                if lay.dropped:
+                    assert layout(data, paper, drop=lay.dropped[:-1]).mm() > limit, (code, group, booking)
+                text = " ".join(lay.text().split())
+                for needed in (data.number, " ".join(fold(data.service_name).split()), f"Dilayani di {fold(data.served_at)}",
+                               "23 November 2026, pukul 09.15 WITA", "Silakan menunggu"):
+                    assert needed in text, (code, group, booking, needed)
+                assert ("RESERVASI: " + BOOKING in text) == bool(booking)
+                assert ("PRIORITAS" in text) == bool(group)
+                assert (f"Waktu penyelesaian: {fold(data.completion)}"[:30] in text) == ("completion" not in lay.dropped)
+                assert (f"Biaya: {fold(data.fee)}"[:12] in text) == ("fee" not in lay.dropped)
+
+
+def test_a_long_ticket_drops_the_least_needed_lines_in_order(buton):
+    """Completion time first, then the site's name, then the fee; the number, service, place,
+    badges, date and QR stay, and a ticket that fits keeps everything."""
+    import dataclasses
+
+    paper = PAPERS["ZJ-5870"]
+    data = ticket_data(buton, "KTP", link=LINK)
+    assert layout(data, paper).dropped == ()
+    words = "Sesuai tahapan pada sistem, paling lama dua puluh delapan hari kerja setelah berkas lengkap. "
+    longer = {"completion": words * 2, "site_name": words * 2, "fee": words * 3}
+    for n, dropped in ((1, ("completion",)), (2, ("completion", "site")), (3, DROPPABLE)):
+        long = dataclasses.replace(data, priority_name="Lansia (60 tahun ke atas)", **dict(list(longer.items())[:n]))
+        lay = layout(long, paper)
+        assert lay.dropped == dropped, n
+        text = lay.text()
+        assert "Waktu penyelesaian" not in text and ("Biaya" in text) == ("fee" not in dropped)
+        assert "A-012" in text and "PRIORITAS" in text and "Dilayani di Loket 1-2" in text and "WITA" in text
+        assert decode(escpos_bytes(lay)).images == 1
 
 
 def test_a_place_is_not_split_over_two_lines(buton):
