@@ -10,9 +10,8 @@ One layout feeds both renderers, so the PNG preview shows what the printer print
 
 Lines are wrapped here, to the paper's columns in font A (12 x 24 dots) or, for the fine
 print, font B (9 x 17 dots), divided by the character width, so both renderers break them
-at the same places (at spaces, never inside a word). Everything printed
-is folded to ASCII: thermal printers have code pages, not Unicode, and an en dash or
-a curly quote would come out as '?'.
+at the same places (at spaces, never inside a word). Everything printed is folded to ASCII:
+thermal printers have code pages, not Unicode, and an en dash would come out as '?'.
 
 The QR code holds the Ticket's ``link`` when it has one (the site's public app names a
 ``public_url``: a phone that scans it opens the ticket's live page), else
@@ -21,14 +20,10 @@ to find the ticket of the day.
 
 Paper: every line feeds its font's pitch (`PITCH`, sent as ``ESC 3 n``; a line with taller
 characters feeds their height), the QR its symbol, the end `Cut.lines` pitches to get the
-last line past the cutter or tear bar (`Layout.dots` adds it up). A ticket may take at most
-`LIMIT_MM` of paper (110 mm on 58 mm paper, 100 mm on 80 mm): one that would be longer drops
-the lines a citizen needs least, in the fixed order of `DROPPABLE` (the completion time, the
-site's name, the fee), never the number, service, place, badges, date or QR. A printer without
-font B (ZJ-5870) prints the fine print in font A at `FINE_PITCH`, the cell with no gap, so its
-fine print takes no more lines than elsewhere and little more paper. tests/test_kiosk_ticket.py
-measures every Buton service on every profile from the preview and from the bytes;
-docs/operations.md, "The ticket", has the figures.
+last line past the cutter or tear bar (`Layout.dots` adds it up). A ticket takes at most
+`LIMIT_MM` (110 mm on 58 mm paper, 100 mm on 80 mm): a longer one drops the lines a citizen
+needs least in the fixed order of `DROPPABLE`. tests/test_kiosk_ticket.py measures every Buton
+service on every profile; docs/operations.md, "The ticket", has the figures.
 """
 
 from __future__ import annotations
@@ -49,26 +44,24 @@ from antrian.queue.engine import format_number, iso
 from kiosk.options import Paper
 
 __all__ = ["CELL", "DPI", "DROPPABLE", "Cut", "Feed", "LIMIT_MM", "Layout", "PITCH", "QR", "Rule", "Text",
-           "TicketData", "ahead_text", "columns", "dpi", "fold", "layout", "qr_modules", "qr_text", "rule_font",
-           "served_at", "wait_text"]
+           "TicketData", "ahead_text", "columns", "dpi", "fold", "layout", "qr_modules", "qr_text", "served_at",
+           "wait_text"]
 
 MAX_CHAR_SIZE = 8  # ESC/POS GS ! takes 1-8 times the width and the height
 NUMBER_HEIGHT = 4  # the number's height multiplier: 96 dots, 12 mm at 203 dpi
 CELL = {"a": (12, 24), "b": (9, 17)}  # character cells in dots, font A and font B
 PITCH = {"a": 30, "b": 22}  # dots fed per line (ESC 3 n): the cell and a gap
-# Fine print in font A on a printer without font B: the cell alone. Font A's glyphs keep blank
-# rows above the capitals and below the descenders, so lines 24 dots apart do not touch.
-FINE_PITCH = 24
 # Font B columns of the profiles that have it (python-escpos' capabilities, checked by a test);
 # a printer missing here (ZJ-5870: python-escpos knows font A only) prints the fine print in
-# font A, on 15-20 mm more paper.
+# font A at FINE_PITCH, the cell alone: font A's glyphs keep blank rows above the capitals and
+# below the descenders, so lines 24 dots apart do not touch (8-10 mm more paper than font B).
+FINE_PITCH = 24
 SMALL_COLUMNS = {"POS-5890": 42, "TM-T20II": 64, "TM-T88III": 56, "TM-T88IV": 56, "TM-T88V": 56}
 DPI = {"TM-T88III": 180, "TM-T88IV": 180, "TM-T88V": 180}  # python-escpos' media dpi; the rest 203
 LIMIT_MM = {58: 110, 80: 100}  # the most paper a ticket may take, by paper width (issue 16)
-# What a ticket that would be too long leaves out, first to last: the completion time (the agency
-# says it at the counter), the site's name (the citizen stands in it; the QR and agency remain),
-# then the fee. Kept always: the number, the service and agency, the place, the badges, the
-# queue and wait, the date and time, the QR.
+# What a too-long ticket leaves out, first to last: the completion time (the counter says it), the
+# site's name (the citizen stands in it), the fee. Always kept: number, service, agency, place,
+# badges, queue and wait, date and time, QR.
 DROPPABLE = ("completion", "site", "fee")
 QR_MODULE = 4  # dots per QR module: 0.5 mm at 203 dpi, read by any phone at arm's length
 QR_QUIET = 12  # dots fed before the QR (ESC J), and after an image QR: three modules of quiet zone
@@ -239,15 +232,8 @@ class Layout:
 
     def dots(self) -> int:
         """The paper the ticket takes, in printer dots (what both renderers feed)."""
-        total = 0
-        for el in self.elements:
-            if isinstance(el, (Text, QR)):
-                total += el.dots()
-            elif isinstance(el, Rule):
-                total += el.pitch
-            elif isinstance(el, (Feed, Cut)):
-                total += el.lines * PITCH["a"]
-        return total
+        return sum(el.dots() if isinstance(el, (Text, QR)) else el.pitch if isinstance(el, Rule)
+                   else el.lines * PITCH["a"] for el in self.elements)
 
     def mm(self) -> float:
         return self.dots() / dpi(self.paper) * 25.4
@@ -261,11 +247,6 @@ class Layout:
             elif isinstance(el, Rule):
                 out.append("-" * columns(self.paper, el.font))
         return "\n".join(out)
-
-
-def rule_font(paper: Paper) -> str:
-    """A rule is drawn in the small font where the printer has one: less paper, the same line."""
-    return "b" if paper.profile in SMALL_COLUMNS else "a"
 
 
 def dpi(paper: Paper) -> int:
@@ -410,7 +391,7 @@ def _elements(data: TicketData, paper: Paper, drop: tuple[str, ...]) -> tuple[El
     if data.served_at:
         # A place is not split over two lines: "Dilayani di Loket 6, / Bilik Layanan Daring".
         els.append(_text(paper, f"Dilayani di {data.served_at}", bold=True, keep=data.served_at.split(", ")))
-    small = rule_font(paper)
+    small = "b" if paper.profile in SMALL_COLUMNS else "a"  # the rule: less paper, the same line
     completion = "" if "completion" in drop or not data.completion else f"Waktu penyelesaian: {data.completion}"
     fee = "" if "fee" in drop or not data.fee else f"Biaya: {data.fee}"
     els += [

@@ -5,7 +5,8 @@ font B in 9 x 17, multiplied by the same width and height, the same wrapping (do
 layout), the QR code with the same module size and error correction, on paper as wide as
 the profile's printable dots, and each line as far below the last as the printer feeds it
 (the element's spacing: `kiosk.ticket.PITCH`, or the closer pitch of fine print on a printer
-without font B; the characters' height when taller). So the image's height is the ticket's length: `paper_dots(image, scale)` dots, divided by the printer's dots per
+without font B; the characters' height when taller). So the image's height is the ticket's
+length: `paper_dots(image, scale)` dots (`Layout.dots`), divided by the printer's dots per
 millimetre (8 at 203 dpi). The band of `MARGIN` dots above the first line is the preview's
 own, not paper. `scale` enlarges everything for a sharper preview (2: a 576-dot line becomes
 1152 pixels).

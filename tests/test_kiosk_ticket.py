@@ -17,8 +17,8 @@ from antrian.site import ConfigError, load, parse
 from kiosk.options import PAPERS, kiosk_settings
 from kiosk import skm
 from kiosk.printer import TicketPrinter, escpos_bytes, status_problems
-from kiosk.ticket import (DROPPABLE, LIMIT_MM, SMALL_COLUMNS, TicketData, ahead_text, columns, dpi, fold, layout, qr_text,
-                          served_at, wait_text)
+from kiosk.ticket import (DROPPABLE, LIMIT_MM, SMALL_COLUMNS, TicketData, ahead_text, columns, dpi, fold, layout,
+                          qr_text, served_at, wait_text)
 from kiosk.ticket_png import paper_dots, render
 
 WITA = dt.timezone(dt.timedelta(hours=8))
@@ -392,12 +392,14 @@ def test_every_buton_service_fits_every_printer(buton, profile):
                 if lay.dropped:
                     assert layout(data, paper, drop=lay.dropped[:-1]).mm() > limit, (code, group, booking)
                 text = " ".join(lay.text().split())
-                for needed in (data.number, " ".join(fold(data.service_name).split()), f"Dilayani di {fold(data.served_at)}",
+                service = " ".join(fold(data.service_name).split())
+                for needed in (data.number, service, f"Dilayani di {fold(data.served_at)}",
                                "23 November 2026, pukul 09.15 WITA", "Silakan menunggu"):
                     assert needed in text, (code, group, booking, needed)
                 assert ("RESERVASI: " + BOOKING in text) == bool(booking)
                 assert ("PRIORITAS" in text) == bool(group)
-                assert (f"Waktu penyelesaian: {fold(data.completion)}"[:30] in text) == ("completion" not in lay.dropped)
+                completion = f"Waktu penyelesaian: {fold(data.completion)}"[:30]
+                assert (completion in text) == ("completion" not in lay.dropped)
                 assert (f"Biaya: {fold(data.fee)}"[:12] in text) == ("fee" not in lay.dropped)
 
 
