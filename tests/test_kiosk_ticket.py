@@ -380,6 +380,7 @@ def test_every_buton_service_fits_every_printer(buton, profile):
     (without the last part it left out it would be too long), and never what the citizen needs."""
     paper = PAPERS[profile]
     limit = LIMIT_MM[paper.width_mm]
+    longest = None
     for code in buton.services:
         for group in (None, *(g.id for g in buton.priority_groups)):
             for booking in (None, BOOKING):
@@ -389,6 +390,7 @@ def test_every_buton_service_fits_every_printer(buton, profile):
                 assert dots == paper_dots(render(lay, scale=1), 1) == lay.dots(), (code, group, booking)
                 assert dots / dpi(paper) * 25.4 <= limit, (code, group, booking, lay.dropped, dots)
                 assert lay.dropped == DROPPABLE[:len(lay.dropped)]
+                longest = max(longest or lay, lay, key=lambda one: one.dots())
                 if lay.dropped:
                     assert layout(data, paper, drop=lay.dropped[:-1]).mm() > limit, (code, group, booking)
                 text = " ".join(lay.text().split())
@@ -401,6 +403,8 @@ def test_every_buton_service_fits_every_printer(buton, profile):
                 completion = f"Waktu penyelesaian: {fold(data.completion)}"[:30]
                 assert (completion in text) == ("completion" not in lay.dropped)
                 assert (f"Biaya: {fold(data.fee)}"[:12] in text) == ("fee" not in lay.dropped)
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    render(longest, scale=2).save(ROOT / "test-artifacts" / f"ticket-{paper.width_mm}mm-{profile}-longest.png")
 
 
 def test_a_long_ticket_drops_the_least_needed_lines_in_order(buton):
