@@ -8,7 +8,8 @@ hung in portrait stacks the same parts vertically.
 A zoned board (``zone:``) drops the calls of other counters here, before they reach
 the announcer; a board with ``speaks: false`` gets a silent engine and sink. Counters
 that do not fit one screen at a readable size (view.page_grid) turn pages every
-``page_seconds``.
+``page_seconds``; so does the waiting list when more services exist than its rows
+(view.waiting_pages), on the same timer.
 
 Threads: MQTT messages arrive on paho's thread and calls go straight to the
 announcer (its own thread); everything that touches a widget hops onto Kivy's main
@@ -54,7 +55,6 @@ log = logging.getLogger(__name__)
 KV_FILE = Path(__file__).resolve().with_name("board.kv")
 FLASHES = 3  # times the latest-call card lights up when a new call is shown
 RECENT_ROWS = {False: 3, True: 3}  # landscape, portrait
-WAITING_LIMIT = {False: 12, True: 12}
 TICK_SECONDS = 0.5
 
 
@@ -126,6 +126,7 @@ class BoardScreen(FloatLayout):
     latest_note = StringProperty("")
     latest_booking = BooleanProperty(False)
     counters_heading = StringProperty("Loket")
+    waiting_heading = StringProperty(view.WAITING)
     flash = NumericProperty(0)
     banner_text = StringProperty("")
     running_text = StringProperty("")
@@ -162,7 +163,10 @@ class BoardApp(App):
         self._shown_seq = 0
         self._flash_anim: Animation | None = None
         self.zone = zone_counters(config, options.zone)
-        self.page = 0  # the page of counters on screen (tests read it)
+        # Page turns so far: the counters show page % their pages, the waiting list
+        # page % its pages (tests set and read it).
+        self.page = 0
+        self.waiting_pages = 1
         self.grid = view.Grid(1, 1, 1, 1)
         self._minute = -1
         if not options.speaks:
@@ -283,8 +287,8 @@ class BoardApp(App):
         tiles = view.counter_tiles(self.config_, board, self.zone, now=now)
         grid = screen.ids.counters
         self.grid = view.page_grid(len(tiles), max(1, grid.width), max(1, grid.height), screen.u)
-        self.page %= self.grid.pages
-        shown = tiles[self.page * self.grid.per_page:(self.page + 1) * self.grid.per_page]
+        page = self.page % self.grid.pages
+        shown = tiles[page * self.grid.per_page:(page + 1) * self.grid.per_page]
         # Every page has the same number of places, so tiles keep their size on the last one.
         grid.rows, grid.cols = None, self.grid.cols  # any number of children fits while they change
         _sync(grid, CounterTile, self.grid.cols * self.grid.rows)
@@ -294,11 +298,16 @@ class BoardApp(App):
             widget.name, widget.agency, widget.number = tile.name, tile.agency, tile.number
             widget.detail, widget.status = tile.detail, tile.status
         screen.counters_heading = "Loket" if self.grid.pages == 1 else \
-            f"Loket — halaman {self.page + 1} dari {self.grid.pages}"
+            f"Loket — halaman {page + 1} dari {self.grid.pages}"
 
-        rows = view.waiting_rows(self.config_, board, WAITING_LIMIT[screen.portrait], now=now, zone=self.zone)
+        pages = view.waiting_pages(view.waiting_rows(self.config_, board, now=now, zone=self.zone))
+        self.waiting_pages = len(pages)
+        page = self.page % len(pages)
+        rows = pages[page]
+        screen.waiting_heading = view.waiting_heading(page, len(pages))
         screen.waiting_cols = 2 if screen.portrait else 3
-        screen.waiting_rows = max(1, math.ceil(len(rows) / screen.waiting_cols))
+        # As many rows on every page as on the first (the fullest): the counters keep their size.
+        screen.waiting_rows = max(1, math.ceil(len(pages[0]) / screen.waiting_cols))
         waiting = screen.ids.waiting
         _sync(waiting, WaitChip, len(rows))
         for widget, row in zip(reversed(waiting.children), rows):
@@ -313,8 +322,8 @@ class BoardApp(App):
             widget.counter = view.call_place(call) if call else ""
 
     def _turn_page(self, *_: Any) -> None:
-        if self.grid.pages > 1:
-            self.page = (self.page + 1) % self.grid.pages
+        if self.grid.pages > 1 or self.waiting_pages > 1:
+            self.page += 1
             self._board_trigger()
 
     def _tick(self, *_: Any) -> None:

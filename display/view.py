@@ -9,7 +9,8 @@ A zoned board (display/options.py ``zone``) passes its counters as *zone*: tiles
 waiting rows and calls of other counters are left out. `page_grid` is the layout rule
 both boards (Kivy and browser) follow so a number and a counter name stay readable
 from three metres: tiles never smaller than TILE_MIN (at 1920x1080), and when more
-counters exist than such tiles fit, pages that turn.
+counters exist than such tiles fit, pages that turn. The waiting list pages the same
+way (`waiting_pages`): every service, in the site file's order, WAITING_PAGE rows a page.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from antrian.queue.rules import availability
 from antrian.site import Config
 
 __all__ = ["BANNER", "Grid", "Tile", "WaitRow", "banner", "board_name", "call_place", "counter_tiles",
-           "in_zone", "page_grid", "recent_rows", "short_name", "waiting_rows", "zoned_board"]
+           "in_zone", "page_grid", "recent_rows", "short_name", "waiting_heading", "waiting_pages", "waiting_rows",
+           "zoned_board"]
 
 NO_NUMBER = "–"
 NO_CALL_YET = "Belum ada panggilan"
@@ -39,6 +41,10 @@ TILE_MIN_H = 116
 TILE_MIN_W = 228
 TILE_GAP = 8
 NUMBER_SHARE, NAME_SHARE, DETAIL_SHARE = 0.45, 0.25, 0.19
+# The waiting rows a page holds at their readable height (board.kv, papan.css: 62 px
+# landscape in 3 columns, 56 px portrait in 2): more services go on pages that turn.
+WAITING_PAGE = 12
+WAITING = "Jumlah menunggu"
 
 BANNER = {
     "offline": "Koneksi ke server antrean terputus. Nomor di layar mungkin belum terbaru.",
@@ -158,20 +164,31 @@ def _service_line(config: Config, row: dict[str, Any]) -> str:
     return board_name(service) if service is not None else short_name(name)
 
 
-def waiting_rows(config: Config, board: dict[str, Any] | None, limit: int, *, now: dt.datetime | None = None,
+def waiting_rows(config: Config, board: dict[str, Any] | None, *, now: dt.datetime | None = None,
                  zone: frozenset[str] | None = None) -> list[WaitRow]:
-    """How many wait per service (served by *zone*'s counters), in the site file's order,
-    each named by its board name; closed (at *now*) when it takes no ticket. When more
-    services exist than *limit* rows fit, the ones with the most people waiting are kept."""
+    """How many wait per service (served by *zone*'s counters), every one, in the site
+    file's order (a citizen finds theirs at the same place each time), each named by its
+    board name; closed (at *now*) when it takes no ticket. `waiting_pages` pages them."""
     waiting = (board or {}).get("waiting") or {}
     served = None if zone is None else {s for c in zone for s in config.counters[c].services}
-    rows = [WaitRow(s.code, s.prefix, board_name(s), int(waiting.get(s.code) or 0),
+    return [WaitRow(s.code, s.prefix, board_name(s), int(waiting.get(s.code) or 0),
                     now is not None and availability(config, s, now) is not None)
             for s in config.services.values() if served is None or s.code in served]
-    if len(rows) > limit:
-        keep = sorted(range(len(rows)), key=lambda i: (-rows[i].count, i))[:limit]
-        rows = [rows[i] for i in sorted(keep)]
-    return rows
+
+
+def waiting_pages(rows: list[WaitRow], per_page: int = WAITING_PAGE) -> list[list[WaitRow]]:
+    """*rows* on as few pages of at most *per_page* as hold them, shared evenly and in
+    order (as `page_grid` shares tiles); one empty page when there are none."""
+    if not rows:
+        return [[]]
+    pages = -(-len(rows) // max(1, per_page))
+    size = -(-len(rows) // pages)
+    return [rows[i:i + size] for i in range(0, len(rows), size)]
+
+
+def waiting_heading(page: int, pages: int) -> str:
+    """The waiting list's heading: "Jumlah menunggu — halaman 1 dari 3" when it pages."""
+    return WAITING if pages <= 1 else f"{WAITING} — halaman {page + 1} dari {pages}"
 
 
 def recent_rows(board: dict[str, Any] | None, shown_seq: int, limit: int,

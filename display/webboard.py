@@ -42,7 +42,6 @@ __all__ = ["CallAudio", "board_view", "call_view", "display_options"]
 log = logging.getLogger(__name__)
 
 RECENT_ROWS = 3  # as display/app.py: earlier calls under the big card
-WAITING_LIMIT = {"landscape": 12, "portrait": 12}
 # The layout rule of display/view.py, for the page's script (web/static/papan.js page_grid).
 LAYOUT = {"tile_min_h": view.TILE_MIN_H, "tile_min_w": view.TILE_MIN_W, "gap": view.TILE_GAP,
           "number": view.NUMBER_SHARE, "name": view.NAME_SHARE, "detail": view.DETAIL_SHARE}
@@ -84,7 +83,8 @@ def call_view(call: dict[str, Any], now: dt.datetime | None = None) -> dict[str,
 def board_view(config: Config, board: dict[str, Any] | None, *, now: dt.datetime, broker_connected: bool,
                offline_for: float, dispatcher: dict[str, Any], zone: Any = None) -> dict[str, Any]:
     """Everything of the board but the big card, as texts: the counter tiles, the
-    waiting rows for a landscape and a portrait screen, the earlier calls (every one
+    waiting rows (every service, in order; the page shows ``waiting_page`` a page, as
+    display/view.py waiting_pages), the earlier calls (every one
     the board lists, oldest first: the page keeps those before the call it shows), the
     banner (display/view.py's rules), the date line and the layout rule. *zone*: the
     counters of a zoned board (``display_options``), whose tiles, rows and calls only
@@ -98,11 +98,13 @@ def board_view(config: Config, board: dict[str, Any] | None, *, now: dt.datetime
                          waited_for_board=view.GRACE_SECONDS if broker_connected else 0.0,
                          dispatcher_online=dispatcher.get("online"), dispatcher_notice=dispatcher.get("notice") or "",
                          board_day=day if isinstance(day, str) else None, now=now)
+    waiting = [{"prefix": r.prefix, "name": r.name, "count": r.count, "closed": r.closed}
+               for r in view.waiting_rows(config, board, now=now, zone=zone)]
     return {
         "tiles": [tile.__dict__ for tile in view.counter_tiles(config, board, zone, now=now)],
-        "waiting": {shape: [{"prefix": r.prefix, "name": r.name, "count": r.count, "closed": r.closed}
-                            for r in view.waiting_rows(config, board, limit, now=now, zone=zone)]
-                    for shape, limit in WAITING_LIMIT.items()},
+        "waiting": {"landscape": waiting, "portrait": waiting},
+        "waiting_page": view.WAITING_PAGE,
+        "waiting_title": view.WAITING,
         "layout": LAYOUT,
         "recent": sorted(recent, key=lambda c: c["seq"]),
         "recent_rows": RECENT_ROWS,

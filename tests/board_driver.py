@@ -11,7 +11,8 @@ stdout (Kivy logs go to stderr):
     {"cmd": "shot", "path": "x.png"}                  -> a screenshot of the window
     {"cmd": "sizes"}                                  -> the rendered sizes of every tile's and
                                                          waiting row's texts (tests/test_board_sizes.py)
-    {"cmd": "page", "page": 1}                        -> show that page of counters now
+    {"cmd": "page", "page": 1}                        -> show that page of counters (and of the
+                                                         waiting list, modulo its pages) now
     {"cmd": "quit"}
 
 The speech engine is the real one of the site file (pyttsx3 in a worker process);
@@ -78,6 +79,8 @@ def main() -> None:
             "page": app.page,
             "pages": app.grid.pages,
             "counters_heading": ids.counters_heading.text,
+            "waiting_heading": ids.waiting_heading.text,
+            "waiting_pages": app.waiting_pages,
             "latest_booking": screen.latest_booking,
             "recent": [[r.number, r.counter] for r in reversed(ids.recent.children) if r.number],
             "running_text": ids.marquee.text,

@@ -8,6 +8,9 @@ the drawn text's width against its box), page by page, and each waiting row's na
 The rule: a number at least 50 px and a counter name at least 28 px at 1920x1080
 (readable from three metres), no text cut, every counter on some page. The sizes are
 written to test-artifacts/board-sizes.json, and a screenshot of every page is kept.
+
+A copy with 40 services (the waiting list's pages): every service on some page, in the
+site file's order, the list's heading "Jumlah menunggu — halaman 1 dari 4", nothing cut.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import json
 
 import pytest
 
-from board_sites import hall_site
+from board_sites import hall_raw, hall_site
 from conftest import ROOT
 from test_display_ui import Board, Desk
 from web_support import web_app  # noqa: F401
@@ -187,3 +190,91 @@ def test_the_browser_board_follows_the_same_rule(counters, tmp_path, broker, run
     known = json.loads(path.read_text()) if path.exists() else {}
     known[f"browser-{counters}"] = report
     path.write_text(json.dumps(known, indent=1, sort_keys=True))
+
+
+def _forty_services(tmp_path, recorder, **board3):
+    """The 16-counter copy with 40 services, two tickets in its first added service and one
+    in its last: the board names of all 40 in order, and the Board's seq that has them."""
+    # hall_raw writes the plain example to site.yaml on its way: read it before the copy.
+    names = [s.get("board_name") or s["name"] for a in hall_raw(tmp_path, 16, 40)["agencies"] for s in a["services"]]
+    site = hall_site(tmp_path, 16, services=40, **board3)
+    desk = Desk(recorder)
+    for service in ("X01", "X01", "X28"):
+        desk.ticket(service)
+    board = recorder.wait_for("antrian/buton/board", lambda m: m.json()["waiting"].get("X28") == 1).json()
+    return site, names, board["seq"]
+
+
+def test_forty_services_page_on_the_kivy_board(tmp_path, broker, run_dispatcher, mqtt_client):
+    recorder = mqtt_client(topics=["antrian/buton/#"])
+    run_dispatcher(hall_site(tmp_path, 16, services=40))
+    recorder.wait_for("antrian/buton/board")
+    site, names, seq = _forty_services(tmp_path, recorder)
+    for shape, size in SIZES.items():
+        board = Board(site, broker.address, tmp_path / f"state-{shape}", size, tmp_path / f"board-{shape}.log")
+        try:
+            state = board.wait(connected=True, board_seq=seq, timeout=30)
+            assert state["waiting_pages"] == 4
+            shown, headings = [], []
+            for page in range(4):
+                state = board.ask(cmd="page", page=page)
+                sizes = board.ask(cmd="sizes")
+                shown += state["waiting"]
+                headings.append(state["waiting_heading"])
+                # Every page keeps the counters readable, and every waiting name whole.
+                numbers = [t["number"]["font_size"] for t in sizes["tiles"]]
+                assert min(numbers) >= MIN_NUMBER and min(t["name"]["font_size"] for t in sizes["tiles"]) >= MIN_NAME
+                assert [w["name"]["text"] for w in sizes["waiting"] if not _label_ok(w["name"])] == []
+                assert min(w["name"]["font_size"] for w in sizes["waiting"]) >= 22
+                board.shot(f"board-40-layanan-{shape}-{page + 1}.png")
+            assert headings == [f"Jumlah menunggu — halaman {p} dari 4" for p in range(1, 5)]
+            assert [w[1] for w in shown] == names  # each once, in the site file's order
+            counts = {w[1]: w[2] for w in shown}
+            assert (counts["Disdukcapil 1"], counts[names[-1]], counts["Tabungan"]) == (2, 1, "Tutup")
+            # They turn by themselves, with the counters (every page_seconds).
+            board.ask(cmd="page", page=0)
+            board.wait(waiting_heading="Jumlah menunggu — halaman 2 dari 4", timeout=25)
+        finally:
+            board.close()
+
+
+def test_forty_services_page_on_the_browser_board(tmp_path, broker, run_dispatcher, mqtt_client, web_app):
+    from web_support import chrome_driver, quit_driver, screenshot, wait
+
+    recorder = mqtt_client(topics=["antrian/buton/#"])
+    run_dispatcher(hall_site(tmp_path, 16, services=40, speaks=False))
+    recorder.wait_for("antrian/buton/board")
+    site, names, _seq = _forty_services(tmp_path, recorder, speaks=False)
+    app = web_app(site, "web1", users=tmp_path / "users")
+    app.wait_broker()
+    driver = chrome_driver(1920, 1080)
+    try:
+        driver.get(app.url + "/papan/board3")
+        wait(driver, lambda d: d.execute_script("return !!window.papanLog"))
+        for shape, (width, height) in {"landscape": (1920, 1080), "portrait": (1080, 1920)}.items():
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            driver.execute_script("window.dispatchEvent(new Event('resize'))")
+            wait(driver, lambda d: d.execute_script("return window.papanPage(0)")["waitingPages"] == 4, timeout=30)
+            shown, headings = [], []
+            for page in range(4):
+                driver.execute_script("window.papanPage(arguments[0])", page)
+                sizes = driver.execute_script(MEASURE)
+                headings.append(driver.execute_script("return document.getElementById('judul-menunggu').textContent"))
+                shown += [(w["name"]["text"], w["count"]) for w in sizes["waiting"]]
+                assert min(t["number"]["font"] for t in sizes["tiles"]) >= MIN_NUMBER
+                assert min(t["name"]["font"] for t in sizes["tiles"]) >= MIN_NAME
+                assert [w["name"]["text"] for w in sizes["waiting"] if not _fits(w["name"])] == []
+                assert min(w["name"]["font"] for w in sizes["waiting"]) >= 22
+                screenshot(driver, ARTIFACTS / f"papan-40-layanan-{shape}-{page + 1}.png", width, height)
+                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                       {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            assert headings == [f"Jumlah menunggu — halaman {p} dari 4" for p in range(1, 5)]
+            assert [name for name, _ in shown] == names
+            counts = dict(shown)
+            assert (counts["Disdukcapil 1"], counts[names[-1]], counts["Tabungan"]) == ("2", "1", "Tutup")
+        driver.execute_script("window.papanPage(0)")  # and they turn by themselves
+        wait(driver, lambda d: d.execute_script("return document.getElementById('judul-menunggu').textContent")
+             == "Jumlah menunggu — halaman 2 dari 4", timeout=25)
+    finally:
+        quit_driver(driver)

@@ -109,16 +109,40 @@ def test_counter_tiles_follow_the_board_and_the_site_file():
     assert tiles["loket8"].status == "closed"  # not on the board: shown closed, not invented
 
 
-def test_waiting_rows_keep_the_busiest_services_when_too_many():
+def test_waiting_rows_are_every_service_in_the_site_files_order():
     config = load(BUTON)
     board = {"waiting": {"KTP": 4, "KK": 0, "TAB": 9, "BAYAR": 2}}
-    rows = view.waiting_rows(config, board, limit=16)
+    rows = view.waiting_rows(config, board)
     assert [r.prefix for r in rows] == list("ABCDEFGHJKLM") and rows[0].count == 4
     # The site file's board names, whole (issue 16): not "Bea Perolehan Hak atas …".
     assert [r.name for r in rows] == ["KTP Elektronik", "Kartu Keluarga", "Akta Kelahiran", "Surat Pindah",
                                       "Kartu Identitas Anak", "Tabungan", "Pajak dan Retribusi", "PBB-P2", "BPHTB",
                                       "NIB (OSS)", "PBG (SIMBG)", "Perizinan lain"]
-    assert [(r.prefix, r.count) for r in view.waiting_rows(config, board, limit=3)] == [("A", 4), ("F", 9), ("G", 2)]
+    assert view.waiting_pages(rows) == [rows]  # twelve fit one page
+    assert view.waiting_heading(0, 1) == "Jumlah menunggu"
+
+
+def test_a_site_of_40_services_pages_its_waiting_list_in_order(tmp_path):
+    """Past WAITING_PAGE services the list pages (issue 16): every service on exactly one
+    page, in the site file's order (a citizen finds theirs at the same place each time),
+    the pages shared evenly, none over WAITING_PAGE rows."""
+    from board_sites import hall_raw, hall_site, service_codes
+
+    config = load(hall_site(tmp_path, 16, services=40))
+    waiting = {code: i for i, code in enumerate(config.services)}
+    rows = view.waiting_rows(config, {"waiting": waiting})
+    pages = view.waiting_pages(rows)
+    assert len(pages) == 4 and [len(p) for p in pages] == [10, 10, 10, 10]
+    assert [r.service for p in pages for r in p] == service_codes(hall_raw(tmp_path, 16, 40)) == list(config.services)
+    assert [r.count for p in pages for r in p] == list(range(40))
+    assert [view.waiting_heading(i, 4) for i in (0, 3)] == ["Jumlah menunggu — halaman 1 dari 4",
+                                                             "Jumlah menunggu — halaman 4 dari 4"]
+    for count, shape in ((13, [7, 6]), (24, [12, 12]), (25, [9, 9, 7]), (0, [0])):
+        assert [len(p) for p in view.waiting_pages(rows[:count])] == shape
+    # A zoned board pages only its zone's services: Disdukcapil's 12 fit one page.
+    zone = frozenset(c.id for c in config.counters.values() if c.agency == "disdukcapil")
+    zoned = view.waiting_rows(config, None, zone=zone)
+    assert len(zoned) == 12 and len(view.waiting_pages(zoned)) == 1
 
 
 def test_recent_rows_are_the_calls_before_the_one_on_the_big_card():
@@ -164,7 +188,7 @@ def test_a_service_without_a_board_name_keeps_its_short_name_and_a_long_one_is_r
     raw = copy.deepcopy(RAW)
     services = raw["agencies"][0]["services"]
     del services[0]["board_name"]
-    assert view.waiting_rows(build(raw, "site.yaml"), None, 16)[0].name == "KTP Elektronik"
+    assert view.waiting_rows(build(raw, "site.yaml"), None)[0].name == "KTP Elektronik"
     services[0]["board_name"] = "Kartu Tanda Penduduk Elektronik"
     with pytest.raises(ConfigError) as caught:
         build(raw, "site.yaml")
@@ -178,18 +202,18 @@ def test_closed_services_say_tutup_by_the_clock():
     closed on the board, KTP open until 15:00; at night everything is closed."""
     config = load(BUTON)
     monday = dt.datetime(2026, 11, 23, 14, 10, tzinfo=WITA)
-    rows = {r.service: r.closed for r in view.waiting_rows(config, None, 16, now=monday)}
+    rows = {r.service: r.closed for r in view.waiting_rows(config, None, now=monday)}
     assert rows["TAB"] and rows["BAYAR"] and not rows["KTP"] and not rows["BPHTB"]
-    assert not any(r.closed for r in view.waiting_rows(config, None, 16, now=monday.replace(hour=10)))
-    assert all(r.closed for r in view.waiting_rows(config, None, 16, now=monday.replace(hour=20)))
-    assert not any(r.closed for r in view.waiting_rows(config, None, 16))  # no clock: nothing said
+    assert not any(r.closed for r in view.waiting_rows(config, None, now=monday.replace(hour=10)))
+    assert all(r.closed for r in view.waiting_rows(config, None, now=monday.replace(hour=20)))
+    assert not any(r.closed for r in view.waiting_rows(config, None))  # no clock: nothing said
 
 
 def test_a_zoned_board_shows_only_its_counters_services_and_calls():
     config = load(BUTON)
     zone = zone_counters(config, read(config, "board2").zone)
     assert [t.counter for t in view.counter_tiles(config, None, zone)] == ["loket1", "loket2", "loket3", "loket4"]
-    assert [r.service for r in view.waiting_rows(config, None, 16, zone=zone)] == ["KTP", "KK", "AKTA", "PINDAH",
+    assert [r.service for r in view.waiting_rows(config, None, zone=zone)] == ["KTP", "KK", "AKTA", "PINDAH",
                                                                                  "KIA"]
     calls = [{"seq": 3, "number": "G-001", "counter": "loket7"}, {"seq": 2, "number": "A-001", "counter": "loket1"},
              {"seq": 1, "number": "H-001", "counter": "loket5"}]

@@ -18,7 +18,9 @@
  * - Counters: tiles never smaller than the layout rule of display/view.py (the `layout`
  *   of the papan message: a number of 52 px and a name of 29 px at 1920x1080); more
  *   counters than such tiles fit go on pages that turn every page_seconds (pageGrid, as
- *   display/view.py page_grid). A board with speaks: false shows calls and plays nothing.
+ *   display/view.py page_grid); the waiting list, every service in the site file's order,
+ *   turns with them when it has more than view.waiting_page rows (view.py waiting_pages).
+ *   A board with speaks: false shows calls and plays nothing.
  * Every value from the stream goes into the page with textContent.
  * window.papanLog records what happened ({seq, ev: shown|play|ended|error|blocked, t})
  * for the tests and bench/web.py.
@@ -114,8 +116,9 @@
     });
   }
 
-  /* -- counters, page by page -- */
-  var page = 0, grid = { cols: 1, rows: 1, perPage: 1, pages: 1 };
+  /* -- counters and the waiting list, page by page -- */
+  // page: the turns so far; the counters show page % grid.pages, the waiting list page % its pages.
+  var page = 0, grid = { cols: 1, rows: 1, perPage: 1, pages: 1 }, waitingPages = 1;
   function fitTiles() {
     var p = $("petak");
     if (!view) { return; }
@@ -123,8 +126,8 @@
     p.replaceChildren();
     var W = p.clientWidth, H = p.clientHeight;
     grid = pageGrid(view.tiles.length, W, H, L);
-    page = page % grid.pages;
-    var shown = view.tiles.slice(page * grid.perPage, (page + 1) * grid.perPage);
+    var cp = page % grid.pages;
+    var shown = view.tiles.slice(cp * grid.perPage, (cp + 1) * grid.perPage);
     p.replaceChildren.apply(p, shown.map(function (t) {
       var tile = el("div", t.status === "closed" ? "tutup" : (t.status === "paused" ? "istirahat" : ""));
       if (t.detail === view.closed) { tile.classList.add("tutup-jam"); }
@@ -146,13 +149,35 @@
       e.style.fontSize = Math.max(th * 0.15, Math.min(th * L.detail,
         tw * 0.9 / Math.max(1, e.textContent.length * 0.52))) + "px";
     });
-    $("judul-loket").textContent = grid.pages > 1 ? "Loket \u2014 halaman " + (page + 1) + " dari " + grid.pages
+    $("judul-loket").textContent = grid.pages > 1 ? "Loket \u2014 halaman " + (cp + 1) + " dari " + grid.pages
       : "Loket";
   }
   function turnPage() {
-    if (grid.pages > 1) { page = (page + 1) % grid.pages; fitTiles(); }
+    if (grid.pages > 1 || waitingPages > 1) { page += 1; render(); }
   }
-  window.papanPage = function (n) { page = n; fitTiles(); return grid; };  // tests show each page
+  window.papanPage = function (n) {  // tests show each page
+    page = n; render();
+    return { cols: grid.cols, rows: grid.rows, perPage: grid.perPage, pages: grid.pages, waitingPages: waitingPages };
+  };
+
+  // display/view.py waiting_pages: at most view.waiting_page rows a page, shared evenly, in order.
+  function renderWaiting() {
+    var rows = view.waiting[portrait ? "portrait" : "landscape"], per = Math.max(1, view.waiting_page);
+    waitingPages = Math.max(1, Math.ceil(rows.length / per));
+    var size = Math.max(1, Math.ceil(rows.length / waitingPages)), wp = page % waitingPages, cols = portrait ? 2 : 3;
+    var m = $("menunggu");
+    m.replaceChildren.apply(m, rows.slice(wp * size, (wp + 1) * size).map(function (r) {
+      var chip = el("div", r.closed ? "tutup" : "");
+      chip.append(el("span", "chip-huruf", r.prefix), el("span", "chip-nama", r.name),
+                  el("span", "chip-jumlah", r.closed ? view.closed : String(r.count)));
+      return chip;
+    }));
+    m.style.gridTemplateColumns = "repeat(" + cols + ", minmax(0, 1fr))";
+    // As many rows on every page as on the fullest: the counters above keep their size.
+    m.style.gridTemplateRows = "repeat(" + Math.max(1, Math.ceil(Math.min(rows.length, size) / cols)) + ", var(--wh))";
+    $("judul-menunggu").textContent = waitingPages > 1 ? view.waiting_title + " \u2014 halaman " + (wp + 1) +
+      " dari " + waitingPages : view.waiting_title;
+  }
 
   function marquee() {
     var t = $("teks-berjalan"), cw = t.parentElement.clientWidth, tw = t.scrollWidth;
@@ -165,15 +190,7 @@
   var view = null;
   function render() {
     if (view) {
-      var rows = view.waiting[portrait ? "portrait" : "landscape"];
-      var m = $("menunggu");
-      m.replaceChildren.apply(m, rows.map(function (r) {
-        var chip = el("div", r.closed ? "tutup" : "");
-        chip.append(el("span", "chip-huruf", r.prefix), el("span", "chip-nama", r.name),
-                    el("span", "chip-jumlah", r.closed ? view.closed : String(r.count)));
-        return chip;
-      }));
-      m.style.gridTemplateColumns = "repeat(" + (portrait ? 2 : 3) + ", minmax(0, 1fr))";
+      renderWaiting();
       layar.style.setProperty("--wh", (portrait ? 50 : 62) * u + "px");
     }
     renderRecent();
