@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import platform
 import shutil
@@ -320,8 +321,14 @@ def run_once(settings: dict[str, Any], workdir: Path, index: int) -> dict[str, A
     received = {int(k): v for k, v in data["received"].items()}
     plays = {int(k): v for k, v in data["plays"].items()}
     first = range(1, settings["latency_calls"] + 1)
-    chime_ms = [1000 * (plays[s][0] - received[s]) for s in first if s in plays and s in received]
-    speech_ms = [1000 * (plays[s][1] - received[s]) for s in first if s in plays and len(plays[s]) > 1]
+    # A call that finds the board idle starts with the chime, then its sentence (repeat 1); one that
+    # finds it busy waited, and is said in the short form without a chime (display/announcer.py).
+    # So the chime's latency is over the calls that found it idle, the sentence's over every call.
+    found_busy = set(data["busy"])
+    idle = [s for s in first if s in plays and s in received and s not in found_busy]
+    chime_ms = [1000 * (plays[s][0] - received[s]) for s in idle]
+    speech_ms = [1000 * (plays[s][-1] - received[s]) for s in first if s in plays and s in received]
+    said_in_full = sum(1 for s in idle if len(plays[s]) == 2)
     press_ms = [1000 * (plays[s][0] - sent[s]) for s in first if s in plays]
     # Said in words, in full or (behind other calls) in the short form; a call its counter
     # replaced before it was said is superseded (display/announcer.py).
@@ -332,6 +339,7 @@ def run_once(settings: dict[str, Any], workdir: Path, index: int) -> dict[str, A
                 "others_s": round(max(0.0, busy - own), 1)},
         "latency": {"calls": settings["latency_calls"], "measured": len(chime_ms),
                     "busy_on_arrival": len([s for s in data["busy"] if s <= settings["latency_calls"]]),
+                    "said_in_full": said_in_full,
                     "chime_ms": chime_ms, "speech_ms": speech_ms, "press_ms": press_ms},
         "memory": {"calls": settings["hour_calls"], "calls_per_s": settings["calls_per_s"], "spoken": spoken,
                    "superseded": superseded, "commands": total, "calls_made": calls_made, "max_backlog": data["backlog"], "rss_start_mb": round(rss_start, 1),
@@ -344,8 +352,9 @@ def run_once(settings: dict[str, Any], workdir: Path, index: int) -> dict[str, A
 
 def summary(run: dict[str, Any]) -> dict[str, float]:
     lat, mem = run["latency"], run["memory"]
+    chimed = lat["chime_ms"] or [math.nan]  # none when every call found the board busy
     return {
-        "chime_p50": statistics.median(lat["chime_ms"]), "chime_p99": percentile(lat["chime_ms"], 99),
+        "chime_p50": statistics.median(chimed), "chime_p99": percentile(chimed, 99),
         "speech_p50": statistics.median(lat["speech_ms"]), "speech_p99": percentile(lat["speech_ms"], 99),
         "press_p50": statistics.median(lat["press_ms"]), "press_p99": percentile(lat["press_ms"], 99),
         "growth_warm": (mem["rss_end_mb"] - mem["rss_warm_mb"]) / mem["rss_warm_mb"],
