@@ -162,7 +162,7 @@
 
   // display/view.py waiting_pages: at most view.waiting_page rows a page, shared evenly, in order.
   function renderWaiting() {
-    var rows = view.waiting[portrait ? "portrait" : "landscape"], per = Math.max(1, view.waiting_page);
+    var rows = view.waiting[portrait ? "portrait" : "landscape"], per = Math.max(1, view.waiting_page || 12);
     waitingPages = Math.max(1, Math.ceil(rows.length / per));
     var size = Math.max(1, Math.ceil(rows.length / waitingPages)), wp = page % waitingPages, cols = portrait ? 2 : 3;
     var m = $("menunggu");
