@@ -374,6 +374,9 @@ def test_loket8_opens_from_its_keypad(kiosk, start_panel, site_file):
 
 def test_status_is_retained_with_problems(start_panel, mqtt_client):
     start_panel()
+    # The first watcher may subscribe before the panel is up and get its status live (retain 0);
+    # one that subscribes after it has seen the status gets the retained copy.
+    mqtt_client(topics=[protocol.status(SITE, "panel1")]).wait_for(protocol.status(SITE, "panel1"))
     watcher = mqtt_client(topics=[protocol.status(SITE, "panel1")])
     status = watcher.wait_for(protocol.status(SITE, "panel1"), lambda m: m.retain).json()
     assert status["online"] is True and status["role"] == "panel" and status["device"] == "panel1"

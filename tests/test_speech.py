@@ -62,7 +62,7 @@ def test_pyttsx3_and_espeak_ng_say_the_same_sentence():
     espeak = EspeakEngine(rate=140).synthesize(B012, timeout=10)
     for audio in (spoken, espeak):
         assert audio.format == (22050, 1, 2)
-        assert 3.5 < audio.duration < 6.5
+        assert 3.0 < audio.duration < 6.5  # some 3.5-4.5 s, by the engine and its version
     # Same voice, same rate: lengths agree within pyttsx3's small drift (STACK.md).
     assert spoken.duration == pytest.approx(espeak.duration, rel=0.1)
 
