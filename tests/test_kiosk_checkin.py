@@ -174,6 +174,7 @@ def test_scanned_booking_is_printed_called_and_announced(world, open_kiosk, prin
         assert ticket["booking"] == code and ticket["service"] == "KTP" and ticket["number"] == state["number"]
         paper = decode(bytes(printer.wait_for_jobs(1, timeout=5 * kiosk.slow)[0].data))
         assert ticket["number"] in paper.lines and "KTP Elektronik (perekaman, cetak," in paper.text
+        assert f"RESERVASI: {code}" in paper.text  # the inverted marker, with the code as booked
 
         # The officer's NEXT calls it; the board shows it as a booking and says it.
         board.wait(connected=True, have_board=True, timeout=30)
