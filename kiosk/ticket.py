@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import logging
 import re
 import textwrap
 import unicodedata
@@ -42,6 +43,8 @@ from antrian import bahasa
 from antrian.site import Config
 from antrian.queue.engine import format_number, iso
 from kiosk.options import Paper
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CELL", "DPI", "DROPPABLE", "Cut", "Feed", "LIMIT_MM", "Layout", "PITCH", "QR", "Rule", "Text",
            "TicketData", "ahead_text", "columns", "dpi", "fold", "layout", "qr_modules", "qr_text", "served_at",
@@ -366,6 +369,11 @@ def layout(data: TicketData, paper: Paper, drop: tuple[str, ...] | None = None) 
         lay = Layout(paper, _elements(data, paper, DROPPABLE[:n]), DROPPABLE[:n])
         if lay.mm() <= limit:
             break
+    else:
+        # Still printed (a citizen needs the ticket), but the technician learns which texts to shorten.
+        log.warning("ticket %s (%s) is %.0f mm on %d mm paper, over %d mm even without %s: "
+                    "shorten the service's name or the site's texts", data.number, data.service_name,
+                    lay.mm(), paper.width_mm, limit, ", ".join(DROPPABLE))
     return lay
 
 

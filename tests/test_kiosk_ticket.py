@@ -3,6 +3,7 @@ bytes, its PNG preview, printer status bytes and the SKM survey. No window, no b
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import subprocess
 import sys
@@ -410,8 +411,6 @@ def test_every_buton_service_fits_every_printer(buton, profile):
 def test_a_long_ticket_drops_the_least_needed_lines_in_order(buton):
     """Completion time first, then the site's name, then the fee; the number, service, place,
     badges, date and QR stay, and a ticket that fits keeps everything."""
-    import dataclasses
-
     paper = PAPERS["ZJ-5870"]
     data = ticket_data(buton, "KTP", link=LINK)
     assert layout(data, paper).dropped == ()
@@ -425,6 +424,16 @@ def test_a_long_ticket_drops_the_least_needed_lines_in_order(buton):
         assert "Waktu penyelesaian" not in text and ("Biaya" in text) == ("fee" not in dropped)
         assert "A-012" in text and "PRIORITAS" in text and "Dilayani di Loket 1-2" in text and "WITA" in text
         assert decode(escpos_bytes(lay)).images == 1
+
+
+def test_a_ticket_too_long_even_after_the_drops_is_printed_with_a_warning(buton, caplog):
+    words = "Sesuai tahapan pada sistem, paling lama dua puluh delapan hari kerja setelah berkas lengkap. "
+    data = ticket_data(buton, "KTP", link=LINK)
+    long = dataclasses.replace(data, service_name=words * 3)
+    with caplog.at_level("WARNING", logger="kiosk.ticket"):
+        lay = layout(long, PAPERS["POS-5890"])
+    assert lay.dropped == DROPPABLE and lay.mm() > 110 and "A-012" in lay.text()
+    assert "over 110 mm even without completion, site, fee" in caplog.text and "shorten" in caplog.text
 
 
 def test_a_place_is_not_split_over_two_lines(buton):
