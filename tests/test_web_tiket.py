@@ -144,7 +144,10 @@ def test_waiting_then_called_then_served_with_the_survey_sent_once(hall, browser
     assert text(browser, "#wait") == "Perkiraan waktu tunggu: segera dipanggil" and not visible(browser, "#basis")
     assert dataset(browser, "alerts") is None
     # Three first calls of KK today: the estimate follows their pace from now on.
-    later = json.loads(hall.app.request("GET", hall.path(hall.take("KK")) + "/status")[2])
+    status = hall.path(hall.take("KK")) + "/status"
+    # The app learns the new ticket from the dispatcher's queue list, a moment after the kiosk's reply.
+    later = wait(None, lambda _: (body := json.loads(hall.app.request("GET", status)[2]))["ahead"] is not None
+                 and body, timeout=10)
     assert (later["ahead"], later["wait_basis"]) == (1, "pace")  # three calls in a second: 0 min each
 
     called = hall.press("loket3", "call_next")
