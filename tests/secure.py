@@ -48,7 +48,8 @@ class SecureSite:
         self.summary = broker_files.write(self.config, data_dir=tmp_path / "broker")
         render = broker_files.site_renderer(self.config, self.creds, tls_port=self.tls_port,
                                             websocket_port=self.websocket_port)
-        self.broker = LocalBroker(data_dir=tmp_path / "broker", render=render)
+        self.broker = LocalBroker(data_dir=tmp_path / "broker", render=render,
+                                  also_ports=tuple(p for p in (self.tls_port, self.websocket_port) if p))
 
     def password(self, user: str) -> str:
         return (self.creds / f"{user}.password").read_text().strip()

@@ -154,6 +154,35 @@ def test_broker_that_exits_at_start_reports_its_log(tmp_path):
     assert not broker.running
 
 
+def test_a_later_listener_that_cannot_bind_fails_start_with_its_log(tmp_path):
+    """CI once saw the WebSocket listener's port taken by an outgoing connection's local port
+    between free_port() and the broker's bind: Mosquitto opened its first listener, then
+    exited. start() waits for every listener it is told of, so it reports that at once."""
+    ws_port = free_port()
+    websocket = f"\nlistener {ws_port} 127.0.0.1\nprotocol websockets\n"
+    conf = tmp_path / "ws.conf"
+    conf.write_text(DEFAULT_TEMPLATE.read_text() + websocket)
+    with socket.socket() as server, socket.socket() as client:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        client.bind(("127.0.0.1", ws_port))  # what the kernel does to a client's local port
+        client.connect(server.getsockname())
+        broker = LocalBroker(data_dir=tmp_path / "broker", template=conf, also_ports=(ws_port,))
+        with pytest.raises(BrokerError, match=rf"websockets listener on port {ws_port}"):
+            broker.start()
+        assert not broker.running
+    with LocalBroker(data_dir=tmp_path / "again", template=conf, also_ports=(ws_port,)) as broker:
+        socket.create_connection(("127.0.0.1", ws_port), timeout=1).close()
+
+
+def test_free_ports_are_below_the_ephemeral_range():
+    """No outgoing connection on the machine is given one of them as its local port."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = {free_port() for _ in range(20)}
+    assert all(10000 <= port < low for port in ports), ports
+    assert len(ports) > 1  # drawn at random: two workers rarely draw the same
+
+
 def test_own_temp_dir_is_removed_and_default_port_is_not_1883():
     with LocalBroker() as broker:
         data_dir = broker.data_dir

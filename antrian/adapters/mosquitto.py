@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
@@ -85,15 +86,41 @@ def limit_lines() -> str:
                       f"max_queued_bytes {MAX_QUEUED_BYTES}", f"memory_limit {MEMORY_LIMIT}"])
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port on *host* that nothing listens on right now.
+# Ports for listeners are drawn below the kernel's ephemeral range: a port from inside it can
+# be taken, between free_port() and the broker's bind, as the local port of any outgoing
+# connection on the machine (a test's client, the bridge), and Mosquitto then exits with
+# "Unable to create websockets listener". Above the registered services most Pis run.
+_LISTEN_PORTS_FROM = 10000
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
-    The kernel picks it from the ephemeral range, so it is never 1883. Another
-    process may still take it before the caller binds it; start() reports that.
+
+def _ephemeral_low() -> int:
+    try:
+        return int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port on *host* that nothing is bound to right now.
+
+    Drawn at random between 10000 and the start of the kernel's ephemeral range, so it is
+    never 1883 and no outgoing connection takes it by chance; the kernel's own pick when
+    that range is too small. Another process may still take it before the caller binds it;
+    start() reports that.
     """
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    low = _ephemeral_low()
+    candidates = random.sample(range(_LISTEN_PORTS_FROM, low), min(50, low - _LISTEN_PORTS_FROM)) \
+        if low - _LISTEN_PORTS_FROM >= 1000 else []
+    for port in [*candidates, 0]:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise BrokerError(f"no free TCP port on {host}")
 
 
 def find_mosquitto() -> str:
@@ -201,6 +228,9 @@ class LocalBroker:
     owns and removes in stop(); restart() keeps it, so persistence survives.
     ``render`` replaces the template: antrian.tools.broker_files.site_renderer() gives the
     site's secured configuration (per-device users, ACL, TLS) on this broker's port.
+    ``also_ports`` are the rendered configuration's other listeners (TLS, WebSockets):
+    start() returns only once they accept too, since Mosquitto opens them after the first
+    and exits when one cannot be bound.
     """
 
     def __init__(
@@ -211,9 +241,11 @@ class LocalBroker:
         log_path: str | os.PathLike[str] | None = None,
         template: str | os.PathLike[str] = DEFAULT_TEMPLATE,
         render: Renderer | None = None,
+        also_ports: tuple[int, ...] = (),
     ) -> None:
         self.bind = bind
         self.render = render
+        self.also_ports = also_ports
         self.host = _connect_host(bind)
         self.port = free_port(self.host) if port is None else port
         # Absolute: mosquitto runs with the data dir as its working directory.
@@ -289,12 +321,13 @@ class LocalBroker:
                     f"broker on port {self.port} exited with status {code} during start; "
                     f"log {log_path}:\n{_tail(log_path)}"
                 )
-            if _accepts(self.host, self.port):
+            waiting = [port for port in (self.port, *self.also_ports) if not _accepts(self.host, port)]
+            if not waiting:
                 return self
             if time.monotonic() > deadline:
                 self._halt()
                 raise BrokerError(
-                    f"broker did not accept connections on {self.address} within {_START_TIMEOUT:g} s; "
+                    f"broker did not accept connections on {self.host}:{waiting[0]} within {_START_TIMEOUT:g} s; "
                     f"log {log_path}:\n{_tail(log_path)}"
                 )
             time.sleep(_POLL_INTERVAL)

@@ -50,14 +50,17 @@ def cmd_up(args: argparse.Namespace) -> int:
         return _up_whole(args, config)
     data = Path(args.data_dir)
     render, port = None, args.port
+    also_ports: tuple[int, ...] = ()
     if config.broker.credentials_dir:
         # The site's secured broker: its users, ACL and TLS, made by `antrian broker-files`.
         common.check_credentials(config, common.dispatcher_id(config))
         tls = config.broker.tls
         render = site_renderer(config, config.broker.credentials_dir, tls_port=tls.port if tls else None,
                                bridge=False)
+        also_ports = (tls.port,) if tls else ()
     store = common.open_store(args, config, data / f"{config.site.id}.db")
-    broker = LocalBroker(port=port, data_dir=data / "broker", bind=args.bind, render=render)
+    broker = LocalBroker(port=port, data_dir=data / "broker", bind=args.bind, render=render,
+                         also_ports=also_ports)
     broker.start()
     dispatcher = Dispatcher(config, store, device_id=common.dispatcher_id(config))
     dispatcher.start(broker.host, config.broker.tls.port if render and config.broker.tls else broker.port)
