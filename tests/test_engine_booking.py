@@ -259,7 +259,75 @@ def test_walk_ins_keep_their_share_and_bookings_theirs():
     d.at(8, 40)
     assert d.check_in(code) == "A-011"  # the booked place was kept
     # B takes no bookings: its whole quota is for walk-ins
-    assert d.engine.walk_in_quota("B") == 20
+    assert d.engine.walk_in_quota("B", d.now) == 20
+
+
+def _booked_at_noon(d: BookingDesk) -> None:
+    d.book("12:00", person=1)
+
+
+def _checked_in_at_noon(d: BookingDesk) -> None:
+    code = d.book("12:00", person=1)
+    d.at(11, 50)
+    assert d.check_in(code) == "A-001"
+
+
+def _cancelled_before_its_slot(d: BookingDesk) -> None:
+    code = d.book("13:00", person=1)
+    d.at(12, 5)
+    d.run(lambda: d.engine.cancel_booking(code, phone(1), d.now))
+
+
+def _expired_at_noon(d: BookingDesk) -> None:
+    d.book("12:00", person=1)
+    d.at(12, 16)
+    assert len(d.run(lambda: d.engine.expire_due(d.now)).events) == 1
+
+
+def _ten_booked(d: BookingDesk) -> None:
+    _fill(d, 10)
+
+
+HAND_BACK_TABLE = [
+    # (why, what happened from 07:30, the clock, the walk-ins' part of A's quota of 20)
+    # A: seven slots of 2 (08:00-14:00) and a booking share of 10
+    ("the morning: the booking share kept", None, (8, 1), 10),
+    ("every booking place taken", _ten_booked, (8, 1), 10),
+    ("slots that began unbooked, while the later ones can still hold the share", None, (9, 1), 10),
+    ("10:01: the four slots left hold 8; 2 places go back", None, (10, 1), 12),
+    ("11:01: the three slots left hold 6; 4 places go back", None, (11, 1), 14),
+    ("the last slot has begun: the whole quota is for walk-ins", None, (14, 1), 20),
+    ("a booking of 12:00 not yet checked in keeps its place", _booked_at_noon, (12, 10), 15),
+    ("a booking checked in keeps its place", _checked_in_at_noon, (12, 20), 15),
+    ("a booking that expired gives its place back", _expired_at_noon, (12, 20), 16),
+    ("a cancel before its slot: the place can be booked again", _cancelled_before_its_slot, (12, 10), 16),
+]
+
+
+@pytest.mark.parametrize("why, before, clock, expected", HAND_BACK_TABLE, ids=[r[0] for r in HAND_BACK_TABLE])
+def test_booked_places_nobody_can_use_go_back_to_walk_ins(why, before, clock, expected):
+    d = desk()
+    d.open_day()
+    if before is not None:
+        before(d)
+    d.at(*clock)
+    assert d.engine.walk_in_quota("A", d.now) == expected
+    assert all(n.startswith("A-") for n in d.issue_many(expected - d.engine.walk_ins("A")))
+    assert d.issue() == "quota_exhausted"
+    assert d.engine.catalog(d.now)["agencies"][0]["services"][0]["quota_left"] == 0
+
+
+def test_an_exhausted_walk_in_quota_opens_again_when_a_slot_begins_unbooked():
+    d = desk(9, 30)
+    assert "quota_exhausted" not in d.issue_many(10)
+    assert d.issue() == "quota_exhausted"
+    offered = d.engine.catalog(d.now)["agencies"][0]["services"][0]
+    assert (offered["open"], offered["quota_left"]) == (False, 0)
+    d.at(10, 0).now += dt.timedelta(seconds=1)  # the 10:00 slot began unbooked: 8 places can still be booked
+    offered = d.engine.catalog(d.now)["agencies"][0]["services"][0]
+    assert (offered["open"], offered["closed_reason"], offered["quota_left"]) == (True, None, 2)
+    assert d.issue_many(2) == ["A-011", "A-012"]
+    assert d.issue() == "quota_exhausted"
 
 
 def test_a_replay_rebuilds_the_bookings_and_the_queue():

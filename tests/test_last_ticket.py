@@ -193,7 +193,8 @@ def test_check_config_checks_that_an_agency_logo_exists(tmp_path):
 
 def test_a_booking_checks_in_after_the_last_ticket_and_the_walk_ins_keep_their_share():
     """The 14:00 slot was promised: its check-in at 14:05 gets a ticket though walk-ins stopped
-    at 13:30, and the walk-ins' part of the quota is what it was (antrian/queue/booking.py)."""
+    at 13:30; at 13:00 the walk-ins have their share and the places of the slots that began
+    unbooked (antrian/queue/booking.py)."""
     from test_engine_booking import BOOKING, BookingDesk
 
     config = site(timezone=WITA, services=[service("A", schedule="office", quota=20,
@@ -203,7 +204,8 @@ def test_a_booking_checks_in_after_the_last_ticket_and_the_walk_ins_keep_their_s
     code = d.book("14:00")
     assert len(code) == 9, code  # a code, not an error code
     d.now = local(WITA, MONDAY, 13, 0)
-    assert d.engine.walk_in_quota("A") == 10 and d.issue() == "A-001"
+    # 13:30, 14:00 (one booked) and 14:30 can still be booked: 5 places, 1 held, 14 for walk-ins
+    assert d.engine.walk_in_quota("A", d.now) == 14 and d.issue() == "A-001"
     d.now = local(WITA, MONDAY, 14, 5)
     assert d.issue() == "service_closed"
     assert d.check_in(code) == "A-002"

@@ -88,7 +88,7 @@ def last_of_quota(config: Config, engine: Engine, event: Event) -> bool:
     """Whether *event* issued the last walk-in ticket of its service's quota."""
     if not isinstance(event, Issued) or event.service not in config.services:
         return False
-    quota = engine.walk_in_quota(event.service)  # the walk-ins' part, what the kiosk offers
+    quota = engine.walk_in_quota(event.service, event.at)  # the walk-ins' part, what the kiosk offers
     return quota is not None and engine.walk_ins(event.service) >= quota
 
 

@@ -227,12 +227,23 @@ class BookingDesk:
         """The Booking payload of a known booking (docs/protocol.md)."""
         return self.bookings.payload(code)
 
-    def walk_in_quota(self: Engine, service: str) -> int | None:
-        """Walk-in tickets of a service today: its quota less the places kept for bookings."""
+    def walk_in_quota(self: Engine, service: str, now: dt.datetime) -> int | None:
+        """Walk-in tickets of a service today: its quota less the places bookings can still
+        use -- those of bookings booked or checked in, and those the booking share can still
+        give in slots that have not begun. A place nobody can book or use any more goes back
+        to the walk-ins: one of a slot that began unbooked, or of a booking cancelled after
+        its slot began or expired (docs/protocol.md, "Booking"). It only grows through the day."""
         svc = self.config.services[service]
         if svc.quota is None or svc.booking is None or self.day is None:
             return svc.quota
-        return svc.quota - svc.booking.places(svc.quota, len(slot_starts(self.config, svc, self.day)))
+        starts = slot_starts(self.config, svc, self.day)
+        taken = self.bookings.taken
+        bookable = sum(max(0, svc.booking.capacity - taken[(svc.code, self.day, s)])
+                       for s in starts if slot_start(self.config, self.day, s) > now)
+        key = (svc.code, self.day)
+        made = self.bookings.day_taken[key]  # booked, checked in or expired: what the share counts
+        can_book = min(max(0, svc.booking.places(svc.quota, len(starts)) - made), bookable)
+        return svc.quota - (made - self.bookings.no_shows[key]) - can_book
 
     def walk_ins(self: Engine, service: str) -> int:
         return self.issued[service] - self.checked_in[service]

@@ -60,8 +60,8 @@ class Engine(State, Views, BookingDesk):
         reason = availability(self.config, svc, now)
         if reason is not None:
             raise QueueError("service_closed", f"{svc.name}: {reason}")
-        # A service taking bookings keeps their share of its quota; the rest is for walk-ins.
-        quota = self.walk_in_quota(svc.code)
+        # A service taking bookings keeps the share of its quota they can still use; the rest is for walk-ins.
+        quota = self.walk_in_quota(svc.code, now)
         if quota is not None and self.walk_ins(svc.code) >= quota:
             raise QueueError("quota_exhausted", f"Kuota {svc.name} hari ini sudah habis")
         # Past its last_ticket (in availability) or, by the estimate, not called before closing.

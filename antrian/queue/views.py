@@ -174,7 +174,7 @@ class Views:
             for code in a.services:
                 s = cfg.services[code]
                 reason = availability(cfg, s, now)
-                quota = self.walk_in_quota(code)
+                quota = self.walk_in_quota(code, now)
                 left = None if quota is None else max(0, quota - self.walk_ins(code))
                 if reason is None and left == 0:
                     reason = "Kuota hari ini sudah habis"

@@ -161,7 +161,8 @@ BOOKING = Section({
                           True, example=30),
     "capacity": Field(Whole(1, 500), "citizens booked into one slot", True, example=4),
     "share": Field(Number(0.01, 1), "the share of the daily quota kept for bookings; the rest is always for "
-                                    "walk-ins", True, example=0.4),
+                                    "walk-ins, and so are the places bookings can no longer use that day (a slot "
+                                    "begun unbooked, an expired booking)", True, example=0.4),
     "days_ahead": Field(Whole(0, 60), "how many days ahead a day can be booked (0: the same day only)",
                         default=BookingRules.days_ahead, example=7),
     "opens_at": Field(TimeOfDay(), "the time of day booking opens, days_ahead days before the day",
