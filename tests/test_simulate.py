@@ -242,3 +242,22 @@ def test_the_default_day_is_the_next_open_one(buton):
     saturday = MONDAY + dt.timedelta(days=5)
     assert simulate.first_open_day(buton, saturday) == MONDAY + dt.timedelta(days=7)
     assert simulate.first_open_day(buton, dt.date(2026, 12, 25)) == dt.date(2026, 12, 28)  # Christmas is a Friday
+
+
+def test_a_shorter_day_gets_its_part_of_the_quota_by_its_hours(buton):
+    """The bank is open 08-14 Monday to Thursday and 08-11.30, 13.30-14 on Friday (prayer
+    break): its quota of 15 TAB tickets is Monday's demand; Friday has Monday's hourly rates
+    for the hours it is open, so fewer citizens, not 15 crowded into four hours."""
+    from antrian.tools.simulate.scenario import open_pieces
+
+    def day_of(day: dt.date) -> tuple[float, dict[int, float]]:
+        rates = simulate.default_rates(buton, "TAB", day, 1.0, 4.0)
+        return sum(rates[h] * (b - a) / 60 for a, b, h in open_pieces(buton, "TAB", day)), rates
+
+    (monday, on_monday), (friday, on_friday) = day_of(dt.date(2026, 11, 23)), day_of(dt.date(2026, 11, 27))
+    assert buton.services["TAB"].quota == 15 and monday == pytest.approx(15)
+    assert set(on_monday) == {8, 9, 10, 11, 12, 13} and set(on_friday) == {8, 9, 10, 11, 13}
+    assert all(on_friday[h] == pytest.approx(on_monday[h]) for h in on_friday)
+    assert friday == pytest.approx(15 - on_monday[11] / 2 - on_monday[12] - on_monday[13] / 2)
+    assert 11 < friday < 12  # the lost hours are the quiet afternoon ones
+    assert simulate.default_rates(buton, "TAB", dt.date(2026, 11, 28), 1.0, 4.0) == {}  # Saturday: closed

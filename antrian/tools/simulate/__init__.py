@@ -18,9 +18,9 @@ fair comparison.
     result = run(scenario, seed=1)
     report = result.report()          # antrian.tools.report.figures.Report of the simulated day
 
-Arrivals: by default each service expects its daily quota (or, without a quota, what
-one counter can serve in its opening hours), spread over its open hours with a
-morning peak; a YAML file can set rates per hour, service times, no-show and priority
+Arrivals: by default each service expects its daily quota on its fullest day of the week
+and, on a shorter day, the same citizens an hour for the hours it is open (or, without a
+quota, what one counter can serve in its opening hours), spread with a morning peak; a YAML file can set rates per hour, service times, no-show and priority
 shares and the staffing (see `examples/simulasi-buton.yaml`).
 
 Bookings (bookings.py): a service that takes bookings has a share of its citizens book

@@ -168,16 +168,26 @@ def _booking(r: Reader, svc, raw: Any, path: str, base: dict[str, float | None])
         r.number(m.get("spread_min"), f"{path}.spread_min", default=base["spread_min"], low=0, high=240))
 
 
+def _weight(config: Config, code: str, day: dt.date) -> float:
+    """The day's open hours, each weighted by the morning peak."""
+    return sum(PEAK.get(h, 0.4) * (b - a) / 60 for a, b, h in open_pieces(config, code, day))
+
+
 def default_rates(config: Config, code: str, day: dt.date, scale: float, service_min: float) -> dict[int, float]:
     """Hourly rates that bring the service's quota (times `scale`) over its open hours, peaking
-    in the morning; without a quota, what one counter serves in those hours, times 0.8."""
+    in the morning; without a quota, what one counter serves in those hours, times 0.8.
+
+    The quota is what the service's fullest day of the week brings; a shorter day (Friday's long
+    prayer break, a half day) has the same hourly rates for the hours it is open, so it gets its
+    part: a quota crowded into a Friday's fewer hours would predict a queue no MPP sees then."""
     pieces = open_pieces(config, code, day)
-    open_min = sum(b - a for a, b, _ in pieces)
-    if not open_min:
+    if not pieces:
         return {}
     quota = config.services[code].quota
-    demand = scale * (quota if quota is not None else 0.8 * open_min / service_min)
-    weight = sum(PEAK.get(h, 0.4) * (b - a) / 60 for a, b, h in pieces)
+    if quota is None:
+        demand, weight = scale * 0.8 * sum(b - a for a, b, _ in pieces) / service_min, _weight(config, code, day)
+    else:
+        demand, weight = scale * quota, max(_weight(config, code, day + dt.timedelta(days=k)) for k in range(7))
     return {h: demand * PEAK.get(h, 0.4) / weight for h in sorted({h for _, _, h in pieces})}
 
 
