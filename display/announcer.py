@@ -319,7 +319,8 @@ class Announcer:
             self._shown_seq, self._shown_at, self.shown, self.saying = item.seq, self.clock(), call, text
             self._superseded = {s for s in self._superseded if s > item.seq}
         if self.on_show is not None:
-            self.on_show(call, speak)
+            # The card says "Panggilan ulang" only for a recall the hall hears as one (_push).
+            self.on_show(call if item.recall == (call.get("recall") is True) else {**call, "recall": item.recall}, speak)
         if future is None:
             return
         if self.chime and not item.waited:

@@ -66,13 +66,14 @@ def announcers(tmp_path):
 
     def make(engine: SpeechEngine | None = None, sink: AudioSink | None = None, **options) -> Announcer:
         shows: list[tuple[float, int, bool]] = []
+        cards: list[dict] = []  # the calls shown, as the big card gets them
         problems: list[list[str]] = []
         options.setdefault("min_call_seconds", 0.05)
         a = Announcer(engine or Recording(make_engine(DisplayOptions())), sink or MemorySink(speed=SPEED),
                       SpokenMemory(tmp_path / "state" / "spoken.json"),
-                      on_show=lambda c, spoken: shows.append((time.monotonic(), c["seq"], spoken)),
+                      on_show=lambda c, spoken: (shows.append((time.monotonic(), c["seq"], spoken)), cards.append(c)),
                       on_problems=problems.append, **options)
-        a.shows, a.problem_log = shows, problems
+        a.shows, a.cards, a.problem_log = shows, cards, problems
         made.append(a)
         return a.start()
 
@@ -221,6 +222,7 @@ def test_a_recall_is_said_as_one_in_full_and_in_a_backlog(announcers):
     assert announcer.wait_idle(10)
     assert list(announcer.said) == ["Panggilan ulang, nomor antrean be, dua belas, silakan menuju loket tiga.",
                                     "a empat, loket satu.", "Panggilan ulang, be dua belas, loket tiga."]
+    assert [c["recall"] for c in announcer.cards] == [True, False, True]  # the big card says it too
 
 
 def test_a_recall_of_a_call_the_hall_never_heard_is_said_as_a_first_call(announcers):
@@ -232,6 +234,8 @@ def test_a_recall_of_a_call_the_hall_never_heard_is_said_as_a_first_call(announc
     sink.opened.set()
     assert announcer.wait_idle(10)
     assert list(announcer.said) == ["a satu, loket satu.", "be dua, loket dua."]
+    # the big card does not say "Panggilan ulang" either
+    assert [(c["seq"], c["recall"]) for c in announcer.cards] == [(1, False), (3, False)]
 
 
 def test_without_quick_backlog_every_call_is_said_in_full_as_before(announcers):
