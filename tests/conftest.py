@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 from collections.abc import Callable, Iterator
@@ -116,6 +117,14 @@ def write_site(path: Path, raw: dict[str, Any]) -> Path:
 # Limits no scripted device reaches: tests drive kiosks and panels at machine speed, which
 # the dispatcher's plausibility limits would refuse as a flood (tests/test_guard.py tests them).
 NO_LIMITS = {role: {"per_minute": 1e6, "burst": 1_000_000} for role in ("kiosk", "counter", "survey")}
+
+
+def midday_zone() -> str:
+    """An IANA zone where it is between 12:00 and 13:00 now: for a site whose test moves the
+    dispatcher's clock back or forth by minutes on the real clock, so the business day never
+    turns over under it, whatever hour the suite runs at (Buton's midnight is 16:00 UTC)."""
+    offset = 12 - dt.datetime.now(dt.timezone.utc).hour  # -11 .. +12 hours from UTC
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # the POSIX sign: Etc/GMT-8 is UTC+8
 
 
 def allday_site(tmp_path: Path, **changes: Any) -> Path:

@@ -20,7 +20,7 @@ from antrian.queue.engine import Engine
 from antrian.queue.events import DayStarted
 from antrian.queue.stats import day_stats
 from antrian.site import load
-from conftest import BUTON, allday_site
+from conftest import BUTON, allday_site, midday_zone
 from test_dispatcher import Client
 from web_support import ARTIFACTS, WebProcess, browser, chrome, console_errors, css, screenshot, text, wait, web_app  # noqa: F401
 
@@ -34,13 +34,14 @@ EVIL = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
 
 @pytest.fixture
 def site_file(tmp_path: Path) -> Path:
-    """Buton open all day, with a quota of 1 on PBG so one ticket closes it."""
+    """Buton open all day, with a quota of 1 on PBG so one ticket closes it, in a zone where it
+    is midday now: the scripted day moves the dispatcher's clock 50 minutes back."""
     raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
     for agency in raw["agencies"]:
         for service in agency["services"]:
             if service["code"] == "PBG":
                 service["quota"] = 1
-    return allday_site(tmp_path, agencies=raw["agencies"])
+    return allday_site(tmp_path, agencies=raw["agencies"], site={**raw["site"], "timezone": midday_zone()})
 
 
 @pytest.fixture
