@@ -110,9 +110,8 @@ def free_port(host: str = "127.0.0.1") -> int:
     start() reports that.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    low = _ephemeral_low()
-    candidates = random.sample(range(_LISTEN_PORTS_FROM, low), min(50, low - _LISTEN_PORTS_FROM)) \
-        if low - _LISTEN_PORTS_FROM >= 1000 else []
+    span = range(_LISTEN_PORTS_FROM, _ephemeral_low())
+    candidates = random.sample(span, 50) if len(span) >= 1000 else []
     for port in [*candidates, 0]:
         with socket.socket(family, socket.SOCK_STREAM) as sock:
             try:
