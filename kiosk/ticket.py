@@ -22,8 +22,11 @@ Paper: every line feeds its font's pitch (`PITCH`, sent as ``ESC 3 n``; a line w
 characters feeds their height), the QR its symbol, the end `Cut.lines` pitches to get the
 last line past the cutter or tear bar (`Layout.dots` adds it up). A ticket takes at most
 `LIMIT_MM` (110 mm on 58 mm paper, 100 mm on 80 mm): a longer one drops the lines a citizen
-needs least in the fixed order of `DROPPABLE`. tests/test_kiosk_ticket.py measures every Buton
-service on every profile; docs/operations.md, "The ticket", has the figures.
+needs least in the fixed order of `DROPPABLE` (`fit`; `layout` also logs a ticket that is too long
+even so). tests/test_kiosk_ticket.py measures every Buton service on every profile;
+docs/operations.md, "The ticket", has the figures. `antrian check-config` measures a site file's
+tickets with the same `fit` (kiosk/ticket_check.py), so this module imports no printer library,
+Pillow or Kivy, and runs without qrcode too (`qr_modules`).
 """
 
 from __future__ import annotations
@@ -37,18 +40,21 @@ import textwrap
 import unicodedata
 from typing import Any, Iterable, Mapping, Union
 
-import qrcode
-
 from antrian import bahasa
 from antrian.site import Config
-from antrian.queue.engine import format_number, iso
+from antrian.queue.rules import format_number, iso
 from kiosk.options import Paper
+
+try:
+    import qrcode
+except ImportError:  # a dispatcher's Pi checking the site file has no kiosk extra: `qr_modules` counts
+    qrcode = None
 
 log = logging.getLogger(__name__)
 
 __all__ = ["CELL", "DPI", "DROPPABLE", "Cut", "Feed", "LIMIT_MM", "Layout", "PITCH", "QR", "Rule", "Text",
-           "TicketData", "ahead_text", "columns", "dpi", "fold", "layout", "qr_modules", "qr_text", "served_at",
-           "wait_text"]
+           "TicketData", "ahead_text", "columns", "dpi", "fit", "fold", "layout", "limit_mm", "qr_modules", "qr_text",
+           "served_at", "wait_text"]
 
 MAX_CHAR_SIZE = 8  # ESC/POS GS ! takes 1-8 times the width and the height
 NUMBER_HEIGHT = 4  # the number's height multiplier: 96 dots, 12 mm at 203 dpi
@@ -76,6 +82,7 @@ _REPLACE = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019":
                           "\u201d": '"', "\u00b1": "+/-", "\u00d7": "x", "\u2026": "..."})
 
 
+@functools.lru_cache(maxsize=1024)
 def fold(text: str) -> str:
     """Printable ASCII: dashes and quotes straightened, accents dropped (é -> e)."""
     text = unicodedata.normalize("NFKD", str(text).translate(_REPLACE))
@@ -180,6 +187,9 @@ class Text:
     invert: bool = False
     font: str = "a"  # "a" (12 x 24 dots) or "b" (9 x 17, the fine print)
     pitch: int = 0  # dots fed per line; 0: the font's PITCH
+    # What it prints, for check-config's "shorten ...": site, agency, service, booking, priority, wait,
+    # served_at, date, completion, fee; fine print that shares a line joins them with "+".
+    says: str = ""
 
     @property
     def spacing(self) -> int:
@@ -241,6 +251,10 @@ class Layout:
     def mm(self) -> float:
         return self.dots() / dpi(self.paper) * 25.4
 
+    def lines(self, says: str) -> int:
+        """Printed lines of the text tagged `says` (a fine line it shares counts; 0 when left out)."""
+        return sum(len(el.lines) for el in self.elements if isinstance(el, Text) and says in el.says.split("+"))
+
     def text(self) -> str:
         """The words of the ticket, one printed line per line (for logs and tests)."""
         out = []
@@ -256,16 +270,32 @@ def dpi(paper: Paper) -> int:
     return DPI.get(paper.profile, 203)
 
 
+# Data codewords of QR versions 1-40 at error correction L (ISO/IEC 18004, table 7).
+_QR_L_CODEWORDS = (19, 34, 55, 80, 108, 136, 156, 194, 232, 274, 324, 370, 428, 461, 523, 589, 647, 721, 795, 861,
+                   932, 1006, 1094, 1174, 1276, 1370, 1468, 1531, 1631, 1735, 1843, 1955, 2071, 2191, 2306, 2434,
+                   2566, 2702, 2812, 2956)
+
+
 @functools.lru_cache(maxsize=256)
 def qr_modules(data: str) -> int:
-    """Modules across the QR symbol of `data` at error correction L, without border."""
+    """Modules across the QR symbol of `data` at error correction L, without border.
+
+    Without qrcode (``check-config`` on a Pi without the kiosk extra) the symbol is the smallest
+    whose codewords hold `data` in byte mode: what qrcode picks for a ticket's link, never less
+    (qrcode may pack a long run of digits or capitals closer; tests/test_kiosk_ticket_check.py)."""
+    if qrcode is None:
+        bits = 8 * len(data.encode("utf-8"))
+        version = next((v for v, words in enumerate(_QR_L_CODEWORDS, 1)
+                        if 4 + (8 if v < 10 else 16) + bits <= 8 * words), 40)
+        return 17 + 4 * version
     code = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_L)
     code.add_data(data)
-    code.make(fit=True)
-    return code.modules_count
+    # The version make(fit=True) picks, without drawing the symbol and trying its eight masks.
+    return 17 + 4 * code.best_fit()
 
 
-def _wrap(text: str, columns: int, keep: Iterable[str] = ()) -> list[str]:
+@functools.lru_cache(maxsize=1024)
+def _wrap(text: str, columns: int, keep: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Wrapped at spaces, never inside a word; a bracketed part, and each phrase of `keep`,
     that fits on a line is kept whole ("LANSIA / (60 TAHUN KE ATAS)", never "... KE / ATAS)")."""
     def glue(part: str) -> str:
@@ -274,8 +304,8 @@ def _wrap(text: str, columns: int, keep: Iterable[str] = ()) -> list[str]:
     glued = re.sub(r"\([^()]*\)", lambda m: glue(m.group(0)), fold(text))
     for phrase in map(fold, keep):
         glued = glued.replace(phrase, glue(phrase))
-    return [line.replace(_GLUE, " ") for line in textwrap.wrap(glued, columns, break_on_hyphens=False,
-                                                                break_long_words=True)] or [""]
+    return tuple(line.replace(_GLUE, " ") for line in textwrap.wrap(glued, columns, break_on_hyphens=False,
+                                                                    break_long_words=True)) or ("",)
 
 
 def columns(paper: Paper, font: str = "a", width: int = 1) -> int:
@@ -289,29 +319,32 @@ def _text(paper: Paper, text: str, *, width: int = 1, height: int = 1, font: str
     pitch = 0
     if font == "b" and paper.profile not in SMALL_COLUMNS:
         font, pitch = "a", FINE_PITCH  # a printer without font B prints the fine print in font A, close
-    lines = _wrap(text, columns(paper, font, width), keep)
-    return Text(tuple(lines), width=width, height=height, font=font, pitch=pitch, **style)
+    return Text(_wrap(text, columns(paper, font, width), tuple(keep)), width=width, height=height, font=font,
+                pitch=pitch, **style)
 
 
-def _badge(paper: Paper, label: str, rest: str) -> Text:
+def _badge(paper: Paper, label: str, rest: str, says: str) -> Text:
     """An inverted badge: "LABEL: REST" on one line when it fits, else the label on a line of its
     own and the rest wrapped at word boundaries; each line padded by a space on both sides."""
     cols = columns(paper) - 2
     one = f"{label}: {rest}" if rest else label
     lines = [one] if len(fold(one)) <= cols else [label, *_wrap(rest, cols)]
-    return Text(tuple(f" {line} " for line in lines), bold=True, invert=True)
+    return Text(tuple(f" {line} " for line in lines), bold=True, invert=True, says=says)
 
 
-def _fine(paper: Paper, *parts: str) -> list[Element]:
-    """Fine print in font B: parts that fit together share a line."""
+def _fine(paper: Paper, *parts: tuple[str, str]) -> list[Element]:
+    """Fine print in font B: parts, ``(text, says)``, that fit together share a line (its
+    `says` joins theirs with "+")."""
     cols = columns(paper, "b")
-    out: list[str] = []
-    for part in filter(None, parts):
-        if out and len(fold(out[-1])) + 2 + len(fold(part)) <= cols:
-            out[-1] += "  " + part
+    out: list[tuple[str, str]] = []
+    for part, says in parts:
+        if not part:
+            continue
+        if out and len(fold(out[-1][0])) + 2 + len(fold(part)) <= cols:
+            out[-1] = (f"{out[-1][0]}  {part}", f"{out[-1][1]}+{says}")
         else:
-            out.append(part)
-    return [_text(paper, part, font="b", align="left") for part in out]
+            out.append((part, says))
+    return [_text(paper, part, font="b", align="left", says=says) for part, says in out]
 
 
 def served_at(service: str, counters: Iterable[Mapping[str, Any]]) -> str:
@@ -358,18 +391,32 @@ def number_size(paper: Paper, number: str) -> tuple[int, int]:
     return width, min(width, NUMBER_HEIGHT)
 
 
-def layout(data: TicketData, paper: Paper, drop: tuple[str, ...] | None = None) -> Layout:
-    """The ticket of DESIGN.md, top to bottom, for this paper: whole when it fits LIMIT_MM, else
-    without the first of DROPPABLE, the first two, ... (the shortest one when nothing fits).
-    `drop` leaves out exactly those parts instead (a test's full ticket: ``drop=()``)."""
-    if drop is not None:
-        return Layout(paper, _elements(data, paper, drop), drop)
-    limit = LIMIT_MM.get(paper.width_mm, LIMIT_MM[58])
+def limit_mm(paper: Paper) -> int:
+    """The most paper a ticket may take on this paper (`LIMIT_MM`)."""
+    return LIMIT_MM.get(paper.width_mm, LIMIT_MM[58])
+
+
+def fit(data: TicketData, paper: Paper) -> Layout:
+    """The ticket whole when it fits `limit_mm`, else without the first of DROPPABLE, the first
+    two, ... (the shortest one when nothing fits: `Layout.mm` then tells by how much). Pure:
+    what the kiosk prints and what check-config measures."""
+    limit = limit_mm(paper)
     for n in range(len(DROPPABLE) + 1):
         lay = Layout(paper, _elements(data, paper, DROPPABLE[:n]), DROPPABLE[:n])
         if lay.mm() <= limit:
             break
-    else:
+    return lay
+
+
+def layout(data: TicketData, paper: Paper, drop: tuple[str, ...] | None = None) -> Layout:
+    """The ticket of DESIGN.md, top to bottom, for this paper, as `fit` makes it; logged when it
+    is too long even so. `drop` leaves out exactly those parts instead (a test's full ticket:
+    ``drop=()``)."""
+    if drop is not None:
+        return Layout(paper, _elements(data, paper, drop), drop)
+    lay = fit(data, paper)
+    limit = limit_mm(paper)
+    if lay.mm() > limit:
         # Still printed (a citizen needs the ticket), but the technician learns which texts to shorten.
         log.warning("ticket %s (%s) is %.0f mm on %d mm paper, over %d mm even without %s: "
                     "shorten the service's name or the site's texts", data.number, data.service_name,
@@ -379,33 +426,35 @@ def layout(data: TicketData, paper: Paper, drop: tuple[str, ...] | None = None) 
 
 def _elements(data: TicketData, paper: Paper, drop: tuple[str, ...]) -> tuple[Element, ...]:
     width, height = number_size(paper, data.number)
-    els: list[Element] = [] if "site" in drop else [_text(paper, data.site_name.upper(), bold=True, font="b")]
-    els += [
-        _text(paper, data.agency_name, font="b"),
-        _text(paper, data.service_name, bold=True),
+    site = [] if "site" in drop else [_text(paper, data.site_name.upper(), bold=True, font="b", says="site")]
+    els: list[Element] = [
+        *site,
+        _text(paper, data.agency_name, font="b", says="agency"),
+        _text(paper, data.service_name, bold=True, says="service"),
     ]
     if data.booking:
         # In the label's place: a booked ticket says so where the eye lands, at no extra paper.
-        els.append(_badge(paper, "RESERVASI", data.booking))
+        els.append(_badge(paper, "RESERVASI", data.booking, "booking"))
     else:
         els.append(_text(paper, "NOMOR ANTREAN"))
     els.append(_text(paper, data.number, bold=True, width=width, height=height))
     if data.priority_name:
-        els.append(_badge(paper, "PRIORITAS", data.priority_name.upper()))
+        els.append(_badge(paper, "PRIORITAS", data.priority_name.upper(), "priority"))
     els += [
         _text(paper, ahead_text(data.ahead)),
-        _text(paper, wait_text(data.estimated_wait_min)),
+        _text(paper, wait_text(data.estimated_wait_min), says="wait"),
     ]
     if data.served_at:
         # A place is not split over two lines: "Dilayani di Loket 6, / Bilik Layanan Daring".
-        els.append(_text(paper, f"Dilayani di {data.served_at}", bold=True, keep=data.served_at.split(", ")))
+        els.append(_text(paper, f"Dilayani di {data.served_at}", bold=True, keep=data.served_at.split(", "),
+                         says="served_at"))
     small = "b" if paper.profile in SMALL_COLUMNS else "a"  # the rule: less paper, the same line
     completion = "" if "completion" in drop or not data.completion else f"Waktu penyelesaian: {data.completion}"
     fee = "" if "fee" in drop or not data.fee else f"Biaya: {data.fee}"
     els += [
         Rule(small, PITCH[small] if small == "b" else FINE_PITCH),
-        *_fine(paper, bahasa.tanggal(data.issued_at)),
-        *_fine(paper, completion, fee),
+        *_fine(paper, (bahasa.tanggal(data.issued_at), "date")),
+        *_fine(paper, (completion, "completion"), (fee, "fee")),
         QR(data.qr, module=QR_MODULE, native=paper.qr_native),
         _text(paper, WAIT_LINE, bold=True, font="b"),
         Cut(CUT_FEED_LINES if paper.cutter else TEAR_FEED_LINES),

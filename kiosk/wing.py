@@ -1,11 +1,18 @@
 """The kiosk wing in the registry (antrian/wings.py): the ``kiosk`` role, its option
-schema and its broker topics. Imports no Kivy and no printer library."""
+schema and its broker topics. Imports no Kivy and no printer library.
+
+The role's schema is the options' (kiosk/options.py) with one rule across the site file: every
+service's ticket fits the kiosk's paper (kiosk/ticket_check.py, the printer's own layout)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from antrian import protocol
 from antrian.wings import Role, Wing
-from kiosk import options
+from kiosk import options, ticket_check
+
+SCHEMA = dataclasses.replace(options.SCHEMA, rule=ticket_check.fits_paper)
 
 
 def acl(config, user: str) -> list[tuple[str, str]]:
@@ -25,5 +32,5 @@ def _commands(sub) -> None:
 
 
 WING = Wing("kiosk", "the touch kiosk that prints queue tickets",
-            roles=(Role("kiosk", "a touch kiosk with a ticket printer", schema=options.SCHEMA, acl=acl),),
+            roles=(Role("kiosk", "a touch kiosk with a ticket printer", schema=SCHEMA, acl=acl),),
             commands=_commands)
