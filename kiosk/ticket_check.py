@@ -16,7 +16,7 @@ without priority and with each priority group, walk-in and (if it takes bookings
       2 lines)
 
 - a ticket that leaves out one of those to fit is a WARNING in the log (check-config prints it
-  on stderr; the file is still valid, and the dispatcher and the kiosk log it at their start too).
+  on stderr; the file is still valid, and every device that reads it logs the line at its start).
 
 The tickets measured are the longest the site file can make: the date with the longest line
 (a Tuesday in September, "Selasa, 29 September 2026, pukul 09.15 WITA"), a three-digit number,
