@@ -6,17 +6,21 @@ without priority and with each priority group, walk-in and (if it takes bookings
 `kiosk.ticket.fit`, the very layout the printer gets, on the kiosk's printer profile, and:
 
 - a ticket over the limit (110 mm on 58 mm paper, 100 mm on 80 mm: `kiosk.ticket.LIMIT_MM`) even
-  without the completion time, the site's name and the fee is a problem of the site file, one line
-  naming the service, the kiosk, its profile, the length, the limit and the texts to shorten::
+  without the completion time, the site's name and the fee is one WARNING line naming the
+  service, the kiosk, its profile, the length, the limit and the texts to shorten::
 
       site.yaml: agencies[0].services[0]: a ticket of KTP on kiosk2 (POS-5890, 58 mm paper) is
       116.6 mm, over the 110 mm limit even without the completion time, the site's name and the fee
-      (the longest: priority lansia, a wait over an hour); shorten the service's name
-      (agencies[0].services[0].name, 8 lines), the priority group's name (priority_groups[0].name,
-      2 lines)
+      (the longest: priority lansia, a wait over an hour); the kiosk prints it longer; shorten the
+      service's name (agencies[0].services[0].name, 8 lines), the priority group's name
+      (priority_groups[0].name, 2 lines)
 
-- a ticket that leaves out one of those to fit is a WARNING in the log (check-config prints it
-  on stderr; the file is still valid, and every device that reads it logs the line at its start).
+- a ticket that leaves out one of those to fit is a WARNING too.
+
+Warnings, not problems: the kiosk prints every ticket (one too long with its own WARNING,
+kiosk/ticket.py), and a site file refused for a paper length would keep every device, the
+dispatcher first, from starting. check-config prints them on stderr; every device that reads
+the file logs them at its start.
 
 The tickets measured are the longest the site file can make: the date with the longest line
 (a Tuesday in September, "Selasa, 29 September 2026, pukul 09.15 WITA"), a three-digit number,
@@ -133,8 +137,8 @@ def _group(what: str) -> str | None:
 def fits_paper(value: Any, path: str, report, context: dict) -> None:
     """every service's ticket fits the kiosk's paper, measured with the printer's own layout for
     each priority group, booked or not: over 110 mm on 58 mm paper or 100 mm on 80 mm even without
-    the completion time, the site's name and the fee is a problem; a ticket that leaves one of
-    them out to fit is a warning in the log (docs/operations.md, "The ticket")."""
+    the completion time, the site's name and the fee, or leaving one of them out to fit, is a
+    warning in the log (docs/operations.md, "The ticket")."""
     from kiosk.ticket import DROPPABLE, limit_mm
 
     config = context.get("config")
@@ -149,10 +153,13 @@ def fits_paper(value: Any, path: str, report, context: dict) -> None:
             where = f"agencies[{a}].services[{s}]"
             found = measure(config, code, paper)
             if found.over is not None:
+                # A warning, not a problem: the kiosk still prints the ticket (longer), and a site
+                # file refused for a paper length would keep the whole MPP from starting.
                 lay, what = found.over
-                report(where, f"a ticket of {code} on {device} is {lay.mm():.1f} mm, over the {limit} mm limit "
-                              f"even without {_listed(DROPPABLE)} (the longest: {what}); shorten "
-                              f"{_shorten(lay, config, code, where, _group(what))}")
+                log.warning("%s: %s: a ticket of %s on %s is %.1f mm, over the %d mm limit even without %s "
+                            "(the longest: %s); the kiosk prints it longer; shorten %s", config.source, where, code,
+                            device, lay.mm(), limit, _listed(DROPPABLE), what,
+                            _shorten(lay, config, code, where, _group(what)))
             elif found.dropping is not None:
                 lay, whole, what = found.dropping
                 it = "it" if len(lay.dropped) == 1 else "them"

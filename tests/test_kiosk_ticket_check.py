@@ -1,6 +1,6 @@
 """check-config measures the kiosk's tickets (kiosk/ticket_check.py): a service whose ticket is too
-long for a kiosk's paper even after the layout's drops is a problem of the site file, one that
-leaves something out to fit a WARNING; measured with the printer's own layout (kiosk/ticket.py),
+long for a kiosk's paper even after the layout's drops, or one that leaves something out to fit,
+is a WARNING (the file stays valid: the kiosk prints it longer); measured with the printer's own layout (kiosk/ticket.py),
 on a Pi without qrcode too. No window, no broker, no printer."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 import yaml
 from conftest import BUTON, ROOT
 
-from antrian.site import ConfigError, load, parse
+from antrian.site import load, parse
 from kiosk import ticket, ticket_check
 from kiosk.options import PAPERS
 from kiosk.ticket import TicketData, fit, qr_modules
@@ -66,22 +66,22 @@ def longest_mm(name: str, profile: str, group: str | None, wait: int) -> float:
 
 def test_check_config_names_a_service_too_long_for_a_kiosk_s_paper(tmp_path):
     """The technician's line: the file, the service and its field, the kiosk and its printer
-    profile, the length and the limit, and what to shorten (exit status 2); the other kiosk, on
-    80 mm paper, only leaves lines out, and says so as a warning."""
+    profile, the length and the limit, and what to shorten; the other kiosk, on 80 mm paper, only
+    leaves lines out, and says that. Warnings: the file is valid (exit status 0) and the MPP
+    starts with it."""
     path = tmp_path / "site.yaml"
     path.write_text(yaml.safe_dump(with_ktp(buton_raw(), name=LONG_NAME), allow_unicode=True), encoding="utf-8")
     result = check_config(path)
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.splitlines()[-2:] == [
-        f"{path}: agencies[0].services[0]: a ticket of KTP on kiosk2 (POS-5890, 58 mm paper) is 116.6 mm, "
-        "over the 110 mm limit even without the completion time, the site's name and the fee (the longest: "
-        "priority lansia, a wait over an hour); shorten the service's name (agencies[0].services[0].name, "
-        "8 lines), the priority group's name (priority_groups[0].name, 2 lines)",
-        f"1 problem(s) found in {path}"]
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{path}: OK")
     assert warnings_of(result.stderr) == [
         f"{path}: agencies[0].services[0]: some tickets of KTP on kiosk1 (TM-T20II, 80 mm paper) leave out the "
         "completion time, the site's name and the fee to stay within 100 mm (priority lansia: 102.9 mm with "
-        "them); to keep them, shorten the service's name (agencies[0].services[0].name, 6 lines)"]
+        "them); to keep them, shorten the service's name (agencies[0].services[0].name, 6 lines)",
+        f"{path}: agencies[0].services[0]: a ticket of KTP on kiosk2 (POS-5890, 58 mm paper) is 116.6 mm, "
+        "over the 110 mm limit even without the completion time, the site's name and the fee (the longest: "
+        "priority lansia, a wait over an hour); the kiosk prints it longer; shorten the service's name "
+        "(agencies[0].services[0].name, 8 lines), the priority group's name (priority_groups[0].name, 2 lines)"]
     # The length named is the printer's own layout of that ticket.
     assert f"{longest_mm(LONG_NAME, 'POS-5890', 'lansia', ticket_check.LONG_WAIT):.1f}" == "116.6"
 
@@ -100,21 +100,22 @@ SENTENCE = "Pelayanan administrasi kependudukan terpadu bagi warga kabupaten But
     ("TM-T20II", 100, 5, 4), ("TM-T88V", 100, 2, None),  # 80 mm paper
 ])
 def test_each_paper_width_has_its_limit(profile, limit, over, fits, caplog):
-    """On each paper class a service name of `over` sentences is a problem at that paper's limit,
-    on both kiosks, with the length the printer's layout gives; `fits` sentences are within the
-    limit once the layout leaves lines out: a warning, no problem."""
+    """On each paper class a service name of `over` sentences is over that paper's limit, on both
+    kiosks, with the length the printer's layout gives; `fits` sentences are within the limit
+    once the layout leaves lines out. Both warnings: the file is valid."""
     raw = with_profile(with_ktp(buton_raw(), name=SENTENCE * over), profile)
-    with pytest.raises(ConfigError) as err:
+    with caplog.at_level(logging.WARNING, logger="kiosk.ticket_check"):
         parse(yaml.safe_dump(raw, allow_unicode=True), "site.yaml")
-    mine = [(p, m) for p, m in err.value.problems if "ticket of KTP" in m]
-    assert [p for p, _ in mine] == ["agencies[0].services[0]"] * 2
-    assert all("(the longest: priority lansia, a wait over an hour)" in m for _, m in mine)
+    mine = [r.getMessage() for r in caplog.records if "a ticket of KTP" in r.getMessage()]
+    assert len(mine) == 2 and all(m.startswith("site.yaml: agencies[0].services[0]: a ticket of KTP") for m in mine)
+    assert all("(the longest: priority lansia, a wait over an hour)" in m for m in mine)
     paper = PAPERS[profile]
     measured = longest_mm(SENTENCE * over, profile, "lansia", ticket_check.LONG_WAIT)
-    for device, (_, message) in zip(("kiosk1", "kiosk2"), mine):
-        assert message.startswith(f"a ticket of KTP on {device} ({profile}, {paper.width_mm} mm paper) is "
-                                  f"{measured:.1f} mm, over the {limit} mm limit even without ")
+    for device, message in zip(("kiosk1", "kiosk2"), mine):
+        assert f"a ticket of KTP on {device} ({profile}, {paper.width_mm} mm paper) is {measured:.1f} mm, over the " \
+               f"{limit} mm limit even without " in message
         assert "shorten the service's name (agencies[0].services[0].name, " in message
+    caplog.clear()
     assert measured > limit
     if fits is None:
         return
@@ -161,9 +162,8 @@ def test_without_qrcode_the_check_gives_the_same_line(tmp_path):
     bare = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, cwd=ROOT,
                           timeout=60)
     full = check_config(path)
-    assert bare.returncode == full.returncode == 2, bare.stderr
-    assert bare.stderr.splitlines()[-2:] == full.stderr.splitlines()[-2:]
-    assert warnings_of(bare.stderr) == warnings_of(full.stderr)
+    assert bare.returncode == full.returncode == 0, bare.stderr
+    assert len(warnings_of(bare.stderr)) == 2 and warnings_of(bare.stderr) == warnings_of(full.stderr)
 
 
 def test_qr_size_without_qrcode_is_qrcode_s_for_links_and_never_smaller(monkeypatch):
