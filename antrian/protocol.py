@@ -432,6 +432,40 @@ def device_status(device: str, role: str | None, online: bool, problems: list[st
             "at": at}
 
 
+BOARDS = "boards"  # the staff web app's DeviceStatus: the browser boards it serves
+MAX_BOARD_ADDRESSES = 4  # a board's TVs named in its entry; the count says how many there are
+
+
+def browser_board(device: str, pages: int, since: str | None, last_seen: str | None,
+                  addresses: list[str]) -> dict[str, Any]:
+    """One entry of ``boards`` in a staff web app's DeviceStatus (docs/protocol.md, "Device
+    status"): a browser board it serves, how many pages (TVs) show it now and *since* when,
+    their *addresses*; with no page, when the last one went (*last_seen*, None: not while
+    this app ran). The app's will drops the list with the rest of its status."""
+    return {"device": device, "pages": pages, "since": since, "last_seen": last_seen,
+            "addresses": list(addresses)[:MAX_BOARD_ADDRESSES]}
+
+
+def browser_boards(status: Any) -> dict[str, dict[str, Any]]:
+    """The ``boards`` of a web app's DeviceStatus by device, each entry as browser_board
+    makes it; an entry of the wrong shape is left out, and a status that is not online
+    (the will) serves none."""
+    if not isinstance(status, dict) or status.get("online") is not True or not isinstance(status.get(BOARDS), list):
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for entry in status[BOARDS]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("device"), str):
+            continue
+        pages = entry.get("pages")
+        if not isinstance(pages, int) or isinstance(pages, bool) or pages < 0:
+            continue
+        since, seen, addresses = entry.get("since"), entry.get("last_seen"), entry.get("addresses")
+        found[entry["device"]] = browser_board(
+            entry["device"], pages, since if isinstance(since, str) else None, seen if isinstance(seen, str) else None,
+            [a for a in addresses if isinstance(a, str)] if isinstance(addresses, list) else [])
+    return found
+
+
 def device_will(device: str, role: str | None) -> dict[str, Any]:
     """The retained will (and clean-shutdown status) of a device: ``{"device", "role", "online": false}``."""
     return {"device": device, "role": role, "online": False}

@@ -13,7 +13,9 @@ per hub event. Everything on it comes from the broker, as for any other client:
   already over their target, from each service's QueueList (its ``issued_at``),
   measured against this server's clock (sent as ``now``: the browser's may be off);
 - the latest tickets from the kiosks' replies, the devices from their statuses, the
-  dispatcher's notices in the same words as the board's.
+  dispatcher's notices in the same words as the board's; a browser board, which is no
+  client of the broker, from the ``boards`` of the web apps' statuses
+  (web/papan_hadir.py: online while a TV shows it, how many, since when, where).
 
 Only what the site file names is shown: a status of a device, a counter state or a
 queue list of a service the site file does not know is dropped here, never counted.
@@ -34,6 +36,7 @@ from starlette.routing import Route
 from antrian.adapters.link import NOTICES
 from web import auth
 from web.hub import Event
+from web.papan_hadir import board_statuses
 from web.stream import Message, event_stream, message
 
 if TYPE_CHECKING:
@@ -91,7 +94,7 @@ def snapshot(web: Web) -> dict[str, Any]:
     return {"catalog": snap["catalog"], "board": snap["board"], "stats": snap["stats"],
             "counters": {k: v for k, v in snap["counters"].items() if k in known["counter"]},
             "queues": {k: v for k, v in snap["queues"].items() if k in known["queue"]},
-            "status": {k: v for k, v in snap["status"].items() if k in known["status"]},
+            "status": {**{k: v for k, v in snap["status"].items() if k in known["status"]}, **_boards(web)},
             "tickets": snap["tickets"], "broker": snap["broker"], "dispatcher": snap["dispatcher"],
             "devices": site_devices(web), "now": _now(web)}
 
@@ -100,11 +103,31 @@ def _now(web: Web) -> str:
     return dt.datetime.now(web.config.tz).isoformat(timespec="milliseconds")
 
 
+def _boards(web: Web) -> dict[str, dict[str, Any]]:
+    """The browser boards' statuses (web/papan_hadir.py), made once per hub version."""
+    made = web.extra.get("dasbor_boards")
+    version = web.hub.version
+    if made is None or made[0] != version:
+        statuses, gone = web.hub.statuses_now()
+        made = web.extra["dasbor_boards"] = (version, board_statuses(web.config, statuses, gone))
+    return made[1]
+
+
 def _convert(web: Web, event: Event) -> list[Message]:
     allowed = _known(web).get(event.kind)
     if allowed is not None and event.key not in allowed:
         return []  # a device, counter or service the site file does not name
-    return [message("update", {"kind": event.kind, "key": event.key, "data": event.data, "now": _now(web)})]
+    if event.kind == "status":
+        boards = _boards(web)
+        if boards and (event.key in boards or getattr(web.config.devices.get(event.key), "role", None) == "web"):
+            # A browser board's row is made from the web apps' statuses, never passed on as it came.
+            out = [] if event.key in boards else [_update(web, event.kind, event.key, event.data)]
+            return out + [_update(web, "status", board, data) for board, data in boards.items()]
+    return [_update(web, event.kind, event.key, event.data)]
+
+
+def _update(web: Web, kind: str, key: str | None, data: Any) -> Message:
+    return message("update", {"kind": kind, "key": key, "data": data, "now": _now(web)})
 
 
 def routes(web: Web) -> list[Route]:

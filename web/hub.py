@@ -14,6 +14,10 @@ counters' replies are passed on as ``reply`` events (not kept) for the console
 replies as ``booking`` events for the /reservasi page (web/reservasi_kirim.py) that waits
 for its id.
 
+The app's own status is an :class:`AppStatus`, to which the staff app adds the
+browser boards' presence (web/papan_hadir.py); the hub remembers when a web app's
+status stopped listing a board as shown (``boards_gone``: its will says nothing of it).
+
 Threads: paho's network thread calls :meth:`Hub.handle`; the state is changed under a
 lock and the event is passed to the event loop with one ``call_soon_threadsafe``, which
 fans it out to every listener there.
@@ -26,10 +30,11 @@ import dataclasses
 import logging
 import threading
 from collections import deque
-from typing import Any, Iterable
+import datetime as dt
+from typing import Any, Callable, Iterable
 
 from antrian import protocol
-from antrian.adapters.link import DeviceLink, DispatcherView
+from antrian.adapters.link import DeviceLink, DeviceStatus, DispatcherView
 from antrian.site import Config
 
 __all__ = ["Event", "Hub", "Listener"]
@@ -39,6 +44,20 @@ log = logging.getLogger("antrian.web")
 RECENT_CALLS = 200  # calls kept for Last-Event-ID resume (a day's busiest minutes)
 RECENT_TICKETS = 20
 LISTENER_QUEUE = 500  # events a slow page may fall behind before it is dropped (it reconnects)
+
+
+class AppStatus(DeviceStatus):
+    """The app's own DeviceStatus with what its pages add to it (*extra*: the browser
+    boards' presence, web/papan_hadir.py). Its will stays the plain "offline", so what a
+    page added goes with the app."""
+
+    extra: Callable[[], dict[str, Any]] | None = None
+
+    def payload(self, now: dt.datetime | None = None) -> dict[str, Any]:
+        data = super().payload(now)
+        if self.extra is not None:
+            data.update(self.extra())
+        return data
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +92,10 @@ class Listener:
             self.queue = asyncio.Queue(maxsize=1)
             self.queue.put_nowait(None)
 
+    def end(self) -> None:
+        """End this stream (on the event loop): the browser reconnects if it is still there."""
+        self.put(None)
+
     async def next(self) -> Event | None:
         """The next event; None when the stream should end (dropped, or the app stops)."""
         return await self.queue.get()
@@ -94,6 +117,9 @@ class Hub:
         self.counters: dict[str, dict[str, Any]] = {}
         self.queues: dict[str, dict[str, Any]] = {}
         self.statuses: dict[str, dict[str, Any]] = {}
+        # A browser board -> when a web app's status stopped saying a page shows it (its
+        # will, a restart): the app's own status can no longer say when it was last seen.
+        self.boards_gone: dict[str, str] = {}
         self.calls: deque[dict[str, Any]] = deque(maxlen=RECENT_CALLS)
         self.tickets: deque[dict[str, Any]] = deque(maxlen=RECENT_TICKETS)
         self.broker_connected = False
@@ -103,6 +129,7 @@ class Hub:
         # reaches 200 pages interleaved, so "once per event" would build it 200 times).
         self.version = 0
         self.link = DeviceLink(config, device_id, "web", topics=self.topics(), on_dispatcher=self._on_dispatcher)
+        self.link.status = self.status = AppStatus(config, device_id, "web")
         self.link.client.on_message = self._on_message
         self.link.connection.on_connected(lambda _client: self._set_broker(True))
         self.link.connection.on_disconnected(lambda: self._set_broker(False))
@@ -179,6 +206,15 @@ class Hub:
                 seen[call["seq"]] = call
         return [seen[s] for s in sorted(seen) if s > seq]
 
+    def statuses_now(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """The device statuses and the browser boards' last sightings (copies)."""
+        with self._lock:
+            return dict(self.statuses), dict(self.boards_gone)
+
+    def publish_status(self) -> None:
+        """Publish this app's status again (retained): what a page adds to it changed."""
+        self.status.publish(self.link.client)
+
     def publish(self, topic: str, payload: dict[str, Any]) -> bool:
         """Publish *payload* (QoS 1, not retained) on *topic*; False while the broker is gone."""
         if not self.link.connected:
@@ -231,6 +267,8 @@ class Hub:
                 _store(self.queues, key, data)
                 event = Event("queue", key, data)
             elif kind == "status":
+                for board in _boards_gone(self.statuses.get(key or ""), data):
+                    self.boards_gone[board] = dt.datetime.now(self.config.tz).isoformat(timespec="seconds")
                 _store(self.statuses, key, data)
                 event = Event("status", key, data)
             elif kind == "counter_reply":
@@ -296,6 +334,13 @@ def _store(where: dict[str, dict[str, Any]], key: str | None, data: dict[str, An
         where.pop(key, None)
     else:
         where[key] = data
+
+
+def _boards_gone(old: Any, new: Any) -> list[str]:
+    """The browser boards a web app's status said a page shows and its new one leaves out
+    (its will): one it still lists with no page carries its own last_seen."""
+    before, after = protocol.browser_boards(old), protocol.browser_boards(new)
+    return [b for b, e in before.items() if e["pages"] > 0 and b not in after]
 
 
 def _issued(reply: dict[str, Any] | None, kiosk: str | None) -> dict[str, Any] | None:

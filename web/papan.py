@@ -16,6 +16,8 @@ address carries its token ``?k=``: antrian/tools/broker_files/boards.py):
   after ``Last-Event-ID`` from the hub's memory) and ``jam`` (the keep-alive every
   15 s, carrying the server's time: a TV box's own clock is often wrong, and a page
   that hears nothing for long knows its stream is dead);
+- ``/papan/{device}/hadir`` (POST, ``?tv=`` the page's id): the page's answer to each
+  keep-alive, so the dashboard knows a TV shows the board (web/papan_hadir.py);
 - ``/papan/{device}/suara/{seq}.wav``: the announcement of call ``seq`` (web/papan_suara.py);
   with ``?ringkas=1`` its short form, once and without the chime, which the page asks
   for when the call waited behind another (the board's backlog rule, issue 16).
@@ -42,9 +44,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from antrian import bahasa
-from antrian.tools.broker_files.boards import board_path, board_token_ok
+from antrian.tools.broker_files.boards import board_path, board_token_ok, browser_boards
 from antrian.wings import registry
 from web.hub import Event
+from web.papan_hadir import Presence, page_id
 from web.papan_suara import Sounds
 from web.stream import Message, event_stream, message
 
@@ -67,6 +70,8 @@ class Papan:
         self._services: dict[str, Any] = {}
         self._views: dict[Any, tuple[int, list[Message]]] = {}
         self._calls: dict[int, list[Message]] = {}
+        # Made with the routes, before the hub connects: its first status already lists the boards.
+        self.presence = Presence(web) if browser_boards(web.config) else None
 
     def service(self, name: str) -> Any:
         """A display wing's service (display/webboard.py), loaded once."""
@@ -148,7 +153,8 @@ def _page(web: Web):
         suffix = f"?k={token}" if web.config.broker.credentials_dir is not None else ""
         now = papan.now()
         offset = now.utcoffset() or dt.timedelta(0)
-        data = {"device": device, "aliran": f"{base}/aliran{suffix}", "suara": f"{base}/suara/",
+        data = {"device": device, "aliran": f"{base}/aliran{suffix}", "hadir": f"{base}/hadir{suffix}",
+                "suara": f"{base}/suara/",
                 "k": token if suffix else "", "orientasi": options["orientation"],
                 "min-call": options["min_call_seconds"], "catch-up": options["catch_up_seconds"],
                 "bicara": "1" if options["speaks"] else "0", "halaman": options["page_seconds"],
@@ -182,7 +188,14 @@ def _stream(web: Web):
                 papan.sounds.warm(device, event.data)
             return out
 
-        response = event_stream(web, request, kinds=KINDS, first=first, convert=convert)
+        page = page_id(request.query_params.get("tv"))
+        address = request.client.host if request.client is not None else None
+
+        def watch(listener):
+            return papan.presence.opened(device, page, address, listener)
+
+        response = event_stream(web, request, kinds=KINDS, first=first, convert=convert,
+                                watch=watch if papan.presence is not None else None)
         # The keep-alive as an event the page can see (a comment is not), with the time.
         response.ping_message_factory = lambda: message("jam", {"now": int(time.time() * 1000)})
         return response
@@ -207,7 +220,20 @@ def _sound(web: Web):
     return sound
 
 
+def _alive(web: Web):
+    async def alive(request: Request) -> Response:
+        papan = _papan(web)
+        device, _options = papan.board(request)
+        known = papan.presence is not None and papan.presence.alive(device, page_id(request.query_params.get("tv")))
+        # 404 for a page with no stream here: its stream was ended (it reconnects) or never opened.
+        return Response(status_code=204 if known else 404, headers={"Cache-Control": "no-store"})
+
+    return alive
+
+
 def routes(web: Web) -> list[Route]:
+    _papan(web)  # the boards' presence is in the app's first status
     return [Route("/papan/{device}", _page(web)),
             Route("/papan/{device}/aliran", _stream(web)),
+            Route("/papan/{device}/hadir", _alive(web), methods=["POST"]),
             Route("/papan/{device}/suara/{seq:int}.wav", _sound(web))]

@@ -13,6 +13,10 @@ A page gives two functions:
   ``Last-Event-ID`` the browser sends on a reconnect is passed in (None on a first
   connect), so a board can send just the calls it missed;
 - ``convert(event) -> list[Message]``: the messages for one hub event (none to skip it).
+
+and may give ``watch(listener) -> done``, called when the stream starts (with its
+listener, whose ``end()`` ends the stream) and whose ``done()`` is called when it ends:
+how a browser board's pages are counted (web/papan_hadir.py).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from web.hub import Event
+from web.hub import Event, Listener
 
 if TYPE_CHECKING:
     from web.app import Web
@@ -49,7 +53,8 @@ def message(event: str, data: Any, id: str | int | None = None) -> Message:
 
 def event_stream(web: Web, request: Request, *, kinds: Iterable[str] | None,
                  first: Callable[[str | None], list[Message]],
-                 convert: Callable[[Event], list[Message]]) -> EventSourceResponse:
+                 convert: Callable[[Event], list[Message]],
+                 watch: Callable[[Listener], Callable[[], None]] | None = None) -> EventSourceResponse:
     """The SSE response of one page (raises 503 when the app has max_clients streams)."""
     hub = web.hub
     if hub.listeners() >= web.options.max_clients:
@@ -60,6 +65,8 @@ def event_stream(web: Web, request: Request, *, kinds: Iterable[str] | None,
         last_id = None
 
     async def messages() -> AsyncIterator[Message]:
+        # Watched from here, not from the request: a response never sent is never counted.
+        done = watch(listener) if watch is not None else None
         try:
             for m in first(last_id):
                 yield m
@@ -71,6 +78,8 @@ def event_stream(web: Web, request: Request, *, kinds: Iterable[str] | None,
                     yield m
         finally:
             hub.unlisten(listener)
+            if done is not None:
+                done()
 
     # At shutdown the hub ends every stream (web/server.py); the grace lets the generator
     # return and the response close cleanly instead of being cancelled half-way.

@@ -11,6 +11,7 @@
   const S = {catalog: null, board: null, stats: null, counters: {}, queues: {}, status: {}, tickets: [],
              devices: [], broker: false, live: null, dispatcher: {online: null, problems: [], notice: ""}};
   let offset = 0;                // this server's clock minus the browser's (ms)
+  let today = "";                // this server's date (YYYY-MM-DD), from its latest "now"
   const arrived = {};            // ticket number -> when this page saw it (for the highlight)
   const FRESH_MS = 10000;
   const HARI = ["Minggu", "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu"];
@@ -331,6 +332,21 @@
         t.priority ? h("span", {class: "tag", title: priorityName(t.priority), text: "prioritas"}) : null))));
   }
 
+  // A browser board's row (web/papan_hadir.py): on how many TVs, since when, where; or
+  // when it was last seen. A time of another day says its date.
+  function waktu(iso) {
+    const day = txt(iso).slice(0, 10);
+    return day && day !== today ? `${hari(day) || day}, ${jam(iso)}` : jam(iso);
+  }
+  function tayang(st) {
+    const b = obj(st.browser);
+    if (st.online === true) {
+      const where = arr(b.addresses).map(txt).join(", ");
+      return `Tampil di ${angka(b.pages)} layar` + (b.since ? ` sejak ${waktu(b.since)}` : "") + (where ? ` · ${where}` : "");
+    }
+    return b.last_seen ? `Terakhir tampil ${waktu(b.last_seen)}` : "Tidak tampil di layar mana pun";
+  }
+
   function renderDevices() {
     const list = deviceList();
     const box = byId("perangkat");
@@ -340,9 +356,11 @@
       const state = !st ? "unknown" : (st.online === true ? "online" : "offline");
       const text = !st ? "belum ada kabar" : (st.online === true ? "daring" : "luring");
       const problems = st && st.online === true ? arr(st.problems).map(masalah).filter((p) => p) : [];
+      const layar = st && st.browser !== undefined ? tayang(st) : "";
       return h("div", {class: "device " + state, "data-device": d.device}, h("span", {class: "dot"}),
         h("div", null, h("div", {class: "name", text: d.device}),
           h("div", {class: "role", text: `${own(PERAN, d.role) ? PERAN[d.role] : txt(d.role)} · ${text}`}),
+          layar ? h("div", {class: "layar", text: layar}) : null,
           problems.length ? h("div", {class: "problem", text: problems.join(", ")}) : null));
     })));
   }
@@ -370,7 +388,7 @@
 
   function clock(now) {
     const at = Date.parse(txt(now));
-    if (!isNaN(at)) offset = at - Date.now();
+    if (!isNaN(at)) { offset = at - Date.now(); today = txt(now).slice(0, 10); }
   }
 
   // The hub reads the dispatcher's status through the device link, which says what it

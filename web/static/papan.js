@@ -21,6 +21,9 @@
  *   display/view.py page_grid); the waiting list, every service in the site file's order,
  *   turns with them when it has more than view.waiting_page rows (view.py waiting_pages).
  *   A board with speaks: false shows calls and plays nothing.
+ * - Presence (web/papan_hadir.py): the page has an id, kept in sessionStorage so a reload
+ *   keeps it, sent with its stream (?tv=); it answers each keep-alive with a POST to
+ *   /papan/<id>/hadir, so the dashboard shows the board online while this page shows it.
  * Every value from the stream goes into the page with textContent.
  * window.papanLog records what happened ({seq, ev: shown|play|ended|error|blocked, t})
  * for the tests and bench/web.py.
@@ -30,7 +33,7 @@
   var layar = document.getElementById("layar");
   var d = layar.dataset;
   var cfg = {
-    device: d.device, aliran: d.aliran, suara: d.suara, k: d.k, orientasi: d.orientasi,
+    device: d.device, aliran: d.aliran, hadir: d.hadir, suara: d.suara, k: d.k, orientasi: d.orientasi,
     minCall: parseFloat(d.minCall) * 1000, catchUp: parseFloat(d.catchUp), zona: d.zona,
     offset: parseInt(d.offset, 10), hari: JSON.parse(d.hari), bulan: JSON.parse(d.bulan),
     speaks: d.bicara === "1", pageSeconds: parseFloat(d.halaman)
@@ -369,13 +372,32 @@
       handle(JSON.parse(e.data));
     });
   }
+  var tv = (function () {  // this tab's id: the same across a reload, so it is counted once
+    var id = null;
+    try { id = window.sessionStorage.getItem("antrian.tv"); } catch (e) { id = null; }
+    if (!id || !/^[A-Za-z0-9_-]{8,40}$/.test(id)) {
+      var bytes = new Uint8Array(12);
+      window.crypto.getRandomValues(bytes);
+      id = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+      try { window.sessionStorage.setItem("antrian.tv", id); } catch (e) { /* private mode: one id per load */ }
+    }
+    return id;
+  }());
+  function withParam(url, name, value) {
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + name + "=" + encodeURIComponent(value);
+  }
+  function present() {  // the answer to a keep-alive: this page still shows the board
+    if (!window.fetch || !cfg.hadir) { return; }
+    window.fetch(withParam(cfg.hadir, "tv", tv), {method: "POST", cache: "no-store"}).catch(function () {});
+  }
   function connect() {
     heard = Date.now();
-    var url = cfg.aliran + (lastSeq ? (cfg.aliran.indexOf("?") < 0 ? "?" : "&") + "last=" + lastSeq : "");
+    var url = withParam(cfg.aliran, "tv", tv);
+    if (lastSeq) { url = withParam(url, "last", lastSeq); }
     source = new EventSource(url);
     listen("papan", onView);
     listen("call", function (c) { push(c, fresh(c)); });
-    listen("jam", function (j) { skew = j.now - Date.now(); });
+    listen("jam", function (j) { skew = j.now - Date.now(); present(); });
     source.addEventListener("open", function () { heard = Date.now(); setLost(false); });
     source.addEventListener("error", function () {
       setLost(true);
