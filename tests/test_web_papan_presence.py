@@ -182,6 +182,22 @@ def test_a_page_that_stops_answering_is_dropped_and_a_live_one_is_kept(site, web
         tv.switch_to.window(home)
     assert app.web.extra["papan"].presence.pages("board3") == 1
 
+    # A stream without the page's id (a TV still on the papan.js of before an upgrade, a
+    # script) cannot answer the keep-alives: counted while it is open, never cut off.
+    monkeypatch.setattr(papan_hadir, "GRACE", 1.0)
+    conn = http.client.HTTPConnection(*app.address, timeout=scaled(20))
+    conn.request("GET", "/papan/board3/aliran", headers={"Accept": "text/event-stream"})
+    resp = conn.getresponse()
+    try:
+        assert resp.status == 200
+        deadline = time.monotonic() + papan_hadir.STALE + 2 * papan_hadir.TICK + 1
+        while time.monotonic() < deadline:
+            resp.fp.readline()  # keep-alives keep coming: the stream is not ended
+        assert app.web.extra["papan"].presence.pages("board3") == 2
+    finally:
+        conn.close()
+    wait(None, lambda _: app.web.extra["papan"].presence.pages("board3") == 1, timeout=scaled(5))
+
 
 def test_the_web_app_killed_takes_its_board_offline(site, broker, web_app, tv, tmp_path):  # noqa: F811
     process = WebProcess(site.path, "web1", broker, users=tmp_path / "users")

@@ -9,8 +9,10 @@ went. The app's will is its plain "offline", so a killed app takes its boards wi
 
 - A page is one tab of a TV's browser, named by the id papan.js keeps in its
   sessionStorage and sends with its stream (``?tv=``): an SSE reconnect or a reload
-  comes back under the same id and is counted once (a stream without an id is a page
-  of its own).
+  comes back under the same id and is counted once. A stream without an id (a page
+  still running the papan.js of before, which no upgrade reloads; a script) is a page
+  of its own, counted while it is open: it answers no keep-alive, so it is never dropped
+  as silent.
 - A page with no open stream stays counted for GRACE seconds (the browser reconnects
   after 2 s, a reload takes a few), so a reconnect does not flap the status.
 - A page says it is alive on every keep-alive of its stream (``POST
@@ -60,6 +62,7 @@ class _Page:
     address: str | None
     alive: float  # monotonic: the last sign of life (its stream opened, a keep-alive answered)
     seen: str  # the same moment as the site's wall time, for last_seen
+    named: bool  # it sent its id, so it answers the keep-alives
     listeners: set[Any] = dataclasses.field(default_factory=set)
     gone: float | None = None  # monotonic: when its last stream closed
 
@@ -94,7 +97,8 @@ class Presence:
             if found is None:
                 if not any(p.board == board for p in self._pages.values()):
                     self._since[board] = self._wall()
-                found = self._pages[key] = _Page(board, address, time.monotonic(), self._wall())
+                found = self._pages[key] = _Page(board, address, time.monotonic(), self._wall(),
+                                                 not page.startswith("~"))
             found.listeners.add(listener)
             found.address, found.alive, found.seen, found.gone = address, time.monotonic(), self._wall(), None
         self._schedule()
@@ -147,7 +151,7 @@ class Presence:
         ended: list[Any] = []
         with self._lock:
             for key, page in list(self._pages.items()):
-                stale = page.listeners and now - page.alive > STALE
+                stale = page.named and page.listeners and now - page.alive > STALE
                 if stale or (not page.listeners and page.gone is not None and now - page.gone > GRACE):
                     ended += page.listeners
                     del self._pages[key]
