@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 
 from antrian.cli import common
 from antrian.errors import CommandError
@@ -25,14 +23,11 @@ def cmd_panel(args: argparse.Namespace) -> int:
         from hardware.panel import Panel
     except ImportError as exc:
         raise CommandError(f"{exc}: install the panel's libraries with pip install 'antrian-mpp[panel]'") from None
-    # Handlers first, so a SIGTERM during start-up still stops the panel cleanly.
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = common.stop_on_signal()
     panel = Panel(config, args.device)
     panel.start(host, port)  # a busy pin is a GPIOError: one line from antrian.cli.main
     try:
-        stop.wait()
+        common.wait_for_signal(stop)
     finally:
         panel.close()
     return 0

@@ -29,6 +29,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -38,6 +39,7 @@ import pytest
 from helpers import ROOT, SITE, STATUS, DispatcherProcess, Endpoint, assert_consecutive, rows
 
 from antrian import protocol
+from antrian.slow import scaled
 
 LIBFAKETIME = next(Path("/usr/lib").glob("*/faketime/libfaketimeMT.so.1"), Path("libfaketimeMT.so.1"))
 pytestmark = pytest.mark.skipif(not LIBFAKETIME.exists(), reason="libfaketime is not installed (./mpp installs it)")
@@ -78,17 +80,11 @@ class FakedDispatcher(DispatcherProcess):
             self.proc = subprocess.Popen(self.args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
 
     def stop(self) -> int:
-        """SIGTERM, as systemd stops it, repeated every half second: under libfaketimeMT a
-        SIGTERM now and then goes to a thread that is not the main one, and the main thread,
-        asleep on its stop event, does not hear it (a third of the time in a small script
-        with two busy threads; never without libfaketime). The next one gets through."""
-        deadline = time.monotonic() + 10
-        while True:
-            self.proc.terminate()
-            try:
-                return self.proc.wait(0.5)
-            except subprocess.TimeoutExpired:
-                assert time.monotonic() < deadline, "the dispatcher did not stop on SIGTERM within 10 s"
+        """One SIGTERM, as systemd stops it. Under libfaketimeMT the kernel often hands it to
+        a thread that is not the main one; the dispatcher's main thread waits in slices, so
+        it is heard all the same (test_sigterm_reaches_a_main_thread_among_busy_threads)."""
+        self.proc.terminate()
+        return self.proc.wait(scaled(10))
 
     def reboot(self) -> None:
         """What a reboot leaves behind: the stored boot id is another boot's."""
@@ -318,3 +314,42 @@ def test_three_hours_back_gives_no_negative_wait(field):
     assert board_day(watch) == D.isoformat()
     assert dispatcher.stop() == 0
     assert_time_only_forward(db)
+
+
+BUSY_MAIN = """
+import sys, threading, time
+from antrian.cli import common
+
+def busy():
+    while True:
+        time.time()
+        sum(range(1000))
+
+stop = common.stop_on_signal()
+for _ in range(2):
+    threading.Thread(target=busy, daemon=True).start()
+print("ready", flush=True)
+common.wait_for_signal(stop)
+"""
+
+
+def test_sigterm_reaches_a_main_thread_among_busy_threads(tmp_path):
+    """The commands' wait for SIGTERM, under libfaketimeMT with two busy threads: there the
+    kernel hands most SIGTERMs to a busy thread (16 of 20 were lost by a main thread that
+    waited with no timeout); every one must stop the process, with status 0."""
+    clock = tmp_path / "faketime"
+    clock.write_text("@2026-11-24 08:00:00\n", encoding="ascii")
+    env = {**os.environ, "LD_PRELOAD": str(LIBFAKETIME), "FAKETIME_TIMESTAMP_FILE": str(clock),
+           "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC"}
+    for attempt in range(10):
+        proc = subprocess.Popen([sys.executable, "-c", BUSY_MAIN], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout.readline() == "ready\n"
+            time.sleep(0.1)  # the busy threads running
+            proc.terminate()
+            assert proc.wait(scaled(5)) == 0, f"attempt {attempt}: SIGTERM did not end it cleanly"
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()

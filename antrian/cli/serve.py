@@ -21,11 +21,12 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
     host, port = common.broker_address(args, config)
     common.check_credentials(config, common.dispatcher_id(config))
     store = common.open_store(args, config, Path(f"{config.site.id}.db"))
+    stop = common.stop_on_signal()
     dispatcher = Dispatcher(config, store, device_id=common.dispatcher_id(config))
     log.info("dispatcher for %s: database %s, broker %s:%d", config.site.id, store.path, host, port)
     dispatcher.start(host, port)
     try:
-        common.wait_for_signal()
+        common.wait_for_signal(stop)
     finally:
         dispatcher.stop()
         store.close()
@@ -59,6 +60,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                                bridge=False)
         also_ports = (tls.port,) if tls else ()
     store = common.open_store(args, config, data / f"{config.site.id}.db")
+    stop = common.stop_on_signal()
     broker = LocalBroker(port=port, data_dir=data / "broker", bind=args.bind, render=render,
                          also_ports=also_ports)
     broker.start()
@@ -70,7 +72,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(f"  try       mosquitto_sub -h {broker.host} -p {broker.port} -t 'antrian/{config.site.id}/#' -v")
     print("Press Ctrl-C to stop.", flush=True)
     try:
-        common.wait_for_signal()
+        common.wait_for_signal(stop)
     finally:
         dispatcher.stop()
         store.close()
