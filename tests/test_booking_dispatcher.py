@@ -27,10 +27,11 @@ MONDAY = dt.date(2026, 11, 16)
 NAME, PHONE, NIK = "Wa Ode Sitti Aisyah", "0812 3456 7890", "7404015501900001"
 
 
-def site(tmp_path, **ktp):
-    """Buton open round the clock; KTP's booking changed by `ktp` (quota, booking keys)."""
+def site(tmp_path, limits=None, **ktp):
+    """Buton open round the clock; KTP's booking changed by `ktp` (quota, booking keys);
+    `limits`: more of the site file's `limits:` by role."""
     raw = always_open_raw(yaml.safe_load(BUTON.read_text(encoding="utf-8")))
-    raw["limits"] = {"kiosk": {"per_minute": 100000, "burst": 100000}}
+    raw["limits"] = {"kiosk": {"per_minute": 100000, "burst": 100000}, **(limits or {})}
     svc = raw["agencies"][0]["services"][0]
     assert svc["code"] == "KTP"
     svc["quota"] = ktp.pop("quota", svc["quota"])
@@ -113,6 +114,36 @@ def test_book_look_up_check_in_and_cancel(run_dispatcher, mqtt_client, tmp_path,
     for secret in (NAME, "81234567890", "8131111", NIK):
         assert secret.encode() not in stored and secret.encode() not in published, secret
         assert secret not in caplog.text, secret
+
+
+def test_a_flood_of_booking_requests_is_rate_limited_and_books_nothing_past_it(run_dispatcher, mqtt_client,
+                                                                               tmp_path):
+    """A stolen app password, or an app gone wrong: the public app's booking requests have a
+    bucket of their own (limits.booking), whatever the device's `limits:` (its surveys') say.
+    Past it the answer is rate_limited (one a second), nothing is booked, and the status
+    names the sender."""
+    clock = Clock(dt.datetime.combine(MONDAY, dt.time(8, 0), tzinfo=TZ))
+    run_dispatcher(config_path=site(tmp_path, limits={"booking": {"per_minute": 6, "burst": 5}}, quota=200,
+                                    capacity=50), clock=clock)
+    client = Client(mqtt_client(topics=[f"antrian/{SITE}/#"]))
+    client.wait_ready()
+    start = time.monotonic()
+    for i in range(40):
+        last = client.rec.publish_json(REQUEST, book(f"f{i}", MONDAY, "10:00", phone=f"0812 7000 {i:04d}"))
+    last.wait_for_publish(scaled(10))
+    client.settle()
+    took = time.monotonic() - start
+    client.rec.wait_for(STATUS, lambda m: "rate_limited:booking/publik1" in m.json().get("problems", []))
+    replies = [m.json() for m in client.rec.messages if m.topic == REPLY]
+    ok = [r for r in replies if r["ok"]]
+    refused = [r for r in replies if not r["ok"]]
+    assert 5 <= len(ok) <= 5 + took / 10 + 1, (len(ok), took)
+    assert refused and {r["error"]["code"] for r in refused} == {"rate_limited"}
+    assert len(refused) <= took + 1  # one answer a second; the rest of a flood gets none
+    assert len(rows(tmp_path / "antrian.db", "SELECT id FROM events WHERE kind = 'booked'")) == len(ok)
+    # A kiosk is not held back by the app's flood: its requests have their own bucket.
+    kiosk = protocol.kiosk_request(SITE, "kiosk1"), protocol.kiosk_reply(SITE, "kiosk1")
+    assert client.send(kiosk[0], {"id": "k1", "service": "KK", "priority": None}, kiosk[1])["ok"]
 
 
 def test_a_booking_expires_at_the_end_of_its_window_also_after_a_restart(run_dispatcher, mqtt_client, tmp_path):

@@ -23,7 +23,7 @@ from antrian.dispatcher import Dispatcher
 from antrian.dispatcher.guard import ANSWER_EVERY_SECONDS, PROBLEM_HOLD_SECONDS, Guard, Limited
 from antrian.errors import ERROR_CODES
 from antrian.site import load
-from antrian.site.model import COUNTER_LIMITS, DEVICE_LIMITS
+from antrian.site.model import BOOKING_LIMITS, COUNTER_LIMITS, DEVICE_LIMITS
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 MONDAY = dt.datetime(2026, 11, 16, 10, 0, tzinfo=WITA)
@@ -402,6 +402,12 @@ def test_the_site_file_sets_limits_per_role_per_device_and_per_counter(tmp_path)
     assert guard.limits_of("survey", "panel-not-in-the-file") == DEVICE_LIMITS
     assert guard.limits_of("counter_command", "loket1") == COUNTER_LIMITS.__class__(600, 2)
     assert guard.limits_of("counter_command", "loket2") == COUNTER_LIMITS.__class__(600, COUNTER_LIMITS.burst)
+    # A public app's bookings have the role's limits; its own `limits:` are its surveys'.
+    assert guard.limits_of("booking_request", "publik1") == BOOKING_LIMITS
+    assert guard.limits_of("survey", "publik1") == DEVICE_LIMITS.__class__(600, 200)
+    raw["limits"]["booking"] = {"burst": 50}
+    assert Guard(build(raw, "site.yaml"), clear=lambda topic: None).limits_of("booking_request", "publik1") == \
+        BOOKING_LIMITS.__class__(BOOKING_LIMITS.per_minute, 50)
     # The kiosk's own max_age_seconds decides `expired`.
     request = protocol.parse_request({"id": "a", "service": "KTP", "at": "2026-11-16T09:59:00+08:00"})
     refusal = guard.refusal(f"kiosk/{kiosk['id']}", b"{}", request, MONDAY)

@@ -9,9 +9,10 @@
   is refused, logged once per topic and cleared from the broker with an empty retained
   payload (the dispatcher's broker user may write every topic of its site). An empty
   payload, which is what the broker echoes back of that clearing, is dropped unanswered.
-- **Limits**: each sender (``kiosk/<id>``, ``counter/<id>``, ``survey/<id>``) has a token
-  bucket (`antrian.site.model.Limits`: the device's or the counter's own ``limits:`` in the
-  site file, else its role's, ``limits:`` at the top, else the model's defaults). A
+- **Limits**: each sender (``kiosk/<id>``, ``counter/<id>``, ``survey/<id>``,
+  ``booking/<id>``) has a token bucket (`antrian.site.model.Limits`: the device's or the
+  counter's own ``limits:`` in the site file, else its role's, ``limits:`` at the top, else
+  the model's defaults; a public app's bookings have the role's only). A
   message past it is refused on paho's network thread, before it costs a JSON decode, a
   database look-up or a place in the worker's batch: it is acknowledged at once and,
   but for one a second per sender, dropped unanswered. That one goes to the worker as a
@@ -51,7 +52,8 @@ PROBLEM_HOLD_SECONDS = 60.0
 MAX_SENDERS = 4096
 MAX_LOGGED_TOPICS = 1024
 
-_SENDERS = {"kiosk_request": "kiosk", "counter_command": "counter", "survey": "survey"}
+_SENDERS = {"kiosk_request": "kiosk", "counter_command": "counter", "survey": "survey",
+            "booking_request": "booking"}
 
 
 class Limited(bytes):
@@ -171,6 +173,8 @@ class Guard:
         if kind == "counter_command":
             counter = self.config.counters.get(entity)
             return (counter and counter.limits) or roles.counter
+        if kind == "booking_request":
+            return roles.booking  # a web device's own limits are for its surveys
         device = self.config.devices.get(entity)
         return (device and device.limits) or (roles.kiosk if kind == "kiosk_request" else roles.survey)
 

@@ -69,7 +69,7 @@ def _config(top: dict, source: str) -> Config:
     agencies, services = _agencies(top["agencies"])
     roles = top.get("limits") or {}
     limits = SiteLimits(**{role: _limits(roles.get(role), getattr(SiteLimits, role))
-                           for role in ("kiosk", "counter", "survey")})
+                           for role in ("kiosk", "counter", "survey", "booking")})
     counters = {c["id"]: Counter(c["id"], c["name"], tuple(c["services"]),
                                  c["agency"] or services[c["services"][0]].agency, c["open_at_start"],
                                  _limits(c["limits"], limits.counter) if c.get("limits") else None,

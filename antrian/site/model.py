@@ -210,6 +210,12 @@ DEVICE_LIMITS = Limits()
 # can hear more than 15 calls a minute; each may come with a finish, a recall or a
 # no-show, hence 30 commands a minute, and a burst of 15 for a flurry of presses.
 COUNTER_LIMITS = Limits(per_minute=30.0, burst=15)
+# A public app's booking requests (book, cancel, look-up, and a day's slots at most once a
+# second): one app serves every citizen, and an opening rush reached 121 bookings a second
+# on one app process (docs/benchmarks-web.md) while its own per-address and per-phone
+# limits hold each citizen back. 100 a second and a burst of 1,000 let any real rush
+# through and hold a flood from a stolen app password to what the store takes in its stride.
+BOOKING_LIMITS = Limits(per_minute=6000.0, burst=1000)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,6 +226,7 @@ class SiteLimits:
     kiosk: Limits = DEVICE_LIMITS  # a kiosk's requests
     counter: Limits = COUNTER_LIMITS  # a counter's commands
     survey: Limits = DEVICE_LIMITS  # a device's surveys
+    booking: Limits = BOOKING_LIMITS  # a public app's booking requests
 
 
 @dataclasses.dataclass(frozen=True)

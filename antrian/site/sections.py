@@ -233,6 +233,9 @@ LIMITS = Section({
                      example={"per_minute": 30, "burst": 15}),
     "survey": Field(LIMIT, f"each device's surveys; default {_role_limits(SiteLimits.survey)}",
                     example={"per_minute": 20, "burst": 10}),
+    "booking": Field(LIMIT, f"each public app's booking requests (a device's own limits count its surveys "
+                            f"only); default {_role_limits(SiteLimits.booking)}",
+                     example={"per_minute": 6000, "burst": 1000}),
 }, "the dispatcher's plausibility limits by role; a device or a counter may have its own")
 
 
@@ -290,5 +293,5 @@ TOP = Section({
                       rule=rules.counters_serve),
     "devices": Field(ListOf(DEVICE), "the machines: dispatcher, kiosks, boards, panels", default=(),
                      rule=rules.unique_ids("device")),
-    "limits": Field(LIMITS, "how much a kiosk, a counter or a survey device may ask of the dispatcher"),
+    "limits": Field(LIMITS, "how much a kiosk, a counter, a survey device or a public app's bookings may ask of the dispatcher"),
 }, "the site file")
