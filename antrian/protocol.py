@@ -100,6 +100,17 @@ def stats(site: str) -> str:
     return f"{ROOT}/{site}/stats"
 
 
+def bridge(site: str) -> str:
+    """Mosquitto's notice of the site's bridge to the central broker, retained at both ends:
+    "1" while it is connected, "0" once it is not (at the centre, the bridge's will). Outside
+    the site's own topics on purpose: the site's "0" of an outage would otherwise wait in the
+    bridge's queue and reach the centre after the "1" of the reconnect."""
+    return f"{ROOT}/bridge/{site}"
+
+
+BRIDGE_UP, BRIDGE_DOWN = b"1", b"0"
+
+
 def site_filter(site: str) -> str:
     """Every topic of a site: what the dispatcher owns and what a bridge carries out."""
     return f"{ROOT}/{site}/#"

@@ -13,6 +13,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from antrian import protocol
 from antrian.adapters.mosquitto import LocalBroker
 from antrian.adapters.mqtt import device_client, make_client
@@ -30,19 +32,21 @@ OFFICER = "petugas-daring1"
 STAFF_APP = "web-daring"
 
 
-def central_broker(tmp_path: Path) -> tuple[LocalBroker, dict[str, str]]:
-    """The centre: the site's bridge user may write and read its site's topics; the remote
-    officer may command only daring1 and read what the console shows; a provincial reader
-    reads every site and (to show the bridge stops it) may write any counter's commands."""
+def central_broker(tmp_path: Path, persistence: bool = True) -> tuple[LocalBroker, dict[str, str]]:
+    """The centre: the site's bridge user may write and read its site's topics and its
+    bridge's state; the remote officer may command only daring1 and read what the console
+    shows; a provincial reader reads every site and (to show the bridge stops it) may write
+    any counter's commands. Without `persistence` a restart forgets every session and
+    retained message (a centre that keeps nothing, or one rebuilt)."""
     folder = tmp_path / "central"
     folder.mkdir()
     passwords = {user: f"{user}-{broker_files.new_password()}" for user in ("mpp-buton", "pusat", OFFICER, STAFF_APP)}
     (folder / "passwd").write_text("".join(f"{u}:{broker_files.hash_password(p)}\n" for u, p in passwords.items()))
     officer_reads = [protocol.counter_reply(SITE, COUNTER), protocol.counter_state(SITE, COUNTER),
                      protocol.queue_list(SITE, "+"), protocol.board(SITE), protocol.call(SITE),
-                     protocol.catalog(SITE), protocol.status(SITE, "+")]
+                     protocol.catalog(SITE), protocol.status(SITE, "+"), protocol.bridge(SITE)]
     (folder / "acl").write_text(
-        f"user mpp-buton\ntopic readwrite {protocol.site_filter(SITE)}\n\n"
+        f"user mpp-buton\ntopic readwrite {protocol.site_filter(SITE)}\ntopic write {protocol.bridge(SITE)}\n\n"
         "user pusat\ntopic read antrian/#\ntopic write antrian/+/counter/+/command\n\n"
         f"user {OFFICER}\ntopic write {protocol.counter_command(SITE, COUNTER)}\n"
         + "".join(f"topic read {t}\n" for t in officer_reads)
@@ -53,7 +57,8 @@ def central_broker(tmp_path: Path) -> tuple[LocalBroker, dict[str, str]]:
 
     def render(port: int, data_dir: Path, bind: str, user: str) -> str:
         return "\n".join([f"listener {port} {bind}", "allow_anonymous false", f"password_file {folder / 'passwd'}",
-                          f"acl_file {folder / 'acl'}", "persistence true", f"persistence_location {data_dir}/",
+                          f"acl_file {folder / 'acl'}", f"persistence {str(persistence).lower()}",
+                          f"persistence_location {data_dir}/",
                           "log_dest stderr", "log_type all", "set_tcp_nodelay true", f"user {user}", ""])
 
     return LocalBroker(data_dir=folder / "data", render=render), passwords
@@ -78,6 +83,24 @@ def test_the_bridge_carries_only_the_remote_counters_commands_in(tmp_path):
         f"topic {protocol.site_filter(SITE)} out 1"]
 
 
+def test_central_is_a_staff_app_option_that_reads_the_bridge_state():
+    from antrian.site import ConfigError, build
+    from conftest import BUTON
+    from web import wing
+
+    raw = yaml.safe_load(BUTON.read_text(encoding="utf-8"))
+    raw["devices"].append({"id": STAFF_APP, "role": "web", "central": True})
+    config = build(raw, "site.yaml")
+    assert ("read", protocol.bridge(SITE)) in wing.acl(config, STAFF_APP)
+    assert ("read", protocol.bridge(SITE)) not in wing.acl(config, "web1")  # the LAN's app never locks on it
+    index = next(i for i, d in enumerate(raw["devices"]) if d["id"] == "publik1")
+    raw["devices"][index]["central"] = True
+    with pytest.raises(ConfigError) as caught:
+        build(raw, "site.yaml")
+    assert str(caught.value) == (f"site.yaml: devices[{index}].central: only a staff app (the remote officers') "
+                                 "connects through the central broker")
+
+
 def test_an_officer_at_the_centre_drives_the_remote_counter_across_the_bridge(secure_site, tmp_path):
     from antrian.adapters.store import Store
     from antrian.dispatcher import Dispatcher
@@ -95,8 +118,8 @@ def test_an_officer_at_the_centre_drives_the_remote_counter_across_the_bridge(se
     command, reply = protocol.counter_command(SITE, COUNTER), protocol.counter_reply(SITE, COUNTER)
     # What the centre sees (a persistent session: it keeps what arrives while it is away),
     # and what the site's own broker carries (the technician's read-only monitor).
-    pusat = Recorder("pusat", topics=[protocol.site_filter(SITE)], clean_session=False, username="pusat",
-                     password=passwords["pusat"])
+    pusat = Recorder("pusat", topics=[protocol.site_filter(SITE), protocol.bridge(SITE)], clean_session=False,
+                     username="pusat", password=passwords["pusat"])
     monitor = Recorder("monitor", topics=[protocol.site_filter(SITE)], username="monitor",
                        password=site.password("monitor"))
     kiosk = officer = web1 = None
@@ -110,7 +133,9 @@ def test_an_officer_at_the_centre_drives_the_remote_counter_across_the_bridge(se
         officer = Endpoint(OFFICER, command, reply, centre.host, centre.port,
                            client=make_client(f"{OFFICER}-app", username=OFFICER, password=passwords[OFFICER]))
 
-        # The retained board and catalog reach the centre, naming where daring1's citizens go.
+        # The bridge says it is up, at the centre; the retained board and catalog reach it,
+        # naming where daring1's citizens go.
+        pusat.wait_for(protocol.bridge(SITE), lambda m: m.payload == protocol.BRIDGE_UP, timeout=15)
         board = pusat.wait_for(protocol.board(SITE), timeout=15).json()
         row = next(c for c in board["counters"] if c["counter"] == COUNTER)
         assert row["location"] == LOCATION and all("location" not in c for c in board["counters"] if c is not row)
@@ -160,10 +185,14 @@ def test_an_officer_at_the_centre_drives_the_remote_counter_across_the_bridge(se
         centre.start()
         second = officer.ask(press, retry=2, give_up=40)
         assert second["ok"] and second["ticket"]["number"] == "M-002"
+        # The site's own "0" of that outage never reaches the centre after the "1" of the
+        # reconnect (the state's topic is not among those the bridge carries out).
+        assert bridge_at_centre(centre, passwords) == protocol.BRIDGE_UP
 
         # (2): the site's broker, the bridge's end, goes away; the officer's NEXT waits at the
         # centre for the bridge's session, pressed twice; the site comes back.
         site.broker._halt()  # noqa: SLF001
+        pusat.wait_for(protocol.bridge(SITE), lambda m: m.payload == protocol.BRIDGE_DOWN, timeout=15)
         press = {"id": "d-3", "action": "call_next"}
         for _ in range(2):
             officer.conn.client.publish(command, protocol.encode(press), qos=1).wait_for_publish(5)
@@ -192,6 +221,43 @@ def test_an_officer_at_the_centre_drives_the_remote_counter_across_the_bridge(se
         dispatcher.stop()
         store.close()
         centre.stop()
+
+
+def test_the_centre_holds_the_bridge_up_after_a_restart_that_forgot_everything(secure_site, tmp_path):
+    """The centre restarts with nothing kept. While it was away the site's broker published
+    its own "0"; were the state among the site's topics, that "0" would wait in the bridge's
+    queue and reach the centre after the reconnect's "1", and the remote consoles would stay
+    locked while the link is up."""
+    centre, passwords = central_broker(tmp_path, persistence=False)
+    centre.start()
+    (tmp_path / "central.password").write_text(passwords["mpp-buton"] + "\n")
+    site = secure_site(central={"host": centre.host, "port": centre.port, "username": "mpp-buton",
+                                "password_file": str(tmp_path / "central.password")})
+    at_site = Recorder("monitor", topics=[protocol.bridge(SITE)], username="monitor", password=site.password("monitor"))
+    try:
+        at_site.start(site.broker.host, site.broker.port)
+        at_site.wait_for(protocol.bridge(SITE), lambda m: m.payload == protocol.BRIDGE_UP, timeout=15)
+        assert bridge_at_centre(centre, passwords) == protocol.BRIDGE_UP
+        centre._halt()  # noqa: SLF001
+        at_site.wait_for(protocol.bridge(SITE), lambda m: m.payload == protocol.BRIDGE_DOWN, timeout=15)
+        centre.start()
+        at_site.wait_for(protocol.bridge(SITE), lambda m: m.payload == protocol.BRIDGE_UP
+                         and m is at_site.messages[-1], timeout=30)  # reconnected (restart_timeout 2 s)
+        time.sleep(2.0)  # what the bridge had queued for the centre has gone out by now
+        assert bridge_at_centre(centre, passwords) == protocol.BRIDGE_UP
+    finally:
+        at_site.close()
+        centre.stop()
+
+
+def bridge_at_centre(centre, passwords) -> bytes:
+    """The bridge's state as a fresh reader at the centre gets it (retained)."""
+    reader = Recorder("pusat-bridge", topics=[protocol.bridge(SITE)], username="pusat", password=passwords["pusat"])
+    try:
+        reader.start(centre.host, centre.port)
+        return reader.wait_for(protocol.bridge(SITE), timeout=10).payload
+    finally:
+        reader.close()
 
 
 def wait_converged(centre, passwords, host, port, site, timeout: float = 20.0) -> None:
@@ -242,7 +308,8 @@ def test_the_officers_console_at_the_centre_calls_at_the_site(secure_site, tmp_p
     (office / "credentials" / "site.secret").write_bytes((site.creds / "site.secret").read_bytes())  # its sessions
     raw = yaml.safe_load(Path(site.path).read_text(encoding="utf-8"))
     raw["broker"] = {"host": centre.host, "port": centre.port, "credentials_dir": str(office / "credentials")}
-    raw["devices"].append({"id": STAFF_APP, "role": "web", "name": "Aplikasi staf DPMPTSP (loket daring)"})
+    raw["devices"].append({"id": STAFF_APP, "role": "web", "name": "Aplikasi staf DPMPTSP (loket daring)",
+                           "central": True})
     office_site = write_site(office / "site.yaml", raw)
     monkeypatch.setattr(web_passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     people = office / "web-users"
@@ -278,6 +345,22 @@ def test_the_officers_console_at_the_centre_calls_at_the_site(secure_site, tmp_p
             "return Array.from(document.querySelectorAll('#menunggu li.baris .no'), e => e.textContent)") == ["M-002"],
             timeout=10)
         screenshot(browser, ARTIFACTS / "web-loket-daring-1366x768.png", 1366, 768)
+
+        # The site is cut off from the centre (its broker stops: the bridge's "0" at the
+        # centre). The centre still holds "dispatcher online", but the console locks and
+        # says why, so no press waits at the centre to be carried out long after.
+        site.broker._halt()  # noqa: SLF001
+        locked = "Sambungan kantor MPP ke server pusat terputus"
+        wait(browser, lambda d: (text(d, "#banner") or "").startswith(locked), timeout=15)
+        assert browser.execute_script("return document.getElementById('b-call_next').disabled")
+        assert app.web.hub.dispatcher.problems == ("bridge_down",)
+        screenshot(browser, ARTIFACTS / "web-loket-daring-terputus-360x740.png", 360, 740)
+        site.broker.start()
+        wait(browser, lambda d: d.execute_script("const b = document.getElementById('b-call_next'); return b && !b.disabled"),
+             timeout=30)
+        assert not (text(browser, "#banner") or "")
+        browser.execute_script("document.getElementById('b-call_next').click()")
+        wait(browser, lambda d: (text(d, "#nomor") or "") == "M-002", timeout=15)
     finally:
         if app is not None:
             app.stop()

@@ -123,6 +123,12 @@ class Hub:
         self.calls: deque[dict[str, Any]] = deque(maxlen=RECENT_CALLS)
         self.tickets: deque[dict[str, Any]] = deque(maxlen=RECENT_TICKETS)
         self.broker_connected = False
+        device = config.devices.get(device_id)
+        # The remote officers' app at another office (`central: true`) reaches the site
+        # through the central broker, which keeps the site's last retained "dispatcher
+        # online" when the link drops: the bridge's own state says whether the site hears.
+        self.central = bool(device is not None and device.options.get("central"))
+        self.bridge_up: bool | None = None  # None: not known (or not followed)
         self._closing = False
         # Grows with every change: a page module builds what it derives from the state
         # once per version and shares it between all its open pages (a burst of events
@@ -144,6 +150,8 @@ class Hub:
             topics.append(protocol.counter_reply(s, "+"))  # the officer's console waits for its replies
         else:
             topics.append(protocol.booking_reply(s, self.device_id))  # /reservasi waits for its replies
+        if device is not None and device.options.get("central"):
+            topics.append(protocol.bridge(s))
         return topics
 
     # -- life cycle ---------------------------------------------------------------------
@@ -165,6 +173,10 @@ class Hub:
 
     @property
     def dispatcher(self) -> DispatcherView:
+        """The dispatcher as this app can reach it: offline too, for the remote officers'
+        app, while the site's bridge to the centre is down (problem ``bridge_down``)."""
+        if self.bridge_up is False:
+            return DispatcherView(online=False, problems=("bridge_down",))
         return self.link.dispatcher
 
     # -- pages --------------------------------------------------------------------------
@@ -232,6 +244,9 @@ class Hub:
 
     def handle(self, topic: str, payload: bytes) -> None:
         """Take one message: keep it, and tell the listeners."""
+        if topic == protocol.bridge(self.site):
+            self._bridge(payload)
+            return
         parsed = protocol.parse_topic(self.site, topic)
         if parsed is None:
             return
@@ -292,7 +307,25 @@ class Hub:
         self._post(event)
 
     def _on_dispatcher(self, view: DispatcherView) -> None:
-        self._post(Event("dispatcher", None, view.as_dict()))
+        self._post(Event("dispatcher", None, self.dispatcher.as_dict()))
+
+    def _bridge(self, payload: bytes) -> None:
+        """Mosquitto's "1" or "0" for the site's bridge (protocol.bridge)."""
+        if payload not in (protocol.BRIDGE_UP, protocol.BRIDGE_DOWN):
+            if payload:
+                log.warning("web: ignored a bridge state %r", payload[:40])
+            return
+        up = payload == protocol.BRIDGE_UP
+        with self._lock:
+            if self.bridge_up == up:
+                return
+            self.bridge_up = up
+        if up:
+            log.info("web: the site's bridge to the central broker is up")
+        else:
+            log.warning("web: the site's bridge to the central broker is down: the consoles are locked until it "
+                        "is back (presses would wait at the centre)")
+        self._post(Event("dispatcher", None, self.dispatcher.as_dict()))
 
     def _set_broker(self, connected: bool) -> None:
         with self._lock:

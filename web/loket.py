@@ -56,6 +56,7 @@ LIMITS = {"number": 8, "to_service": 32, "reason": 200}
 
 GONE_BROKER = "Tidak tersambung ke server antrean. Tunggu sampai sambungan pulih, lalu tekan lagi."
 GONE_DISPATCHER = "Server antrean sedang mati. Tunggu sampai menyala kembali, lalu tekan lagi."
+GONE_BRIDGE = "Sambungan kantor MPP ke server pusat terputus. Tunggu sampai tersambung kembali, lalu tekan lagi."
 NO_REPLY = ("Belum ada jawaban dari server antrean. Tekan tombol yang sama lagi untuk mencoba ulang; "
             "nomor tidak akan dipanggil dua kali.")
 NO_REASON = "Tuliskan alasan jeda."
@@ -181,7 +182,7 @@ async def _press(web: Web, request: Request, counter: str) -> Response:
     if not hub.broker_connected:
         return _refuse(503, GONE_BROKER, retry=True)
     if hub.dispatcher.online is False:
-        return _refuse(503, GONE_DISPATCHER, retry=True)
+        return _refuse(503, GONE_BRIDGE if hub.bridge_up is False else GONE_DISPATCHER, retry=True)
     mid = payload["id"]
     listener = hub.listen(("reply",))  # before publishing: a reply is not retained
     try:

@@ -14,6 +14,9 @@ options as a frozen object.
       public: true               # citizen pages only; may face the internet
       public_url: https://antrean.butonkab.go.id   # printed in the ticket's QR
       listen: 127.0.0.1:8081     # behind the reverse proxy
+    - id: web-daring
+      role: web
+      central: true              # at another office, through the central broker (remote counters)
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class WebOptions:
     tls_key: str | None = None
     forwarded_allow_ips: str = "127.0.0.1"
     max_clients: int = 400
+    central: bool = False
 
     @property
     def default_listen(self) -> str:
@@ -59,6 +63,8 @@ def _rules(value: dict, path: str, report, context: dict) -> None:
         report(f"{path}.public_url", "only a public app (public: true) has a public_url")
     if value.get("users") and value.get("public"):
         report(f"{path}.users", "a public app has no logins; give the users file to the staff app")
+    if value.get("central") and value.get("public"):
+        report(f"{path}.central", "only a staff app (the remote officers') connects through the central broker")
     if bool(value.get("tls_cert")) != bool(value.get("tls_key")):
         report(f"{path}.tls_key" if value.get("tls_cert") else f"{path}.tls_cert",
                "tls_cert and tls_key come together (HTTPS needs both)")
@@ -83,6 +89,9 @@ SCHEMA = Section({
                                  "for rate limits)", default=_D.forwarded_allow_ips, example="127.0.0.1"),
     "max_clients": Field(Whole(10, 5000), "open pages (boards, dashboards, citizens' tickets) at once; more "
                          "get 'busy, try again'", default=_D.max_clients, example=400),
+    "central": Field(Flag(), "staff app: true for the remote officers' app at another office, connected to the "
+                     "central broker: it follows the site's bridge and locks its consoles while the site is cut "
+                     "off from the centre", default=_D.central, example=False),
 }, "a browser app: the staff app or the public app", what="a web app", rule=_rules)
 
 

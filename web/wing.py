@@ -34,6 +34,8 @@ def acl(config, user: str) -> list[tuple[str, str]]:
     else:
         topics += [("read", protocol.kiosk_reply(site, "+")), ("write", protocol.counter_command(site, "+")),
                    ("read", protocol.counter_reply(site, "+"))]
+    if config.devices[user].options.get("central"):  # the remote officers' app follows the bridge
+        topics.append(("read", protocol.bridge(site)))
     return topics
 
 

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 # technician line and the dashboard all take their text from here.
 NOTICES = {
     "clock_behind": "Jam server tertinggal — hubungi teknisi",
+    # Only a remote officers' staff app sees this one (web/hub.py): its site is cut off from the centre.
+    "bridge_down": "Sambungan kantor MPP ke server pusat terputus",
 }
 OFFLINE_WAIT_SECONDS = 2.0  # how long close() waits for the broker to take the "offline" status
 

@@ -49,9 +49,9 @@ def topics_of(config: Config, user: User) -> list[tuple[str, str]]:
     what that part really subscribes to and publishes); the monitor's are the core's own."""
     site = config.site.id
     if user.role == "monitor":
-        # Everything of the site and the broker's own state (the bridge's connection), read
-        # only: no status of its own either (acl_text), so it can publish nothing at all.
-        return [("read", protocol.site_filter(site)), ("read", "$SYS/#")]
+        # Everything of the site, its bridge's state and the broker's own, read only: no
+        # status of its own either (acl_text), so it can publish nothing at all.
+        return [("read", protocol.site_filter(site)), ("read", protocol.bridge(site)), ("read", "$SYS/#")]
     role = wings.registry().role(user.role)
     if role is None or role.acl is None:
         raise BrokerFilesError(f"no broker topics for role {user.role!r}{wings.registry().missing()}")

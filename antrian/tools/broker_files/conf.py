@@ -54,8 +54,11 @@ def bridge_section(config: Config) -> str:
         "bridge_protocol_version mqttv311",
         "restart_timeout 2 60",
         "keepalive_interval 30",
+        # The bridge's state at both ends (protocol.bridge): the remote officers' staff app
+        # locks its consoles while the site is cut off from the centre.
         "notifications true",
-        "notifications_local_only true",
+        "notifications_local_only false",
+        f"notification_topic {protocol.bridge(site)}",
     ]
     if central.username:
         lines.append(f"remote_username {central.username}")
