@@ -282,7 +282,9 @@ class Announcer:
                     left = self._shown_at + hold - self.clock()
                     if left <= 0:
                         _, _, item = heapq.heappop(self._heap)
-                        self._queued.discard(item.seq)
+                        # It stays in _queued until handled: a copy arriving before _handle
+                        # marks it shown (a QoS 1 redelivery) is refused as queued, not
+                        # counted as superseded by a later call of its counter.
                         self._busy = True
                         return item
                     self._cond.wait(left)
@@ -300,6 +302,7 @@ class Announcer:
                 log.exception("announcer: call %s failed", item.call.get("number"))
             finally:
                 with self._cond:
+                    self._queued.discard(item.seq)
                     self._busy = False
                     self._cond.notify_all()
 

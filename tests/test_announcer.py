@@ -64,13 +64,14 @@ def announcers(tmp_path):
     """Factory for started announcers on real pyttsx3; each stopped after the test."""
     made = []
 
-    def make(engine: SpeechEngine | None = None, sink: AudioSink | None = None, **options) -> Announcer:
+    def make(engine: SpeechEngine | None = None, sink: AudioSink | None = None, memory: SpokenMemory | None = None,
+             **options) -> Announcer:
         shows: list[tuple[float, int, bool]] = []
         cards: list[dict] = []  # the calls shown, as the big card gets them
         problems: list[list[str]] = []
         options.setdefault("min_call_seconds", 0.05)
         a = Announcer(engine or Recording(make_engine(DisplayOptions())), sink or MemorySink(speed=SPEED),
-                      SpokenMemory(tmp_path / "state" / "spoken.json"),
+                      memory or SpokenMemory(tmp_path / "state" / "spoken.json"),
                       on_show=lambda c, spoken: (shows.append((time.monotonic(), c["seq"], spoken)), cards.append(c)),
                       on_problems=problems.append, **options)
         a.shows, a.cards, a.problem_log = shows, cards, problems
@@ -207,6 +208,37 @@ def test_a_late_call_of_a_counter_that_called_again_is_not_said(announcers):
     sink.opened.set()
     assert announcer.wait_idle(15)
     assert [seq for _, seq, _ in announcer.shows] == [1, 5]
+
+
+class Held(SpokenMemory):
+    """A SpokenMemory whose first look-up waits for the test: the call is taken from the
+    queue but not yet marked shown."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def spoken(self, c: dict) -> bool:
+        if not self.entered.is_set():
+            self.entered.set()
+            assert self.release.wait(15), "the test never released the call"
+        return super().spoken(c)
+
+
+def test_a_copy_of_the_call_being_taken_is_refused_not_counted_superseded(announcers, tmp_path):
+    """A QoS 1 redelivery of the call the announcer has just taken, while its counter's next
+    call waits: refused as the same call, said once, and not counted as superseded (the
+    backlog bench once counted one call both ways)."""
+    memory = Held(tmp_path / "held" / "spoken.json")
+    announcer = announcers(engine=Failing(0), memory=memory)
+    assert announcer.announce(call(1, "A-001", "Loket 1"))
+    assert memory.entered.wait(10)
+    assert announcer.announce(call(2, "A-002", "Loket 1"))
+    assert not announcer.announce(call(1, "A-001", "Loket 1"))  # the copy
+    memory.release.set()
+    assert announcer.wait_idle(15)
+    assert [seq for _, seq, _ in announcer.shows] == [1, 2]
+    assert (announcer.spoken_count, announcer.superseded_count) == (2, 0)
 
 
 def test_a_recall_is_said_as_one_in_full_and_in_a_backlog(announcers):

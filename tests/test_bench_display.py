@@ -26,8 +26,10 @@ def test_display_bench_quick(tmp_path: Path) -> None:
     assert latency["said_in_full"] == latency["measured"]
     assert len(latency["speech_ms"]) == latency["calls"]
     assert all(0 < ms < 2000 for ms in latency["chime_ms"])
-    # Every call is said or superseded; a call superseded while waiting and then said from a
-    # QoS 1 redelivery counts once each way (seen once under load: 105 said + 6 superseded of 110).
+    # Every call is said or superseded by its counter's next. Never both (a QoS 1 copy of the
+    # call just taken was once counted superseded too, 105 said + 6 superseded of 110: fixed and
+    # tested in tests/test_announcer.py); but a board that reconnects under load may say a call
+    # from the retained board's catch-up that it never got on the call topic, so not "==".
     assert memory["calls_made"] == memory["commands"]
     assert memory["spoken"] <= memory["calls_made"] <= memory["spoken"] + memory["superseded"]
     assert memory["rss_end_mb"] > 0 and memory["worker_rss_mb"] > 0
