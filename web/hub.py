@@ -150,7 +150,7 @@ class Hub:
             topics.append(protocol.counter_reply(s, "+"))  # the officer's console waits for its replies
         else:
             topics.append(protocol.booking_reply(s, self.device_id))  # /reservasi waits for its replies
-        if device is not None and device.options.get("central"):
+        if self.central:
             topics.append(protocol.bridge(s))
         return topics
 
