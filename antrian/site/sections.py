@@ -293,5 +293,6 @@ TOP = Section({
                       rule=rules.counters_serve),
     "devices": Field(ListOf(DEVICE), "the machines: dispatcher, kiosks, boards, panels", default=(),
                      rule=rules.unique_ids("device")),
-    "limits": Field(LIMITS, "how much a kiosk, a counter, a survey device or a public app's bookings may ask of the dispatcher"),
+    "limits": Field(LIMITS, "how much a kiosk, a counter, a survey device or a public app's bookings may ask of "
+                            "the dispatcher"),
 }, "the site file")
