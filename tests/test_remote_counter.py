@@ -92,7 +92,11 @@ def test_central_is_a_staff_app_option_that_reads_the_bridge_state():
     raw["devices"].append({"id": STAFF_APP, "role": "web", "central": True})
     config = build(raw, "site.yaml")
     assert ("read", protocol.bridge(SITE)) in wing.acl(config, STAFF_APP)
-    assert ("read", protocol.bridge(SITE)) not in wing.acl(config, "web1")  # the LAN's app never locks on it
+    assert ("read", protocol.bridge(SITE)) not in wing.acl(config, "web1")  # no centre: nothing to show
+    raw["broker"]["central"] = {"host": "mqtt.example.go.id", "port": 8883}
+    config = build(raw, "site.yaml")
+    assert ("read", protocol.bridge(SITE)) in wing.acl(config, "web1")  # the dashboard shows it
+    assert ("read", protocol.bridge(SITE)) not in wing.acl(config, "publik1")
     index = next(i for i, d in enumerate(raw["devices"]) if d["id"] == "publik1")
     raw["devices"][index]["central"] = True
     with pytest.raises(ConfigError) as caught:
@@ -368,4 +372,51 @@ def test_the_officers_console_at_the_centre_calls_at_the_site(secure_site, tmp_p
             kiosk.close()
         dispatcher.stop()
         store.close()
+        centre.stop()
+
+
+def test_the_heads_dashboard_shows_the_link_to_the_centre(secure_site, tmp_path, browser, monkeypatch):  # noqa: F811
+    """The site's own staff app (on the LAN, not central) shows the bridge as a row named
+    after the centre: connected, cut off while the centre is away, connected again. Its
+    officers' consoles are not locked by it: the site works on."""
+    from argon2 import PasswordHasher
+
+    from web import passwords as web_passwords, users
+    from web_support import ARTIFACTS, css, screenshot, start_in_process, wait
+
+    centre, passwords = central_broker(tmp_path)
+    centre.start()
+    (tmp_path / "central.password").write_text(passwords["mpp-buton"] + "\n")
+    site = secure_site(central={"host": centre.host, "port": centre.port, "username": "mpp-buton",
+                                "password_file": str(tmp_path / "central.password")})
+    monkeypatch.setattr(web_passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    people = tmp_path / "web-users"
+    users.update(people, lambda known: {"kepala": users.Entry(users.StaffUser("kepala", "kepala"),
+                                                              users.hash_password("Sandi-Kepala-2026"))}, create=True)
+    app = None
+    row = f'[data-device="{centre.host}"]'
+
+    def shown(d) -> str:
+        found = css(d, row)
+        return found[0].text if found else ""
+
+    try:
+        app = start_in_process(site.path, "web1", site.broker, people)
+        browser.get(app.url + "/dasbor")
+        wait(browser, lambda d: "/masuk" in d.current_url)
+        css(browser, "#nama")[0].send_keys("kepala")
+        css(browser, "#sandi")[0].send_keys("Sandi-Kepala-2026")
+        css(browser, "button[type=submit]")[0].click()
+        wait(browser, lambda d: "Sambungan ke server pusat · tersambung" in shown(d), timeout=15)
+        assert "\nsejak " in shown(browser)  # when the app saw it change
+        centre._halt()  # noqa: SLF001
+        wait(browser, lambda d: "Sambungan ke server pusat · terputus" in shown(d), timeout=15)
+        assert "\nsejak " in shown(browser)
+        assert app.web.hub.dispatcher.problems != ("bridge_down",)  # the LAN's consoles stay usable
+        screenshot(browser, ARTIFACTS / "dasbor-pusat-terputus.png", 1366, 900)
+        centre.start()
+        wait(browser, lambda d: "Sambungan ke server pusat · tersambung" in shown(d), timeout=30)
+    finally:
+        if app is not None:
+            app.stop()
         centre.stop()

@@ -15,7 +15,9 @@ per hub event. Everything on it comes from the broker, as for any other client:
 - the latest tickets from the kiosks' replies, the devices from their statuses, the
   dispatcher's notices in the same words as the board's; a browser board, which is no
   client of the broker, from the ``boards`` of the web apps' statuses
-  (web/papan_hadir.py: online while a TV shows it, how many, since when, where).
+  (web/papan_hadir.py: online while a TV shows it, how many, since when, where); with
+  ``broker.central``, the bridge to the central broker as a row named after the centre's
+  host (role ``bridge``: connected or not, since when), from the bridge's own state.
 
 Only what the site file names is shown: a status of a device, a counter state or a
 queue list of a service the site file does not know is dropped here, never counted.
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["KINDS", "PROBLEM_WORDS", "ROLES", "routes", "site_devices", "snapshot"]
 
 ROLES = ("kepala", "admin")
-KINDS = ("board", "catalog", "counter", "queue", "stats", "status", "ticket", "broker", "dispatcher")
+KINDS = ("board", "catalog", "counter", "queue", "stats", "status", "ticket", "broker", "dispatcher", "bridge")
 
 # A device's problems in words for the head (the codes of docs/protocol.md, "Device
 # status"); the dispatcher's own notices are the board's words (antrian.adapters.link).
@@ -74,6 +76,8 @@ def site_devices(web: Web) -> list[dict[str, Any]]:
     for did in config.dispatcher_ids():
         if did not in config.devices:
             devices.insert(0, {"device": did, "role": "dispatcher"})
+    if config.broker.central is not None:
+        devices.append({"device": config.broker.central.host, "role": "bridge"})
     return devices
 
 
@@ -94,7 +98,8 @@ def snapshot(web: Web) -> dict[str, Any]:
     return {"catalog": snap["catalog"], "board": snap["board"], "stats": snap["stats"],
             "counters": {k: v for k, v in snap["counters"].items() if k in known["counter"]},
             "queues": {k: v for k, v in snap["queues"].items() if k in known["queue"]},
-            "status": {**{k: v for k, v in snap["status"].items() if k in known["status"]}, **_boards(web)},
+            "status": {**{k: v for k, v in snap["status"].items() if k in known["status"]}, **_boards(web),
+                       **_bridge(web)},
             "tickets": snap["tickets"], "broker": snap["broker"], "dispatcher": snap["dispatcher"],
             "devices": site_devices(web), "now": _now(web)}
 
@@ -113,7 +118,15 @@ def _boards(web: Web) -> dict[str, dict[str, Any]]:
     return made[1]
 
 
+def _bridge(web: Web) -> dict[str, dict[str, Any]]:
+    """The bridge's row, keyed by the centre's host, once the hub knows its state."""
+    central, state = web.config.broker.central, web.hub.bridge()
+    return {central.host: state} if central is not None and state is not None else {}
+
+
 def _convert(web: Web, event: Event) -> list[Message]:
+    if event.kind == "bridge":
+        return [_update(web, "status", key, data) for key, data in _bridge(web).items()]
     allowed = _known(web).get(event.kind)
     if allowed is not None and event.key not in allowed:
         return []  # a device, counter or service the site file does not name

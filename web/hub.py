@@ -63,7 +63,8 @@ class AppStatus(DeviceStatus):
 @dataclasses.dataclass(frozen=True)
 class Event:
     """One change: *kind* is board, call, catalog, counter, queue, stats, status,
-    ticket, reply (a counter's Reply), booking (a booking Reply), broker or dispatcher;
+    ticket, reply (a counter's Reply), booking (a booking Reply), broker, dispatcher or
+    bridge (the site's bridge to the central broker: `Hub.bridge`);
     *key* the counter, service or device it is about (None for the site-wide ones); *data*
     the payload as decoded (None: the retained topic was cleared)."""
 
@@ -127,8 +128,12 @@ class Hub:
         # The remote officers' app at another office (`central: true`) reaches the site
         # through the central broker, which keeps the site's last retained "dispatcher
         # online" when the link drops: the bridge's own state says whether the site hears.
+        # The site's own staff app follows it too, for the dashboard, but never locks on it.
         self.central = bool(device is not None and device.options.get("central"))
+        self.follows_bridge = self.central or (config.broker.central is not None
+                                               and not (device is not None and device.options.get("public")))
         self.bridge_up: bool | None = None  # None: not known (or not followed)
+        self.bridge_since: str | None = None  # when this app saw it change
         self._closing = False
         # Grows with every change: a page module builds what it derives from the state
         # once per version and shares it between all its open pages (a burst of events
@@ -150,7 +155,7 @@ class Hub:
             topics.append(protocol.counter_reply(s, "+"))  # the officer's console waits for its replies
         else:
             topics.append(protocol.booking_reply(s, self.device_id))  # /reservasi waits for its replies
-        if self.central:
+        if self.follows_bridge:
             topics.append(protocol.bridge(s))
         return topics
 
@@ -171,11 +176,19 @@ class Hub:
         that ends by itself closes its response cleanly; the browsers reconnect."""
         self._post(None)
 
+    def bridge(self) -> dict[str, Any] | None:
+        """The bridge to the centre as a DeviceStatus-like dict (the dashboard's row), or
+        None while not known."""
+        with self._lock:
+            if self.bridge_up is None:
+                return None
+            return {"online": self.bridge_up, "problems": [], "since": self.bridge_since}
+
     @property
     def dispatcher(self) -> DispatcherView:
         """The dispatcher as this app can reach it: offline too, for the remote officers'
         app, while the site's bridge to the centre is down (problem ``bridge_down``)."""
-        if self.bridge_up is False:
+        if self.central and self.bridge_up is False:
             return DispatcherView(online=False, problems=("bridge_down",))
         return self.link.dispatcher
 
@@ -320,12 +333,17 @@ class Hub:
             if self.bridge_up == up:
                 return
             self.bridge_up = up
+            self.bridge_since = dt.datetime.now(self.config.tz).isoformat(timespec="seconds")
         if up:
             log.info("web: the site's bridge to the central broker is up")
-        else:
+        elif self.central:
             log.warning("web: the site's bridge to the central broker is down: the consoles are locked until it "
                         "is back (presses would wait at the centre)")
-        self._post(Event("dispatcher", None, self.dispatcher.as_dict()))
+        else:
+            log.warning("web: the site's bridge to the central broker is down (the site works on)")
+        self._post(Event("bridge", None, self.bridge()))
+        if self.central:
+            self._post(Event("dispatcher", None, self.dispatcher.as_dict()))
 
     def _set_broker(self, connected: bool) -> None:
         with self._lock:

@@ -19,8 +19,8 @@
                  "Oktober", "November", "Desember"];
   const ZONA = {"+07:00": "WIB", "+08:00": "WITA", "+09:00": "WIT"};
   const PERAN = {dispatcher: "Server antrean", kiosk: "Anjungan tiket", display: "Papan informasi",
-                 panel: "Panel tombol loket", web: "Aplikasi web"};
-  const URUT_PERAN = {dispatcher: 0, kiosk: 1, display: 2, panel: 3, web: 4};
+                 panel: "Panel tombol loket", web: "Aplikasi web", bridge: "Sambungan ke server pusat"};
+  const URUT_PERAN = {dispatcher: 0, kiosk: 1, display: 2, panel: 3, web: 4, bridge: 5};
   const LOKET = {open: ["Buka", "ok"], paused: ["Istirahat", "warn"], closed: ["Tutup", "off"]};
   // The dispatcher's device limits name the device after a colon (rate_limited:kiosk/kiosk1).
   const MASALAH_PERANGKAT = {rate_limited: "Permintaan terlalu sering dari",
@@ -354,9 +354,12 @@
     box.replaceChildren(h("div", {class: "devices"}, list.map((d) => {
       const st = d.st;
       const state = !st ? "unknown" : (st.online === true ? "online" : "offline");
-      const text = !st ? "belum ada kabar" : (st.online === true ? "daring" : "luring");
+      const bridge = d.role === "bridge";  // the site's bridge to the central broker (web/dasbor.py)
+      const text = !st ? "belum ada kabar" : (st.online === true ? (bridge ? "tersambung" : "daring")
+                                                                  : (bridge ? "terputus" : "luring"));
       const problems = st && st.online === true ? arr(st.problems).map(masalah).filter((p) => p) : [];
-      const layar = st && st.browser !== undefined ? tayang(st) : "";
+      const layar = st && st.browser !== undefined ? tayang(st)
+                  : (bridge && st && st.since ? `sejak ${waktu(st.since)}` : "");
       return h("div", {class: "device " + state, "data-device": d.device}, h("span", {class: "dot"}),
         h("div", null, h("div", {class: "name", text: d.device}),
           h("div", {class: "role", text: `${own(PERAN, d.role) ? PERAN[d.role] : txt(d.role)} · ${text}`}),
