@@ -133,7 +133,7 @@ def test_a_flood_of_booking_requests_is_rate_limited_and_books_nothing_past_it(r
     last.wait_for_publish(scaled(10))
     client.settle()
     took = time.monotonic() - start
-    client.rec.wait_for(STATUS, lambda m: "rate_limited:booking/publik1" in m.json().get("problems", []))
+    client.rec.wait_for(STATUS, lambda m: "rate_limited:booking/publik1" in m.json().get("problems", []), timeout=10)
     replies = [m.json() for m in client.rec.messages if m.topic == REPLY]
     ok = [r for r in replies if r["ok"]]
     refused = [r for r in replies if not r["ok"]]
