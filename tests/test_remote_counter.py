@@ -397,8 +397,9 @@ def test_the_heads_dashboard_shows_the_link_to_the_centre(secure_site, tmp_path,
     row = f'[data-device="{centre.host}"]'
 
     def shown(d) -> str:
-        found = css(d, row)
-        return found[0].text if found else ""
+        # Read in one script: the page redraws the device list on every update, so an
+        # element found first may be gone when its text is asked for.
+        return d.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : '';", row)
 
     try:
         app = start_in_process(site.path, "web1", site.broker, people)
