@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 import threading
 from collections import deque
-import datetime as dt
 from typing import Any, Callable, Iterable
 
 from antrian import protocol
@@ -296,7 +296,7 @@ class Hub:
                 event = Event("queue", key, data)
             elif kind == "status":
                 for board in _boards_gone(self.statuses.get(key or ""), data):
-                    self.boards_gone[board] = dt.datetime.now(self.config.tz).isoformat(timespec="seconds")
+                    self.boards_gone[board] = self._wall()
                 _store(self.statuses, key, data)
                 event = Event("status", key, data)
             elif kind == "counter_reply":
@@ -319,6 +319,9 @@ class Hub:
                 return
         self._post(event)
 
+    def _wall(self) -> str:
+        return dt.datetime.now(self.config.tz).isoformat(timespec="seconds")
+
     def _on_dispatcher(self, view: DispatcherView) -> None:
         self._post(Event("dispatcher", None, self.dispatcher.as_dict()))
 
@@ -333,7 +336,7 @@ class Hub:
             if self.bridge_up == up:
                 return
             self.bridge_up = up
-            self.bridge_since = dt.datetime.now(self.config.tz).isoformat(timespec="seconds")
+            self.bridge_since = self._wall()
         if up:
             log.info("web: the site's bridge to the central broker is up")
         elif self.central:

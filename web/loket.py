@@ -36,6 +36,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from antrian import protocol
+from antrian.adapters.link import NOTICES
 from web import auth
 from web.hub import Event
 from web.stream import Message, event_stream, message
@@ -56,7 +57,7 @@ LIMITS = {"number": 8, "to_service": 32, "reason": 200}
 
 GONE_BROKER = "Tidak tersambung ke server antrean. Tunggu sampai sambungan pulih, lalu tekan lagi."
 GONE_DISPATCHER = "Server antrean sedang mati. Tunggu sampai menyala kembali, lalu tekan lagi."
-GONE_BRIDGE = "Sambungan kantor MPP ke server pusat terputus. Tunggu sampai tersambung kembali, lalu tekan lagi."
+GONE_BRIDGE = f"{NOTICES['bridge_down']}. Tunggu sampai tersambung kembali, lalu tekan lagi."
 NO_REPLY = ("Belum ada jawaban dari server antrean. Tekan tombol yang sama lagi untuk mencoba ulang; "
             "nomor tidak akan dipanggil dua kali.")
 NO_REASON = "Tuliskan alasan jeda."

@@ -70,8 +70,8 @@
     if (!V) return "Menunggu data dari server antrean…";
     if (V.broker !== true) return "Tidak tersambung ke server antrean. Tombol dikunci sampai sambungan pulih.";
     // A remote counter's console at another office: the site is cut off from the centre (web/hub.py).
-    if (arr(obj(V.dispatcher).problems).includes("bridge_down"))
-      return "Sambungan kantor MPP ke server pusat terputus. Tombol dikunci sampai tersambung kembali.";
+    if (arr(obj(V.dispatcher).problems).includes("bridge_down"))  // its words: NOTICES, as the view's notice
+      return `${txt(obj(V.dispatcher).notice)}. Tombol dikunci sampai tersambung kembali.`;
     if (obj(V.dispatcher).online === false) return "Server antrean sedang mati. Tombol dikunci sampai menyala kembali.";
     if (!V.state || typeof V.state !== "object") return "Menunggu keadaan loket dari server antrean…";
     return "";
