@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import math
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from antrian.site import load
 from display.options import DisplayOptions, needed_clips
 from display.audio import AlsaSink, Audio, AudioError, WavDirSink
 from display.chime import DING_HZ, DONG_HZ, chime
-from display.speech import ClipsEngine, EspeakEngine, SpeechError, make_engine
+from display.speech import ClipsEngine, EspeakEngine, Pyttsx3Engine, SpeechError, make_engine
 from conftest import BUTON, ROOT
 
 B012 = "Nomor antrean be, dua belas, silakan menuju loket tiga."
@@ -65,6 +66,18 @@ def test_pyttsx3_and_espeak_ng_say_the_same_sentence():
         assert 3.0 < audio.duration < 6.5  # some 3.5-4.5 s, by the engine and its version
     # Same voice, same rate: lengths agree within pyttsx3's small drift (STACK.md).
     assert spoken.duration == pytest.approx(espeak.duration, rel=0.1)
+
+
+def test_every_pyttsx3_sentence_keeps_the_rate_and_volume_it_was_given():
+    # pyttsx3 passes setProperty to espeak-ng's asynchronous queue; about one fresh engine
+    # in a hundred (at volume 1.0) used to speak at the driver's default 200 words a minute.
+    expected = EspeakEngine(rate=140).synthesize(B012, timeout=10)
+    engine = Pyttsx3Engine(rate=140)  # in this process: a fresh pyttsx3 engine per sentence
+    durations = [engine.synthesize(B012, timeout=10).duration for _ in range(400)]
+    assert [d for d in durations if d != pytest.approx(expected.duration, rel=0.05)] == []
+    loud = max(abs(x) for x in array.array("h", engine.synthesize(B012, timeout=10).frames))
+    soft = max(abs(x) for x in array.array("h", Pyttsx3Engine(rate=140, volume=0.5).synthesize(B012, timeout=10).frames))
+    assert soft / loud == pytest.approx(0.5, abs=0.05)
 
 
 def test_a_wrong_voice_is_an_error_not_a_silent_english_voice():
