@@ -331,6 +331,6 @@ def test_the_catalog_says_at_once_when_a_quota_runs_out(run_dispatcher, mqtt_cli
         return next(s for a in message.json()["agencies"] for s in a["services"] if s["code"] == "KTP")
 
     assert client.request("KTP")["ok"] and client.request("KTP")["ok"]
-    closed = ktp(client.rec.wait_for(protocol.catalog(SITE), lambda m: not ktp(m)["open"], timeout=2))
+    closed = ktp(client.rec.wait_for(protocol.catalog(SITE), lambda m: not ktp(m)["open"], timeout=10))
     assert closed["quota_left"] == 0 and "Kuota" in closed["closed_reason"]
     assert client.request("KTP")["error"]["code"] == "quota_exhausted"

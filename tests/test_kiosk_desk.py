@@ -166,7 +166,7 @@ def test_a_printer_that_never_answers_is_offline(kiosk, printer):
     assert time.monotonic() - started < 3  # the short timeout of the site file, not escpos' 60 s
 
 
-def test_broker_down_no_ticket_then_recovery(kiosk, broker, printer):
+def test_broker_down_no_ticket_then_recovery(kiosk, broker, printer, mqtt_client):
     k = kiosk()
     broker.kill()
     deadline = time.monotonic() + 5
@@ -174,9 +174,13 @@ def test_broker_down_no_ticket_then_recovery(kiosk, broker, printer):
         time.sleep(0.01)
     result = k.take("KTP")
     assert result.outcome == "unavailable" and result.message == GANGGUAN and result.ticket is None
+    restarted = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
     broker.restart()
     assert k.link.connection.wait_connected(10)
-    time.sleep(0.3)  # the dispatcher reconnects too
+    # The dispatcher reconnects too: its status, published afresh on connecting, says so.
+    watch = mqtt_client(topics=[protocol.status(SITE, "dispatcher")])
+    watch.wait_for(protocol.status(SITE, "dispatcher"),
+                   lambda m: m.json()["online"] and dt.datetime.fromisoformat(m.json()["at"]) >= restarted, timeout=10)
     assert k.take("KTP").ticket["number"] == "A-001"
     assert len(printer.jobs) == 1
 

@@ -273,7 +273,9 @@ def test_a_device_with_no_credentials_configured_is_refused_by_the_deployed_brok
     conn = Connection(device_client(laptop, "kiosk1", "kiosk"))
     conn.connect(site.broker.host, site.broker.port)
     try:
-        time.sleep(0.5)
+        deadline = time.monotonic() + scaled(5)
+        while not [r for r in caplog.records if r.name == "antrian.adapters.mqtt"] and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert not conn.connected and conn.refusals >= 1
         [line] = [r.getMessage() for r in caplog.records if r.name == "antrian.adapters.mqtt"]
         assert "no broker credentials configured" in line and "broker.credentials_dir" in line
@@ -383,7 +385,10 @@ def test_a_device_cannot_overwrite_retained_state_plant_a_will_or_take_the_dispa
         assert not lost.is_set() and dispatcher.connection.connected, "the dispatcher was thrown off"
         late = probe(site, "board2")
         late.subscribe([protocol.board(SITE), protocol.call(SITE)])
-        time.sleep(0.3)
+        deadline = time.monotonic() + scaled(5)
+        while not late.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # and a retained call, had the will been allowed, would be here by now
         assert [(t, p) for t, p, _ in late.messages] == [(protocol.board(SITE), real_board)]
         assert not [m for m in watcher.messages if m[0] == protocol.call(SITE)]
         late.close()
