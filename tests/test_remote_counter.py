@@ -410,6 +410,11 @@ def test_the_heads_dashboard_shows_the_link_to_the_centre(secure_site, tmp_path,
         css(browser, "button[type=submit]")[0].click()
         wait(browser, lambda d: "Sambungan ke server pusat · tersambung" in shown(d), timeout=15)
         assert "\nsejak " in shown(browser)  # when the app saw it change
+        # The link is a row of its own, not one of the site's devices in the totals.
+        rows, total = browser.execute_script(
+            "return [document.querySelectorAll('[data-device]').length,"
+            " document.querySelector('[data-total=\"devices\"] .value small').innerText];")
+        assert total == f" dari {rows - 1}", (rows, total)
         centre._halt()  # noqa: SLF001
         wait(browser, lambda d: "Sambungan ke server pusat · terputus" in shown(d), timeout=15)
         assert "\nsejak " in shown(browser)

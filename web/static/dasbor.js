@@ -207,7 +207,7 @@
   function renderTiles() {
     const svc = services();
     const counters = counterList();
-    const devices = deviceList();
+    const devices = deviceList().filter((d) => d.role !== "bridge");  // a link, not a device
     const t = totals();
     const serving = counters.filter((c) => c.serving).length;
     const open = counters.filter((c) => c.status === "open").length;
