@@ -169,6 +169,7 @@ class Command:
     id: str
     action: str
     args: dict[str, Any]
+    at: dt.datetime | None = None  # when the officer pressed (optional; a remote console's app sets it)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -297,7 +298,7 @@ def parse_command(obj: dict[str, Any]) -> Command:
         args["number"] = _text(obj, "number", mid, limit=8)
     elif action == "pause":
         args["reason"] = _text(obj, "reason", mid, optional=True, limit=200)
-    return Command(mid, action, args)
+    return Command(mid, action, args, _time(obj, "at", mid))
 
 
 def parse_survey(obj: dict[str, Any]) -> Survey:

@@ -6,6 +6,7 @@ Mosquitto; the guard's bookkeeping itself with a hand-moved monotonic clock."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -313,6 +314,41 @@ def test_a_request_older_than_the_limit_is_expired_not_a_ghost_ticket(run_dispat
     assert numbers == [("A-001",), ("A-002",), ("A-003",)]
 
 
+def test_a_counter_command_older_than_the_limit_is_expired_not_a_call_for_a_gone_officer(run_dispatcher,
+                                                                                       mqtt_client, tmp_path):
+    """A remote console's press that waited in the bridge's queue while the site's link was
+    down (its app stamps `at`) calls nobody when it arrives; a fresh one calls as ever."""
+    clock = Clock(MONDAY)
+    run_dispatcher(clock=clock)
+    rec = mqtt_client(topics=[f"antrian/{SITE}/#"])
+    rec.wait_for(protocol.board(SITE))
+    for mid in ("k1", "k2"):
+        rec.publish_json(protocol.kiosk_request(SITE, "kiosk1"), protocol.request(mid, "KTP", None))
+        assert rec.wait_for(protocol.kiosk_reply(SITE, "kiosk1"), lambda m, mid=mid: m.json()["id"] == mid).json()["ok"]
+    reply_topic = protocol.counter_reply(SITE, "loket1")
+
+    def press(mid: str, at: dt.datetime | None) -> dict:
+        body = {"id": mid, "action": "call_next"}
+        if at is not None:
+            body["at"] = at.isoformat()
+        rec.publish_json(protocol.counter_command(SITE, "loket1"), body)
+        return rec.wait_for(reply_topic, lambda m: m.json()["id"] == mid).json()
+
+    old = MONDAY - dt.timedelta(seconds=COUNTER_LIMITS.max_age_seconds + 5)
+    expired = press("c-old", old)
+    assert expired["ok"] is False and expired["error"] == {
+        "code": "expired",
+        "message": "Perintah sudah kedaluwarsa (ditekan pukul 09.59) dan tidak dijalankan; silakan tekan lagi"}
+    status = rec.wait_for(STATUS, lambda m: "expired:counter/loket1" in m.json().get("problems", [])).json()
+    assert status["online"] is True
+    assert press("c-old", old) == expired  # the console's retry of that press: the same answer
+    assert not [m for m in rec.messages if m.topic == protocol.call(SITE)], "a call for an officer who has gone"
+    called = press("c-fresh", MONDAY - dt.timedelta(seconds=COUNTER_LIMITS.max_age_seconds - 5))
+    assert called["ok"] is True
+    assert rec.wait_for(protocol.call(SITE)).json()["number"] == "A-001"
+    assert press("c-no-at", None)["ok"] is True  # a panel on the LAN sends no `at`: never expired
+
+
 # -- 4. the guard's bookkeeping, with a hand-moved clock -----------------------------------------
 
 
@@ -400,8 +436,9 @@ def test_the_site_file_sets_limits_per_role_per_device_and_per_counter(tmp_path)
     assert guard.limits_of("kiosk_request", kiosk["id"]) == DEVICE_LIMITS.__class__(20, 3, 30)
     assert guard.limits_of("kiosk_request", "kiosk-not-in-the-file").burst == 3
     assert guard.limits_of("survey", "panel-not-in-the-file") == DEVICE_LIMITS
-    assert guard.limits_of("counter_command", "loket1") == COUNTER_LIMITS.__class__(600, 2)
-    assert guard.limits_of("counter_command", "loket2") == COUNTER_LIMITS.__class__(600, COUNTER_LIMITS.burst)
+    assert guard.limits_of("counter_command", "loket1") == dataclasses.replace(COUNTER_LIMITS, per_minute=600,
+                                                                              burst=2)
+    assert guard.limits_of("counter_command", "loket2") == dataclasses.replace(COUNTER_LIMITS, per_minute=600)
     # A public app's bookings have the role's limits; its own `limits:` are its surveys'.
     assert guard.limits_of("booking_request", "publik1") == BOOKING_LIMITS
     assert guard.limits_of("survey", "publik1") == DEVICE_LIMITS.__class__(600, 200)
@@ -413,6 +450,12 @@ def test_the_site_file_sets_limits_per_role_per_device_and_per_counter(tmp_path)
     refusal = guard.refusal(f"kiosk/{kiosk['id']}", b"{}", request, MONDAY)
     assert refusal is not None and refusal.code == "expired" and refusal.remember
     assert guard.refusal("kiosk/kiosk-not-in-the-file", b"{}", request, MONDAY) is None
+    # A counter's commands: the role's 30 s, or the counter's own.
+    command = protocol.parse_command({"id": "c", "action": "call_next", "at": "2026-11-16T09:59:40+08:00"})
+    assert guard.refusal("counter/loket2", b"{}", command, MONDAY) is None
+    raw["counters"][1]["limits"] = {"max_age_seconds": 10}  # loket2
+    refusal = Guard(build(raw, "site.yaml"), clear=lambda topic: None).refusal("counter/loket2", b"{}", command, MONDAY)
+    assert refusal is not None and refusal.code == "expired" and "silakan tekan lagi" in refusal.message
     # Nonsense is one clear line per key.
     raw["limits"] = {"kiosk": {"burst": 0, "rate": 5}, "counter": {"per_minute": "fast"}}
     with pytest.raises(Exception) as caught:

@@ -10,6 +10,7 @@ command topic and the views of it. The Buton example's remote counter is daring1
 from __future__ import annotations
 
 import json
+import signal
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from antrian.adapters.mqtt import device_client, make_client
 from antrian.tools import broker_files
 import yaml
 
-from conftest import write_site
+from conftest import NO_LIMITS, write_site
 from helpers import Endpoint, Recorder, rows
 from web_support import browser, chrome  # noqa: F401 (fixtures)
 
@@ -290,7 +291,8 @@ def wait_converged(centre, passwords, host, port, site, timeout: float = 20.0) -
 
 def test_the_officers_console_at_the_centre_calls_at_the_site(secure_site, tmp_path, browser, monkeypatch):  # noqa: F811
     """The staff app (/loket) of the remote officers runs against the central broker only,
-    with the centre's ACL of docs/operations.md; its NEXT calls at the site."""
+    with the centre's ACL of docs/operations.md; its NEXT calls at the site. It locks while
+    the site is cut off, and a press that reached the site late is answered expired."""
     from argon2 import PasswordHasher
 
     from antrian.adapters.store import Store
@@ -301,8 +303,10 @@ def test_the_officers_console_at_the_centre_calls_at_the_site(secure_site, tmp_p
     centre, passwords = central_broker(tmp_path)
     centre.start()
     (tmp_path / "central.password").write_text(passwords["mpp-buton"] + "\n")
+    # A command pressed more than 4 s before it reaches the dispatcher is answered expired.
+    limits = {**NO_LIMITS, "counter": {**NO_LIMITS["counter"], "max_age_seconds": 4}}
     site = secure_site(central={"host": centre.host, "port": centre.port, "username": "mpp-buton",
-                                "password_file": str(tmp_path / "central.password")})
+                                "password_file": str(tmp_path / "central.password")}, limits=limits)
     store = Store(tmp_path / "antrian.db", site.config.tz)
     dispatcher = Dispatcher(site.config, store)
     # The office's copy of the site file: its broker is the centre, its staff app a device of its own.
@@ -324,7 +328,7 @@ def test_the_officers_console_at_the_centre_calls_at_the_site(secure_site, tmp_p
         dispatcher.start(site.broker.host, site.broker.port)
         kiosk = Endpoint("kiosk1", protocol.kiosk_request(SITE, "kiosk1"), protocol.kiosk_reply(SITE, "kiosk1"),
                          site.broker.host, site.broker.port, client=device_client(site.config, "kiosk1", "kiosk"))
-        for i in range(2):
+        for i in range(3):
             assert kiosk.ask({"id": f"k{i}", "service": "IZIN", "priority": None}, retry=2)["ok"]
         app = start_in_process(office_site, STAFF_APP, centre, people)
         deadline = time.monotonic() + 20
@@ -346,8 +350,8 @@ def test_the_officers_console_at_the_centre_calls_at_the_site(secure_site, tmp_p
         assert rows(tmp_path / "antrian.db", "SELECT number FROM events WHERE kind = 'called' AND counter = ?",
                     COUNTER) == [("M-001",)]
         wait(browser, lambda d: d.execute_script(
-            "return Array.from(document.querySelectorAll('#menunggu li.baris .no'), e => e.textContent)") == ["M-002"],
-            timeout=10)
+            "return Array.from(document.querySelectorAll('#menunggu li.baris .no'), e => e.textContent)")
+            == ["M-002", "M-003"], timeout=10)
         screenshot(browser, ARTIFACTS / "web-loket-daring-1366x768.png", 1366, 768)
 
         # The site is cut off from the centre (its broker stops: the bridge's "0" at the
@@ -365,6 +369,30 @@ def test_the_officers_console_at_the_centre_calls_at_the_site(secure_site, tmp_p
         assert not (text(browser, "#banner") or "")
         browser.execute_script("document.getElementById('b-call_next').click()")
         wait(browser, lambda d: (text(d, "#nomor") or "") == "M-002", timeout=15)
+
+        # The gap before the centre knows: the site's broker stalls (no will yet, the console
+        # stays open). A press gets no answer; it reaches the site once the broker runs on,
+        # later than the counter's limit, and calls nobody.
+        site.broker._proc.send_signal(signal.SIGSTOP)  # noqa: SLF001 - the test owns the broker
+        try:
+            browser.execute_script("document.getElementById('b-call_next').click()")
+            wait(browser, lambda d: (text(d, "#pesan") or "").startswith("Belum ada jawaban"), timeout=15)
+        finally:
+            site.broker._proc.send_signal(signal.SIGCONT)  # noqa: SLF001
+        deadline = time.monotonic() + 15
+        while f"expired:counter/{COUNTER}" not in app.web.hub.dispatcher.problems:
+            assert time.monotonic() < deadline, app.web.hub.dispatcher.problems
+            time.sleep(0.05)
+        # The officer presses again: the same press (its id) gets the dispatcher's answer.
+        browser.execute_script("document.getElementById('b-call_next').click()")
+        wait(browser, lambda d: "kedaluwarsa" in (text(d, "#pesan") or ""), timeout=15)
+        assert text(browser, "#pesan").startswith("Perintah sudah kedaluwarsa (ditekan pukul ")
+        assert text(browser, "#pesan").endswith(") dan tidak dijalankan; silakan tekan lagi")
+        assert rows(tmp_path / "antrian.db", "SELECT number FROM events WHERE kind = 'called' AND counter = ?",
+                    COUNTER) == [("M-001",), ("M-002",)]
+        screenshot(browser, ARTIFACTS / "web-loket-daring-kedaluwarsa-360x740.png", 360, 740)
+        browser.execute_script("document.getElementById('b-call_next').click()")  # a new press: it calls
+        wait(browser, lambda d: (text(d, "#nomor") or "") == "M-003", timeout=15)
     finally:
         if app is not None:
             app.stop()

@@ -15,6 +15,11 @@
   first reply from the dispatcher, so a press is never applied twice. While the broker
   or the dispatcher is gone nothing is published (a press left with the broker would be
   applied whenever the dispatcher comes back, long after the officer gave up on it).
+  A remote officers' app (``central: true``) also puts ``at`` in the Command, the
+  press's time by this server's clock: a press made after the site's link went down and
+  before the centre knew (up to 45 s) waits in the bridge's queue, and the dispatcher
+  answers it ``expired`` when it arrives more than the counter's ``max_age_seconds``
+  (30 s) later. On the LAN no ``at`` is sent, so a staff Pi's clock cannot stop a counter.
 - The stream sends one ``view`` of the counter for every change that touches it (its
   state, its services' queue lists, its calls, the broker, the dispatcher): see
   :func:`view`. The page puts every value in with textContent.
@@ -184,6 +189,8 @@ async def _press(web: Web, request: Request, counter: str) -> Response:
         return _refuse(503, GONE_BROKER, retry=True)
     if hub.dispatcher.online is False:
         return _refuse(503, GONE_BRIDGE if hub.bridge_up is False else GONE_DISPATCHER, retry=True)
+    if hub.central:
+        payload["at"] = dt.datetime.now(web.config.tz).isoformat(timespec="seconds")
     mid = payload["id"]
     listener = hub.listen(("reply",))  # before publishing: a reply is not retained
     try:

@@ -21,10 +21,11 @@
   neither is stored, nothing is issued, no quota spent. A device without its answer asks
   again after its timeout, as for any lost reply. While a sender is over its limit, and
   a minute after, the dispatcher's status carries the problem ``rate_limited:<sender>``.
-- **Expiry**: a kiosk request carries `at`, when the citizen pressed. One older than its
-  kiosk's ``max_age_seconds`` (a request that waited in a queue while the broker or the
-  dispatcher was away, or a kiosk whose clock is behind) is answered `expired` instead of
-  becoming a ticket nobody takes; the status carries ``expired:<sender>`` for a minute.
+- **Expiry**: a kiosk request carries `at`, when the citizen pressed, and so does a remote
+  console's counter command. One older than its sender's ``max_age_seconds`` (it waited in a
+  queue while the broker, the bridge or the dispatcher was away, or its sender's clock is
+  behind) is answered `expired` instead of becoming a ticket nobody takes or a call for an
+  officer who has gone; the status carries ``expired:<sender>`` for a minute.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ log = logging.getLogger("antrian.dispatcher")
 
 RATE_LIMITED_MESSAGE = "Terlalu banyak permintaan dari perangkat ini; silakan tunggu sebentar lalu coba lagi"
 EXPIRED_MESSAGE = "Permintaan sudah kedaluwarsa (ditekan pukul {hour}); silakan ambil nomor antrean lagi"
+EXPIRED_COMMAND = "Perintah sudah kedaluwarsa (ditekan pukul {hour}) dan tidak dijalankan; silakan tekan lagi"
 # A sender over its limit gets at most one answer this often; the rest of a flood none.
 ANSWER_EVERY_SECONDS = 1.0
 # How long a sender's problem stays in the status after its last refusal.
@@ -54,6 +56,7 @@ MAX_LOGGED_TOPICS = 1024
 
 _SENDERS = {"kiosk_request": "kiosk", "counter_command": "counter", "survey": "survey",
             "booking_request": "booking"}
+_KINDS = {sender: kind for kind, sender in _SENDERS.items()}
 
 
 class Limited(bytes):
@@ -189,16 +192,17 @@ class Guard:
         if at is None:
             return None
         kind, _, entity = sender.partition("/")
-        max_age = self.limits_of("kiosk_request" if kind == "kiosk" else kind, entity).max_age_seconds
+        max_age = self.limits_of(_KINDS[kind], entity).max_age_seconds
         age = (now - at).total_seconds()
         if age <= max_age:
             return None
-        log.warning("dispatcher: %s request %r was pressed at %s, %.0f s ago (more than %g s): answered expired; "
-                    "if this kiosk's every request is, its clock is behind", sender, msg.id,
+        log.warning("dispatcher: %s message %r was pressed at %s, %.0f s ago (more than %g s): answered expired; "
+                    "if its sender's every message is, the sender's clock is behind", sender, msg.id,
                     at.isoformat(timespec="seconds"), age, max_age)
         self._record("expired", sender, self.monotonic())
         local = at.astimezone(self.config.tz)
-        return Refusal("expired", EXPIRED_MESSAGE.format(hour=f"{local:%H.%M}"), remember=True)
+        text = EXPIRED_COMMAND if kind == "counter" else EXPIRED_MESSAGE
+        return Refusal("expired", text.format(hour=f"{local:%H.%M}"), remember=True)
 
     def report(self, set_problem: Callable[[str], Any], clear_problem: Callable[[str], Any]) -> None:
         """Bring the status up to date: a problem per sender refused in the last minute."""

@@ -193,8 +193,9 @@ class Agency:
 class Limits:
     """What one sender may ask of the dispatcher (antrian/dispatcher/guard.py): a token
     bucket of `burst` messages, refilled at `per_minute`; past it the answer is
-    `rate_limited` and nothing is spent. A kiosk's request whose `at` is more than
-    `max_age_seconds` old is answered `expired` (the citizen has gone)."""
+    `rate_limited` and nothing is spent. A kiosk's request or a counter's command whose
+    `at` is more than `max_age_seconds` old is answered `expired` (the citizen has gone,
+    the officer has long since pressed again or left)."""
 
     per_minute: float = 20.0
     burst: int = 10
@@ -208,8 +209,10 @@ class Limits:
 DEVICE_LIMITS = Limits()
 # A counter (its commands, whoever sends them): a call is about 4 s of speech, so nobody
 # can hear more than 15 calls a minute; each may come with a finish, a recall or a
-# no-show, hence 30 commands a minute, and a burst of 15 for a flurry of presses.
-COUNTER_LIMITS = Limits(per_minute=30.0, burst=15)
+# no-show, hence 30 commands a minute, and a burst of 15 for a flurry of presses. A
+# command pressed 30 s ago (its `at`, set by a remote console's app) waited in a queue
+# while the link was down: the console told the officer long before that it had no answer.
+COUNTER_LIMITS = Limits(per_minute=30.0, burst=15, max_age_seconds=30.0)
 # A public app's booking requests (book, cancel, look-up, and a day's slots at most once a
 # second): one app serves every citizen, and an opening rush reached 121 bookings a second
 # on one app process (docs/benchmarks-web.md) while its own per-address and per-phone

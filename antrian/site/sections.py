@@ -217,8 +217,8 @@ AGENCY = Section({
 LIMIT = Section({
     "per_minute": Field(Number(0.01, 1e6), "messages a minute it may send, on average", example=20),
     "burst": Field(Whole(1, 1_000_000), "messages it may send at once before the rate applies", example=10),
-    "max_age_seconds": Field(Number(1, 86400), "a kiosk's request pressed longer ago than this (its 'at') is "
-                                               "answered expired", example=120),
+    "max_age_seconds": Field(Number(1, 86400), "a kiosk's request or a counter's command pressed longer ago "
+                                               "than this (its 'at') is answered expired", example=120),
 }, "what one sender may ask of the dispatcher; past it: rate_limited; a key left out keeps the role's value")
 
 
@@ -229,8 +229,8 @@ def _role_limits(limits: Any) -> str:
 LIMITS = Section({
     "kiosk": Field(LIMIT, f"each kiosk's requests; default {_role_limits(SiteLimits.kiosk)}, "
                           f"{SiteLimits.kiosk.max_age_seconds:g} s", example={"per_minute": 20, "burst": 10}),
-    "counter": Field(LIMIT, f"each counter's commands; default {_role_limits(SiteLimits.counter)}",
-                     example={"per_minute": 30, "burst": 15}),
+    "counter": Field(LIMIT, f"each counter's commands; default {_role_limits(SiteLimits.counter)}, "
+                            f"{SiteLimits.counter.max_age_seconds:g} s", example={"per_minute": 30, "burst": 15}),
     "survey": Field(LIMIT, f"each device's surveys; default {_role_limits(SiteLimits.survey)}",
                     example={"per_minute": 20, "burst": 10}),
     "booking": Field(LIMIT, f"each public app's booking requests (a device's own limits count its surveys "
