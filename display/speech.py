@@ -124,7 +124,7 @@ class Pyttsx3Engine(SpeechEngine):
                 engine.setProperty("volume", self.volume)
                 # The rate and volume also ride in the text as espeak-ng embedded
                 # commands: pyttsx3 hands setProperty to espeak-ng's asynchronous
-                # queue, and about one fresh engine in forty spoke at the driver's
+                # queue, and about one fresh engine in a hundred spoke at the driver's
                 # default 200 words a minute (measured; the CI's speech test caught it).
                 engine.save_to_file(f"\x01{self.rate}S\x01{round(self.volume * 100)}A{text}", path)
                 engine.runAndWait()
