@@ -79,6 +79,40 @@ def test_connection_resubscribes_after_broker_killed_and_restarted(broker, mqtt_
     assert listener.wait_for("antrian/test/after-restart").json() == {"seq": 2}
 
 
+def test_close_survives_the_network_thread_ending_before_loop_stop_joins_it(broker, monkeypatch):
+    """paho-mqtt 2.1's loop_stop checks its thread, then joins it; after DISCONNECT the thread
+    may end (and clear it) in between (paho issue #872). A dispatcher stopped by SIGTERM died
+    of that with AttributeError and status 1. Here the thread always ends in between: it is
+    held in on_disconnect until loop_stop has checked, and loop_stop waits for it to end."""
+    import paho.mqtt.client as paho_client
+
+    conn = Connection(make_client("close-race"))
+    conn.connect(broker.host, broker.port)
+    assert conn.wait_connected(5)
+    real_current_thread, closing = threading.current_thread, threading.current_thread()
+    checked = threading.Event()
+    on_disconnect = conn.client.on_disconnect
+
+    def held_on_disconnect(*args, **kwargs):
+        on_disconnect(*args, **kwargs)
+        checked.wait(5)
+
+    def current_thread():
+        me = real_current_thread()
+        if me is closing and not checked.is_set():  # loop_stop, after its check, before its join
+            checked.set()
+            deadline = time.monotonic() + 5
+            while conn.client._thread is not None and time.monotonic() < deadline:  # noqa: SLF001
+                time.sleep(0.01)
+        return me
+
+    conn.client.on_disconnect = held_on_disconnect
+    monkeypatch.setattr(paho_client.threading, "current_thread", current_thread)
+    conn.close()  # raised AttributeError before
+    monkeypatch.undo()
+    assert checked.is_set() and conn.client._thread is None and not conn.connected  # noqa: SLF001
+
+
 def test_connect_to_nothing_does_not_raise_and_warns_once(caplog):
     caplog.set_level(logging.WARNING, logger="antrian.adapters.mqtt")
     port = free_port()

@@ -276,7 +276,12 @@ class Connection:
     def close(self) -> None:
         """Disconnect cleanly (the broker does not publish the will) and stop the thread."""
         self.client.disconnect()
-        self.client.loop_stop()
+        try:
+            self.client.loop_stop()
+        except AttributeError:
+            # paho-mqtt 2.1 (issue #872): after DISCONNECT the network thread ends by itself
+            # and clears the thread loop_stop was about to join. It has finished: nothing to wait for.
+            pass
         self._connected.clear()
 
     def _report(self, problem: str | None, level: int, message: str, *args: Any) -> None:
