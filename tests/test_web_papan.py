@@ -127,6 +127,11 @@ def test_the_wav_is_the_chime_and_the_sentence_made_once(hall):
 
     client, app, _, _ = hall
     seq, _ = call(client)
+    # A TV asks once its stream brought the call; here the app must have it first.
+    deadline = time.monotonic() + scaled(10)
+    while not [c for c in app.web.hub.calls_after(seq - 1) if c["seq"] == seq]:
+        assert time.monotonic() < deadline, f"the app never saw call {seq}"
+        time.sleep(0.02)
     conn = http.client.HTTPConnection(*app.address, timeout=10)
     conn.request("GET", f"/papan/board3/suara/{seq}.wav")
     body = conn.getresponse().read()
