@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable
 from antrian import protocol
 from antrian.adapters.link import DeviceLink, DeviceStatus, DispatcherView
 from antrian.site import Config
+from web import options as web_options
 
 __all__ = ["Event", "Hub", "Listener"]
 
@@ -130,8 +131,7 @@ class Hub:
         # online" when the link drops: the bridge's own state says whether the site hears.
         # The site's own staff app follows it too, for the dashboard, but never locks on it.
         self.central = bool(device is not None and device.options.get("central"))
-        self.follows_bridge = self.central or (config.broker.central is not None
-                                               and not (device is not None and device.options.get("public")))
+        self.follows_bridge = web_options.follows_bridge(config, device_id)
         self.bridge_up: bool | None = None  # None: not known (or not followed)
         self.bridge_since: str | None = None  # when this app saw it change
         self._closing = False

@@ -190,7 +190,7 @@ async def _press(web: Web, request: Request, counter: str) -> Response:
     if hub.dispatcher.online is False:
         return _refuse(503, GONE_BRIDGE if hub.bridge_up is False else GONE_DISPATCHER, retry=True)
     if hub.central:
-        payload["at"] = dt.datetime.now(web.config.tz).isoformat(timespec="seconds")
+        payload["at"] = _now(web)
     mid = payload["id"]
     listener = hub.listen(("reply",))  # before publishing: a reply is not retained
     try:

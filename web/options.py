@@ -95,6 +95,15 @@ SCHEMA = Section({
 }, "a browser app: the staff app or the public app", what="a web app", rule=_rules)
 
 
+def follows_bridge(config: Config, device_id: str) -> bool:
+    """Whether web device *device_id* reads the site's bridge state (protocol.bridge): the
+    remote officers' app (``central: true``) locks its consoles on it; a site's own staff
+    app, when the site has a bridge, shows it on the dashboard. A public app never."""
+    device = config.devices.get(device_id)
+    options = device.options if device is not None else {}
+    return bool(options.get("central")) or (config.broker.central is not None and not options.get("public"))
+
+
 def read(config: Config, device_id: str) -> WebOptions:
     """The options of web device *device_id*, defaults filled in (ConfigError if there is
     no such device)."""

@@ -34,7 +34,7 @@ def acl(config, user: str) -> list[tuple[str, str]]:
     else:
         topics += [("read", protocol.kiosk_reply(site, "+")), ("write", protocol.counter_command(site, "+")),
                    ("read", protocol.counter_reply(site, "+"))]
-    if config.devices[user].options.get("central") or (config.broker.central is not None and not public):
+    if options.follows_bridge(config, user):
         topics.append(("read", protocol.bridge(site)))  # its consoles lock on it (central), the dashboard shows it
     return topics
 
